@@ -1,0 +1,213 @@
+"""ABCI++ methods -> execution. Owns the three views of state:
+
+* committed: :class:`StateDB`, written only by Commit;
+* deliver-state: the overlay of the block being finalized (plus genesis writes until the first
+  Commit), staged into a :class:`PendingCommit` by FinalizeBlock and persisted by Commit;
+* check-state: the mempool's overlay, rebuilt from committed state after every Commit.
+
+FinalizeBlock never persists; a crash before Commit loses nothing CometBFT cannot replay.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from . import __version__
+from ._proto.tendermint.abci import types_pb2 as abci
+from ._proto.tendermint.crypto import proof_pb2
+from .errors import CODESPACE, HeightNotAvailable, InvalidGenesis, ModernTensorError
+from .execution import ChainContext, check_tx, execute_block, init_chain, load_context, select_txs
+from .genesis import parse_app_state
+from .query import run_query
+from .state.db import PendingCommit, StateDB
+from .state.overlay import Overlay
+from .types import Event, TxResult
+
+log = logging.getLogger("moderntensor.app")
+
+APP_VERSION = 1
+
+
+class FatalAppError(RuntimeError):
+    """A request the app must not answer (inconsistent height, bad genesis): stop the node."""
+
+
+def _events_pb(events: list[Event]) -> list[abci.Event]:
+    return [
+        abci.Event(
+            type=e.type,
+            attributes=[
+                abci.EventAttribute(key=a.key, value=a.value, index=a.index) for a in e.attributes
+            ],
+        )
+        for e in events
+    ]
+
+
+def _exec_result_pb(r: TxResult) -> abci.ExecTxResult:
+    return abci.ExecTxResult(
+        code=r.code,
+        log=r.log,
+        codespace=r.codespace,
+        events=_events_pb(r.events),
+        gas_wanted=r.gas_wanted,
+        gas_used=r.gas_used,
+    )
+
+
+class Application:
+    def __init__(self, db: StateDB) -> None:
+        self.db = db
+        self.genesis: Overlay | None = None
+        self.pending: PendingCommit | None = None
+        self.check_state = Overlay(db)
+        self._check_ctx: ChainContext | None = None
+        self.handlers: dict[str, Callable[[abci.Request], abci.Response]] = {
+            "echo": lambda r: abci.Response(echo=abci.ResponseEcho(message=r.echo.message)),
+            "flush": lambda r: abci.Response(flush=abci.ResponseFlush()),
+            "info": lambda r: abci.Response(info=self.info(r.info)),
+            "init_chain": lambda r: abci.Response(init_chain=self.init_chain(r.init_chain)),
+            "query": lambda r: abci.Response(query=self.query(r.query)),
+            "check_tx": lambda r: abci.Response(check_tx=self.check_tx(r.check_tx)),
+            "prepare_proposal": lambda r: abci.Response(
+                prepare_proposal=self.prepare_proposal(r.prepare_proposal)
+            ),
+            "process_proposal": lambda r: abci.Response(
+                process_proposal=abci.ResponseProcessProposal(
+                    status=abci.ResponseProcessProposal.ACCEPT
+                )
+            ),
+            "finalize_block": lambda r: abci.Response(
+                finalize_block=self.finalize_block(r.finalize_block)
+            ),
+            "extend_vote": lambda r: abci.Response(extend_vote=abci.ResponseExtendVote()),
+            "verify_vote_extension": lambda r: abci.Response(
+                verify_vote_extension=abci.ResponseVerifyVoteExtension(
+                    status=abci.ResponseVerifyVoteExtension.ACCEPT
+                )
+            ),
+            "commit": lambda r: abci.Response(commit=self.commit()),
+            # State sync is not offered yet: no snapshots, and any offered one is refused.
+            "list_snapshots": lambda r: abci.Response(list_snapshots=abci.ResponseListSnapshots()),
+            "offer_snapshot": lambda r: abci.Response(
+                offer_snapshot=abci.ResponseOfferSnapshot(result=abci.ResponseOfferSnapshot.REJECT)
+            ),
+            "load_snapshot_chunk": lambda r: abci.Response(
+                load_snapshot_chunk=abci.ResponseLoadSnapshotChunk()
+            ),
+            "apply_snapshot_chunk": lambda r: abci.Response(
+                apply_snapshot_chunk=abci.ResponseApplySnapshotChunk(
+                    result=abci.ResponseApplySnapshotChunk.ABORT
+                )
+            ),
+        }
+
+    def handle(self, req: abci.Request) -> abci.Response:
+        """Answer one request. Unknown kinds raise KeyError (the server closes the connection)."""
+        kind = req.WhichOneof("value")
+        if kind is None:
+            raise KeyError("request carries no known method")
+        return self.handlers[kind](req)
+
+    def on_connect(self) -> None:
+        """A new ABCI connection usually means a (re)started CometBFT whose mempool is empty:
+        the check-state must not keep nonces and balances of txs it lost. (A block finalized
+        but not committed needs nothing: CometBFT replays it and FinalizeBlock starts afresh.)"""
+        self._reset_check_state()
+
+    def _reset_check_state(self) -> None:
+        self.check_state = self._block_base()
+        self._check_ctx = None
+
+    # --- views -------------------------------------------------------------------------------
+    def _block_base(self) -> Overlay:
+        """Fresh deliver-state: committed state plus genesis writes not yet committed."""
+        base = Overlay(self.db)
+        if self.genesis is not None:
+            base.writes = dict(self.genesis.writes)
+        return base
+
+    def _check_context(self) -> ChainContext:
+        if self._check_ctx is None:
+            self._check_ctx = load_context(self.check_state)
+        return self._check_ctx
+
+    # --- info / genesis ----------------------------------------------------------------------
+    def info(self, req: abci.RequestInfo) -> abci.ResponseInfo:
+        height = self.db.height
+        return abci.ResponseInfo(
+            data="moderntensor",
+            version=__version__,
+            app_version=APP_VERSION,
+            last_block_height=height,
+            last_block_app_hash=self.db.app_hash if height > 0 else b"",
+        )
+
+    def init_chain(self, req: abci.RequestInitChain) -> abci.ResponseInitChain:
+        if self.db.height > 0:
+            raise FatalAppError("InitChain called on a chain that has already committed blocks")
+        try:
+            genesis = parse_app_state(req.app_state_bytes, req.chain_id)
+            state = Overlay(self.db)
+            init_chain(state, req.chain_id, genesis)
+        except InvalidGenesis as e:
+            raise FatalAppError(e.log()) from None
+        self.genesis = state
+        self._reset_check_state()
+        staged = self.db.stage(req.initial_height - 1, state.writes)
+        log.info("genesis loaded: chain %s, %d accounts", req.chain_id, len(genesis.accounts))
+        return abci.ResponseInitChain(app_hash=staged.app_hash)
+
+    # --- mempool -----------------------------------------------------------------------------
+    def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
+        r = check_tx(self.check_state, req.tx, self._check_context())
+        return abci.ResponseCheckTx(code=r.code, log=r.log, codespace=r.codespace)
+
+    # --- consensus ---------------------------------------------------------------------------
+    def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
+        base = self._block_base()
+        txs = select_txs(base, list(req.txs), load_context(base), req.max_tx_bytes)
+        return abci.ResponsePrepareProposal(txs=txs)
+
+    def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
+        expected = self.db.height + 1
+        if self.db.height > 0 and req.height != expected:
+            raise FatalAppError(f"FinalizeBlock for height {req.height}, expected {expected}")
+        state = self._block_base()
+        outcome = execute_block(state, list(req.txs), load_context(state))
+        self.pending = self.db.stage(req.height, state.writes)
+        return abci.ResponseFinalizeBlock(
+            tx_results=[_exec_result_pb(r) for r in outcome.tx_results],
+            events=_events_pb(outcome.events),
+            app_hash=self.pending.app_hash,
+        )
+
+    def commit(self) -> abci.ResponseCommit:
+        if self.pending is None:
+            raise FatalAppError("Commit without a finalized block")
+        self.db.commit(self.pending)
+        self.pending = None
+        self.genesis = None
+        self._reset_check_state()
+        return abci.ResponseCommit(retain_height=0)
+
+    # --- queries -----------------------------------------------------------------------------
+    def query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
+        height = self.db.height
+        try:
+            if req.height not in (0, height):
+                raise HeightNotAvailable(f"asked for {req.height}, latest is {height}")
+            res = run_query(self.db, req.path, req.prove)
+        except ModernTensorError as e:
+            return abci.ResponseQuery(code=e.code, log=e.log(), codespace=CODESPACE, height=height)
+        resp = abci.ResponseQuery(code=0, key=res.key, value=res.value, height=height)
+        if res.proof is not None:
+            resp.proof_ops.CopyFrom(
+                proof_pb2.ProofOps(
+                    ops=[
+                        proof_pb2.ProofOp(type=res.proof_type, key=res.key, data=res.proof.encode())
+                    ]
+                )
+            )
+        return resp

@@ -1,0 +1,1 @@
+"""The ``moderntensor`` command line."""

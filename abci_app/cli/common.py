@@ -1,0 +1,94 @@
+"""Shared CLI plumbing: the context object, output in text or JSON, amounts and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..client.keyring import KeyringError
+from ..client.rpc import NodeUnreachable, RPCClient, RPCError, TxTimeout
+from ..errors import ModernTensorError
+from ..node.cometbft import CometBFTError
+from ..node.init import InitError
+from ..node.supervisor import StartError
+from ..params import BASE_UNITS_PER_MDT
+
+
+def default_home() -> Path:
+    """$MODERNTENSOR_HOME, else ./.data if it exists (`make run`), else ~/.moderntensor."""
+    env = os.environ.get("MODERNTENSOR_HOME")
+    if env:
+        return Path(env)
+    local = Path(".data")
+    if local.is_dir():
+        return local
+    return Path.home() / ".moderntensor"
+
+
+@dataclass
+class Ctx:
+    home: Path
+    node: str
+    output: str
+    timeout: float
+
+    def rpc(self) -> RPCClient:
+        return RPCClient(self.node, timeout=self.timeout)
+
+
+def emit(ctx: Ctx, data: Any, text: Callable[[], str] | str | None = None) -> None:
+    if ctx.output == "json" or text is None:
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        click.echo(text() if callable(text) else text)
+
+
+def parse_amount(text: str) -> int:
+    """``123`` is base units; ``1.5mdt`` (any case) is MDT with up to 9 decimals."""
+    t = text.strip().lower()
+    try:
+        if t.endswith("mdt"):
+            mdt = Decimal(t[:-3])
+            base = mdt * BASE_UNITS_PER_MDT
+            if base != base.to_integral_value():
+                raise click.BadParameter("MDT amounts have at most 9 decimals")
+            value = int(base)
+        else:
+            value = int(t)
+    except (InvalidOperation, ValueError):
+        raise click.BadParameter(f"{text!r} is not an amount (use 1000 or 1.5mdt)") from None
+    if value <= 0:
+        raise click.BadParameter("amount must be positive")
+    return value
+
+
+def format_mdt(base: int) -> str:
+    whole, frac = divmod(base, BASE_UNITS_PER_MDT)
+    return f"{whole:,}.{frac:09d} MDT"
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn every expected failure into one ``error: …`` line and exit code 1 (no traceback)."""
+    try:
+        yield
+    except (
+        KeyringError,
+        NodeUnreachable,
+        RPCError,
+        TxTimeout,
+        ModernTensorError,
+        CometBFTError,
+        InitError,
+        StartError,
+    ) as e:
+        msg = e.log() if isinstance(e, ModernTensorError) else str(e)
+        raise click.ClickException(msg) from None

@@ -1,0 +1,170 @@
+"""One exception tree with stable numeric codes.
+
+Every rejection the chain can give (CheckTx, FinalizeBlock tx results, queries, genesis) is one of
+these classes. The numeric code is part of the public interface: clients match on it, so a code is
+never renumbered or reused. The table in README.md ("Error codes") is checked against
+:data:`ALL_ERRORS` by a test, so documentation and code cannot drift apart.
+
+Codes 1-99 are the envelope and ante checks, 100-199 bank, 200-299 queries, 300-399 genesis.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+CODESPACE = "moderntensor"
+
+
+class ModernTensorError(Exception):
+    """Base of every expected, user-caused error. Anything else is a bug and is not caught."""
+
+    code: ClassVar[int] = 1
+    summary: ClassVar[str] = "internal error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.summary)
+        self.message = message or self.summary
+
+    def log(self) -> str:
+        """Text placed in the ABCI response's ``log``: the summary then the specific reason."""
+        if self.message == self.summary:
+            return self.summary
+        return f"{self.summary}: {self.message}"
+
+
+# --- envelope: stateless checks -------------------------------------------------------------
+class TxTooLarge(ModernTensorError):
+    code = 2
+    summary = "tx too large"
+
+
+class TxDecodeError(ModernTensorError):
+    code = 3
+    summary = "tx could not be decoded"
+
+
+class NonCanonicalEncoding(ModernTensorError):
+    code = 4
+    summary = "tx is not canonically encoded"
+
+
+class WrongChainId(ModernTensorError):
+    code = 5
+    summary = "wrong chain id"
+
+
+class InvalidPubKey(ModernTensorError):
+    code = 6
+    summary = "invalid public key"
+
+
+class InvalidSignature(ModernTensorError):
+    code = 7
+    summary = "invalid signature"
+
+
+class FeeTooLow(ModernTensorError):
+    code = 8
+    summary = "fee below the minimum"
+
+
+class InvalidMessage(ModernTensorError):
+    code = 9
+    summary = "invalid message"
+
+
+class MemoTooLong(ModernTensorError):
+    code = 10
+    summary = "memo too long"
+
+
+# --- ante: stateful checks ------------------------------------------------------------------
+class UnknownAccount(ModernTensorError):
+    code = 20
+    summary = "unknown sender account"
+
+
+class BadNonce(ModernTensorError):
+    code = 21
+    summary = "wrong nonce"
+
+
+class InsufficientFee(ModernTensorError):
+    code = 22
+    summary = "balance does not cover the fee"
+
+
+# --- bank -----------------------------------------------------------------------------------
+class InvalidAddress(ModernTensorError):
+    code = 100
+    summary = "invalid address"
+
+
+class InvalidAmount(ModernTensorError):
+    code = 101
+    summary = "invalid amount"
+
+
+class InsufficientFunds(ModernTensorError):
+    code = 102
+    summary = "insufficient funds"
+
+
+class BalanceOverflow(ModernTensorError):
+    code = 103
+    summary = "balance overflow"
+
+
+# --- queries --------------------------------------------------------------------------------
+class UnknownQueryPath(ModernTensorError):
+    code = 200
+    summary = "unknown query path"
+
+
+class InvalidQuery(ModernTensorError):
+    code = 201
+    summary = "invalid query"
+
+
+class NotFound(ModernTensorError):
+    code = 202
+    summary = "not found"
+
+
+class HeightNotAvailable(ModernTensorError):
+    code = 203
+    summary = "only the latest committed height can be queried"
+
+
+# --- genesis --------------------------------------------------------------------------------
+class InvalidGenesis(ModernTensorError):
+    code = 300
+    summary = "invalid genesis"
+
+
+ALL_ERRORS: tuple[type[ModernTensorError], ...] = (
+    ModernTensorError,
+    TxTooLarge,
+    TxDecodeError,
+    NonCanonicalEncoding,
+    WrongChainId,
+    InvalidPubKey,
+    InvalidSignature,
+    FeeTooLow,
+    InvalidMessage,
+    MemoTooLong,
+    UnknownAccount,
+    BadNonce,
+    InsufficientFee,
+    InvalidAddress,
+    InvalidAmount,
+    InsufficientFunds,
+    BalanceOverflow,
+    UnknownQueryPath,
+    InvalidQuery,
+    NotFound,
+    HeightNotAvailable,
+    InvalidGenesis,
+)
+
+ERRORS_BY_CODE: dict[int, type[ModernTensorError]] = {e.code: e for e in ALL_ERRORS}

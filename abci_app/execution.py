@@ -1,0 +1,170 @@
+"""Block execution: decode -> ante -> route messages -> end-block steps.
+
+Pure functions over an :class:`Overlay`: they read and write the overlay they are given and
+nothing else (no clock, no randomness, no I/O), so two nodes fed the same blocks write the same
+bytes and compute the same app hash. The ABCI layer (app.py) decides which overlay to pass:
+the block's deliver-state in FinalizeBlock, the check-state in CheckTx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .address import module_address, to_bech32
+from .codec import U64_MAX, encode_uvarint
+from .errors import (
+    CODESPACE,
+    BadNonce,
+    InsufficientFee,
+    InvalidGenesis,
+    ModernTensorError,
+    UnknownAccount,
+)
+from .genesis import GenesisState
+from .modules.bank.handlers import apply_transfer
+from .modules.bank.messages import MsgTransfer
+from .modules.bank.state import Account, credit, get_account, set_account, set_supply
+from .params import AppParams
+from .state.keys import CHAIN_ID, PARAMS
+from .state.overlay import KVReader, Overlay
+from .tx import DecodedTx, Message, decode_tx
+from .types import Event, TxResult
+
+FEE_COLLECTOR = module_address("fee_collector")
+"""Fees accrue here; the staking module pays them out with block rewards."""
+
+
+@dataclass(frozen=True)
+class ChainContext:
+    """What every tx check needs from state; loaded once per block, not per tx."""
+
+    chain_id: str
+    params: AppParams
+
+
+def load_context(state: KVReader) -> ChainContext:
+    raw_params = state.get(PARAMS)
+    raw_chain = state.get(CHAIN_ID)
+    if raw_params is None or raw_chain is None:
+        raise RuntimeError("state has no chain id or params: InitChain has not run")
+    return ChainContext(chain_id=raw_chain.decode(), params=AppParams.decode(raw_params))
+
+
+def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> None:
+    """Write the genesis state. ``genesis`` was validated by :func:`parse_app_state`."""
+    if not chain_id:
+        raise InvalidGenesis("chain_id must not be empty")
+    state.set(CHAIN_ID, chain_id.encode())
+    state.set(PARAMS, genesis.params.encode())
+    for acct in genesis.accounts:
+        set_account(state, acct.address, Account(balance=acct.balance, nonce=0))
+    if genesis.total_supply > U64_MAX:
+        raise InvalidGenesis("total supply overflows 64 bits")
+    set_supply(state, genesis.total_supply)
+
+
+def apply_ante(state: Overlay, tx: DecodedTx) -> list[Event]:
+    """Stateful envelope checks, then charge the fee and bump the nonce."""
+    acct = get_account(state, tx.sender)
+    if acct is None:
+        raise UnknownAccount(f"{to_bech32(tx.sender)} has never received funds")
+    if tx.nonce != acct.nonce:
+        raise BadNonce(f"account nonce is {acct.nonce}, tx has {tx.nonce}")
+    if acct.balance < tx.fee:
+        raise InsufficientFee(f"balance {acct.balance} < fee {tx.fee}")
+    set_account(state, tx.sender, Account(acct.balance - tx.fee, acct.nonce + 1))
+    credit(state, FEE_COLLECTOR, tx.fee)
+    sender = to_bech32(tx.sender)
+    return [Event.of("fee", payer=sender, amount=tx.fee)]
+
+
+def route(state: Overlay, sender: bytes, msg: Message) -> list[Event]:
+    """Dispatch one message to its module's handler."""
+    if isinstance(msg, MsgTransfer):
+        events = apply_transfer(state, sender, msg)
+    else:  # pragma: no cover - decode_tx only yields known message types
+        raise TypeError(f"no handler for {type(msg).__name__}")
+    return [Event.of("message", action=msg.type_url, sender=to_bech32(sender)), *events]
+
+
+def error_result(err: ModernTensorError, events: list[Event] | None = None) -> TxResult:
+    return TxResult(code=err.code, log=err.log(), codespace=CODESPACE, events=events or [])
+
+
+def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, bool]:
+    """Execute one tx; the flag says whether it passed the ante (so its fee was charged)."""
+    try:
+        tx = decode_tx(raw, ctx.params, ctx.chain_id)
+    except ModernTensorError as err:
+        return error_result(err), False
+    ante = state.branch()
+    try:
+        ante_events = apply_ante(ante, tx)
+    except ModernTensorError as err:
+        return error_result(err), False
+    ante.merge_into(state)
+    msgs = state.branch()
+    events: list[Event] = []
+    try:
+        for msg in tx.messages:
+            events.extend(route(msgs, tx.sender, msg))
+    except ModernTensorError as err:
+        return error_result(err, ante_events), True
+    msgs.merge_into(state)
+    return TxResult(code=0, events=ante_events + events), True
+
+
+def execute_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
+    """Execute one tx against ``state``.
+
+    A tx failing stateless or ante checks changes nothing. Once the ante has passed, the fee and
+    nonce stay charged even if a message fails; a failing message reverts all message writes.
+    """
+    return _execute(state, raw, ctx)[0]
+
+
+def _proto_size(tx: bytes) -> int:
+    """Bytes a tx takes in a block's data: field tag, length varint and the tx itself."""
+    return 1 + len(encode_uvarint(len(tx))) + len(tx)
+
+
+def select_txs(state: Overlay, txs: list[bytes], ctx: ChainContext, max_bytes: int) -> list[bytes]:
+    """PrepareProposal: keep, in mempool order, the txs that would pay their fee, within
+    ``max_bytes``. Txs that would fail the stateless or ante checks (bad nonce after a recheck
+    race, unpayable fee) are dropped; a tx whose message fails still pays and is kept.
+    """
+    out: list[bytes] = []
+    used = 0
+    for raw in txs:
+        size = _proto_size(raw)
+        if max_bytes >= 0 and used + size > max_bytes:
+            break
+        if _execute(state, raw, ctx)[1]:
+            out.append(raw)
+            used += size
+    return out
+
+
+def check_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
+    """Mempool admission: the full execution on the check-state, kept only if it all succeeds.
+
+    Unlike FinalizeBlock, a tx whose message would fail is refused outright (an overspend never
+    enters the mempool) and leaves the check-state untouched.
+    """
+    scratch = state.branch()
+    result = execute_tx(scratch, raw, ctx)
+    if result.code == 0:
+        scratch.merge_into(state)
+    return result
+
+
+@dataclass
+class BlockOutcome:
+    tx_results: list[TxResult]
+    events: list[Event]
+
+
+def execute_block(state: Overlay, txs: list[bytes], ctx: ChainContext) -> BlockOutcome:
+    """Run every tx of a decided block in order, then the end-block steps (none yet)."""
+    results = [execute_tx(state, raw, ctx) for raw in txs]
+    return BlockOutcome(tx_results=results, events=[])

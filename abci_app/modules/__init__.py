@@ -1,0 +1,1 @@
+"""Chain modules. Each owns its messages, handlers, state accessors and queries."""

@@ -1,0 +1,1 @@
+"""Accounts, balances, total supply and the ``transfer`` message."""

@@ -1,0 +1,22 @@
+"""Bank state transitions. Pure functions of (state overlay, sender, message) -> events."""
+
+from __future__ import annotations
+
+from ...address import to_bech32
+from ...state.overlay import Overlay
+from ...types import Event
+from .messages import MsgTransfer
+from .state import credit, debit
+
+
+def apply_transfer(state: Overlay, sender: bytes, msg: MsgTransfer) -> list[Event]:
+    debit(state, sender, msg.amount)
+    credit(state, msg.to, msg.amount)
+    return [
+        Event.of(
+            "transfer",
+            sender=to_bech32(sender),
+            recipient=to_bech32(msg.to),
+            amount=msg.amount,
+        )
+    ]

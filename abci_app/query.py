@@ -1,0 +1,64 @@
+"""``abci_query`` routes over the committed state (the latest committed height only).
+
+Routes:
+  /account/<mt1… address>  JSON {address, balance, nonce, exists}; with prove=true a Merkle proof
+  /store/<hex key>         raw value; with prove=true a proof of presence or absence
+  /params                  JSON {chain_id, params}
+  /supply                  JSON {total}
+Amounts in JSON are decimal strings (base units) so no client loses precision.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .address import from_bech32, to_bech32
+from .errors import InvalidQuery, UnknownQueryPath
+from .execution import load_context
+from .modules.bank.state import Account, get_account, get_supply
+from .state.db import StateDB
+from .state.keys import account_key
+from .state.merkle import PROOF_OP_TYPE, BucketProof
+
+
+@dataclass
+class QueryResult:
+    value: bytes
+    key: bytes = b""
+    proof: BucketProof | None = None
+    proof_type: str = PROOF_OP_TYPE
+
+
+def _json(obj: object) -> bytes:
+    return json.dumps(obj, sort_keys=True).encode()
+
+
+def run_query(db: StateDB, path: str, prove: bool) -> QueryResult:
+    """Answer one query; raise a ModernTensorError for a bad path or argument."""
+    if path.startswith("/account/"):
+        addr = from_bech32(path[len("/account/") :])
+        key = account_key(addr)
+        acct = get_account(db, addr)
+        body = {
+            "address": to_bech32(addr),
+            "balance": str((acct or Account()).balance),
+            "nonce": (acct or Account()).nonce,
+            "exists": acct is not None,
+        }
+        return QueryResult(_json(body), key, db.prove(key)[1] if prove else None)
+    if path.startswith("/store/"):
+        try:
+            key = bytes.fromhex(path[len("/store/") :])
+        except ValueError:
+            raise InvalidQuery("store key must be hex") from None
+        if not key:
+            raise InvalidQuery("store key must not be empty")
+        value, proof = db.prove(key)
+        return QueryResult(value or b"", key, proof if prove else None)
+    if path == "/params":
+        ctx = load_context(db)
+        return QueryResult(_json({"chain_id": ctx.chain_id, "params": ctx.params.to_dict()}))
+    if path == "/supply":
+        return QueryResult(_json({"total": str(get_supply(db))}))
+    raise UnknownQueryPath(f"{path!r}; known: /account/<addr>, /store/<hex>, /params, /supply")

@@ -1,0 +1,1 @@
+"""Consensus state: SQLite store, per-block overlays and the Merkle app hash."""

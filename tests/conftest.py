@@ -1,0 +1,37 @@
+"""Shared fixtures. The cometbft binary must exist: `make test` installs it, so a missing one is
+an error, never a skip."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness import LocalNode
+
+from abci_app.node.cometbft import CometBFTError, cometbft_version, find_cometbft
+
+
+@pytest.fixture(scope="session")
+def cometbft_bin() -> Path:
+    try:
+        binary = find_cometbft()
+    except CometBFTError as e:
+        pytest.fail(f"{e} (make test installs it)")
+    assert cometbft_version(binary) == "0.38.25"
+    return binary
+
+
+@pytest.fixture
+def node_factory(tmp_path: Path, cometbft_bin: Path) -> Iterator[type]:
+    """Create LocalNodes in this test's temp folder; all are stopped at teardown."""
+    made: list[LocalNode] = []
+
+    def make(**kw: object) -> LocalNode:
+        n = LocalNode(tmp_path / f"node{len(made)}", **kw)  # type: ignore[arg-type]
+        made.append(n)
+        return n
+
+    yield make  # type: ignore[misc]
+    for n in made:
+        n.stop()

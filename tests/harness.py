@@ -1,0 +1,160 @@
+"""Test harness: deterministic keys, free loopback ports, and a real cometbft + app node.
+
+Every process a test starts is tracked here and only those are stopped. Nodes live in the
+test's temporary folder and listen on 127.0.0.1 ports chosen free by the OS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nacl.signing import SigningKey
+
+from abci_app.address import address_from_pubkey, to_bech32
+from abci_app.client.rpc import RPCClient
+from abci_app.node.cometbft import find_cometbft
+from abci_app.node.home import NodeConfig, NodeHome
+from abci_app.node.init import init_node
+
+CHAIN_ID = "mt-test-1"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def seeded_key(i: int) -> SigningKey:
+    """A deterministic key: the same in every run, so vectors can pin tx bytes."""
+    return SigningKey(hashlib.sha256(f"moderntensor-test-key-{i}".encode()).digest())
+
+
+def addr_of(key: SigningKey) -> bytes:
+    return address_from_pubkey(bytes(key.verify_key))
+
+
+def free_ports(n: int) -> list[int]:
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def wait_until(cond, timeout: float, what: str, poll: float = 0.1):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    last_exc: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            got = cond()
+            if got:
+                return got
+        except Exception as e:  # noqa: BLE001 - polling a node that may be restarting
+            last_exc = e
+        time.sleep(poll)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what} (last error: {last_exc})")
+
+
+@dataclass
+class LocalNode:
+    """One validator: cometbft + the app as two tracked child processes."""
+
+    root: Path
+    accounts: list[tuple[bytes, int]] = field(default_factory=list)
+    timeout_commit: str = "200ms"
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.home = NodeHome(self.root)
+        rpc, p2p, abci, prom = free_ports(4)
+        self.cfg = NodeConfig(CHAIN_ID, "test-node", rpc, p2p, abci, prom)
+
+    def init(self) -> LocalNode:
+        init_node(
+            self.home,
+            self.cfg,
+            overrides=[("consensus", "timeout_commit", self.timeout_commit)],
+        )
+        genesis = json.loads(self.home.genesis_file.read_text())
+        accts = genesis["app_state"]["accounts"]
+        accts += [{"address": to_bech32(a), "balance": str(b)} for a, b in self.accounts]
+        self.home.genesis_file.write_text(json.dumps(genesis, indent=2))
+        return self
+
+    @property
+    def rpc_url(self) -> str:
+        return self.cfg.rpc_url
+
+    def rpc(self, timeout: float = 10.0) -> RPCClient:
+        return RPCClient(self.rpc_url, timeout=timeout, retries=1)
+
+    def _spawn(self, name: str, cmd: list[str]) -> None:
+        logs = self.home.logs
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / f"{name}.log", "ab") as log:
+            self.procs[name] = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
+            )
+
+    def start_app(self) -> None:
+        cmd = [sys.executable, "-m", "abci_app", "--home", str(self.root), "node", "app"]
+        self._spawn("app", cmd)
+        wait_until(lambda: _listening(self.cfg.abci_port), 30, "the app to listen")
+
+    def start_cometbft(self) -> None:
+        cmd = [str(find_cometbft()), "start", "--home", str(self.home.cometbft)]
+        self._spawn("cometbft", cmd)
+
+    def start(self, min_height: int = 1) -> LocalNode:
+        self.start_app()
+        self.start_cometbft()
+        self.wait_height(min_height)
+        return self
+
+    def alive(self, name: str) -> bool:
+        p = self.procs.get(name)
+        return p is not None and p.poll() is None
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        p = self.procs.get(name)
+        if p is not None and p.poll() is None:
+            os.kill(p.pid, sig)
+            p.wait(15)
+
+    def stop(self) -> None:
+        for name in ("cometbft", "app"):
+            p = self.procs.get(name)
+            if p is not None and p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(5)
+
+    def height(self) -> int:
+        with self.rpc(timeout=2) as c:
+            return c.latest_height()
+
+    def wait_height(self, h: int, timeout: float = 60) -> int:
+        return int(wait_until(lambda: self.height() >= h and self.height(), timeout, f"height {h}"))
+
+    def log(self, name: str) -> str:
+        path = self.home.logs / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
