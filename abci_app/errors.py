@@ -16,7 +16,9 @@ CODESPACE = "moderntensor"
 
 
 class ModernTensorError(Exception):
-    """Base of every expected, user-caused error. Anything else is a bug and is not caught."""
+    """Base of every expected, user-caused error. Anything else is a bug and is not caught.
+
+    Only subclasses are raised; code 1 is reserved for the base and never returned."""
 
     code: ClassVar[int] = 1
     summary: ClassVar[str] = "internal error"
@@ -126,11 +128,6 @@ class InvalidQuery(ModernTensorError):
     summary = "invalid query"
 
 
-class NotFound(ModernTensorError):
-    code = 202
-    summary = "not found"
-
-
 class HeightNotAvailable(ModernTensorError):
     code = 203
     summary = "only the latest committed height can be queried"
@@ -162,7 +159,6 @@ ALL_ERRORS: tuple[type[ModernTensorError], ...] = (
     BalanceOverflow,
     UnknownQueryPath,
     InvalidQuery,
-    NotFound,
     HeightNotAvailable,
     InvalidGenesis,
 )

@@ -55,7 +55,9 @@ def nonce_of(rpc: RPCClient, i: int) -> int:
     return int(account(rpc, ADDRS[i])["nonce"])  # type: ignore[call-overload]
 
 
-def transfer(i: int, to: bytes, amount: int, nonce: int, chain_id: str = CHAIN_ID, fee: int = FEE) -> bytes:
+def transfer(
+    i: int, to: bytes, amount: int, nonce: int, chain_id: str = CHAIN_ID, fee: int = FEE
+) -> bytes:
     return build_tx(KEYS[i], chain_id, nonce, fee, [MsgTransfer(to=to, amount=amount)])
 
 
@@ -132,7 +134,11 @@ def test_tx_search_and_websocket_events(node: LocalNode, rpc: RPCClient) -> None
     query = f"tm.event='Tx' AND transfer.sender='{to_bech32(ADDRS[sender])}'"
     ws_url = node.rpc_url.replace("http://", "ws://") + "/websocket"
     with connect(ws_url, open_timeout=10, close_timeout=5) as ws:
-        ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "subscribe", "params": {"query": query}}))
+        ws.send(
+            json.dumps(
+                {"jsonrpc": "2.0", "id": 1, "method": "subscribe", "params": {"query": query}}
+            )
+        )
         ack = json.loads(ws.recv(timeout=10))
         assert ack.get("error") is None
         raw = transfer(sender, ADDRS[recipient], 4242, nonce_of(rpc, sender))
@@ -143,7 +149,8 @@ def test_tx_search_and_websocket_events(node: LocalNode, rpc: RPCClient) -> None
         assert base64.b64decode(tx_result["tx"]) == raw
         assert event["result"]["events"]["transfer.amount"] == ["4242"]
     found = rpc.call(
-        "tx_search", query=f"transfer.recipient='{to_bech32(ADDRS[recipient])}' AND transfer.amount='4242'"
+        "tx_search",
+        query=f"transfer.recipient='{to_bech32(ADDRS[recipient])}' AND transfer.amount='4242'",
     )
     assert int(found["total_count"]) >= 1
     assert res.hash in [t["hash"] for t in found["txs"]]

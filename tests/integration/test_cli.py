@@ -1,0 +1,172 @@
+"""The `moderntensor` command against a live node, and its error paths (no tracebacks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from harness import REPO, LocalNode, free_ports, wait_until
+
+from abci_app.client.rpc import RPCClient
+from abci_app.node.home import NodeHome
+
+pytestmark = pytest.mark.integration
+
+
+def mt(
+    home: Path, *args: str, node: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "abci_app", "--home", str(home)]
+    if node:
+        cmd += ["--node", node]
+    return subprocess.run(
+        cmd + list(args), capture_output=True, text=True, timeout=timeout, cwd=REPO
+    )
+
+
+def test_cli_transfer_query_and_status(node_factory: type) -> None:
+    n: LocalNode = node_factory()
+    n.init().start(min_height=2)
+    home, url = n.root, n.rpc_url
+    alice = mt(home, "keys", "add", "alice")
+    assert alice.returncode == 0, alice.stderr
+    addr = mt(home, "keys", "show", "alice").stdout.strip()
+    assert addr.startswith("mt1")
+    sent = mt(
+        home,
+        "-o",
+        "json",
+        "tx",
+        "transfer",
+        "--from",
+        "dev",
+        "--to",
+        addr,
+        "--amount",
+        "1.5mdt",
+        node=url,
+    )
+    assert sent.returncode == 0, sent.stderr
+    result = json.loads(sent.stdout)
+    assert result["code"] == 0 and result["height"] > 0
+    q = mt(home, "-o", "json", "query", "account", addr, "--prove", node=url)
+    assert q.returncode == 0, q.stderr
+    data = json.loads(q.stdout)
+    assert data["balance"] == "1500000000" and data["proof"]["verified"] is True
+    st = json.loads(mt(home, "-o", "json", "status", node=url).stdout)
+    assert st["chain_id"] == "mt-test-1" and st["latest_block_height"] >= result["height"]
+    # an overspend from alice is refused with its code and the balance in the message
+    over = mt(
+        home, "tx", "transfer", "--from", "alice", "--to", addr, "--amount", "100mdt", node=url
+    )
+    assert over.returncode == 1
+    assert "code 102" in over.stderr and "balance 1499999000" in over.stderr
+    listed = json.loads(mt(home, "-o", "json", "keys", "list").stdout)
+    assert sorted(k["name"] for k in listed) == ["alice", "dev"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (
+            ["tx", "transfer", "--from", "dev", "--to", "mt1nothing", "--amount", "5"],
+            1,
+            "invalid address",
+        ),
+        (
+            ["tx", "transfer", "--from", "ghost", "--to", "x", "--amount", "5"],
+            1,
+            "no key named 'ghost'",
+        ),
+        (
+            ["tx", "transfer", "--from", "dev", "--to", "x", "--amount", "-3"],
+            2,
+            "amount must be positive",
+        ),
+        (
+            ["tx", "transfer", "--from", "dev", "--to", "x", "--amount", "1.0000000001mdt"],
+            2,
+            "9 decimals",
+        ),
+        (["tx", "transfer", "--from", "dev"], 2, "Missing option"),
+        (["query", "account", "mt1zzz"], 1, "invalid address"),
+        (["status"], 1, "did not answer"),
+        (["keys", "add", "bad name!"], 1, "invalid key name"),
+        (["node", "init", "--set", "nosuch.key=1"], 1, "no key 'key' in section [nosuch]"),
+        (["bogus"], 2, "No such command"),
+    ],
+)
+def test_cli_errors_are_one_clear_line(
+    tmp_path: Path, args: list[str], code: int, needle: str
+) -> None:
+    (tmp_path / "keyring").mkdir()
+    from abci_app.client.keyring import Keyring
+
+    Keyring(tmp_path / "keyring").add("dev")
+    dead = f"http://127.0.0.1:{free_ports(1)[0]}"
+    res = mt(tmp_path / "home" if args[0] == "node" else tmp_path, *args, node=dead)
+    assert res.returncode == code, (res.stdout, res.stderr)
+    assert needle in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_node_start_resumes_the_same_chain(tmp_path: Path, cometbft_bin: Path) -> None:
+    """What `make run` does twice: init once, start, stop, start again on the same data."""
+    rpc_port, p2p, abci_port, prom = free_ports(4)
+    home = tmp_path / "data"
+    init = mt(
+        home,
+        "node",
+        "init",
+        "--rpc-port",
+        str(rpc_port),
+        "--p2p-port",
+        str(p2p),
+        "--abci-port",
+        str(abci_port),
+        "--prometheus-port",
+        str(prom),
+        "--set",
+        "consensus.timeout_commit=200ms",
+    )
+    assert init.returncode == 0, init.stderr
+    again = mt(home, "node", "init")
+    assert again.returncode == 1 and "already initialised" in again.stderr
+    url = f"http://127.0.0.1:{rpc_port}"
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "abci_app", "--home", str(home), "node", "start"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=REPO,
+            start_new_session=True,
+        )
+
+    def height() -> int:
+        with RPCClient(url, timeout=2, retries=0) as c:
+            return c.latest_height()
+
+    proc = start()
+    try:
+        first = wait_until(lambda: height() >= 3 and height(), 60, "height 3")
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert f"RPC               {url}" in out and "dev key" in out and "node stopped" in out
+    assert NodeHome(home).state_db.exists()
+    proc = start()
+    try:
+        resumed = wait_until(lambda: height() >= first + 2 and height(), 60, "more blocks")
+        assert resumed > first
+        with RPCClient(url) as c:
+            assert c.status()["node_info"]["network"] == "moderntensor-local-1"
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=30)
