@@ -21,8 +21,7 @@ help:
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 deps: $(STAMP)
@@ -48,13 +47,13 @@ run: $(PROTO_STAMP)
 	$(VENV)/bin/moderntensor --home $(HOME_DIR) node start
 
 lint: $(PROTO_STAMP)
-	$(VENV)/bin/ruff check abci_app tests scripts
-	$(VENV)/bin/ruff format --check abci_app tests scripts
+	$(VENV)/bin/ruff check abci_app tests scripts bench
+	$(VENV)/bin/ruff format --check abci_app tests scripts bench
 	$(VENV)/bin/mypy abci_app
 
 format: $(STAMP)
-	$(VENV)/bin/ruff check --fix abci_app tests scripts
-	$(VENV)/bin/ruff format abci_app tests scripts
+	$(VENV)/bin/ruff check --fix abci_app tests scripts bench
+	$(VENV)/bin/ruff format abci_app tests scripts bench
 
 test: $(PROTO_STAMP) lint
 	MODERNTENSOR_COMETBFT=$(COMETBFT) $(PY) -m pytest -p no:cacheprovider tests
