@@ -15,14 +15,14 @@ from collections.abc import Callable
 
 from . import __version__
 from ._proto.tendermint.abci import types_pb2 as abci
-from ._proto.tendermint.crypto import proof_pb2
+from ._proto.tendermint.crypto import keys_pb2, proof_pb2
 from .errors import CODESPACE, HeightNotAvailable, InvalidGenesis, ModernTensorError
 from .execution import ChainContext, check_tx, execute_block, init_chain, load_context, select_txs
 from .genesis import parse_app_state
 from .query import run_query
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
-from .types import Event, TxResult
+from .types import Event, TxResult, ValidatorUpdate
 
 log = logging.getLogger("moderntensor.app")
 
@@ -43,6 +43,10 @@ def _events_pb(events: list[Event]) -> list[abci.Event]:
         )
         for e in events
     ]
+
+
+def _validator_update_pb(u: ValidatorUpdate) -> abci.ValidatorUpdate:
+    return abci.ValidatorUpdate(pub_key=keys_pb2.PublicKey(ed25519=u.pub_key), power=u.power)
 
 
 def _exec_result_pb(r: TxResult) -> abci.ExecTxResult:
@@ -150,14 +154,25 @@ class Application:
         try:
             genesis = parse_app_state(req.app_state_bytes, req.chain_id)
             state = Overlay(self.db)
-            init_chain(state, req.chain_id, genesis)
+            updates = init_chain(state, req.chain_id, genesis)
         except InvalidGenesis as e:
             raise FatalAppError(e.log()) from None
+        if not updates and not req.validators:
+            raise FatalAppError(
+                "invalid genesis: no validators (add gen_txs, or validators to genesis.json)"
+            )
         self.genesis = state
         self._reset_check_state()
         staged = self.db.stage(req.initial_height - 1, state.writes)
-        log.info("genesis loaded: chain %s, %d accounts", req.chain_id, len(genesis.accounts))
-        return abci.ResponseInitChain(app_hash=staged.app_hash)
+        log.info(
+            "genesis loaded: chain %s, %d accounts, %d validators",
+            req.chain_id,
+            len(genesis.accounts),
+            len(updates),
+        )
+        return abci.ResponseInitChain(
+            app_hash=staged.app_hash, validators=[_validator_update_pb(u) for u in updates]
+        )
 
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:

@@ -24,11 +24,12 @@ from .genesis import GenesisState
 from .modules.bank.handlers import apply_transfer
 from .modules.bank.messages import MsgTransfer
 from .modules.bank.state import Account, credit, get_account, set_account, set_supply
+from .modules.staking.genesis import init_staking
 from .params import AppParams
 from .state.keys import CHAIN_ID, PARAMS
 from .state.overlay import KVReader, Overlay
 from .tx import DecodedTx, Message, decode_tx
-from .types import Event, TxResult
+from .types import Event, TxResult, ValidatorUpdate
 
 FEE_COLLECTOR = module_address("fee_collector")
 """Fees accrue here; the staking module pays them out with block rewards."""
@@ -50,17 +51,23 @@ def load_context(state: KVReader) -> ChainContext:
     return ChainContext(chain_id=raw_chain.decode(), params=AppParams.decode(raw_params))
 
 
-def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> None:
-    """Write the genesis state. ``genesis`` was validated by :func:`parse_app_state`."""
+def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[ValidatorUpdate]:
+    """Write the genesis state; return the initial validator set (empty: CometBFT's own).
+
+    ``genesis`` was validated by :func:`parse_app_state`.
+    """
     if not chain_id:
         raise InvalidGenesis("chain_id must not be empty")
     state.set(CHAIN_ID, chain_id.encode())
     state.set(PARAMS, genesis.params.encode())
     for acct in genesis.accounts:
-        set_account(state, acct.address, Account(balance=acct.balance, nonce=0))
+        set_account(state, acct.address, Account(balance=acct.balance, nonce=acct.nonce))
     if genesis.total_supply > U64_MAX:
         raise InvalidGenesis("total supply overflows 64 bits")
     set_supply(state, genesis.total_supply)
+    return init_staking(
+        state, genesis.staking_params, list(genesis.validators), list(genesis.gen_txs)
+    )
 
 
 def apply_ante(state: Overlay, tx: DecodedTx) -> list[Event]:

@@ -4,34 +4,52 @@ Shape (inside CometBFT's genesis.json, key ``app_state``)::
 
     {"chain_id": "moderntensor-local-1",           # optional; must equal genesis.json's chain_id
      "params": {"min_fee": 1000, ...},             # optional; defaults in params.py
-     "accounts": [{"address": "mt1...", "balance": "1000000000000"}]}
+     "accounts": [{"address": "mt1...", "balance": "1000000000000", "nonce": 0}],
+     "staking": {"params": {...},                  # optional; defaults in staking/params.py
+                 "validators": [...]},             # already bonded (written by genesis export)
+     "gen_txs": [...]}                             # signed validator entries (genesis gentx)
 
-Balances are base units as a decimal string (or a JSON integer). A bad file is rejected with an
-:class:`InvalidGenesis` naming the offending field.
+Balances are base units as a decimal string (or a JSON integer); ``nonce`` is optional (0). A bad
+file is rejected with an :class:`InvalidGenesis` naming the offending field.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .address import from_bech32, to_bech32
 from .codec import U64_MAX
 from .errors import InvalidAddress, InvalidGenesis
+from .modules.staking.genesis import (
+    BONDED_POOL,
+    GenTx,
+    check_bonds,
+    check_unique,
+    parse_gentx,
+    parse_validator,
+)
+from .modules.staking.params import StakingParams
+from .modules.staking.state import Validator
 from .params import AppParams
 
-_TOP_LEVEL = {"chain_id", "params", "accounts"}
-_ACCOUNT_FIELDS = {"address", "balance"}
+_TOP_LEVEL = {"chain_id", "params", "accounts", "staking", "gen_txs"}
+_ACCOUNT_FIELDS = {"address", "balance", "nonce"}
+_REQUIRED_ACCOUNT_FIELDS = {"address", "balance"}
 
 
 @dataclass(frozen=True)
 class GenesisAccount:
     address: bytes
     balance: int
+    nonce: int = 0
 
-    def to_dict(self) -> dict[str, str]:
-        return {"address": to_bech32(self.address), "balance": str(self.balance)}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"address": to_bech32(self.address), "balance": str(self.balance)}
+        if self.nonce:
+            out["nonce"] = self.nonce
+        return out
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,9 @@ class GenesisState:
     params: AppParams
     accounts: tuple[GenesisAccount, ...]
     chain_id: str | None = None
+    staking_params: StakingParams = field(default_factory=StakingParams)
+    validators: tuple[Validator, ...] = ()
+    gen_txs: tuple[GenTx, ...] = ()
 
     @property
     def total_supply(self) -> int:
@@ -48,6 +69,11 @@ class GenesisState:
         out: dict[str, Any] = {
             "params": self.params.to_dict(),
             "accounts": [a.to_dict() for a in self.accounts],
+            "staking": {
+                "params": self.staking_params.to_dict(),
+                "validators": [v.to_dict() for v in self.validators],
+            },
+            "gen_txs": [g.to_dict() for g in self.gen_txs],
         }
         if self.chain_id is not None:
             out["chain_id"] = self.chain_id
@@ -110,7 +136,7 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         extra = sorted(set(entry) - _ACCOUNT_FIELDS)
         if extra:
             raise InvalidGenesis(f"unknown field(s) in {where}: {', '.join(extra)}")
-        missing = sorted(_ACCOUNT_FIELDS - set(entry))
+        missing = sorted(_REQUIRED_ACCOUNT_FIELDS - set(entry))
         if missing:
             raise InvalidGenesis(f"{where} is missing {', '.join(missing)}")
         try:
@@ -124,6 +150,58 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         total += balance
         if total > U64_MAX:
             raise InvalidGenesis("total supply of the genesis accounts overflows 64 bits")
-        accounts.append(GenesisAccount(addr, balance))
+        nonce = parse_amount(entry.get("nonce", 0), f"{where}.nonce")
+        accounts.append(GenesisAccount(addr, balance, nonce))
     accounts.sort(key=lambda a: a.address)
-    return GenesisState(params=params, accounts=tuple(accounts), chain_id=declared)
+
+    staking_raw = raw.get("staking", {})
+    if not isinstance(staking_raw, dict):
+        raise InvalidGenesis("app_state.staking must be a JSON object")
+    unknown = sorted(set(staking_raw) - {"params", "validators"})
+    if unknown:
+        raise InvalidGenesis(f"unknown field(s) in staking: {', '.join(unknown)}")
+    staking_params = StakingParams.from_dict(staking_raw.get("params", {}))
+    vals_raw = staking_raw.get("validators", [])
+    if not isinstance(vals_raw, list):
+        raise InvalidGenesis("staking.validators must be a list")
+    validators = [
+        parse_validator(v, f"staking.validators[{i}]", parse_amount) for i, v in enumerate(vals_raw)
+    ]
+    gentx_raw = raw.get("gen_txs", [])
+    if not isinstance(gentx_raw, list):
+        raise InvalidGenesis("app_state.gen_txs must be a list")
+    sign_chain = declared or chain_id or ""
+    if gentx_raw and not sign_chain:
+        raise InvalidGenesis("gen_txs need a chain id to verify their signatures")
+    gentxs = [
+        parse_gentx(g, f"gen_txs[{i}]", sign_chain, parse_amount) for i, g in enumerate(gentx_raw)
+    ]
+    check_unique(validators, gentxs)
+    check_bonds(staking_params, validators, gentxs)
+
+    balances = {a.address: a.balance for a in accounts}
+    bonded = sum(v.tokens for v in validators)
+    if balances.get(BONDED_POOL, 0) != bonded:
+        raise InvalidGenesis(
+            f"bonded pool {to_bech32(BONDED_POOL)} holds {balances.get(BONDED_POOL, 0)} but "
+            f"staking.validators have {bonded} tokens"
+        )
+    for g in gentxs:
+        have = balances.get(g.operator)
+        if have is None:
+            raise InvalidGenesis(
+                f"gen_tx of {g.moniker}: operator {to_bech32(g.operator)} is not a genesis account"
+            )
+        if have < g.self_bond:
+            raise InvalidGenesis(
+                f"gen_tx of {g.moniker}: self_bond {g.self_bond} exceeds the "
+                f"operator's balance {have}"
+            )
+    return GenesisState(
+        params=params,
+        accounts=tuple(accounts),
+        chain_id=declared,
+        staking_params=staking_params,
+        validators=tuple(sorted(validators, key=lambda v: v.cons_address)),
+        gen_txs=tuple(gentxs),
+    )

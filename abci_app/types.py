@@ -32,3 +32,11 @@ class TxResult:
     events: list[Event] = field(default_factory=list)
     gas_wanted: int = 0
     gas_used: int = 0
+
+
+@dataclass(frozen=True)
+class ValidatorUpdate:
+    """A consensus-key power change for CometBFT (power 0 removes the validator)."""
+
+    pub_key: bytes  # ed25519, 32 bytes
+    power: int

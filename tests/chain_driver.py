@@ -15,18 +15,26 @@ from abci_app._proto.tendermint.abci import types_pb2 as abci
 from abci_app.address import to_bech32
 from abci_app.app import Application
 from abci_app.modules.bank.messages import MsgTransfer
+from abci_app.modules.staking.genesis import make_gentx
 from abci_app.state.db import StateDB
 from abci_app.tx import build_tx
 
 
+VALIDATOR_OPERATOR = seeded_key(1000)
+VALIDATOR_CONSENSUS = seeded_key(2000)
+
+
 def genesis_app_state(n_accounts: int, balance: int = 10**15) -> dict[str, object]:
-    return {
-        "chain_id": CHAIN_ID,
-        "accounts": [
-            {"address": to_bech32(addr_of(seeded_key(i))), "balance": str(balance)}
-            for i in range(n_accounts)
-        ],
-    }
+    """``n_accounts`` funded test accounts plus one validator from a signed gen_tx."""
+    gentx = make_gentx(
+        VALIDATOR_OPERATOR, bytes(VALIDATOR_CONSENSUS.verify_key), 10**12, "val0", CHAIN_ID
+    )
+    accounts = [
+        {"address": to_bech32(addr_of(seeded_key(i))), "balance": str(balance)}
+        for i in range(n_accounts)
+    ]
+    accounts.append({"address": to_bech32(addr_of(VALIDATOR_OPERATOR)), "balance": str(10**13)})
+    return {"chain_id": CHAIN_ID, "accounts": accounts, "gen_txs": [gentx.to_dict()]}
 
 
 @dataclass

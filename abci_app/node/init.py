@@ -1,8 +1,9 @@
 """``moderntensor node init``: a new single-node chain in a home folder.
 
-Runs ``cometbft init`` (node key, validator key, a genesis with that validator), applies the
-config template, and replaces the genesis chain id and ``app_state`` with the embedded default
-genesis plus a freshly generated, funded ``dev`` key.
+Runs ``cometbft init`` (node key, consensus key), applies the config template, and writes a
+genesis from the embedded default ``app_state`` plus a freshly generated, funded ``dev`` key
+that is also the node's validator operator: a gen_tx self-bonds part of its balance with the
+node's consensus key, exactly as a multi-validator genesis does.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from ..client.keyring import Keyring
-from ..genesis import parse_app_state
 from ..params import BASE_UNITS_PER_MDT
+from . import genesis_file
 from .cometbft import find_cometbft, load_template, patch_config
 from .home import NodeConfig, NodeHome
 
 DEV_KEY = "dev"
 DEFAULT_DEV_BALANCE = 1_000_000 * BASE_UNITS_PER_MDT
+DEFAULT_SELF_BOND = 10_000 * BASE_UNITS_PER_MDT
 
 
 class InitError(Exception):
@@ -32,20 +34,17 @@ def default_app_state() -> dict[str, Any]:
     return state
 
 
-def init_node(
+def cometbft_init(
     home: NodeHome,
     cfg: NodeConfig,
+    template: str,
     overrides: list[tuple[str, str, Any]] | None = None,
-    dev_balance: int = DEFAULT_DEV_BALANCE,
-    template: str = "single-node",
-) -> str:
-    """Initialise ``home``; return the dev key's address."""
-    if home.is_initialised():
-        raise InitError(f"{home.root} is already initialised (remove it to start over)")
-    binary = find_cometbft()
+    extra_fill: dict[str, Any] | None = None,
+) -> None:
+    """``cometbft init`` in <home>/cometbft, then our config template and overrides."""
     home.root.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
-        [str(binary), "init", "--home", str(home.cometbft)], capture_output=True, text=True
+        [str(find_cometbft()), "init", "--home", str(home.cometbft)], capture_output=True, text=True
     )
     if proc.returncode != 0:
         raise InitError(f"cometbft init failed: {proc.stderr.strip()}")
@@ -58,19 +57,47 @@ def init_node(
         "prometheus_port": cfg.prometheus_port,
         "moniker": cfg.moniker,
     }
+    fill.update(extra_fill or {})
     settings = load_template(template, fill) + list(overrides or [])
     config_path.write_text(patch_config(config_path.read_text(), settings))
-
-    keyring = Keyring(home.keyring)
-    dev = keyring.add(DEV_KEY)
-    app_state = default_app_state()
-    app_state["chain_id"] = cfg.chain_id
-    app_state["accounts"] = [{"address": dev.address, "balance": str(dev_balance)}]
-    parse_app_state(app_state, cfg.chain_id)  # the embedded genesis must pass our own rules
-
-    genesis = json.loads(home.genesis_file.read_text())
-    genesis["chain_id"] = cfg.chain_id
-    genesis["app_state"] = app_state
-    home.genesis_file.write_text(json.dumps(genesis, indent=2) + "\n")
     home.save_config(cfg)
+
+
+def pv_key_file(home: NodeHome) -> Path:
+    return home.cometbft / "config" / "priv_validator_key.json"
+
+
+def node_id(home: NodeHome) -> str:
+    """The P2P node id (hex of the node key's address), as ``cometbft show-node-id`` prints."""
+    out = subprocess.run(
+        [str(find_cometbft()), "show-node-id", "--home", str(home.cometbft)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def init_node(
+    home: NodeHome,
+    cfg: NodeConfig,
+    overrides: list[tuple[str, str, Any]] | None = None,
+    dev_balance: int = DEFAULT_DEV_BALANCE,
+    template: str = "single-node",
+) -> str:
+    """Initialise a single-validator chain in ``home``; return the dev key's address."""
+    if home.is_initialised():
+        raise InitError(f"{home.root} is already initialised (remove it to start over)")
+    if dev_balance < DEFAULT_SELF_BOND:
+        raise InitError(f"--dev-balance must be at least the self-bond {DEFAULT_SELF_BOND}")
+    cometbft_init(home, cfg, template, overrides)
+    dev = Keyring(home.keyring).add(DEV_KEY)
+    genesis = genesis_file.new_genesis(cfg.chain_id, default_app_state()["params"])
+    genesis_file.add_account(genesis, dev.address, dev_balance)
+    gtx = genesis_file.gentx(
+        dev.signing_key, pv_key_file(home), DEFAULT_SELF_BOND, cfg.moniker, cfg.chain_id
+    )
+    genesis_file.add_validator(genesis, gtx.to_dict())
+    genesis_file.validate(genesis)
+    genesis_file.save(home.genesis_file, genesis)
     return dev.address

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +44,9 @@ class StateDB:
 
     def get(self, key: bytes) -> bytes | None:
         return self.store.get(key)
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        return self.store.iter_prefix(prefix)
 
     def stage(self, height: int, writes: Mapping[bytes, bytes | None]) -> PendingCommit:
         """Compute the app hash the committed state would have with ``writes`` applied."""

@@ -10,3 +10,23 @@ CHAIN_ID = b"app/chain_id"  # UTF-8 chain id, fixed by InitChain
 
 def account_key(address: bytes) -> bytes:
     return ACCOUNT + address
+
+
+STAKING_PARAMS = b"staking/params"  # canonical JSON of StakingParams
+VALIDATOR = b"staking/val/"  # staking/val/<20-byte consensus address> -> Validator (canonical JSON)
+OPERATOR = b"staking/op/"  # staking/op/<20-byte operator address> -> consensus address
+
+
+def validator_key(cons_address: bytes) -> bytes:
+    return VALIDATOR + cons_address
+
+
+def operator_key(operator: bytes) -> bytes:
+    return OPERATOR + operator
+
+
+LAST_POWER = b"staking/power/"  # staking/power/<consensus address> -> u64 power CometBFT has now
+
+
+def last_power_key(cons_address: bytes) -> bytes:
+    return LAST_POWER + cons_address

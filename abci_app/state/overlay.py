@@ -8,11 +8,16 @@ is thrown away after every Commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol
 
 
 class KVReader(Protocol):
     def get(self, key: bytes) -> bytes | None: ...
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Live entries whose key starts with ``prefix``, in ascending key order."""
+        ...
 
 
 class Overlay:
@@ -26,6 +31,14 @@ class Overlay:
         if key in self.writes:
             return self.writes[key]
         return self.parent.get(key)
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Merge of the parent's entries and this overlay's writes, in key order."""
+        mine = {k: v for k, v in self.writes.items() if k.startswith(prefix)}
+        merged = {k: v for k, v in self.parent.iter_prefix(prefix) if k not in mine}
+        merged.update({k: v for k, v in mine.items() if v is not None})
+        for k in sorted(merged):
+            yield k, merged[k]
 
     def set(self, key: bytes, value: bytes) -> None:
         self.writes[key] = value

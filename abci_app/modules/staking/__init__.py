@@ -1,0 +1,1 @@
+"""Validators and bonded stake. So far: genesis validators (gentx) and the initial validator set."""

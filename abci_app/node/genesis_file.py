@@ -1,0 +1,195 @@
+"""CometBFT genesis.json files carrying our app_state: create, extend, validate, export.
+
+These are the coordinator's and validators' tools (``moderntensor genesis …``). Validation runs
+exactly the rules InitChain runs (:func:`parse_app_state`), plus the checks CometBFT itself
+makes on the file, so a file that passes ``validate`` starts a chain.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from ..address import from_bech32, to_bech32
+from ..errors import InvalidAddress, InvalidGenesis
+from ..genesis import GenesisState, parse_amount, parse_app_state
+from ..modules.bank.state import Account
+from ..modules.staking.genesis import GenTx, make_gentx
+from ..modules.staking.state import all_validators, get_params
+from ..params import AppParams
+from ..state.db import StateDB
+from ..state.keys import ACCOUNT, CHAIN_ID, PARAMS
+
+DEFAULT_CONSENSUS_PARAMS: dict[str, Any] = {
+    "block": {"max_bytes": "22020096", "max_gas": "-1"},
+    "evidence": {
+        "max_age_num_blocks": "100000",
+        "max_age_duration": "172800000000000",
+        "max_bytes": "1048576",
+    },
+    "validator": {"pub_key_types": ["ed25519"]},
+    "version": {"app": "0"},
+    "abci": {"vote_extensions_enable_height": "0"},
+}
+"""CometBFT v0.38's defaults, as ``cometbft init`` writes them."""
+
+
+def now_rfc3339() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_genesis(
+    chain_id: str,
+    app_params: dict[str, Any] | None = None,
+    staking_params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An empty genesis for ``chain_id``: no accounts, no validators yet."""
+    if not chain_id or len(chain_id) > 50:
+        raise InvalidGenesis("chain_id must be 1-50 characters (a CometBFT limit)")
+    params = AppParams.from_dict(app_params or {})
+    app_state: dict[str, Any] = {
+        "chain_id": chain_id,
+        "params": params.to_dict(),
+        "accounts": [],
+        "staking": {"params": staking_params or {}, "validators": []},
+        "gen_txs": [],
+    }
+    parse_app_state(app_state, chain_id)
+    return {
+        "genesis_time": now_rfc3339(),
+        "chain_id": chain_id,
+        "initial_height": "1",
+        "consensus_params": json.loads(json.dumps(DEFAULT_CONSENSUS_PARAMS)),
+        "validators": [],
+        "app_hash": "",
+        "app_state": app_state,
+    }
+
+
+def load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise InvalidGenesis(f"no genesis file at {path}") from None
+    except json.JSONDecodeError as e:
+        raise InvalidGenesis(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise InvalidGenesis(f"{path} must hold a JSON object")
+    return data
+
+
+def save(path: Path, genesis: dict[str, Any]) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(genesis, indent=2) + "\n")
+
+
+def validate(genesis: dict[str, Any]) -> GenesisState:
+    """Every rule InitChain enforces plus CometBFT's own checks on the file."""
+    for key in ("genesis_time", "chain_id", "consensus_params"):
+        if key not in genesis:
+            raise InvalidGenesis(f"genesis.json is missing {key}")
+    chain_id = genesis["chain_id"]
+    if not isinstance(chain_id, str) or not 0 < len(chain_id) <= 50:
+        raise InvalidGenesis("chain_id must be a string of 1-50 characters")
+    try:
+        datetime.fromisoformat(str(genesis["genesis_time"]))
+    except ValueError:
+        raise InvalidGenesis(f"genesis_time {genesis['genesis_time']!r} is not RFC 3339") from None
+    height = genesis.get("initial_height", "1")
+    if not str(height).isdigit():
+        raise InvalidGenesis("initial_height must be a non-negative integer string")
+    state = parse_app_state(genesis.get("app_state", {}), chain_id)
+    if not state.gen_txs and not state.validators and not genesis.get("validators"):
+        raise InvalidGenesis("no validators: add gen_txs (genesis add-validator)")
+    return state
+
+
+def add_account(genesis: dict[str, Any], address: str, balance: int) -> None:
+    try:
+        from_bech32(address)
+    except InvalidAddress as e:
+        raise InvalidGenesis(e.log()) from None
+    accounts = genesis["app_state"].setdefault("accounts", [])
+    if any(a.get("address") == address for a in accounts):
+        raise InvalidGenesis(f"account {address} is already in the genesis")
+    accounts.append({"address": address, "balance": str(parse_amount(balance, "balance"))})
+    parse_app_state(genesis["app_state"], genesis["chain_id"])
+
+
+def read_pv_pubkey(priv_validator_key: Path) -> bytes:
+    """The consensus public key from a CometBFT priv_validator_key.json."""
+    try:
+        data = json.loads(Path(priv_validator_key).read_text())
+        key = base64.b64decode(data["pub_key"]["value"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InvalidGenesis(
+            f"cannot read a consensus key from {priv_validator_key}: {e}"
+        ) from None
+    if data["pub_key"].get("type") != "tendermint/PubKeyEd25519" or len(key) != 32:
+        raise InvalidGenesis("only ed25519 consensus keys are supported")
+    return key
+
+
+def gentx(
+    operator: SigningKey, priv_validator_key: Path, self_bond: int, moniker: str, chain_id: str
+) -> GenTx:
+    return make_gentx(operator, read_pv_pubkey(priv_validator_key), self_bond, moniker, chain_id)
+
+
+def add_validator(genesis: dict[str, Any], gentx_doc: dict[str, Any]) -> None:
+    """Append a signed gen_tx after checking it against the whole genesis."""
+    genesis["app_state"].setdefault("gen_txs", []).append(gentx_doc)
+    try:
+        parse_app_state(genesis["app_state"], genesis["chain_id"])
+    except InvalidGenesis:
+        genesis["app_state"]["gen_txs"].pop()
+        raise
+
+
+def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
+    """The committed state of a stopped node as a new genesis starting at the next height.
+
+    Accounts keep balances and nonces (so old signed txs cannot be replayed), validators stay
+    bonded, params are kept. Importing it reproduces the same app hash.
+    """
+    raw_chain = db.get(CHAIN_ID)
+    raw_params = db.get(PARAMS)
+    if raw_chain is None or raw_params is None:
+        raise InvalidGenesis("the node has no committed state to export")
+    chain_id = raw_chain.decode()
+    accounts = []
+    for key, value in db.iter_prefix(ACCOUNT):
+        acct = Account.decode(value)
+        entry: dict[str, Any] = {
+            "address": to_bech32(key[len(ACCOUNT) :]),
+            "balance": str(acct.balance),
+        }
+        if acct.nonce:
+            entry["nonce"] = acct.nonce
+        accounts.append(entry)
+    app_state = {
+        "chain_id": chain_id,
+        "params": AppParams.decode(raw_params).to_dict(),
+        "accounts": accounts,
+        "staking": {
+            "params": get_params(db).to_dict(),
+            "validators": [v.to_dict() for v in all_validators(db)],
+        },
+        "gen_txs": [],
+    }
+    out = {
+        "genesis_time": now_rfc3339(),
+        "chain_id": chain_id,
+        "initial_height": str(db.height + 1),
+        "consensus_params": base_genesis.get("consensus_params", DEFAULT_CONSENSUS_PARAMS),
+        "validators": [],
+        "app_hash": "",
+        "app_state": app_state,
+    }
+    parse_app_state(app_state, chain_id)
+    return out
