@@ -39,6 +39,7 @@ class Ctx:
     node: str
     output: str
     timeout: float
+    localnet_root: Path = Path(".localnet")
 
     def rpc(self) -> RPCClient:
         return RPCClient(self.node, timeout=self.timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from pathlib import Path
@@ -140,6 +141,347 @@ def node_start(obj: Ctx) -> None:
     """Start the app and cometbft for --home and wait (Ctrl-C stops both)."""
     with user_errors():
         sys.exit(run_node(NodeHome(obj.home)))
+
+
+# --- genesis ---------------------------------------------------------------------------------
+@cli.group()
+def genesis() -> None:
+    """Build, check and export genesis files (coordinator and validators)."""
+
+
+def _kv_pairs(items: tuple[str, ...], what: str) -> dict[str, int]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not value.isdigit():
+            raise click.BadParameter(f"{item!r}: use NAME=INTEGER", param_hint=what)
+        out[name] = int(value)
+    return out
+
+
+@genesis.command("init")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--chain-id", required=True)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="App param, e.g. min_fee=1000 (see README).",
+)
+@click.option(
+    "--staking-param",
+    "staking_params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Staking param, e.g. max_validators=50.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.pass_obj
+def genesis_init(
+    obj: Ctx,
+    file: Path,
+    chain_id: str,
+    params: tuple[str, ...],
+    staking_params: tuple[str, ...],
+    force: bool,
+) -> None:
+    """Start a new genesis (example: moderntensor genesis init g.json --chain-id mt-test-1)."""
+    from ..node import genesis_file
+
+    if file.exists() and not force:
+        raise click.ClickException(f"{file} exists (use --force to overwrite)")
+    with user_errors():
+        g = genesis_file.new_genesis(
+            chain_id, _kv_pairs(params, "--param"), _kv_pairs(staking_params, "--staking-param")
+        )
+        genesis_file.save(file, g)
+    emit(obj, {"file": str(file), "chain_id": chain_id}, f"wrote {file} for chain {chain_id}")
+
+
+@genesis.command("add-account")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("address")
+@click.argument("amount")
+@click.pass_obj
+def genesis_add_account(obj: Ctx, file: Path, address: str, amount: str) -> None:
+    """Fund an address (example: moderntensor genesis add-account g.json mt1… 1000mdt)."""
+    from ..node import genesis_file
+
+    value = parse_amount(amount)
+    with user_errors():
+        g = genesis_file.load(file)
+        genesis_file.add_account(g, address, value)
+        genesis_file.save(file, g)
+    emit(obj, {"address": address, "balance": str(value)}, f"added {address}: {format_mdt(value)}")
+
+
+@genesis.command("gentx")
+@click.option("--from", "from_", required=True, help="Operator key name in the keyring.")
+@click.option(
+    "--pv-key",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="priv_validator_key.json (default: <home>/cometbft/config/…).",
+)
+@click.option("--amount", required=True, help="Self-bond, e.g. 10000mdt.")
+@click.option("--moniker", required=True)
+@click.option("--chain-id", required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.pass_obj
+def genesis_gentx(
+    obj: Ctx, from_: str, pv_key: Path | None, amount: str, moniker: str, chain_id: str, out: Path
+) -> None:
+    """Sign your validator's genesis entry (example: … genesis gentx --from val0 --amount 10000mdt
+    --moniker val0 --chain-id mt-test-1 --out val0.gentx.json)."""
+    from ..node import genesis_file
+
+    value = parse_amount(amount)
+    with user_errors():
+        key = _keyring(obj).get(from_)
+        pv = pv_key or NodeHome(obj.home).cometbft / "config" / "priv_validator_key.json"
+        doc = genesis_file.gentx(key.signing_key, pv, value, moniker, chain_id).to_dict()
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+    emit(obj, doc, f"wrote {out}: {moniker} self-bonds {format_mdt(value)}")
+
+
+@genesis.command("add-validator")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("gentx_file", type=click.Path(path_type=Path))
+@click.pass_obj
+def genesis_add_validator(obj: Ctx, file: Path, gentx_file: Path) -> None:
+    """Collect a signed gentx (example: … genesis add-validator g.json val0.gentx.json)."""
+    from ..node import genesis_file
+
+    with user_errors():
+        g = genesis_file.load(file)
+        doc = genesis_file.load(gentx_file)
+        genesis_file.add_validator(g, doc)
+        genesis_file.save(file, g)
+    emit(obj, {"added": doc.get("moniker")}, f"added validator {doc.get('moniker')} to {file}")
+
+
+@genesis.command("validate")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_obj
+def genesis_validate(obj: Ctx, file: Path) -> None:
+    """Check a genesis against every rule InitChain enforces (example: … validate g.json)."""
+    from ..node import genesis_file
+
+    with user_errors():
+        state = genesis_file.validate(genesis_file.load(file))
+    data = {
+        "valid": True,
+        "accounts": len(state.accounts),
+        "supply": str(state.total_supply),
+        "validators": len(state.validators) + len(state.gen_txs),
+    }
+    emit(
+        obj,
+        data,
+        f"{file} is valid: {data['accounts']} accounts, {data['validators']} "
+        f"validators, supply {format_mdt(state.total_supply)}",
+    )
+
+
+@genesis.command("export")
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.pass_obj
+def genesis_export(obj: Ctx, out: Path) -> None:
+    """Write the state of the stopped node in --home as a new genesis (example: moderntensor
+    --home .data genesis export --out exported.json)."""
+    from ..node import genesis_file
+    from ..state.db import StateDB
+
+    home = NodeHome(obj.home)
+    if not home.state_db.exists():
+        raise click.ClickException(f"no app state in {home.root} (is --home right?)")
+    with user_errors():
+        db = StateDB(home.state_db)
+        try:
+            g = genesis_file.export(db, genesis_file.load(home.genesis_file))
+        finally:
+            db.close()
+        genesis_file.save(out, g)
+    emit(
+        obj,
+        {"file": str(out), "initial_height": g["initial_height"]},
+        f"exported height {int(g['initial_height']) - 1} to {out}",
+    )
+
+
+# --- localnet --------------------------------------------------------------------------------
+@cli.group()
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    default=Path(".localnet"),
+    show_default=True,
+    help="Folder holding every node of the localnet.",
+)
+@click.pass_context
+def localnet(ctx: click.Context, root: Path) -> None:
+    """A multi-validator network on this machine's loopback."""
+    ctx.obj.localnet_root = root
+
+
+def _plan_options(f: Any) -> Any:
+    f = click.option("--validators", "-n", type=int, default=4, show_default=True)(f)
+    f = click.option(
+        "--seed/--no-seed",
+        default=True,
+        show_default=True,
+        help="Also run a seed node that late joiners bootstrap from.",
+    )(f)
+    f = click.option(
+        "--base-port",
+        type=int,
+        default=27000,
+        show_default=True,
+        help="Node i uses base+10i (+0 p2p, +1 rpc, +2 abci, +3 metrics).",
+    )(f)
+    return click.option("--chain-id", default="moderntensor-localnet-1", show_default=True)(f)
+
+
+@localnet.command("init")
+@_plan_options
+@click.option("--docker", is_flag=True, help="Write configs for deploy/compose.yaml instead.")
+@click.pass_obj
+def localnet_init(
+    obj: Ctx, validators: int, seed: bool, base_port: int, chain_id: str, docker: bool
+) -> None:
+    """Create the nodes without starting them (example: moderntensor localnet init -n 4)."""
+    from ..node.localnet import LocalnetError, LocalnetPlan, init_localnet
+
+    root = obj.localnet_root
+    try:
+        with user_errors():
+            init_localnet(root, LocalnetPlan(validators, seed, base_port, chain_id), docker)
+    except LocalnetError as e:
+        raise click.ClickException(str(e)) from None
+    emit(
+        obj,
+        {"root": str(root), "validators": validators},
+        f"created a {validators}-validator localnet in {root}",
+    )
+
+
+@localnet.command("start")
+@_plan_options
+@click.option("--node", "only", multiple=True, help="Start only this node (repeatable).")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Wait until every validator has produced a block.",
+)
+@click.pass_obj
+def localnet_start(
+    obj: Ctx,
+    validators: int,
+    seed: bool,
+    base_port: int,
+    chain_id: str,
+    only: tuple[str, ...],
+    wait: bool,
+) -> None:
+    """Create the localnet if needed and start it (example: moderntensor localnet start -n 4)."""
+    from ..node.localnet import (
+        LocalnetError,
+        LocalnetPlan,
+        init_localnet,
+        load_plan,
+        node_status,
+        start_localnet,
+    )
+
+    root = obj.localnet_root
+    try:
+        with user_errors():
+            if not (root / "localnet.json").exists():
+                init_localnet(root, LocalnetPlan(validators, seed, base_port, chain_id))
+            pids = start_localnet(root, list(only) or None)
+            plan = load_plan(root)
+            if wait:
+                import time as _time
+
+                deadline = _time.monotonic() + 120 + 5 * plan.validators
+                pending = [n for n in plan.nodes() if n.validator]
+                while pending and _time.monotonic() < deadline:
+                    pending = [n for n in pending if node_status(n).get("height", 0) < 1]
+                    _time.sleep(0.5)
+                if pending:
+                    raise LocalnetError("no block after waiting: see <root>/nodeN/logs/")
+    except LocalnetError as e:
+        raise click.ClickException(str(e)) from None
+    emit(
+        obj,
+        {"root": str(root), "pids": pids},
+        lambda: (
+            "\n".join(
+                f"{n.name:6} rpc {n.rpc_url}  metrics http://127.0.0.1:{n.prom}/metrics"
+                for n in plan.nodes()
+            )
+            + f"\nlocalnet running from {root}; "
+            "`moderntensor localnet status` shows agreement"
+        ),
+    )
+
+
+@localnet.command("stop")
+@click.option("--node", "only", multiple=True, help="Stop only this node (repeatable).")
+@click.pass_obj
+def localnet_stop(obj: Ctx, only: tuple[str, ...]) -> None:
+    """Stop the localnet's processes (example: moderntensor localnet stop)."""
+    from ..node.localnet import stop_localnet
+
+    stopped = stop_localnet(obj.localnet_root, list(only) or None)
+    emit(obj, {"stopped": stopped}, f"stopped {', '.join(stopped) or 'nothing'}")
+
+
+@localnet.command("status")
+@click.pass_obj
+def localnet_status_cmd(obj: Ctx) -> None:
+    """Height, peers, voting power and app hash of every node (example: … localnet status)."""
+    from ..node.localnet import LocalnetError, localnet_status
+
+    try:
+        st = localnet_status(obj.localnet_root)
+    except LocalnetError as e:
+        raise click.ClickException(str(e)) from None
+
+    def text() -> str:
+        lines = [f"{'node':6} {'height':>7} {'peers':>5} {'power':>6}  app hash"]
+        for n in st["nodes"]:
+            if not n.get("up"):
+                lines.append(f"{n['node']:6} {'down':>7}")
+                continue
+            lines.append(
+                f"{n['node']:6} {n['height']:>7} {n['peers']:>5} {n['voting_power']:>6}"
+                f"  {n['app_hash'][:16]}…"
+            )
+        verdict = {True: "agree", False: "DISAGREE", None: "n/a"}[st["app_hashes_agree"]]
+        lines.append(f"app hashes at height {st['common_height']}: {verdict}")
+        return "\n".join(lines)
+
+    emit(obj, st, text)
+    if st["app_hashes_agree"] is False:
+        sys.exit(1)
+
+
+@localnet.command("reset")
+@click.pass_obj
+def localnet_reset(obj: Ctx) -> None:
+    """Stop the localnet and delete its folder, keys included (example: … localnet reset)."""
+    import shutil
+
+    from ..node.localnet import stop_localnet
+
+    root = obj.localnet_root
+    if (root / "localnet.json").exists():
+        stop_localnet(root)
+        shutil.rmtree(root)
+    emit(obj, {"reset": str(root)}, f"removed {root}")
 
 
 # --- keys ------------------------------------------------------------------------------------

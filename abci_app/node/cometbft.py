@@ -61,8 +61,23 @@ def load_template(name: str, fill: dict[str, Any]) -> list[tuple[str, str, Any]]
     path = TEMPLATES / f"{name}.toml"
     if not path.exists():
         raise CometBFTError(f"no config template {path.name} in {TEMPLATES.name}/")
-    entries = flatten(tomllib.loads(path.read_text()))
-    return [(s, k, v.format(**fill) if isinstance(v, str) else v) for s, k, v in entries]
+    try:
+        entries = flatten(tomllib.loads(path.read_text()))
+    except tomllib.TOMLDecodeError as e:
+        raise CometBFTError(f"template {path.name} is not valid TOML: {e}") from None
+
+    def filled(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        whole = re.fullmatch(r"\{(\w+)\}", value)
+        if whole:  # "{name}" alone takes the fill value with its type (int ports, counts)
+            return fill[whole.group(1)]
+        return value.format(**fill)
+
+    try:
+        return [(s, k, filled(v)) for s, k, v in entries]
+    except KeyError as e:
+        raise CometBFTError(f"template {path.name} needs a value for {e}") from None
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:

@@ -34,14 +34,8 @@ def default_app_state() -> dict[str, Any]:
     return state
 
 
-def cometbft_init(
-    home: NodeHome,
-    cfg: NodeConfig,
-    template: str,
-    overrides: list[tuple[str, str, Any]] | None = None,
-    extra_fill: dict[str, Any] | None = None,
-) -> None:
-    """``cometbft init`` in <home>/cometbft, then our config template and overrides."""
+def run_cometbft_init(home: NodeHome) -> None:
+    """``cometbft init`` in <home>/cometbft: node key, consensus key, stock config.toml."""
     home.root.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         [str(find_cometbft()), "init", "--home", str(home.cometbft)], capture_output=True, text=True
@@ -49,8 +43,17 @@ def cometbft_init(
     if proc.returncode != 0:
         raise InitError(f"cometbft init failed: {proc.stderr.strip()}")
 
+
+def write_config(
+    home: NodeHome,
+    cfg: NodeConfig,
+    template: str,
+    overrides: list[tuple[str, str, Any]] | None = None,
+    extra_fill: dict[str, Any] | None = None,
+) -> None:
+    """Apply a config template (filled from ``cfg`` and ``extra_fill``) and overrides."""
     config_path = home.cometbft / "config" / "config.toml"
-    fill = {
+    fill: dict[str, Any] = {
         "abci_port": cfg.abci_port,
         "rpc_port": cfg.rpc_port,
         "p2p_port": cfg.p2p_port,
@@ -90,7 +93,8 @@ def init_node(
         raise InitError(f"{home.root} is already initialised (remove it to start over)")
     if dev_balance < DEFAULT_SELF_BOND:
         raise InitError(f"--dev-balance must be at least the self-bond {DEFAULT_SELF_BOND}")
-    cometbft_init(home, cfg, template, overrides)
+    run_cometbft_init(home)
+    write_config(home, cfg, template, overrides)
     dev = Keyring(home.keyring).add(DEV_KEY)
     genesis = genesis_file.new_genesis(cfg.chain_id, default_app_state()["params"])
     genesis_file.add_account(genesis, dev.address, dev_balance)

@@ -1,0 +1,374 @@
+"""A multi-validator network on one machine: plan, init, start, stop, status.
+
+The plan is pure data (names, ports, peers) shared by the loopback localnet and the Docker
+compose generator, so both always agree. Node i uses ports ``base + 10*i + k``: k = 0 P2P,
+1 RPC, 2 ABCI, 3 CometBFT metrics, 4 app metrics. The optional seed node comes after the
+validators. Every node is a cometbft + app pair with its own home under the localnet root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..client.keyring import Keyring
+from ..client.rpc import NodeUnreachable, RPCClient, RPCError
+from ..params import BASE_UNITS_PER_MDT
+from . import genesis_file
+from .cometbft import find_cometbft
+from .home import NodeConfig, NodeHome
+from .init import node_id, pv_key_file, run_cometbft_init, write_config
+from .supervisor import port_in_use, wait_for_port
+
+DEFAULT_CHAIN_ID = "moderntensor-localnet-1"
+DEFAULT_BASE_PORT = 27000
+OPERATOR_BALANCE = 100_000 * BASE_UNITS_PER_MDT
+SELF_BOND = 10_000 * BASE_UNITS_PER_MDT
+FAUCET_BALANCE = 10_000_000 * BASE_UNITS_PER_MDT
+DEV_BALANCE = 1_000_000 * BASE_UNITS_PER_MDT
+DOCKER_PORTS = {"p2p": 26656, "rpc": 26657, "abci": 26658, "prom": 26660, "app_metrics": 26661}
+
+
+class LocalnetError(Exception):
+    """The localnet cannot be created, started or inspected as asked."""
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    name: str
+    index: int
+    validator: bool
+    p2p: int
+    rpc: int
+    abci: int
+    prom: int
+    app_metrics: int
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.rpc}"
+
+
+@dataclass(frozen=True)
+class LocalnetPlan:
+    validators: int = 4
+    seed: bool = True
+    base_port: int = DEFAULT_BASE_PORT
+    chain_id: str = DEFAULT_CHAIN_ID
+    timeout_commit: str = ""
+    """Block interval override (e.g. "300ms" in tests); empty: scaled with the node count."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.validators <= 200:
+            raise LocalnetError("--validators must be between 1 and 200")
+        last = self.base_port + 10 * (self.validators + 1)
+        if self.base_port < 1024 or last > 65535:
+            raise LocalnetError(f"ports {self.base_port}..{last} are out of range")
+
+    def nodes(self) -> list[NodePlan]:
+        out = []
+        for i in range(self.validators + (1 if self.seed else 0)):
+            b = self.base_port + 10 * i
+            name = f"node{i}" if i < self.validators else "seed"
+            out.append(NodePlan(name, i, i < self.validators, b, b + 1, b + 2, b + 3, b + 4))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "validators": self.validators,
+            "seed": self.seed,
+            "base_port": self.base_port,
+            "chain_id": self.chain_id,
+        }
+
+    def timeouts(self) -> dict[str, str]:
+        """Block interval and propose timeout, scaled for many nodes sharing two cores."""
+        n = self.validators
+        commit_ms = 1000 if n <= 8 else 1000 + 50 * n
+        propose_ms = 3000 if n <= 8 else 3000 + 200 * n
+        return {
+            "timeout_commit": self.timeout_commit or f"{commit_ms}ms",
+            "timeout_propose": f"{propose_ms}ms",
+        }
+
+
+def load_plan(root: Path) -> LocalnetPlan:
+    path = root / "localnet.json"
+    if not path.exists():
+        raise LocalnetError(f"no localnet in {root} (run `moderntensor localnet start`)")
+    data = json.loads(path.read_text())
+    data.pop("docker", None)
+    return LocalnetPlan(**data)
+
+
+def _fill(
+    plan: LocalnetPlan, node: NodePlan, peers: str, seeds: str, docker: bool
+) -> dict[str, Any]:
+    n_nodes = len(plan.nodes())
+    fill: dict[str, Any] = {
+        "persistent_peers": peers,
+        "seeds": seeds,
+        "max_inbound": max(40, n_nodes + 5),
+        "max_outbound": max(10, n_nodes + 5),
+        **plan.timeouts(),
+    }
+    if docker:
+        fill.update(
+            proxy_app=f"tcp://app{node.index}:{DOCKER_PORTS['abci']}",
+            rpc_host="0.0.0.0",
+            p2p_host="0.0.0.0",
+            prom_host="0.0.0.0",
+        )
+    else:
+        fill.update(
+            proxy_app=f"tcp://127.0.0.1:{node.abci}",
+            rpc_host="127.0.0.1",
+            p2p_host="127.0.0.1",
+            prom_host="127.0.0.1",
+        )
+    return fill
+
+
+def _node_config(plan: LocalnetPlan, node: NodePlan, docker: bool) -> NodeConfig:
+    if docker:
+        d = DOCKER_PORTS
+        return NodeConfig(plan.chain_id, node.name, d["rpc"], d["p2p"], d["abci"], d["prom"])
+    return NodeConfig(plan.chain_id, node.name, node.rpc, node.p2p, node.abci, node.prom)
+
+
+def init_localnet(root: Path, plan: LocalnetPlan, docker: bool = False) -> None:
+    """Create every node's home, keys and config, and one genesis signed by all validators."""
+    if (root / "localnet.json").exists():
+        raise LocalnetError(f"{root} already holds a localnet (use `localnet reset` first)")
+    nodes = plan.nodes()
+    homes = {n.name: NodeHome(root / n.name) for n in nodes}
+    for n in nodes:
+        run_cometbft_init(homes[n.name])
+    ids = {n.name: node_id(homes[n.name]) for n in nodes}
+
+    def addr(n: NodePlan) -> str:
+        host, port = (f"cometbft{n.index}", DOCKER_PORTS["p2p"]) if docker else ("127.0.0.1", n.p2p)
+        return f"{ids[n.name]}@{host}:{port}"
+
+    validators = [n for n in nodes if n.validator]
+    seed = [n for n in nodes if not n.validator]
+    shared = Keyring(root / "keyring")
+    g = genesis_file.new_genesis(
+        plan.chain_id, staking_params={"max_validators": max(100, plan.validators)}
+    )
+    genesis_file.add_account(g, shared.add("faucet").address, FAUCET_BALANCE)
+    genesis_file.add_account(g, shared.add("dev").address, DEV_BALANCE)
+    for n in nodes:
+        home = homes[n.name]
+        # validators: every other validator as a persistent peer, the seed as seed; the seed:
+        # the validators as its own seeds, so its crawl starts from a known address book
+        peers = ",".join(addr(p) for p in validators if p.name != n.name) if n.validator else ""
+        seeds = ",".join(addr(s) for s in (seed if n.validator else validators))
+        template = "localnet-validator" if n.validator else "seed-node"
+        write_config(
+            home,
+            _node_config(plan, n, docker),
+            template,
+            extra_fill=_fill(plan, n, peers, seeds, docker),
+        )
+        if n.validator:
+            op = Keyring(home.keyring).add("validator")
+            genesis_file.add_account(g, op.address, OPERATOR_BALANCE)
+            gtx = genesis_file.gentx(
+                op.signing_key, pv_key_file(home), SELF_BOND, n.name, plan.chain_id
+            )
+            genesis_file.add_validator(g, gtx.to_dict())
+    genesis_file.validate(g)
+    for n in nodes:
+        genesis_file.save(homes[n.name].genesis_file, g)
+    genesis_file.save(root / "genesis.json", g)
+    (root / "localnet.json").write_text(json.dumps({**plan.to_dict(), "docker": docker}) + "\n")
+
+
+def add_full_node(root: Path, name: str) -> NodePlan:
+    """A new non-validator that knows only the seed node and syncs from genesis (block sync).
+
+    It takes the next free slot of ports after the plan's nodes.
+    """
+    plan = load_plan(root)
+    seeds = [n for n in plan.nodes() if not n.validator]
+    if not seeds:
+        raise LocalnetError("this localnet has no seed node to join through")
+    if name in [n.name for n in all_nodes(root)]:
+        raise LocalnetError(f"a node named {name} already exists")
+    (root / "extra_nodes.json").write_text(json.dumps([*_extra_names(root), name]))
+    node = all_nodes(root)[-1]
+    home = NodeHome(root / name)
+    run_cometbft_init(home)
+    seed = seeds[0]
+    seed_addr = f"{node_id(NodeHome(root / seed.name))}@127.0.0.1:{seed.p2p}"
+    write_config(
+        home,
+        _node_config(plan, node, False),
+        "localnet-validator",
+        extra_fill=_fill(plan, node, "", seed_addr, False),
+    )
+    genesis_file.save(home.genesis_file, genesis_file.load(root / "genesis.json"))
+    return node
+
+
+def _extra_names(root: Path) -> list[str]:
+    path = root / "extra_nodes.json"
+    names: list[str] = json.loads(path.read_text()) if path.exists() else []
+    return names
+
+
+def all_nodes(root: Path) -> list[NodePlan]:
+    """The plan's nodes, then full nodes added later with :func:`add_full_node`."""
+    plan = load_plan(root)
+    nodes = plan.nodes()
+    for name in _extra_names(root):
+        index = len(nodes)
+        b = plan.base_port + 10 * index
+        nodes.append(NodePlan(name, index, False, b, b + 1, b + 2, b + 3, b + 4))
+    return nodes
+
+
+# --- processes -------------------------------------------------------------------------------
+def _pids_file(root: Path) -> Path:
+    return root / "pids.json"
+
+
+def _read_pids(root: Path) -> dict[str, dict[str, int]]:
+    path = _pids_file(root)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _ours(pid: int, root: Path) -> bool:
+    """True if ``pid`` is alive and is one of this localnet's processes (not a reused pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return str(root.resolve()).encode() in cmdline
+
+
+def spawn(cmd: list[str], log_path: Path) -> int:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return proc.pid
+
+
+def start_node(root: Path, node: NodePlan) -> dict[str, int]:
+    home = NodeHome(root.resolve() / node.name)
+    for port in (node.abci, node.rpc, node.p2p):
+        if port_in_use(port):
+            raise LocalnetError(f"port {port} of {node.name} is in use (localnet already up?)")
+    app = spawn(
+        [sys.executable, "-m", "abci_app", "--home", str(home.root), "node", "app"],
+        home.logs / "app.log",
+    )
+    wait_for_port(node.abci, 30)
+    comet = spawn(
+        [str(find_cometbft()), "start", "--home", str(home.cometbft)], home.logs / "cometbft.log"
+    )
+    return {"app": app, "cometbft": comet}
+
+
+def start_localnet(root: Path, only: list[str] | None = None) -> dict[str, dict[str, int]]:
+    pids = _read_pids(root)
+    for node in all_nodes(root):
+        if only is not None and node.name not in only:
+            continue
+        running = pids.get(node.name, {})
+        if running and all(_ours(p, root) for p in running.values()):
+            continue
+        pids[node.name] = start_node(root, node)
+        _pids_file(root).write_text(json.dumps(pids, indent=2))
+    return pids
+
+
+def _terminate(pids: list[int], timeout: float = 15.0) -> None:
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if Path(f"/proc/{p}").exists() and not _zombie(p)]
+        time.sleep(0.1)
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def stop_localnet(root: Path, only: list[str] | None = None) -> list[str]:
+    """Stop this localnet's processes (cometbft first, then apps); return the nodes stopped."""
+    pids = _read_pids(root)
+    stopped = []
+    names = [n for n in pids if only is None or n in only]
+    comets = [pids[n]["cometbft"] for n in names if _ours(pids[n]["cometbft"], root)]
+    _terminate(comets)
+    apps = [pids[n]["app"] for n in names if _ours(pids[n]["app"], root)]
+    _terminate(apps)
+    for n in names:
+        pids.pop(n)
+        stopped.append(n)
+    _pids_file(root).write_text(json.dumps(pids, indent=2))
+    return stopped
+
+
+# --- status ----------------------------------------------------------------------------------
+def node_status(node: NodePlan, timeout: float = 3.0) -> dict[str, Any]:
+    out: dict[str, Any] = {"node": node.name, "rpc": node.rpc_url, "validator": node.validator}
+    try:
+        with RPCClient(node.rpc_url, timeout=timeout, retries=0) as rpc:
+            st = rpc.status()
+            net = rpc.call("net_info")
+        out.update(
+            up=True,
+            height=int(st["sync_info"]["latest_block_height"]),
+            app_hash=st["sync_info"]["latest_app_hash"],
+            catching_up=st["sync_info"]["catching_up"],
+            voting_power=int(st["validator_info"]["voting_power"]),
+            peers=int(net["n_peers"]),
+        )
+    except (NodeUnreachable, RPCError):
+        out.update(up=False)
+    return out
+
+
+def localnet_status(root: Path) -> dict[str, Any]:
+    """Each node's height, peers, power and app hash, and whether they agree.
+
+    Agreement is checked on one height every live node has: the app hash in the header of
+    that block must be the same everywhere.
+    """
+    plan = load_plan(root)
+    plan_nodes = all_nodes(root)
+    nodes = [node_status(n) for n in plan_nodes]
+    live = [n for n in nodes if n.get("up") and n["height"] > 0]  # a seed node keeps no blocks
+    agree: bool | None = None
+    common = min((n["height"] for n in live), default=0)
+    if live and common > 0:
+        hashes = set()
+        for node, st in zip(plan_nodes, nodes, strict=True):
+            if st in live:
+                with RPCClient(node.rpc_url, timeout=3, retries=1) as rpc:
+                    hdr = rpc.call("header", height=str(common))["header"]
+                hashes.add(hdr["app_hash"])
+        agree = len(hashes) == 1
+    return {
+        "chain_id": plan.chain_id,
+        "nodes": nodes,
+        "common_height": common,
+        "app_hashes_agree": agree,
+    }
