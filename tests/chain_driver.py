@@ -19,7 +19,6 @@ from abci_app.modules.staking.genesis import make_gentx
 from abci_app.state.db import StateDB
 from abci_app.tx import build_tx
 
-
 VALIDATOR_OPERATOR = seeded_key(1000)
 VALIDATOR_CONSENSUS = seeded_key(2000)
 

@@ -118,7 +118,11 @@ def add_account(genesis: dict[str, Any], address: str, balance: int) -> None:
     if any(a.get("address") == address for a in accounts):
         raise InvalidGenesis(f"account {address} is already in the genesis")
     accounts.append({"address": address, "balance": str(parse_amount(balance, "balance"))})
-    parse_app_state(genesis["app_state"], genesis["chain_id"])
+    try:
+        parse_app_state(genesis["app_state"], genesis["chain_id"])
+    except InvalidGenesis:
+        accounts.pop()
+        raise
 
 
 def read_pv_pubkey(priv_validator_key: Path) -> bytes:

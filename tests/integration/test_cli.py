@@ -161,6 +161,11 @@ def test_node_start_resumes_the_same_chain(tmp_path: Path, cometbft_bin: Path) -
         out, _ = proc.communicate(timeout=30)
     assert f"RPC               {url}" in out and "dev key" in out and "node stopped" in out
     assert NodeHome(home).state_db.exists()
+    exported = tmp_path / "exported.json"
+    res = mt(home, "genesis", "export", "--out", str(exported))
+    assert res.returncode == 0, res.stderr
+    assert mt(home, "genesis", "validate", str(exported)).returncode == 0
+    assert int(json.loads(exported.read_text())["initial_height"]) > first
     proc = start()
     try:
         resumed = wait_until(lambda: height() >= first + 2 and height(), 60, "more blocks")
@@ -170,3 +175,75 @@ def test_node_start_resumes_the_same_chain(tmp_path: Path, cometbft_bin: Path) -
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+def test_genesis_workflow_through_the_cli(tmp_path: Path, cometbft_bin: Path) -> None:
+    """Coordinator and two validators build a genesis the gentx way, all through the CLI."""
+    g = tmp_path / "genesis.json"
+    assert (
+        mt(
+            tmp_path, "genesis", "init", str(g), "--chain-id", "mt-cli-1", "--param", "min_fee=2000"
+        ).returncode
+        == 0
+    )
+    for i in range(2):
+        vhome = tmp_path / f"v{i}"
+        subprocess.run(
+            [str(cometbft_bin), "init", "--home", str(vhome / "cometbft")],
+            check=True,
+            capture_output=True,
+        )
+        assert mt(vhome, "keys", "add", "op").returncode == 0
+        addr = mt(vhome, "keys", "show", "op").stdout.strip()
+        assert mt(tmp_path, "genesis", "add-account", str(g), addr, "20000mdt").returncode == 0
+        gentx = tmp_path / f"v{i}.gentx.json"
+        res = mt(
+            vhome,
+            "genesis",
+            "gentx",
+            "--from",
+            "op",
+            "--amount",
+            "10000mdt",
+            "--moniker",
+            f"v{i}",
+            "--chain-id",
+            "mt-cli-1",
+            "--out",
+            str(gentx),
+        )
+        assert res.returncode == 0, res.stderr
+        res = mt(tmp_path, "genesis", "add-validator", str(g), str(gentx))
+        assert res.returncode == 0, res.stderr
+    again = mt(tmp_path, "genesis", "add-validator", str(g), str(tmp_path / "v0.gentx.json"))
+    assert again.returncode == 1 and "more than one validator" in again.stderr
+    wrong_chain = tmp_path / "wrong.gentx.json"
+    mt(
+        tmp_path / "v1",
+        "genesis",
+        "gentx",
+        "--from",
+        "op",
+        "--amount",
+        "1mdt",
+        "--moniker",
+        "x",
+        "--chain-id",
+        "other",
+        "--out",
+        str(wrong_chain),
+    )
+    bad = mt(tmp_path, "genesis", "add-validator", str(g), str(wrong_chain))
+    assert bad.returncode == 1 and "signature does not verify" in bad.stderr
+    ok = mt(tmp_path, "-o", "json", "genesis", "validate", str(g))
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout) == {
+        "valid": True,
+        "accounts": 2,
+        "validators": 2,
+        "supply": str(40_000 * 10**9),
+    }
+    broken = tmp_path / "broken.json"
+    broken.write_text(g.read_text().replace('"min_fee": 2000', '"min_fee": -1'))
+    res = mt(tmp_path, "genesis", "validate", str(broken))
+    assert res.returncode == 1 and "params.min_fee" in res.stderr and "Traceback" not in res.stderr

@@ -1,0 +1,171 @@
+"""Genesis tooling: gen_tx rules, file checks, example files, and export -> import round trip."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chain_driver import (
+    VALIDATOR_CONSENSUS,
+    VALIDATOR_OPERATOR,
+    Driver,
+    genesis_app_state,
+    transfer,
+)
+from harness import CHAIN_ID, REPO, addr_of, seeded_key
+
+from abci_app.address import module_address, to_bech32
+from abci_app.errors import InvalidGenesis
+from abci_app.genesis import parse_app_state
+from abci_app.modules.staking.genesis import make_gentx
+from abci_app.node import genesis_file
+from abci_app.state.store import Store
+
+POOL = to_bech32(module_address("bonded_pool"))
+
+
+def base() -> dict[str, Any]:
+    return genesis_app_state(2)
+
+
+def broken(mutate: Any) -> dict[str, Any]:
+    state = copy.deepcopy(base())
+    mutate(state)
+    return state
+
+
+def _set(path: list[Any], value: Any) -> Any:
+    def f(state: dict[str, Any]) -> None:
+        target = state
+        for p in path[:-1]:
+            target = target[p]
+        target[path[-1]] = value
+
+    return f
+
+
+OTHER_KEY = bytes(seeded_key(3000).verify_key)
+BAD: list[tuple[str, Any, str]] = [
+    (
+        "gen_tx signed for another chain",
+        _set(
+            ["gen_txs", 0],
+            make_gentx(VALIDATOR_OPERATOR, OTHER_KEY, 10**12, "v", "other").to_dict(),
+        ),
+        "signature does not verify",
+    ),
+    (
+        "gen_tx altered after signing",
+        _set(["gen_txs", 0, "self_bond"], "1000000000001"),
+        "signature does not verify",
+    ),
+    (
+        "gen_tx operator key mismatch",
+        _set(["gen_txs", 0, "operator_pub_key"], bytes(seeded_key(5).verify_key).hex()),
+        "does not belong to",
+    ),
+    ("gen_tx unknown field", _set(["gen_txs", 0, "extra"], 1), "unknown field(s) in gen_txs[0]"),
+    ("gen_tx bad consensus key", _set(["gen_txs", 0, "pub_key"], "AAAA"), "32-byte ed25519"),
+    ("gen_tx operator without account", lambda s: s["accounts"].pop(), "is not a genesis account"),
+    ("gen_tx bond over balance", _set(["accounts", 2, "balance"], "10"), "exceeds the operator"),
+    (
+        "gen_tx below min self bond",
+        _set(["staking"], {"params": {"min_self_bond": 10**13}}),
+        "min_self_bond",
+    ),
+    (
+        "duplicate consensus key",
+        lambda s: s["gen_txs"].append(
+            make_gentx(
+                seeded_key(0), bytes(VALIDATOR_CONSENSUS.verify_key), 10**12, "dup", CHAIN_ID
+            ).to_dict()
+        ),
+        "used twice",
+    ),
+    (
+        "unknown staking param",
+        _set(["staking"], {"params": {"nope": 1}}),
+        "unknown field(s) in staking.params",
+    ),
+    ("zero max_validators", _set(["staking"], {"params": {"max_validators": 0}}), "max_validators"),
+    (
+        "bonded validators without pool balance",
+        _set(
+            ["staking"],
+            {
+                "validators": [
+                    {
+                        "operator": to_bech32(addr_of(seeded_key(0))),
+                        "pub_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                        "tokens": "5000000000",
+                        "moniker": "x",
+                    }
+                ]
+            },
+        ),
+        "bonded pool",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "mutate", "message"), BAD, ids=[b[0] for b in BAD])
+def test_bad_validator_genesis_is_rejected(name: str, mutate: Any, message: str) -> None:
+    with pytest.raises(InvalidGenesis) as e:
+        parse_app_state(broken(mutate), CHAIN_ID)
+    assert message in e.value.log(), e.value.log()
+
+
+def test_genesis_file_checks() -> None:
+    g = genesis_file.new_genesis(CHAIN_ID)
+    with pytest.raises(InvalidGenesis, match="no validators"):
+        genesis_file.validate(g)
+    with pytest.raises(InvalidGenesis, match="1-50 characters"):
+        genesis_file.new_genesis("x" * 51)
+    alice = to_bech32(addr_of(seeded_key(0)))
+    genesis_file.add_account(g, alice, 1)
+    with pytest.raises(InvalidGenesis, match="already in the genesis"):
+        genesis_file.add_account(g, alice, 1)
+    with pytest.raises(InvalidGenesis, match="bonded pool"):
+        genesis_file.add_account(g, POOL, 1)
+    assert [a["address"] for a in g["app_state"]["accounts"]] == [alice]  # nothing half-added
+    bad_time = {**genesis_file.new_genesis(CHAIN_ID), "genesis_time": "yesterday"}
+    with pytest.raises(InvalidGenesis, match="RFC 3339"):
+        genesis_file.validate(bad_time)
+    missing = genesis_file.new_genesis(CHAIN_ID)
+    del missing["consensus_params"]
+    with pytest.raises(InvalidGenesis, match="missing consensus_params"):
+        genesis_file.validate(missing)
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "genesis").glob("*.json")), ids=lambda p: p.name)
+def test_example_genesis_files_validate(path: Path) -> None:
+    state = genesis_file.validate(genesis_file.load(path))
+    assert state.gen_txs or state.validators
+
+
+def test_export_then_import_gives_the_same_app_hash(tmp_path: Path) -> None:
+    d = Driver.open(tmp_path / "a.sqlite")
+    d.init_chain(genesis_app_state(4))
+    for n in range(5):
+        d.block([transfer(0, 1, 100 + n, n), transfer(2, 3, 7, n)])
+    d.block([transfer(3, 0, 10**18, 0)])  # a failed message: fee and nonce charged
+    exported = genesis_file.export(d.app.db, {})
+    assert exported["initial_height"] == "7"
+    h_before = d.app.db.app_hash
+    dump_before = dict(Store.iter_prefix(d.app.db.store, b""))
+    d.close()
+
+    fresh = Driver.open(tmp_path / "b.sqlite")
+    app_hash = fresh.init_chain(exported["app_state"])
+    assert app_hash == h_before
+    # block 7 on the imported chain starts from exactly the exported state
+    fresh.height = 6
+    fresh.block([])
+    assert dict(Store.iter_prefix(fresh.app.db.store, b"")) == dump_before
+    nonces = {a["address"]: a.get("nonce", 0) for a in exported["app_state"]["accounts"]}
+    assert nonces[to_bech32(addr_of(seeded_key(0)))] == 5
+    json.dumps(exported)  # serialisable as a file
+    fresh.close()
