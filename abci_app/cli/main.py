@@ -484,6 +484,89 @@ def localnet_reset(obj: Ctx) -> None:
     emit(obj, {"reset": str(root)}, f"removed {root}")
 
 
+# --- faucet ----------------------------------------------------------------------------------
+@cli.group()
+def faucet() -> None:
+    """The test-token faucet (HTTP)."""
+
+
+@faucet.command("serve")
+@click.option(
+    "--key",
+    "key_name",
+    default="faucet",
+    show_default=True,
+    help="Keyring key that pays (in <home>/keyring).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--amount", default="100mdt", show_default=True, help="Sent per grant.")
+@click.option(
+    "--cooldown",
+    type=int,
+    default=86_400,
+    show_default=True,
+    help="Seconds before an address may be funded again.",
+)
+@click.option(
+    "--ip-limit",
+    type=int,
+    default=5,
+    show_default=True,
+    help="Grants per client IP per --ip-window.",
+)
+@click.option("--ip-window", type=int, default=86_400, show_default=True)
+@click.option("--daily-cap", default="10000mdt", show_default=True, help="Total given per UTC day.")
+@click.option(
+    "--ledger",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Grant ledger file (default: <home>/faucet/ledger.sqlite).",
+)
+@click.option(
+    "--trust-proxy",
+    is_flag=True,
+    help="Take the client IP from X-Forwarded-For (only behind your own proxy).",
+)
+@click.pass_obj
+def faucet_serve(
+    obj: Ctx,
+    key_name: str,
+    host: str,
+    port: int,
+    amount: str,
+    cooldown: int,
+    ip_limit: int,
+    ip_window: int,
+    daily_cap: str,
+    ledger: Path | None,
+    trust_proxy: bool,
+) -> None:
+    """Serve the faucet page and API (example: moderntensor --home .localnet faucet serve
+    --node http://127.0.0.1:27001)."""
+    from ..faucet.http import FaucetServer
+    from ..faucet.ledger import Ledger, Limits
+    from ..faucet.service import Faucet
+
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    limits = Limits(parse_amount(amount), cooldown, ip_limit, ip_window, parse_amount(daily_cap))
+    with user_errors():
+        key = _keyring(obj).get(key_name)
+    book = Ledger(ledger or NodeHome(obj.home).root / "faucet" / "ledger.sqlite")
+    try:
+        server = FaucetServer(Faucet(obj.node, key, limits, book), host, port, trust_proxy)
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e}") from None
+    click.echo(f"faucet on {server.url} paying from {key.address} through {obj.node}")
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+        book.close()
+
+
 # --- keys ------------------------------------------------------------------------------------
 def _keyring(obj: Ctx) -> Any:
     from ..client.keyring import Keyring

@@ -1,0 +1,108 @@
+"""Granting tokens: limits, the faucet key's nonce, and broadcasting through CometBFT RPC.
+
+Grants are serialised by one lock: the faucet's nonce is read once and then counted locally,
+so concurrent requests never reuse a nonce; on a nonce mismatch (someone else used the key)
+it is re-read from the chain and the grant retried once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..address import from_bech32
+from ..client.keyring import Key
+from ..client.rpc import NodeUnreachable, RPCClient, RPCError
+from ..errors import BadNonce, InvalidAddress
+from ..modules.bank.messages import MsgTransfer
+from ..tx import build_tx
+from .ledger import Ledger, Limits, Refusal
+
+
+@dataclass
+class Faucet:
+    rpc_url: str
+    key: Key
+    limits: Limits
+    ledger: Ledger
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._nonce: int | None = None
+        self._chain: tuple[str, int] | None = None
+        self.grants = 0
+        self.refusals = 0
+
+    def _chain_info(self, rpc: RPCClient) -> tuple[str, int]:
+        if self._chain is None:
+            p = rpc.abci_query("/params").json()
+            self._chain = (p["chain_id"], int(p["params"]["min_fee"]))
+        return self._chain
+
+    def _fetch_nonce(self, rpc: RPCClient) -> int:
+        return int(rpc.abci_query(f"/account/{self.key.address}").json()["nonce"])
+
+    def grant(self, address: str, ip: str) -> dict[str, Any]:
+        try:
+            return self._grant(address, ip)
+        except Refusal:
+            self.refusals += 1
+            raise
+
+    def _grant(self, address: str, ip: str) -> dict[str, Any]:
+        try:
+            to = from_bech32(address)
+        except InvalidAddress as e:
+            raise Refusal("bad_address", 400, e.log()) from None
+        with self._lock:
+            now = self.clock()
+            self.ledger.check(address, ip, now, self.limits)
+            try:
+                with RPCClient(self.rpc_url, timeout=10, retries=1) as rpc:
+                    chain_id, fee = self._chain_info(rpc)
+                    for attempt in range(2):
+                        nonce: int = (
+                            self._nonce if self._nonce is not None else self._fetch_nonce(rpc)
+                        )
+                        self._nonce = nonce
+                        raw = build_tx(
+                            self.key.signing_key,
+                            chain_id,
+                            nonce,
+                            fee,
+                            [MsgTransfer(to, self.limits.amount)],
+                            "faucet",
+                        )
+                        res = rpc.broadcast_tx_sync(raw)
+                        if res.code == BadNonce.code and attempt == 0:
+                            self._nonce = None
+                            continue
+                        break
+            except (NodeUnreachable, RPCError) as e:
+                raise Refusal("node_unavailable", 502, f"the chain is unreachable: {e}") from None
+            if res.code != 0:
+                self._nonce = None
+                raise Refusal(
+                    "chain_rejected",
+                    502,
+                    f"the chain refused the grant (code {res.code}): {res.log}",
+                )
+            self._nonce = nonce + 1
+            self.ledger.record(address, ip, now, self.limits)
+            self.grants += 1
+            return {"address": address, "amount": str(self.limits.amount), "tx_hash": res.hash}
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "faucet_address": self.key.address,
+            "amount": str(self.limits.amount),
+            "address_cooldown_seconds": self.limits.address_cooldown,
+            "ip_limit": self.limits.ip_limit,
+            "ip_window_seconds": self.limits.ip_window,
+            "daily_cap": str(self.limits.cap),
+            "granted_today": str(self.ledger.granted_today(self.clock())),
+        }
