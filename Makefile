@@ -11,13 +11,15 @@ STAMP := $(VENV)/.installed
 PROTO_STAMP := abci_app/_proto/.generated
 HOME_DIR ?= .data
 
-.PHONY: run test lint format deps cometbft proto clean reset help
+.PHONY: run test lint format deps cometbft proto clean reset help localnet localnet-stop
 
 help:
 	@echo "make run    - install what is missing and run a single-node chain in $(HOME_DIR)/"
 	@echo "make test   - install what is missing, lint, and run the whole test suite"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
 	@echo "make reset  - delete the local chain in $(HOME_DIR)/ (keys included)"
+	@echo "make localnet [VALIDATORS=N] - start an N-validator localnet in .localnet/ (default 4)"
+	@echo "make localnet-stop - stop it"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +47,13 @@ proto: $(PROTO_STAMP)
 run: $(PROTO_STAMP)
 	@if [ ! -f $(HOME_DIR)/node.json ]; then $(VENV)/bin/moderntensor --home $(HOME_DIR) node init; fi
 	$(VENV)/bin/moderntensor --home $(HOME_DIR) node start
+
+localnet: $(PROTO_STAMP)
+	$(VENV)/bin/moderntensor localnet start --validators $(or $(VALIDATORS),4)
+	$(VENV)/bin/moderntensor localnet status
+
+localnet-stop: $(STAMP)
+	$(VENV)/bin/moderntensor localnet stop
 
 lint: $(PROTO_STAMP)
 	$(VENV)/bin/ruff check abci_app tests scripts bench

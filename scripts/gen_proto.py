@@ -11,6 +11,7 @@ Usage: python scripts/gen_proto.py [--check]
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -66,8 +67,16 @@ def gomodcache() -> Path:
     return Path(out)
 
 
+def comet_proto_dir() -> Path:
+    """$COMETBFT_PROTO_DIR (the Docker build copies the protos there), else the module cache."""
+    override = os.environ.get("COMETBFT_PROTO_DIR")
+    if override:
+        return Path(override)
+    return gomodcache() / f"github.com/cometbft/cometbft@{COMETBFT_VERSION}" / "proto"
+
+
 def generate() -> None:
-    comet_proto = gomodcache() / f"github.com/cometbft/cometbft@{COMETBFT_VERSION}" / "proto"
+    comet_proto = comet_proto_dir()
     if not comet_proto.is_dir():
         sys.exit(
             f"error: {comet_proto.name} not found in the Go module cache; "

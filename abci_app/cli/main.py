@@ -469,6 +469,49 @@ def localnet_status_cmd(obj: Ctx) -> None:
         sys.exit(1)
 
 
+@localnet.command("compose")
+@_plan_options
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("deploy/compose.yaml"), show_default=True
+)
+@click.option(
+    "--prometheus-out",
+    type=click.Path(path_type=Path),
+    default=Path("deploy/prometheus.docker.yml"),
+    show_default=True,
+)
+@click.pass_obj
+def localnet_compose(
+    obj: Ctx,
+    validators: int,
+    seed: bool,
+    base_port: int,
+    chain_id: str,
+    out: Path,
+    prometheus_out: Path,
+) -> None:
+    """Write the Docker compose file for the same plan (example: … localnet compose -n 4).
+
+    \b
+    Then: moderntensor localnet --root deploy/localnet init --docker -n 4
+          MT_UID=$(id -u) MT_GID=$(id -g) docker compose -f deploy/compose.yaml up
+    """
+    from ..node.deploy_files import compose_text, prometheus_text
+    from ..node.localnet import LocalnetError, LocalnetPlan
+
+    try:
+        plan = LocalnetPlan(validators, seed, base_port, chain_id)
+    except LocalnetError as e:
+        raise click.ClickException(str(e)) from None
+    out.write_text(compose_text(plan))
+    prometheus_out.write_text(prometheus_text(plan, docker=True))
+    emit(
+        obj,
+        {"compose": str(out), "prometheus": str(prometheus_out)},
+        f"wrote {out} and {prometheus_out}",
+    )
+
+
 @localnet.command("reset")
 @click.pass_obj
 def localnet_reset(obj: Ctx) -> None:

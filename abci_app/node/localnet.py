@@ -189,6 +189,9 @@ def init_localnet(root: Path, plan: LocalnetPlan, docker: bool = False) -> None:
     for n in nodes:
         genesis_file.save(homes[n.name].genesis_file, g)
     genesis_file.save(root / "genesis.json", g)
+    from .deploy_files import prometheus_text
+
+    (root / "prometheus.yml").write_text(prometheus_text(plan, docker=docker))
     (root / "localnet.json").write_text(json.dumps({**plan.to_dict(), "docker": docker}) + "\n")
 
 

@@ -45,3 +45,37 @@ def test_overrides_are_typed_and_unknown_keys_fail(stock_config: str) -> None:
         patch_config(stock_config, [parse_override("consensus.no_such_key=1")])
     with pytest.raises(CometBFTError):
         parse_override("no-equals-sign")
+
+
+ALL_FILL = {
+    **FILL,
+    "proxy_app": "tcp://127.0.0.1:1",
+    "rpc_host": "127.0.0.1",
+    "p2p_host": "127.0.0.1",
+    "prom_host": "127.0.0.1",
+    "persistent_peers": "",
+    "seeds": "",
+    "max_inbound": 40,
+    "max_outbound": 10,
+    "timeout_commit": "1s",
+    "timeout_propose": "3s",
+}
+
+
+@pytest.mark.parametrize(
+    "template",
+    sorted(
+        p.stem for p in (Path(__file__).resolve().parents[2] / "cometbft-config").glob("*.toml")
+    ),
+)
+def test_every_template_applies_to_a_stock_config(stock_config: str, template: str) -> None:
+    import tomllib
+
+    settings = load_template(template, ALL_FILL)
+    assert settings, template
+    out = tomllib.loads(patch_config(stock_config, settings))
+    for section, key, value in settings:
+        table = out
+        for part in filter(None, section.split(".")):
+            table = table[part]
+        assert table[key] == value, (template, section, key)

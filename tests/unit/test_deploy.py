@@ -1,0 +1,91 @@
+"""Deployment files, checked as far as a machine without Docker allows: they parse, they are what
+the generators produce, and they name the same ports, homes, genesis and cometbft version."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from harness import REPO
+
+from abci_app.node import genesis_file
+from abci_app.node.cometbft import COMETBFT_VERSION
+from abci_app.node.deploy_files import compose_text, prometheus_text
+from abci_app.node.localnet import DOCKER_PORTS, LocalnetPlan, init_localnet
+
+DEPLOY = REPO / "deploy"
+PLAN = LocalnetPlan(validators=4)
+
+
+def test_committed_files_are_the_generators_output() -> None:
+    assert (DEPLOY / "compose.yaml").read_text() == compose_text(PLAN)
+    assert (DEPLOY / "prometheus.docker.yml").read_text() == prometheus_text(PLAN, docker=True)
+
+
+def test_compose_publishes_the_localnet_ports() -> None:
+    spec = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = spec["services"]
+    for n in PLAN.nodes():
+        comet = services[f"cometbft{n.index}"]
+        assert comet["depends_on"] == [f"app{n.index}"]
+        assert set(comet["ports"]) == {
+            f"{n.p2p}:{DOCKER_PORTS['p2p']}",
+            f"127.0.0.1:{n.rpc}:{DOCKER_PORTS['rpc']}",
+            f"127.0.0.1:{n.prom}:{DOCKER_PORTS['prom']}",
+        }
+        app = services[f"app{n.index}"]
+        assert app["volumes"] == comet["volumes"] == [f"./localnet/{n.name}:/data"]
+        assert app["command"][-1] == f"tcp://0.0.0.0:{DOCKER_PORTS['abci']}"
+    assert services["app0"]["build"]["dockerfile"] == "deploy/Dockerfile"
+    prom = yaml.safe_load((DEPLOY / "prometheus.docker.yml").read_text())
+    targets = prom["scrape_configs"][0]["static_configs"][0]["targets"]
+    assert targets == [f"cometbft{n.index}:26660" for n in PLAN.nodes()]
+    assert all(t.split(":")[0] in services for t in targets)
+
+
+def test_docker_localnet_homes_match_the_compose_file(tmp_path: Path, cometbft_bin: Path) -> None:
+    root = tmp_path / "localnet"
+    init_localnet(root, PLAN, docker=True)
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    genesis_texts = set()
+    for n in PLAN.nodes():
+        home = root / n.name
+        assert f"./localnet/{n.name}:/data" in services[f"app{n.index}"]["volumes"]
+        cfg = tomllib.loads((home / "cometbft/config/config.toml").read_text())
+        assert cfg["proxy_app"] == f"tcp://app{n.index}:{DOCKER_PORTS['abci']}"
+        assert cfg["rpc"]["laddr"] == f"tcp://0.0.0.0:{DOCKER_PORTS['rpc']}"
+        for peer in filter(
+            None, cfg["p2p"]["persistent_peers"].split(",") + cfg["p2p"]["seeds"].split(",")
+        ):
+            host = re.fullmatch(r"[0-9a-f]{40}@(\w+):26656", peer)
+            assert host and host.group(1) in services, peer
+        genesis_texts.add((home / "cometbft/config/genesis.json").read_text())
+    assert len(genesis_texts) == 1
+    genesis_file.validate(json.loads(genesis_texts.pop()))
+
+
+def test_dockerfile_pins_the_same_cometbft_and_copies_existing_paths() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    assert f"ARG COMETBFT_VERSION=v{COMETBFT_VERSION}" in text
+    assert re.search(r"^FROM golang:[\w.-]+ AS cometbft$", text, re.M)
+    assert re.search(r"^FROM python:3\.11", text, re.M)
+    for src in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.M):
+        for path in src.split():
+            assert (REPO / path).exists(), path
+    assert 'ENTRYPOINT ["moderntensor", "--home", "/data"]' in text
+
+
+@pytest.mark.parametrize("unit", ["moderntensor-app.service", "cometbft.service"])
+def test_systemd_units_parse(unit: str) -> None:
+    cp = configparser.ConfigParser(strict=False, interpolation=None)
+    cp.read_string((DEPLOY / "systemd" / unit).read_text())
+    assert cp["Service"]["ExecStart"]
+    assert cp["Service"]["Restart"] == "always"
+    assert cp["Install"]["WantedBy"] == "multi-user.target"
+    if unit == "cometbft.service":
+        assert "moderntensor-app.service" in cp["Unit"]["Requires"]
