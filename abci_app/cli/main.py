@@ -83,6 +83,13 @@ def node() -> None:
     metavar="SECTION.KEY=VALUE",
     help="Extra config.toml setting, e.g. consensus.timeout_commit=200ms.",
 )
+@click.option(
+    "--template",
+    type=click.Choice(["single-node", "production-validator"]),
+    default="single-node",
+    show_default=True,
+    help="Config template from cometbft-config/.",
+)
 @click.pass_obj
 def node_init(
     obj: Ctx,
@@ -94,12 +101,13 @@ def node_init(
     prometheus_port: int,
     dev_balance: int,
     overrides: tuple[str, ...],
+    template: str,
 ) -> None:
     """Initialise a single-node chain in --home (example: moderntensor --home .data node init)."""
     with user_errors():
         cfg = NodeConfig(chain_id, moniker, rpc_port, p2p_port, abci_port, prometheus_port)
         parsed = [parse_override(o) for o in overrides]
-        address = init_node(NodeHome(obj.home), cfg, parsed, dev_balance)
+        address = init_node(NodeHome(obj.home), cfg, parsed, dev_balance, template)
     emit(
         obj,
         {"home": str(obj.home), "chain_id": chain_id, "dev_address": address},

@@ -25,7 +25,7 @@ from . import genesis_file
 from .cometbft import find_cometbft
 from .home import NodeConfig, NodeHome
 from .init import node_id, pv_key_file, run_cometbft_init, write_config
-from .supervisor import port_in_use, wait_for_port
+from .supervisor import StartError, port_in_use, wait_for_port
 
 DEFAULT_CHAIN_ID = "moderntensor-localnet-1"
 DEFAULT_BASE_PORT = 27000
@@ -274,7 +274,12 @@ def start_node(root: Path, node: NodePlan) -> dict[str, int]:
         [sys.executable, "-m", "abci_app", "--home", str(home.root), "node", "app"],
         home.logs / "app.log",
     )
-    wait_for_port(node.abci, 30)
+    try:
+        wait_for_port(node.abci, 30)
+    except StartError as e:
+        raise LocalnetError(
+            f"{node.name}: the app did not start ({e}); see {home.logs / 'app.log'}"
+        ) from None
     comet = spawn(
         [str(find_cometbft()), "start", "--home", str(home.cometbft)], home.logs / "cometbft.log"
     )

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.e2e
 def free_base(n_slots: int) -> int:
     rng = random.Random()
     for _ in range(200):
-        base = rng.randrange(20000, 60000, 10)
+        base = rng.randrange(20000, 32000 - 10 * n_slots, 10)  # below the ephemeral ports
         if not any(port_in_use(base + p) for p in range(10 * n_slots)):
             return base
     raise RuntimeError("no free port range found")
