@@ -19,9 +19,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .address import from_bech32, to_bech32
+from .address import to_bech32
 from .codec import U64_MAX
-from .errors import InvalidAddress, InvalidGenesis
+from .errors import InvalidGenesis
 from .modules.staking.genesis import (
     BONDED_POOL,
     GenTx,
@@ -33,6 +33,7 @@ from .modules.staking.genesis import (
 from .modules.staking.params import StakingParams
 from .modules.staking.state import Validator
 from .params import AppParams
+from .schema import check_object, parse_address, parse_amount
 
 _TOP_LEVEL = {"chain_id", "params", "accounts", "staking", "gen_txs"}
 _ACCOUNT_FIELDS = {"address", "balance", "nonce"}
@@ -80,22 +81,6 @@ class GenesisState:
         return out
 
 
-def parse_amount(value: Any, where: str) -> int:
-    """A non-negative u64 amount given as a JSON integer or a string of decimal digits."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidGenesis(f"{where} must be an integer or a decimal string, got {value!r}")
-    if isinstance(value, str):
-        if not value.isascii() or not value.isdigit():
-            raise InvalidGenesis(f"{where} must be a non-negative decimal integer, got {value!r}")
-        value = int(value)
-    assert isinstance(value, int)
-    if value < 0:
-        raise InvalidGenesis(f"{where} must not be negative, got {value}")
-    if value > U64_MAX:
-        raise InvalidGenesis(f"{where} does not fit in 64 bits")
-    return value
-
-
 def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = None) -> GenesisState:
     """Parse and validate an app_state; ``chain_id`` (from genesis.json) must agree if given."""
     if isinstance(raw, bytes | str):
@@ -106,11 +91,7 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
                 raw = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise InvalidGenesis(f"app_state is not valid JSON: {e}") from None
-    if not isinstance(raw, dict):
-        raise InvalidGenesis("app_state must be a JSON object")
-    unknown = sorted(set(raw) - _TOP_LEVEL)
-    if unknown:
-        raise InvalidGenesis(f"unknown field(s) in app_state: {', '.join(unknown)}")
+    raw = check_object(raw, "app_state", _TOP_LEVEL)
 
     declared = raw.get("chain_id")
     if declared is not None:
@@ -131,18 +112,8 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
     total = 0
     for i, entry in enumerate(accounts_raw):
         where = f"accounts[{i}]"
-        if not isinstance(entry, dict):
-            raise InvalidGenesis(f"{where} must be an object")
-        extra = sorted(set(entry) - _ACCOUNT_FIELDS)
-        if extra:
-            raise InvalidGenesis(f"unknown field(s) in {where}: {', '.join(extra)}")
-        missing = sorted(_REQUIRED_ACCOUNT_FIELDS - set(entry))
-        if missing:
-            raise InvalidGenesis(f"{where} is missing {', '.join(missing)}")
-        try:
-            addr = from_bech32(entry["address"])
-        except InvalidAddress as e:
-            raise InvalidGenesis(f"{where}.address: {e.message}") from None
+        check_object(entry, where, _ACCOUNT_FIELDS, _REQUIRED_ACCOUNT_FIELDS)
+        addr = parse_address(entry["address"], f"{where}.address")
         if addr in seen:
             raise InvalidGenesis(f"{where}: duplicate account {entry['address']}")
         seen.add(addr)
@@ -154,28 +125,19 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         accounts.append(GenesisAccount(addr, balance, nonce))
     accounts.sort(key=lambda a: a.address)
 
-    staking_raw = raw.get("staking", {})
-    if not isinstance(staking_raw, dict):
-        raise InvalidGenesis("app_state.staking must be a JSON object")
-    unknown = sorted(set(staking_raw) - {"params", "validators"})
-    if unknown:
-        raise InvalidGenesis(f"unknown field(s) in staking: {', '.join(unknown)}")
+    staking_raw = check_object(raw.get("staking", {}), "staking", {"params", "validators"})
     staking_params = StakingParams.from_dict(staking_raw.get("params", {}))
     vals_raw = staking_raw.get("validators", [])
     if not isinstance(vals_raw, list):
         raise InvalidGenesis("staking.validators must be a list")
-    validators = [
-        parse_validator(v, f"staking.validators[{i}]", parse_amount) for i, v in enumerate(vals_raw)
-    ]
+    validators = [parse_validator(v, f"staking.validators[{i}]") for i, v in enumerate(vals_raw)]
     gentx_raw = raw.get("gen_txs", [])
     if not isinstance(gentx_raw, list):
         raise InvalidGenesis("app_state.gen_txs must be a list")
     sign_chain = declared or chain_id or ""
     if gentx_raw and not sign_chain:
         raise InvalidGenesis("gen_txs need a chain id to verify their signatures")
-    gentxs = [
-        parse_gentx(g, f"gen_txs[{i}]", sign_chain, parse_amount) for i, g in enumerate(gentx_raw)
-    ]
+    gentxs = [parse_gentx(g, f"gen_txs[{i}]", sign_chain) for i, g in enumerate(gentx_raw)]
     check_unique(validators, gentxs)
     check_bonds(staking_params, validators, gentxs)
 

@@ -17,11 +17,12 @@ from nacl.signing import SigningKey
 
 from ..address import from_bech32, to_bech32
 from ..errors import InvalidAddress, InvalidGenesis
-from ..genesis import GenesisState, parse_amount, parse_app_state
+from ..genesis import GenesisState, parse_app_state
 from ..modules.bank.state import Account
 from ..modules.staking.genesis import GenTx, make_gentx
 from ..modules.staking.state import all_validators, get_params
 from ..params import AppParams
+from ..schema import parse_amount
 from ..state.db import StateDB
 from ..state.keys import ACCOUNT, CHAIN_ID, PARAMS
 

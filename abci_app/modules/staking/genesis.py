@@ -18,9 +18,10 @@ from typing import Any
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from ...address import address_from_pubkey, from_bech32, module_address, to_bech32
+from ...address import address_from_pubkey, module_address, to_bech32
 from ...codec import canonical_json
-from ...errors import InvalidAddress, InvalidGenesis
+from ...errors import InvalidGenesis
+from ...schema import check_object, parse_address, parse_amount
 from ...state.overlay import Overlay
 from ...types import ValidatorUpdate
 from ..bank.state import credit, debit
@@ -94,23 +95,9 @@ def _b64_key(value: Any, where: str) -> bytes:
     return key
 
 
-def _address(value: Any, where: str) -> bytes:
-    try:
-        return from_bech32(value)
-    except InvalidAddress as e:
-        raise InvalidGenesis(f"{where}: {e.message}") from None
-
-
-def parse_gentx(raw: Any, where: str, chain_id: str, parse_amount: Any) -> GenTx:
-    if not isinstance(raw, dict):
-        raise InvalidGenesis(f"{where} must be an object")
-    unknown = sorted(set(raw) - _GENTX_FIELDS)
-    if unknown:
-        raise InvalidGenesis(f"unknown field(s) in {where}: {', '.join(unknown)}")
-    missing = sorted(_GENTX_FIELDS - set(raw))
-    if missing:
-        raise InvalidGenesis(f"{where} is missing {', '.join(missing)}")
-    operator = _address(raw["operator"], f"{where}.operator")
+def parse_gentx(raw: Any, where: str, chain_id: str) -> GenTx:
+    check_object(raw, where, _GENTX_FIELDS, _GENTX_FIELDS)
+    operator = parse_address(raw["operator"], f"{where}.operator")
     try:
         op_pub = bytes.fromhex(raw["operator_pub_key"])
         sig = bytes.fromhex(raw["signature"])
@@ -138,12 +125,11 @@ def parse_gentx(raw: Any, where: str, chain_id: str, parse_amount: Any) -> GenTx
     return gtx
 
 
-def parse_validator(raw: Any, where: str, parse_amount: Any) -> Validator:
+def parse_validator(raw: Any, where: str) -> Validator:
     fields = {"operator", "pub_key", "tokens", "moniker"}
-    if not isinstance(raw, dict) or set(raw) != fields:
-        raise InvalidGenesis(f"{where} must have exactly the fields {', '.join(sorted(fields))}")
+    check_object(raw, where, fields, fields)
     return Validator(
-        operator=_address(raw["operator"], f"{where}.operator"),
+        operator=parse_address(raw["operator"], f"{where}.operator"),
         pub_key=_b64_key(raw["pub_key"], f"{where}.pub_key"),
         tokens=parse_amount(raw["tokens"], f"{where}.tokens"),
         moniker=str(raw["moniker"]),

@@ -1,0 +1,96 @@
+"""Strict checks for JSON documents we accept (genesis files, gen_txs, params).
+
+Every failure is an :class:`InvalidGenesis` that names the offending field, so an operator can
+fix the file without reading code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Collection
+from typing import Any, Self
+
+from .address import from_bech32
+from .codec import U64_MAX, canonical_json
+from .errors import InvalidAddress, InvalidGenesis
+
+
+def check_object(
+    raw: Any, where: str, allowed: Collection[str], required: Collection[str] = ()
+) -> dict[str, Any]:
+    """``raw`` must be an object with only ``allowed`` keys and every ``required`` one."""
+    if not isinstance(raw, dict):
+        raise InvalidGenesis(f"{where} must be a JSON object")
+    unknown = sorted(set(raw) - set(allowed))
+    if unknown:
+        raise InvalidGenesis(f"unknown field(s) in {where}: {', '.join(unknown)}")
+    missing = sorted(set(required) - set(raw))
+    if missing:
+        raise InvalidGenesis(f"{where} is missing {', '.join(missing)}")
+    return raw
+
+
+def parse_amount(value: Any, where: str) -> int:
+    """A non-negative u64 given as a JSON integer or a string of decimal digits."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidGenesis(f"{where} must be an integer or a decimal string, got {value!r}")
+    if isinstance(value, str):
+        if not value.isascii() or not value.isdigit():
+            raise InvalidGenesis(f"{where} must be a non-negative decimal integer, got {value!r}")
+        value = int(value)
+    amount: int = value
+    if amount < 0:
+        raise InvalidGenesis(f"{where} must not be negative, got {amount}")
+    if amount > U64_MAX:
+        raise InvalidGenesis(f"{where} does not fit in 64 bits")
+    return amount
+
+
+def parse_address(value: Any, where: str) -> bytes:
+    try:
+        return from_bech32(value)
+    except InvalidAddress as e:
+        raise InvalidGenesis(f"{where}: {e.message}") from None
+
+
+class IntParams:
+    """Base of frozen dataclasses of integer parameters, kept in state as canonical JSON.
+
+    Subclasses set ``SECTION`` (for messages) and may override :meth:`validate` for ranges.
+    """
+
+    SECTION = "params"
+    MINIMUM = 0
+
+    def validate(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if not isinstance(v, int) or isinstance(v, bool) or not self.MINIMUM <= v <= U64_MAX:
+                raise InvalidGenesis(
+                    f"{self.SECTION}.{f.name} must be an integer in [{self.MINIMUM}, 2^64), "
+                    f"got {v!r}"
+                )
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Self:
+        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        raw = check_object(raw, cls.SECTION, names)
+        params = cls(
+            **{
+                k: int(v) if isinstance(v, str) and v.isdigit() else v
+                for k, v in sorted(raw.items())
+            }
+        )
+        params.validate()
+        return params
+
+    def to_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload, no-any-return]
+
+    def encode(self) -> bytes:
+        return canonical_json(self.to_dict())
+
+    @classmethod
+    def decode(cls, data: bytes) -> Self:
+        return cls(**json.loads(data))
