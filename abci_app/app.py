@@ -134,7 +134,7 @@ class Application:
 
     def _check_context(self) -> ChainContext:
         if self._check_ctx is None:
-            self._check_ctx = load_context(self.check_state)
+            self._check_ctx = load_context(self.check_state, self.db.height + 1)
         return self._check_ctx
 
     # --- info / genesis ----------------------------------------------------------------------
@@ -182,7 +182,7 @@ class Application:
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
         base = self._block_base()
-        txs = select_txs(base, list(req.txs), load_context(base), req.max_tx_bytes)
+        txs = select_txs(base, list(req.txs), load_context(base, req.height), req.max_tx_bytes)
         return abci.ResponsePrepareProposal(txs=txs)
 
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
@@ -190,11 +190,12 @@ class Application:
         if self.db.height > 0 and req.height != expected:
             raise FatalAppError(f"FinalizeBlock for height {req.height}, expected {expected}")
         state = self._block_base()
-        outcome = execute_block(state, list(req.txs), load_context(state))
+        outcome = execute_block(state, list(req.txs), load_context(state, req.height))
         self.pending = self.db.stage(req.height, state.writes)
         return abci.ResponseFinalizeBlock(
             tx_results=[_exec_result_pb(r) for r in outcome.tx_results],
             events=_events_pb(outcome.events),
+            validator_updates=[_validator_update_pb(u) for u in outcome.validator_updates],
             app_hash=self.pending.app_hash,
         )
 

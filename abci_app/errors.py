@@ -5,7 +5,8 @@ these classes. The numeric code is part of the public interface: clients match o
 never renumbered or reused. The table in README.md ("Error codes") is checked against
 :data:`ALL_ERRORS` by a test, so documentation and code cannot drift apart.
 
-Codes 1-99 are the envelope and ante checks, 100-199 bank, 200-299 queries, 300-399 genesis.
+Codes 1-99 are the envelope and ante checks, 100-109 bank, 110-129 staking, 200-299 queries,
+300-399 genesis.
 """
 
 from __future__ import annotations
@@ -117,6 +118,37 @@ class BalanceOverflow(ModernTensorError):
     summary = "balance overflow"
 
 
+# --- staking --------------------------------------------------------------------------------
+class InvalidCommission(ModernTensorError):
+    code = 110
+    summary = "invalid commission"
+
+
+class ValidatorExists(ModernTensorError):
+    code = 111
+    summary = "validator already exists"
+
+
+class UnknownValidator(ModernTensorError):
+    code = 112
+    summary = "unknown validator"
+
+
+class SelfBondTooLow(ModernTensorError):
+    code = 113
+    summary = "self-bond below the minimum"
+
+
+class InsufficientDelegation(ModernTensorError):
+    code = 114
+    summary = "delegation smaller than the amount"
+
+
+class ConsensusKeyInUse(ModernTensorError):
+    code = 115
+    summary = "consensus key already in use"
+
+
 # --- queries --------------------------------------------------------------------------------
 class UnknownQueryPath(ModernTensorError):
     code = 200
@@ -157,6 +189,12 @@ ALL_ERRORS: tuple[type[ModernTensorError], ...] = (
     InvalidAmount,
     InsufficientFunds,
     BalanceOverflow,
+    InvalidCommission,
+    ValidatorExists,
+    UnknownValidator,
+    SelfBondTooLow,
+    InsufficientDelegation,
+    ConsensusKeyInUse,
     UnknownQueryPath,
     InvalidQuery,
     HeightNotAvailable,

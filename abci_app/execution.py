@@ -24,7 +24,18 @@ from .genesis import GenesisState
 from .modules.bank.handlers import apply_transfer
 from .modules.bank.messages import MsgTransfer
 from .modules.bank.state import Account, credit, get_account, set_account, set_supply
+from .modules.staking import handlers as staking
+from .modules.staking.endblock import end_block as staking_end_block
 from .modules.staking.genesis import init_staking
+from .modules.staking.messages import (
+    MsgCreateValidator,
+    MsgDelegate,
+    MsgEditValidator,
+    MsgRedelegate,
+    MsgUndelegate,
+)
+from .modules.staking.params import StakingParams
+from .modules.staking.state import get_params as get_staking_params
 from .params import AppParams
 from .state.keys import CHAIN_ID, PARAMS
 from .state.overlay import KVReader, Overlay
@@ -37,18 +48,26 @@ FEE_COLLECTOR = module_address("fee_collector")
 
 @dataclass(frozen=True)
 class ChainContext:
-    """What every tx check needs from state; loaded once per block, not per tx."""
+    """What every tx needs from state and the block; loaded once per block, not per tx."""
 
     chain_id: str
     params: AppParams
+    staking: StakingParams
+    height: int
 
 
-def load_context(state: KVReader) -> ChainContext:
+def load_context(state: KVReader, height: int) -> ChainContext:
+    """Context for executing at ``height`` (CheckTx uses the next height to be committed)."""
     raw_params = state.get(PARAMS)
     raw_chain = state.get(CHAIN_ID)
     if raw_params is None or raw_chain is None:
         raise RuntimeError("state has no chain id or params: InitChain has not run")
-    return ChainContext(chain_id=raw_chain.decode(), params=AppParams.decode(raw_params))
+    return ChainContext(
+        chain_id=raw_chain.decode(),
+        params=AppParams.decode(raw_params),
+        staking=get_staking_params(state),
+        height=height,
+    )
 
 
 def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[ValidatorUpdate]:
@@ -66,7 +85,12 @@ def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[Val
         raise InvalidGenesis("total supply overflows 64 bits")
     set_supply(state, genesis.total_supply)
     return init_staking(
-        state, genesis.staking_params, list(genesis.validators), list(genesis.gen_txs)
+        state,
+        genesis.staking_params,
+        list(genesis.validators),
+        list(genesis.gen_txs),
+        list(genesis.delegations),
+        list(genesis.unbondings),
     )
 
 
@@ -85,10 +109,20 @@ def apply_ante(state: Overlay, tx: DecodedTx) -> list[Event]:
     return [Event.of("fee", payer=sender, amount=tx.fee)]
 
 
-def route(state: Overlay, sender: bytes, msg: Message) -> list[Event]:
+def route(state: Overlay, sender: bytes, msg: Message, ctx: ChainContext) -> list[Event]:
     """Dispatch one message to its module's handler."""
     if isinstance(msg, MsgTransfer):
         events = apply_transfer(state, sender, msg)
+    elif isinstance(msg, MsgCreateValidator):
+        events = staking.apply_create_validator(state, sender, msg, ctx.staking)
+    elif isinstance(msg, MsgEditValidator):
+        events = staking.apply_edit_validator(state, sender, msg)
+    elif isinstance(msg, MsgDelegate):
+        events = staking.apply_delegate(state, sender, msg)
+    elif isinstance(msg, MsgUndelegate):
+        events = staking.apply_undelegate(state, sender, msg, ctx.staking, ctx.height)
+    elif isinstance(msg, MsgRedelegate):
+        events = staking.apply_redelegate(state, sender, msg, ctx.staking)
     else:  # pragma: no cover - decode_tx only yields known message types
         raise TypeError(f"no handler for {type(msg).__name__}")
     return [Event.of("message", action=msg.type_url, sender=to_bech32(sender)), *events]
@@ -114,7 +148,7 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
     events: list[Event] = []
     try:
         for msg in tx.messages:
-            events.extend(route(msgs, tx.sender, msg))
+            events.extend(route(msgs, tx.sender, msg, ctx))
     except ModernTensorError as err:
         return error_result(err, ante_events), True
     msgs.merge_into(state)
@@ -169,9 +203,13 @@ def check_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
 class BlockOutcome:
     tx_results: list[TxResult]
     events: list[Event]
+    validator_updates: list[ValidatorUpdate]
 
 
 def execute_block(state: Overlay, txs: list[bytes], ctx: ChainContext) -> BlockOutcome:
-    """Run every tx of a decided block in order, then the end-block steps (none yet)."""
+    """Run every tx of a decided block in order, then the end-block steps:
+    1. staking: release matured unbondings, then the validator-set diff for CometBFT.
+    """
     results = [execute_tx(state, raw, ctx) for raw in txs]
-    return BlockOutcome(tx_results=results, events=[])
+    updates, events = staking_end_block(state, ctx.height)
+    return BlockOutcome(tx_results=results, events=events, validator_updates=updates)

@@ -23,15 +23,19 @@ from .address import to_bech32
 from .codec import U64_MAX
 from .errors import InvalidGenesis
 from .modules.staking.genesis import (
-    BONDED_POOL,
+    GenesisDelegation,
+    GenesisUnbonding,
     GenTx,
     check_bonds,
+    check_exported,
     check_unique,
+    parse_delegation,
     parse_gentx,
+    parse_unbonding,
     parse_validator,
 )
 from .modules.staking.params import StakingParams
-from .modules.staking.state import Validator
+from .modules.staking.state import BONDED_POOL, UNBONDING_POOL, Validator
 from .params import AppParams
 from .schema import check_object, parse_address, parse_amount
 
@@ -61,6 +65,8 @@ class GenesisState:
     staking_params: StakingParams = field(default_factory=StakingParams)
     validators: tuple[Validator, ...] = ()
     gen_txs: tuple[GenTx, ...] = ()
+    delegations: tuple[GenesisDelegation, ...] = ()
+    unbondings: tuple[GenesisUnbonding, ...] = ()
 
     @property
     def total_supply(self) -> int:
@@ -73,6 +79,8 @@ class GenesisState:
             "staking": {
                 "params": self.staking_params.to_dict(),
                 "validators": [v.to_dict() for v in self.validators],
+                "delegations": [d.to_dict() for d in self.delegations],
+                "unbonding": [u.to_dict() for u in self.unbondings],
             },
             "gen_txs": [g.to_dict() for g in self.gen_txs],
         }
@@ -125,7 +133,9 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         accounts.append(GenesisAccount(addr, balance, nonce))
     accounts.sort(key=lambda a: a.address)
 
-    staking_raw = check_object(raw.get("staking", {}), "staking", {"params", "validators"})
+    staking_raw = check_object(
+        raw.get("staking", {}), "staking", {"params", "validators", "delegations", "unbonding"}
+    )
     staking_params = StakingParams.from_dict(staking_raw.get("params", {}))
     vals_raw = staking_raw.get("validators", [])
     if not isinstance(vals_raw, list):
@@ -138,6 +148,18 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
     if gentx_raw and not sign_chain:
         raise InvalidGenesis("gen_txs need a chain id to verify their signatures")
     gentxs = [parse_gentx(g, f"gen_txs[{i}]", sign_chain) for i, g in enumerate(gentx_raw)]
+    lists = {}
+    for name in ("delegations", "unbonding"):
+        lists[name] = staking_raw.get(name, [])
+        if not isinstance(lists[name], list):
+            raise InvalidGenesis(f"staking.{name} must be a list")
+    delegations = [
+        parse_delegation(d, f"staking.delegations[{i}]") for i, d in enumerate(lists["delegations"])
+    ]
+    unbondings = [
+        parse_unbonding(u, f"staking.unbonding[{i}]") for i, u in enumerate(lists["unbonding"])
+    ]
+    check_exported(validators, delegations, unbondings)
     check_unique(validators, gentxs)
     check_bonds(staking_params, validators, gentxs)
 
@@ -147,6 +169,12 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         raise InvalidGenesis(
             f"bonded pool {to_bech32(BONDED_POOL)} holds {balances.get(BONDED_POOL, 0)} but "
             f"staking.validators have {bonded} tokens"
+        )
+    unbonding_total = sum(u.amount for u in unbondings)
+    if balances.get(UNBONDING_POOL, 0) != unbonding_total:
+        raise InvalidGenesis(
+            f"unbonding pool {to_bech32(UNBONDING_POOL)} holds {balances.get(UNBONDING_POOL, 0)} "
+            f"but staking.unbonding entries total {unbonding_total}"
         )
     for g in gentxs:
         have = balances.get(g.operator)
@@ -166,4 +194,6 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         staking_params=staking_params,
         validators=tuple(sorted(validators, key=lambda v: v.cons_address)),
         gen_txs=tuple(gentxs),
+        delegations=tuple(delegations),
+        unbondings=tuple(unbondings),
     )

@@ -5,6 +5,8 @@ Routes:
   /store/<hex key>         raw value; with prove=true a proof of presence or absence
   /params                  JSON {chain_id, params}
   /supply                  JSON {total}
+  /validators, /validator/<operator>, /delegations/<delegator>, /unbonding/<delegator>,
+  /params/staking          staking records as JSON (modules/staking/queries.py)
 Amounts in JSON are decimal strings (base units) so no client loses precision.
 """
 
@@ -17,6 +19,7 @@ from .address import from_bech32, to_bech32
 from .errors import InvalidQuery, UnknownQueryPath
 from .execution import load_context
 from .modules.bank.state import Account, get_account, get_supply
+from .modules.staking.queries import staking_query
 from .state.db import StateDB
 from .state.keys import account_key
 from .state.merkle import PROOF_OP_TYPE, BucketProof
@@ -57,8 +60,14 @@ def run_query(db: StateDB, path: str, prove: bool) -> QueryResult:
         value, proof = db.prove(key)
         return QueryResult(value or b"", key, proof if prove else None)
     if path == "/params":
-        ctx = load_context(db)
+        ctx = load_context(db, db.height)
         return QueryResult(_json({"chain_id": ctx.chain_id, "params": ctx.params.to_dict()}))
     if path == "/supply":
         return QueryResult(_json({"total": str(get_supply(db))}))
-    raise UnknownQueryPath(f"{path!r}; known: /account/<addr>, /store/<hex>, /params, /supply")
+    staking_result = staking_query(db, path)
+    if staking_result is not None:
+        return QueryResult(_json(staking_result))
+    raise UnknownQueryPath(
+        f"{path!r}; known: /account/<addr>, /store/<hex>, /params, /supply, /validators, "
+        "/validator/<operator>, /delegations/<addr>, /unbonding/<addr>, /params/staking"
+    )

@@ -29,11 +29,25 @@ from .errors import (
     WrongChainId,
 )
 from .modules.bank.messages import MsgTransfer
+from .modules.staking.messages import (
+    MsgCreateValidator,
+    MsgDelegate,
+    MsgEditValidator,
+    MsgRedelegate,
+    MsgUndelegate,
+)
 from .params import AppParams
 
 SIGN_DOMAIN = b"moderntensor/tx/v1"
 
-Message = Union[MsgTransfer]  # noqa: UP007  (grows as modules add messages)
+Message = Union[  # noqa: UP007 - one alias the modules extend
+    MsgTransfer,
+    MsgCreateValidator,
+    MsgEditValidator,
+    MsgDelegate,
+    MsgUndelegate,
+    MsgRedelegate,
+]
 
 
 def sign_bytes(chain_id: str, body: bytes) -> bytes:
@@ -79,6 +93,27 @@ def _message_from_proto(m: tx_pb2.Msg) -> Message:
     kind = m.WhichOneof("sum")
     if kind == "transfer":
         return MsgTransfer(to=bytes(m.transfer.to), amount=m.transfer.amount)
+    if kind == "create_validator":
+        c = m.create_validator
+        return MsgCreateValidator(
+            bytes(c.pub_key),
+            c.self_bond,
+            c.moniker,
+            c.website,
+            c.commission_rate,
+            c.max_rate,
+            c.max_change_rate,
+        )
+    if kind == "edit_validator":
+        e = m.edit_validator
+        return MsgEditValidator(e.moniker, e.website, e.set_commission, e.commission_rate)
+    if kind == "delegate":
+        return MsgDelegate(bytes(m.delegate.validator), m.delegate.amount)
+    if kind == "undelegate":
+        return MsgUndelegate(bytes(m.undelegate.validator), m.undelegate.amount)
+    if kind == "redelegate":
+        r = m.redelegate
+        return MsgRedelegate(bytes(r.src_validator), bytes(r.dst_validator), r.amount)
     raise InvalidMessage("message has no known type")
 
 
@@ -127,6 +162,39 @@ def decode_tx(raw: bytes, params: AppParams, chain_id: str) -> DecodedTx:
 def _message_to_proto(msg: Message) -> tx_pb2.Msg:
     if isinstance(msg, MsgTransfer):
         return tx_pb2.Msg(transfer=tx_pb2.MsgTransfer(to=msg.to, amount=msg.amount))
+    if isinstance(msg, MsgCreateValidator):
+        return tx_pb2.Msg(
+            create_validator=tx_pb2.MsgCreateValidator(
+                pub_key=msg.pub_key,
+                self_bond=msg.self_bond,
+                moniker=msg.moniker,
+                website=msg.website,
+                commission_rate=msg.commission_rate,
+                max_rate=msg.max_rate,
+                max_change_rate=msg.max_change_rate,
+            )
+        )
+    if isinstance(msg, MsgEditValidator):
+        return tx_pb2.Msg(
+            edit_validator=tx_pb2.MsgEditValidator(
+                moniker=msg.moniker,
+                website=msg.website,
+                set_commission=msg.set_commission,
+                commission_rate=msg.commission_rate,
+            )
+        )
+    if isinstance(msg, MsgDelegate):
+        return tx_pb2.Msg(delegate=tx_pb2.MsgDelegate(validator=msg.validator, amount=msg.amount))
+    if isinstance(msg, MsgUndelegate):
+        return tx_pb2.Msg(
+            undelegate=tx_pb2.MsgUndelegate(validator=msg.validator, amount=msg.amount)
+        )
+    if isinstance(msg, MsgRedelegate):
+        return tx_pb2.Msg(
+            redelegate=tx_pb2.MsgRedelegate(
+                src_validator=msg.src_validator, dst_validator=msg.dst_validator, amount=msg.amount
+            )
+        )
     raise TypeError(f"cannot encode {type(msg).__name__}")
 
 

@@ -20,7 +20,7 @@ from ..errors import InvalidAddress, InvalidGenesis
 from ..genesis import GenesisState, parse_app_state
 from ..modules.bank.state import Account
 from ..modules.staking.genesis import GenTx, make_gentx
-from ..modules.staking.state import all_validators, get_params
+from ..modules.staking.state import all_delegations, all_unbondings, all_validators, get_params
 from ..params import AppParams
 from ..schema import parse_amount
 from ..state.db import StateDB
@@ -177,13 +177,20 @@ def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
         if acct.nonce:
             entry["nonce"] = acct.nonce
         accounts.append(entry)
+    validators = all_validators(db)
+    ops = {v.cons_address: v.operator for v in validators}
     app_state = {
         "chain_id": chain_id,
         "params": AppParams.decode(raw_params).to_dict(),
         "accounts": accounts,
         "staking": {
             "params": get_params(db).to_dict(),
-            "validators": [v.to_dict() for v in all_validators(db)],
+            "validators": [v.to_dict() for v in validators],
+            "delegations": [
+                {"delegator": to_bech32(d), "validator": to_bech32(ops[c]), "shares": str(s)}
+                for d, c, s in all_delegations(db)
+            ],
+            "unbonding": [u.to_dict(ops[u.cons_address]) for u in all_unbondings(db)],
         },
         "gen_txs": [],
     }

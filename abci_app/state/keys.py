@@ -30,3 +30,20 @@ LAST_POWER = b"staking/power/"  # staking/power/<consensus address> -> u64 power
 
 def last_power_key(cons_address: bytes) -> bytes:
     return LAST_POWER + cons_address
+
+
+DELEGATION = b"staking/del/"  # staking/del/<delegator 20><consensus address 20> -> shares u128
+UNBONDING = b"staking/ubd/"  # staking/ubd/<completion height u64><delegator 20><cons 20> -> u64
+UNBONDING_BY_DELEGATOR = b"staking/ubdd/"  # staking/ubdd/<delegator><height u64><cons> -> u64
+
+
+def delegation_key(delegator: bytes, cons_address: bytes) -> bytes:
+    return DELEGATION + delegator + cons_address
+
+
+def unbonding_key(height: int, delegator: bytes, cons_address: bytes) -> bytes:
+    return UNBONDING + height.to_bytes(8, "big") + delegator + cons_address
+
+
+def unbonding_by_delegator_key(delegator: bytes, height: int, cons_address: bytes) -> bytes:
+    return UNBONDING_BY_DELEGATOR + delegator + height.to_bytes(8, "big") + cons_address

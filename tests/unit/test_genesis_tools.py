@@ -48,6 +48,31 @@ def _set(path: list[Any], value: Any) -> Any:
 
 
 OTHER_KEY = bytes(seeded_key(3000).verify_key)
+EXPORTED_VAL = {
+    "operator": to_bech32(addr_of(seeded_key(0))),
+    "pub_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    "tokens": "5000000000",
+    "moniker": "x",
+}
+
+
+def _with_pool() -> Any:
+    """A consistent bonded validator, plus an unbonding entry the unbonding pool lacks."""
+
+    def f(state: dict[str, Any]) -> None:
+        op = EXPORTED_VAL["operator"]
+        state["staking"] = {
+            "validators": [EXPORTED_VAL],
+            "delegations": [{"delegator": op, "validator": op, "shares": "5000000000"}],
+            "unbonding": [
+                {"delegator": op, "validator": op, "completion_height": 9, "amount": "5"}
+            ],
+        }
+        state["accounts"].append({"address": POOL, "balance": "5000000000"})
+
+    return f
+
+
 BAD: list[tuple[str, Any, str]] = [
     (
         "gen_tx signed for another chain",
@@ -92,22 +117,33 @@ BAD: list[tuple[str, Any, str]] = [
     ),
     ("zero max_validators", _set(["staking"], {"params": {"max_validators": 0}}), "max_validators"),
     (
-        "bonded validators without pool balance",
+        "bonded validator without delegations",
+        _set(["staking"], {"validators": [EXPORTED_VAL]}),
+        "delegations hold 0 shares",
+    ),
+    (
+        "bonded validator without pool balance",
         _set(
             ["staking"],
             {
-                "validators": [
+                "validators": [EXPORTED_VAL],
+                "delegations": [
                     {
-                        "operator": to_bech32(addr_of(seeded_key(0))),
-                        "pub_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                        "tokens": "5000000000",
-                        "moniker": "x",
+                        "delegator": EXPORTED_VAL["operator"],
+                        "validator": EXPORTED_VAL["operator"],
+                        "shares": "5000000000",
                     }
-                ]
+                ],
             },
         ),
         "bonded pool",
     ),
+    (
+        "delegation to unknown validator",
+        _set(["staking"], {"delegations": [{"delegator": POOL, "validator": POOL, "shares": "1"}]}),
+        "unknown validator",
+    ),
+    ("unbonding pool mismatch", _with_pool(), "unbonding pool"),
 ]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from ...address import address_from_pubkey, module_address, to_bech32
+from ...address import address_from_pubkey, to_bech32
 from ...codec import canonical_json
 from ...errors import InvalidGenesis
 from ...schema import check_object, parse_address, parse_amount
@@ -27,18 +27,22 @@ from ...types import ValidatorUpdate
 from ..bank.state import credit, debit
 from .params import StakingParams
 from .state import (
+    BONDED_POOL,
+    DEFAULT_COMMISSION,
+    RATE_ONE,
+    UnbondingEntry,
     Validator,
     active_set,
+    add_unbonding,
     all_validators,
     consensus_address,
     set_last_power,
     set_params,
+    set_shares,
     set_validator,
 )
 
 GENTX_DOMAIN = b"moderntensor/gentx/v1"
-BONDED_POOL = module_address("bonded_pool")
-"""Holds every bonded token; its balance always equals the sum of validator tokens."""
 
 _GENTX_FIELDS = {"operator", "operator_pub_key", "pub_key", "self_bond", "moniker", "signature"}
 
@@ -125,15 +129,124 @@ def parse_gentx(raw: Any, where: str, chain_id: str) -> GenTx:
     return gtx
 
 
+_VALIDATOR_REQUIRED = {"operator", "pub_key", "tokens", "moniker"}
+_VALIDATOR_FIELDS = _VALIDATOR_REQUIRED | {
+    "delegator_shares",
+    "commission_rate",
+    "max_rate",
+    "max_change_rate",
+    "website",
+    "jailed",
+}
+
+
 def parse_validator(raw: Any, where: str) -> Validator:
-    fields = {"operator", "pub_key", "tokens", "moniker"}
-    check_object(raw, where, fields, fields)
-    return Validator(
+    check_object(raw, where, _VALIDATOR_FIELDS, _VALIDATOR_REQUIRED)
+    tokens = parse_amount(raw["tokens"], f"{where}.tokens")
+    if not isinstance(raw.get("jailed", False), bool):
+        raise InvalidGenesis(f"{where}.jailed must be true or false")
+    v = Validator(
         operator=parse_address(raw["operator"], f"{where}.operator"),
         pub_key=_b64_key(raw["pub_key"], f"{where}.pub_key"),
-        tokens=parse_amount(raw["tokens"], f"{where}.tokens"),
+        tokens=tokens,
         moniker=str(raw["moniker"]),
+        delegator_shares=parse_amount(
+            raw.get("delegator_shares", tokens), f"{where}.delegator_shares"
+        ),
+        commission_rate=parse_amount(
+            raw.get("commission_rate", DEFAULT_COMMISSION[0]), f"{where}.commission_rate"
+        ),
+        max_rate=parse_amount(raw.get("max_rate", DEFAULT_COMMISSION[1]), f"{where}.max_rate"),
+        max_change_rate=parse_amount(
+            raw.get("max_change_rate", DEFAULT_COMMISSION[2]), f"{where}.max_change_rate"
+        ),
+        website=str(raw.get("website", "")),
+        jailed=raw.get("jailed", False),
     )
+    if not v.commission_rate <= v.max_rate <= RATE_ONE or v.max_change_rate > v.max_rate:
+        raise InvalidGenesis(f"{where}: commission rates out of range")
+    return v
+
+
+@dataclass(frozen=True)
+class GenesisDelegation:
+    delegator: bytes
+    validator: bytes  # operator address
+    shares: int
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "delegator": to_bech32(self.delegator),
+            "validator": to_bech32(self.validator),
+            "shares": str(self.shares),
+        }
+
+
+@dataclass(frozen=True)
+class GenesisUnbonding:
+    delegator: bytes
+    validator: bytes  # operator address
+    completion_height: int
+    amount: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "delegator": to_bech32(self.delegator),
+            "validator": to_bech32(self.validator),
+            "completion_height": self.completion_height,
+            "amount": str(self.amount),
+        }
+
+
+def parse_delegation(raw: Any, where: str) -> GenesisDelegation:
+    fields = {"delegator", "validator", "shares"}
+    check_object(raw, where, fields, fields)
+    return GenesisDelegation(
+        parse_address(raw["delegator"], f"{where}.delegator"),
+        parse_address(raw["validator"], f"{where}.validator"),
+        parse_amount(raw["shares"], f"{where}.shares"),
+    )
+
+
+def parse_unbonding(raw: Any, where: str) -> GenesisUnbonding:
+    fields = {"delegator", "validator", "completion_height", "amount"}
+    check_object(raw, where, fields, fields)
+    return GenesisUnbonding(
+        parse_address(raw["delegator"], f"{where}.delegator"),
+        parse_address(raw["validator"], f"{where}.validator"),
+        parse_amount(raw["completion_height"], f"{where}.completion_height"),
+        parse_amount(raw["amount"], f"{where}.amount"),
+    )
+
+
+def check_exported(
+    validators: list[Validator],
+    delegations: list[GenesisDelegation],
+    unbondings: list[GenesisUnbonding],
+) -> None:
+    """Bonded state must be self-consistent: shares add up, references resolve."""
+    by_op = {v.operator: v for v in validators}
+    shares: dict[bytes, int] = {}
+    seen: set[tuple[bytes, bytes]] = set()
+    for d in delegations:
+        if d.validator not in by_op:
+            raise InvalidGenesis(f"delegation to unknown validator {to_bech32(d.validator)}")
+        if (d.delegator, d.validator) in seen:
+            raise InvalidGenesis(
+                f"duplicate delegation {to_bech32(d.delegator)} -> {to_bech32(d.validator)}"
+            )
+        seen.add((d.delegator, d.validator))
+        shares[d.validator] = shares.get(d.validator, 0) + d.shares
+    for v in validators:
+        if shares.get(v.operator, 0) != v.delegator_shares:
+            raise InvalidGenesis(
+                f"validator {v.moniker}: delegations hold "
+                f"{shares.get(v.operator, 0)} shares, record says "
+                f"{v.delegator_shares}"
+            )
+    for u in unbondings:
+        if u.validator not in by_op:
+            raise InvalidGenesis(f"unbonding from unknown validator {to_bech32(u.validator)}")
 
 
 def check_unique(validators: list[Validator], gentxs: list[GenTx]) -> None:
@@ -158,22 +271,33 @@ def check_bonds(params: StakingParams, validators: list[Validator], gentxs: list
                 f"gen_tx of {g.moniker}: self_bond {g.self_bond} < min_self_bond "
                 f"{params.min_self_bond}"
             )
-    for v in validators:
-        if v.tokens < params.min_self_bond:
-            raise InvalidGenesis(f"validator {v.moniker}: tokens below min_self_bond")
 
 
 def init_staking(
-    state: Overlay, params: StakingParams, validators: list[Validator], gentxs: list[GenTx]
+    state: Overlay,
+    params: StakingParams,
+    validators: list[Validator],
+    gentxs: list[GenTx],
+    delegations: list[GenesisDelegation] | None = None,
+    unbondings: list[GenesisUnbonding] | None = None,
 ) -> list[ValidatorUpdate]:
     """Write staking genesis, bond each gen_tx's self-bond, return the initial validator set."""
     set_params(state, params)
+    by_op = {v.operator: v.cons_address for v in validators}
     for v in validators:
         set_validator(state, v)
+    for d in delegations or []:
+        set_shares(state, d.delegator, by_op[d.validator], d.shares)
+    for u in unbondings or []:
+        add_unbonding(
+            state, UnbondingEntry(u.delegator, by_op[u.validator], u.completion_height, u.amount)
+        )
     for g in gentxs:
         debit(state, g.operator, g.self_bond)
         credit(state, BONDED_POOL, g.self_bond)
-        set_validator(state, Validator(g.operator, g.pub_key, g.self_bond, g.moniker))
+        v = Validator(g.operator, g.pub_key, g.self_bond, g.moniker)
+        set_validator(state, v)
+        set_shares(state, g.operator, v.cons_address, g.self_bond)
     updates = []
     for v, power in active_set(all_validators(state), params):
         set_last_power(state, v.cons_address, power)

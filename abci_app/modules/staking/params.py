@@ -18,3 +18,6 @@ class StakingParams(IntParams):
     """Smallest self-bond a validator may have (1 MDT)."""
     max_validators: int = 100
     """Size of the active set: the top validators by bonded tokens (Cosmos Hub's value)."""
+    unbonding_blocks: int = 1_814_400
+    """Blocks before undelegated tokens are released: 21 days at one block per second (the
+    single-node default block interval is about 1 s; a slower chain waits longer)."""

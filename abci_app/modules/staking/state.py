@@ -1,24 +1,52 @@
-"""Validator records: canonical JSON under staking/val/<consensus address>."""
+"""Staking records and their typed accessors.
+
+* validator: canonical JSON under staking/val/<consensus address>; staking/op/<operator> indexes
+  it by operator account.
+* delegation: shares (u128) under staking/del/<delegator><consensus address>. A validator's
+  tokens are owned pro rata by its shares, so a later slash lowers every delegation at once.
+* unbonding entry: tokens leaving a validator, released at a completion height. Keyed by height
+  first so end-block finds the matured ones with one prefix scan, and indexed by delegator.
+* last power: what CometBFT currently has, so end-block can return only the differences.
+
+Rates (commission) are fixed-point integers: RATE_ONE (10^9) is 100%, rounding is floor.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from ...address import from_bech32, to_bech32
+from ...address import from_bech32, module_address, to_bech32
 from ...codec import canonical_json, decode_u64, encode_u64
 from ...state.keys import (
+    DELEGATION,
     LAST_POWER,
     STAKING_PARAMS,
+    UNBONDING,
+    UNBONDING_BY_DELEGATOR,
     VALIDATOR,
+    delegation_key,
     last_power_key,
     operator_key,
+    unbonding_by_delegator_key,
+    unbonding_key,
     validator_key,
 )
 from ...state.overlay import KVReader, Overlay
 from .params import StakingParams
+
+BONDED_POOL = module_address("bonded_pool")
+"""Holds every validator's tokens: its balance always equals the sum of validator tokens."""
+UNBONDING_POOL = module_address("unbonding_pool")
+"""Holds tokens of unbonding entries until they mature."""
+
+RATE_ONE = 10**9
+"""Fixed-point one for rates: 10^8 is 10%."""
+DEFAULT_COMMISSION = (10**8, 2 * 10**8, 10**7)
+"""(rate, max rate, max change per edit): 10%, 20%, 1 percentage point."""
 
 
 def consensus_address(pub_key: bytes) -> bytes:
@@ -28,36 +56,90 @@ def consensus_address(pub_key: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class Validator:
-    operator: bytes  # account that bonded the tokens
+    operator: bytes  # account that created it (its self-delegation)
     pub_key: bytes  # ed25519 consensus key
-    tokens: int  # bonded base units
+    tokens: int  # base units bonded to it, self-bond and delegations
     moniker: str
+    delegator_shares: int = -1  # -1: equal to tokens (a new validator)
+    commission_rate: int = DEFAULT_COMMISSION[0]
+    max_rate: int = DEFAULT_COMMISSION[1]
+    max_change_rate: int = DEFAULT_COMMISSION[2]
+    website: str = ""
+    jailed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.delegator_shares < 0:
+            object.__setattr__(self, "delegator_shares", self.tokens)
 
     @property
     def cons_address(self) -> bytes:
         return consensus_address(self.pub_key)
 
-    def to_dict(self) -> dict[str, str]:
+    def with_(self, **changes: Any) -> Validator:
+        return replace(self, **changes)
+
+    def shares_for(self, amount: int) -> int:
+        """Shares a delegation of ``amount`` tokens buys (1:1 for a fresh validator)."""
+        if self.delegator_shares == 0 or self.tokens == 0:
+            return amount
+        return amount * self.delegator_shares // self.tokens
+
+    def tokens_for(self, shares: int) -> int:
+        """Tokens ``shares`` are worth now (floor)."""
+        if self.delegator_shares == 0:
+            return 0
+        return shares * self.tokens // self.delegator_shares
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "operator": to_bech32(self.operator),
             "pub_key": base64.b64encode(self.pub_key).decode(),
             "tokens": str(self.tokens),
+            "delegator_shares": str(self.delegator_shares),
             "moniker": self.moniker,
+            "website": self.website,
+            "commission_rate": str(self.commission_rate),
+            "max_rate": str(self.max_rate),
+            "max_change_rate": str(self.max_change_rate),
+            "jailed": self.jailed,
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, str]) -> Validator:
+    def from_dict(cls, d: dict[str, Any]) -> Validator:
         return cls(
             operator=from_bech32(d["operator"]),
             pub_key=base64.b64decode(d["pub_key"]),
             tokens=int(d["tokens"]),
             moniker=d["moniker"],
+            delegator_shares=int(d.get("delegator_shares", d["tokens"])),
+            commission_rate=int(d.get("commission_rate", DEFAULT_COMMISSION[0])),
+            max_rate=int(d.get("max_rate", DEFAULT_COMMISSION[1])),
+            max_change_rate=int(d.get("max_change_rate", DEFAULT_COMMISSION[2])),
+            website=d.get("website", ""),
+            jailed=bool(d.get("jailed", False)),
         )
 
     def encode(self) -> bytes:
         return canonical_json(self.to_dict())
 
 
+@dataclass(frozen=True)
+class UnbondingEntry:
+    delegator: bytes
+    cons_address: bytes
+    completion_height: int
+    amount: int
+
+    def to_dict(self, operator: bytes) -> dict[str, Any]:
+        return {
+            "delegator": to_bech32(self.delegator),
+            "validator": to_bech32(operator),
+            "completion_height": self.completion_height,
+            "amount": str(self.amount),
+        }
+
+
+# --- params ----------------------------------------------------------------------------------
 def get_params(state: KVReader) -> StakingParams:
     raw = state.get(STAKING_PARAMS)
     return StakingParams() if raw is None else StakingParams.decode(raw)
@@ -67,6 +149,7 @@ def set_params(state: Overlay, params: StakingParams) -> None:
     state.set(STAKING_PARAMS, params.encode())
 
 
+# --- validators ------------------------------------------------------------------------------
 def set_validator(state: Overlay, v: Validator) -> None:
     state.set(validator_key(v.cons_address), v.encode())
     state.set(operator_key(v.operator), v.cons_address)
@@ -77,14 +160,22 @@ def get_validator(state: KVReader, cons_address: bytes) -> Validator | None:
     return None if raw is None else Validator.from_dict(json.loads(raw))
 
 
+def validator_by_operator(state: KVReader, operator: bytes) -> Validator | None:
+    cons = state.get(operator_key(operator))
+    return None if cons is None else get_validator(state, cons)
+
+
 def all_validators(state: KVReader) -> list[Validator]:
     """Every validator record, ordered by consensus address."""
     return [Validator.from_dict(json.loads(v)) for _, v in state.iter_prefix(VALIDATOR)]
 
 
 def active_set(validators: list[Validator], params: StakingParams) -> list[tuple[Validator, int]]:
-    """Top ``max_validators`` by tokens (ties: lower consensus address) with power >= 1."""
-    ranked = sorted(validators, key=lambda v: (-v.tokens, v.cons_address))
+    """Top ``max_validators`` unjailed validators by tokens (ties: lower consensus address)
+    with power = tokens // power_reduction >= 1."""
+    ranked = sorted(
+        (v for v in validators if not v.jailed), key=lambda v: (-v.tokens, v.cons_address)
+    )
     out = []
     for v in ranked[: params.max_validators]:
         power = v.tokens // params.power_reduction
@@ -93,6 +184,84 @@ def active_set(validators: list[Validator], params: StakingParams) -> list[tuple
     return out
 
 
+# --- delegations -----------------------------------------------------------------------------
+def get_shares(state: KVReader, delegator: bytes, cons_address: bytes) -> int:
+    raw = state.get(delegation_key(delegator, cons_address))
+    return 0 if raw is None else int.from_bytes(raw, "big")
+
+
+def set_shares(state: Overlay, delegator: bytes, cons_address: bytes, shares: int) -> None:
+    if shares == 0:
+        state.delete(delegation_key(delegator, cons_address))
+    else:
+        state.set(delegation_key(delegator, cons_address), shares.to_bytes(16, "big"))
+
+
+def delegations_of(state: KVReader, delegator: bytes) -> list[tuple[bytes, int]]:
+    """[(consensus address, shares)] of one delegator, in key order."""
+    prefix = DELEGATION + delegator
+    return [(k[len(prefix) :], int.from_bytes(v, "big")) for k, v in state.iter_prefix(prefix)]
+
+
+def all_delegations(state: KVReader) -> list[tuple[bytes, bytes, int]]:
+    """[(delegator, consensus address, shares)] of everyone, in key order."""
+    n = len(DELEGATION)
+    return [
+        (k[n : n + 20], k[n + 20 :], int.from_bytes(v, "big"))
+        for k, v in state.iter_prefix(DELEGATION)
+    ]
+
+
+# --- unbonding -------------------------------------------------------------------------------
+def add_unbonding(state: Overlay, entry: UnbondingEntry) -> None:
+    """Record tokens to release at ``completion_height`` (same key: amounts add up)."""
+    key = unbonding_key(entry.completion_height, entry.delegator, entry.cons_address)
+    raw = state.get(key)
+    total = entry.amount + (0 if raw is None else decode_u64(raw))
+    state.set(key, encode_u64(total))
+    state.set(
+        unbonding_by_delegator_key(entry.delegator, entry.completion_height, entry.cons_address),
+        encode_u64(total),
+    )
+
+
+def matured_unbondings(state: KVReader, height: int) -> list[UnbondingEntry]:
+    """Entries completing exactly at ``height`` (end-block runs at every height)."""
+    prefix = UNBONDING + height.to_bytes(8, "big")
+    n = len(prefix)
+    return [
+        UnbondingEntry(k[n : n + 20], k[n + 20 :], height, decode_u64(v))
+        for k, v in state.iter_prefix(prefix)
+    ]
+
+
+def remove_unbonding(state: Overlay, entry: UnbondingEntry) -> None:
+    state.delete(unbonding_key(entry.completion_height, entry.delegator, entry.cons_address))
+    state.delete(
+        unbonding_by_delegator_key(entry.delegator, entry.completion_height, entry.cons_address)
+    )
+
+
+def unbondings_of(state: KVReader, delegator: bytes) -> list[UnbondingEntry]:
+    prefix = UNBONDING_BY_DELEGATOR + delegator
+    n = len(prefix)
+    return [
+        UnbondingEntry(delegator, k[n + 8 :], int.from_bytes(k[n : n + 8], "big"), decode_u64(v))
+        for k, v in state.iter_prefix(prefix)
+    ]
+
+
+def all_unbondings(state: KVReader) -> list[UnbondingEntry]:
+    n = len(UNBONDING)
+    return [
+        UnbondingEntry(
+            k[n + 8 : n + 28], k[n + 28 :], int.from_bytes(k[n : n + 8], "big"), decode_u64(v)
+        )
+        for k, v in state.iter_prefix(UNBONDING)
+    ]
+
+
+# --- the set CometBFT has --------------------------------------------------------------------
 def last_powers(state: KVReader) -> dict[bytes, int]:
     """The validator set CometBFT currently has, as {consensus address: power}."""
     n = len(LAST_POWER)

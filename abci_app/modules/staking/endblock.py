@@ -1,0 +1,82 @@
+"""Staking's end-block step: release matured unbondings, then send CometBFT the set's changes.
+
+Validator updates are diffs against the set CometBFT has (kept in state as last powers): a
+changed power is sent, a validator leaving is sent with power 0, an unchanged one is not sent.
+An update that would leave no validator at all is never sent (it would halt the chain): the old
+set is kept and an event says so.
+"""
+
+from __future__ import annotations
+
+from ...address import to_bech32
+from ...state.keys import VALIDATOR
+from ...state.overlay import Overlay
+from ...types import Event, ValidatorUpdate
+from ..bank.state import credit, debit
+from .state import (
+    UNBONDING_POOL,
+    active_set,
+    all_validators,
+    get_params,
+    get_validator,
+    last_powers,
+    matured_unbondings,
+    remove_unbonding,
+    set_last_power,
+)
+
+
+def complete_unbondings(state: Overlay, height: int) -> list[Event]:
+    events = []
+    for entry in matured_unbondings(state, height):
+        debit(state, UNBONDING_POOL, entry.amount)
+        credit(state, entry.delegator, entry.amount)
+        remove_unbonding(state, entry)
+        events.append(
+            Event.of(
+                "complete_unbonding", delegator=to_bech32(entry.delegator), amount=entry.amount
+            )
+        )
+    return events
+
+
+def validator_set_updates(
+    state: Overlay, force: bool = False
+) -> tuple[list[ValidatorUpdate], list[Event]]:
+    """Diffs of the active set against the last one; skipped when no validator record changed
+    in this block (``force`` recomputes anyway)."""
+    if not force and not any(k.startswith(VALIDATOR) for k in state.writes):
+        return [], []
+    new = {
+        v.cons_address: (v.pub_key, p)
+        for v, p in active_set(all_validators(state), get_params(state))
+    }
+    if not new:
+        return [], [
+            Event.of("validator_set_kept", reason="the update would remove every validator")
+        ]
+    old = last_powers(state)
+    updates, events = [], []
+    for cons in sorted(set(old) | set(new)):
+        power = new[cons][1] if cons in new else 0
+        if power == old.get(cons, 0):
+            continue
+        if cons in new:
+            pub_key = new[cons][0]
+        else:
+            v = get_validator(state, cons)
+            if v is None:  # pragma: no cover - validator records are never deleted
+                raise RuntimeError(f"validator {cons.hex()} vanished from state")
+            pub_key = v.pub_key
+        set_last_power(state, cons, power)
+        updates.append(ValidatorUpdate(pub_key, power))
+        events.append(
+            Event.of("validator_update", consensus_address=cons.hex().upper(), power=power)
+        )
+    return updates, events
+
+
+def end_block(state: Overlay, height: int) -> tuple[list[ValidatorUpdate], list[Event]]:
+    events = complete_unbondings(state, height)
+    updates, set_events = validator_set_updates(state)
+    return updates, events + set_events

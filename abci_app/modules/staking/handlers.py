@@ -1,0 +1,197 @@
+"""Staking state transitions: pure functions of (state, sender, message, context) -> events.
+
+Token flows keep two module accounts exact: the bonded pool holds every validator's tokens, the
+unbonding pool every unbonding entry, so supply = sum of all balances at all times.
+"""
+
+from __future__ import annotations
+
+from ...address import to_bech32
+from ...errors import (
+    ConsensusKeyInUse,
+    InsufficientDelegation,
+    InvalidAmount,
+    InvalidCommission,
+    SelfBondTooLow,
+    UnknownValidator,
+    ValidatorExists,
+)
+from ...state.overlay import Overlay
+from ...types import Event
+from ..bank.state import credit, debit
+from .messages import (
+    MsgCreateValidator,
+    MsgDelegate,
+    MsgEditValidator,
+    MsgRedelegate,
+    MsgUndelegate,
+)
+from .params import StakingParams
+from .state import (
+    BONDED_POOL,
+    UNBONDING_POOL,
+    UnbondingEntry,
+    Validator,
+    add_unbonding,
+    consensus_address,
+    get_shares,
+    get_validator,
+    set_shares,
+    set_validator,
+    validator_by_operator,
+)
+
+
+def _validator(state: Overlay, operator: bytes) -> Validator:
+    v = validator_by_operator(state, operator)
+    if v is None:
+        raise UnknownValidator(f"no validator with operator {to_bech32(operator)}")
+    return v
+
+
+def apply_create_validator(
+    state: Overlay, sender: bytes, msg: MsgCreateValidator, params: StakingParams
+) -> list[Event]:
+    if validator_by_operator(state, sender) is not None:
+        raise ValidatorExists(f"{to_bech32(sender)} already operates a validator")
+    cons = consensus_address(msg.pub_key)
+    if get_validator(state, cons) is not None:
+        raise ConsensusKeyInUse(f"consensus address {cons.hex().upper()} is taken")
+    if msg.self_bond < params.min_self_bond:
+        raise SelfBondTooLow(f"self_bond {msg.self_bond} < min_self_bond {params.min_self_bond}")
+    debit(state, sender, msg.self_bond)
+    credit(state, BONDED_POOL, msg.self_bond)
+    v = Validator(
+        operator=sender,
+        pub_key=msg.pub_key,
+        tokens=msg.self_bond,
+        moniker=msg.moniker,
+        delegator_shares=msg.self_bond,
+        commission_rate=msg.commission_rate,
+        max_rate=msg.max_rate,
+        max_change_rate=msg.max_change_rate,
+        website=msg.website,
+    )
+    set_validator(state, v)
+    set_shares(state, sender, cons, msg.self_bond)
+    return [
+        Event.of(
+            "create_validator",
+            validator=to_bech32(sender),
+            consensus_address=cons.hex().upper(),
+            amount=msg.self_bond,
+        )
+    ]
+
+
+def apply_edit_validator(state: Overlay, sender: bytes, msg: MsgEditValidator) -> list[Event]:
+    v = _validator(state, sender)
+    changes: dict[str, object] = {}
+    if msg.moniker:
+        changes["moniker"] = msg.moniker
+    if msg.website:
+        changes["website"] = msg.website
+    if msg.set_commission:
+        if msg.commission_rate > v.max_rate:
+            raise InvalidCommission(f"commission_rate above max_rate {v.max_rate}")
+        if abs(msg.commission_rate - v.commission_rate) > v.max_change_rate:
+            raise InvalidCommission(f"commission may change by at most {v.max_change_rate}")
+        changes["commission_rate"] = msg.commission_rate
+    set_validator(state, v.with_(**changes))
+    return [Event.of("edit_validator", validator=to_bech32(sender))]
+
+
+def delegate_tokens(state: Overlay, delegator: bytes, v: Validator, amount: int) -> Validator:
+    """Add ``amount`` (already in the bonded pool) to ``v`` as ``delegator``'s shares."""
+    shares = v.shares_for(amount)
+    if shares == 0:
+        raise InvalidAmount("amount is too small to buy one share of this validator")
+    v2 = v.with_(tokens=v.tokens + amount, delegator_shares=v.delegator_shares + shares)
+    set_validator(state, v2)
+    set_shares(
+        state, delegator, v.cons_address, get_shares(state, delegator, v.cons_address) + shares
+    )
+    return v2
+
+
+def apply_delegate(state: Overlay, sender: bytes, msg: MsgDelegate) -> list[Event]:
+    v = _validator(state, msg.validator)
+    debit(state, sender, msg.amount)
+    credit(state, BONDED_POOL, msg.amount)
+    delegate_tokens(state, sender, v, msg.amount)
+    return [
+        Event.of(
+            "delegate",
+            delegator=to_bech32(sender),
+            validator=to_bech32(msg.validator),
+            amount=msg.amount,
+        )
+    ]
+
+
+def unbond_tokens(
+    state: Overlay, delegator: bytes, v: Validator, amount: int, params: StakingParams
+) -> tuple[Validator, int]:
+    """Remove ``amount`` tokens' worth of shares; return (updated validator, tokens removed).
+
+    Shares needed are rounded up, tokens paid out rounded down, so rounding never favours
+    the one leaving. The last shares out take any remaining dust with them.
+    """
+    have = get_shares(state, delegator, v.cons_address)
+    worth = v.tokens_for(have)
+    if have == 0 or amount > worth:
+        raise InsufficientDelegation(f"delegation to {v.moniker} is worth {worth}, asked {amount}")
+    shares = -(-amount * v.delegator_shares // v.tokens)  # ceil
+    shares = min(shares, have)
+    out = v.tokens_for(shares)
+    rest_shares = v.delegator_shares - shares
+    rest_tokens = v.tokens - out
+    if rest_shares == 0:
+        out += rest_tokens
+        rest_tokens = 0
+    set_shares(state, delegator, v.cons_address, have - shares)
+    jailed = v.jailed
+    if delegator == v.operator and rest_tokens > 0:
+        left = (have - shares) * rest_tokens // rest_shares if rest_shares else 0
+        jailed = jailed or left < params.min_self_bond  # as in Cosmos: under-bonded is jailed
+    v2 = v.with_(tokens=rest_tokens, delegator_shares=rest_shares, jailed=jailed)
+    set_validator(state, v2)
+    return v2, out
+
+
+def apply_undelegate(
+    state: Overlay, sender: bytes, msg: MsgUndelegate, params: StakingParams, height: int
+) -> list[Event]:
+    v = _validator(state, msg.validator)
+    _, out = unbond_tokens(state, sender, v, msg.amount, params)
+    debit(state, BONDED_POOL, out)
+    credit(state, UNBONDING_POOL, out)
+    done = height + params.unbonding_blocks
+    add_unbonding(state, UnbondingEntry(sender, v.cons_address, done, out))
+    return [
+        Event.of(
+            "unbond",
+            delegator=to_bech32(sender),
+            validator=to_bech32(msg.validator),
+            amount=out,
+            completion_height=done,
+        )
+    ]
+
+
+def apply_redelegate(
+    state: Overlay, sender: bytes, msg: MsgRedelegate, params: StakingParams
+) -> list[Event]:
+    src = _validator(state, msg.src_validator)
+    dst = _validator(state, msg.dst_validator)
+    _, out = unbond_tokens(state, sender, src, msg.amount, params)
+    delegate_tokens(state, sender, dst, out)  # tokens stay in the bonded pool
+    return [
+        Event.of(
+            "redelegate",
+            delegator=to_bech32(sender),
+            src_validator=to_bech32(msg.src_validator),
+            dst_validator=to_bech32(msg.dst_validator),
+            amount=out,
+        )
+    ]
