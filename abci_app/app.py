@@ -11,6 +11,7 @@ FinalizeBlock never persists; a crash before Commit loses nothing CometBFT canno
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
 from . import __version__
@@ -19,6 +20,7 @@ from ._proto.tendermint.crypto import keys_pb2, proof_pb2
 from .errors import CODESPACE, HeightNotAvailable, InvalidGenesis, ModernTensorError
 from .execution import ChainContext, check_tx, execute_block, init_chain, load_context, select_txs
 from .genesis import parse_app_state
+from .invariants import check_invariants
 from .query import run_query
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
@@ -61,8 +63,11 @@ def _exec_result_pb(r: TxResult) -> abci.ExecTxResult:
 
 
 class Application:
-    def __init__(self, db: StateDB) -> None:
+    def __init__(self, db: StateDB, check_invariants: bool | None = None) -> None:
         self.db = db
+        if check_invariants is None:
+            check_invariants = os.environ.get("MODERNTENSOR_CHECK_INVARIANTS", "") == "1"
+        self.check_invariants = check_invariants
         self.genesis: Overlay | None = None
         self.pending: PendingCommit | None = None
         self.check_state = Overlay(db)
@@ -191,6 +196,10 @@ class Application:
             raise FatalAppError(f"FinalizeBlock for height {req.height}, expected {expected}")
         state = self._block_base()
         outcome = execute_block(state, list(req.txs), load_context(state, req.height))
+        if self.check_invariants:
+            problems = check_invariants(state)
+            if problems:
+                raise FatalAppError(f"invariants broken at height {req.height}: {problems}")
         self.pending = self.db.stage(req.height, state.writes)
         return abci.ResponseFinalizeBlock(
             tx_results=[_exec_result_pb(r) for r in outcome.tx_results],

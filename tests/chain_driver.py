@@ -17,13 +17,15 @@ from abci_app.app import Application
 from abci_app.modules.bank.messages import MsgTransfer
 from abci_app.modules.staking.genesis import make_gentx
 from abci_app.state.db import StateDB
-from abci_app.tx import build_tx
+from abci_app.tx import Message, build_tx
 
 VALIDATOR_OPERATOR = seeded_key(1000)
 VALIDATOR_CONSENSUS = seeded_key(2000)
 
 
-def genesis_app_state(n_accounts: int, balance: int = 10**15) -> dict[str, object]:
+def genesis_app_state(
+    n_accounts: int, balance: int = 10**15, staking_params: dict[str, int] | None = None
+) -> dict[str, object]:
     """``n_accounts`` funded test accounts plus one validator from a signed gen_tx."""
     gentx = make_gentx(
         VALIDATOR_OPERATOR, bytes(VALIDATOR_CONSENSUS.verify_key), 10**12, "val0", CHAIN_ID
@@ -33,18 +35,31 @@ def genesis_app_state(n_accounts: int, balance: int = 10**15) -> dict[str, objec
         for i in range(n_accounts)
     ]
     accounts.append({"address": to_bech32(addr_of(VALIDATOR_OPERATOR)), "balance": str(10**13)})
-    return {"chain_id": CHAIN_ID, "accounts": accounts, "gen_txs": [gentx.to_dict()]}
+    state: dict[str, object] = {
+        "chain_id": CHAIN_ID,
+        "accounts": accounts,
+        "gen_txs": [gentx.to_dict()],
+    }
+    if staking_params:
+        state["staking"] = {"params": staking_params}
+    return state
+
+
+def signed(i: int, msgs: list[Message], nonce: int, fee: int = 1_000) -> bytes:
+    """A tx from test account ``i``."""
+    return build_tx(seeded_key(i), CHAIN_ID, nonce, fee, msgs)
 
 
 @dataclass
 class Driver:
     app: Application
     height: int = 0
+    _last: abci.ResponseFinalizeBlock | None = None
 
     @classmethod
     def open(cls, path: Path) -> Driver:
         db = StateDB(path)
-        return cls(Application(db), db.height)
+        return cls(Application(db, check_invariants=True), db.height)
 
     def init_chain(self, app_state: dict[str, object], chain_id: str = CHAIN_ID) -> bytes:
         resp = self.app.init_chain(
@@ -54,8 +69,12 @@ class Driver:
         )
         return resp.app_hash
 
+    def last_response(self) -> abci.ResponseFinalizeBlock | None:
+        return self._last
+
     def finalize(self, txs: list[bytes]) -> abci.ResponseFinalizeBlock:
         resp = self.app.finalize_block(abci.RequestFinalizeBlock(txs=txs, height=self.height + 1))
+        self._last = resp
         return resp
 
     def block(self, txs: list[bytes]) -> tuple[bytes, list[int]]:

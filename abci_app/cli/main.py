@@ -6,13 +6,14 @@ import asyncio
 import json
 import logging
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..address import from_bech32, module_address, to_bech32
-from ..errors import ERRORS_BY_CODE
+from ..errors import ERRORS_BY_CODE, InvalidAddress
 from ..modules.bank.messages import MsgTransfer
 from ..node.cometbft import CometBFTError, parse_override
 from ..node.home import NodeConfig, NodeHome
@@ -675,41 +676,35 @@ def _explain(code: int, log: str) -> str:
     return f"rejected with code {code} ({name}): {log}"
 
 
-@tx.command("transfer")
-@click.option("--from", "from_", required=True, help="Key name in the keyring.")
-@click.option("--to", required=True, help="Recipient address (mt1…).")
-@click.option("--amount", required=True, help="Base units (1000) or MDT (1.5mdt).")
-@click.option("--fee", type=int, default=None, help="Fee in base units (default: min_fee).")
-@click.option("--memo", default="")
-@click.option("--no-wait", is_flag=True, help="Return after broadcast, do not wait for the block.")
-@click.option("--wait-timeout", type=float, default=30.0, show_default=True)
-@click.pass_obj
-def tx_transfer(
+def _tx_options(f: Any) -> Any:
+    f = click.option("--wait-timeout", type=float, default=30.0, show_default=True)(f)
+    f = click.option(
+        "--no-wait", is_flag=True, help="Return after broadcast, do not wait for the block."
+    )(f)
+    f = click.option("--memo", default="")(f)
+    f = click.option("--fee", type=int, default=None, help="Fee in base units (default: min_fee).")(
+        f
+    )
+    return click.option("--from", "from_", required=True, help="Key name in the keyring.")(f)
+
+
+def _send(
     obj: Ctx,
     from_: str,
-    to: str,
-    amount: str,
+    msgs: list[Any],
     fee: int | None,
     memo: str,
     no_wait: bool,
     wait_timeout: float,
+    done_text: str,
 ) -> None:
-    """Send tokens (example: moderntensor tx transfer --from dev --to mt1… --amount 1.5mdt)."""
-    value = parse_amount(amount)
+    """Sign ``msgs`` with the keyring key, broadcast, wait for the block, report the result."""
     with user_errors(), obj.rpc() as rpc:
         key = _keyring(obj).get(from_)
-        recipient = from_bech32(to)
         params = rpc.abci_query("/params").json()
         acct = rpc.abci_query(f"/account/{key.address}").json()
         the_fee = fee if fee is not None else int(params["params"]["min_fee"])
-        raw = build_tx(
-            key.signing_key,
-            params["chain_id"],
-            int(acct["nonce"]),
-            the_fee,
-            [MsgTransfer(to=recipient, amount=value)],
-            memo,
-        )
+        raw = build_tx(key.signing_key, params["chain_id"], int(acct["nonce"]), the_fee, msgs, memo)
         res = rpc.broadcast_tx_sync(raw)
         if res.code != 0:
             raise click.ClickException(_explain(res.code, res.log))
@@ -725,11 +720,236 @@ def tx_transfer(
             raise click.ClickException(
                 f"included at height {done.height} but " + _explain(done.code, done.log)
             )
-        emit(
-            obj,
-            data,
-            f"committed at height {done.height}: sent {format_mdt(value)} to {to} (tx {done.hash})",
+        emit(obj, data, f"committed at height {done.height}: {done_text} (tx {done.hash})")
+
+
+def _address_arg(text: str) -> bytes:
+    try:
+        return from_bech32(text)
+    except InvalidAddress as e:
+        raise click.ClickException(e.log()) from None
+
+
+@tx.command("transfer")
+@_tx_options
+@click.option("--to", required=True, help="Recipient address (mt1…).")
+@click.option("--amount", required=True, help="Base units (1000) or MDT (1.5mdt).")
+@click.pass_obj
+def tx_transfer(
+    obj: Ctx,
+    from_: str,
+    to: str,
+    amount: str,
+    fee: int | None,
+    memo: str,
+    no_wait: bool,
+    wait_timeout: float,
+) -> None:
+    """Send tokens (example: moderntensor tx transfer --from dev --to mt1… --amount 1.5mdt)."""
+    value = parse_amount(amount)
+    msg = MsgTransfer(to=_address_arg(to), amount=value)
+    _send(obj, from_, [msg], fee, memo, no_wait, wait_timeout, f"sent {format_mdt(value)} to {to}")
+
+
+@tx.group("staking")
+def tx_staking() -> None:
+    """Become a validator, delegate, undelegate, redelegate."""
+
+
+def _rate(text: str) -> int:
+    """A percentage like 10 or 12.5 as a fixed-point rate (10^9 = 100%)."""
+    try:
+        value = Decimal(text) * 10**7
+    except InvalidOperation:
+        raise click.BadParameter(f"{text!r} is not a percentage") from None
+    if value != value.to_integral_value() or not 0 <= value <= 10**9:
+        raise click.BadParameter(f"{text!r} must be a percentage in [0, 100] (7 decimals)")
+    return int(value)
+
+
+@tx_staking.command("create-validator")
+@_tx_options
+@click.option("--amount", required=True, help="Self-bond, e.g. 10000mdt.")
+@click.option("--moniker", required=True)
+@click.option("--website", default="")
+@click.option(
+    "--pv-key",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="priv_validator_key.json (default: <home>/cometbft/config/…).",
+)
+@click.option("--commission", default="10", show_default=True, help="Rate in percent.")
+@click.option("--max-commission", default="20", show_default=True, help="Ceiling in percent.")
+@click.option(
+    "--max-change",
+    default="1",
+    show_default=True,
+    help="Most the rate may move in one edit, in percentage points.",
+)
+@click.pass_obj
+def tx_create_validator(
+    obj: Ctx,
+    from_: str,
+    amount: str,
+    moniker: str,
+    website: str,
+    pv_key: Path | None,
+    commission: str,
+    max_commission: str,
+    max_change: str,
+    fee: int | None,
+    memo: str,
+    no_wait: bool,
+    wait_timeout: float,
+) -> None:
+    """Turn your node's consensus key into a validator (example: moderntensor --home node5
+    tx staking create-validator --from op --amount 10000mdt --moniker node5)."""
+    from ..modules.staking.messages import MsgCreateValidator
+    from ..node.genesis_file import read_pv_pubkey
+
+    value = parse_amount(amount)
+    with user_errors():
+        pub = read_pv_pubkey(
+            pv_key or NodeHome(obj.home).cometbft / "config" / "priv_validator_key.json"
         )
+    msg = MsgCreateValidator(
+        pub, value, moniker, website, _rate(commission), _rate(max_commission), _rate(max_change)
+    )
+    _send(
+        obj,
+        from_,
+        [msg],
+        fee,
+        memo,
+        no_wait,
+        wait_timeout,
+        f"validator {moniker} created with {format_mdt(value)}",
+    )
+
+
+@tx_staking.command("edit-validator")
+@_tx_options
+@click.option("--moniker", default="")
+@click.option("--website", default="")
+@click.option("--commission", default=None, help="New rate in percent.")
+@click.pass_obj
+def tx_edit_validator(
+    obj: Ctx,
+    from_: str,
+    moniker: str,
+    website: str,
+    commission: str | None,
+    fee: int | None,
+    memo: str,
+    no_wait: bool,
+    wait_timeout: float,
+) -> None:
+    """Change moniker, website or commission (example: … tx staking edit-validator --from op
+    --commission 11)."""
+    from ..modules.staking.messages import MsgEditValidator
+
+    msg = MsgEditValidator(
+        moniker, website, commission is not None, _rate(commission) if commission is not None else 0
+    )
+    _send(obj, from_, [msg], fee, memo, no_wait, wait_timeout, "validator edited")
+
+
+@tx_staking.command("delegate")
+@_tx_options
+@click.option("--validator", required=True, help="Operator address (mt1…).")
+@click.option("--amount", required=True)
+@click.pass_obj
+def tx_delegate(
+    obj: Ctx,
+    from_: str,
+    validator: str,
+    amount: str,
+    fee: int | None,
+    memo: str,
+    no_wait: bool,
+    wait_timeout: float,
+) -> None:
+    """Bond tokens to a validator (example: … tx staking delegate --from alice --validator mt1…
+    --amount 100mdt)."""
+    from ..modules.staking.messages import MsgDelegate
+
+    value = parse_amount(amount)
+    _send(
+        obj,
+        from_,
+        [MsgDelegate(_address_arg(validator), value)],
+        fee,
+        memo,
+        no_wait,
+        wait_timeout,
+        f"delegated {format_mdt(value)} to {validator}",
+    )
+
+
+@tx_staking.command("undelegate")
+@_tx_options
+@click.option("--validator", required=True, help="Operator address (mt1…).")
+@click.option("--amount", required=True)
+@click.pass_obj
+def tx_undelegate(
+    obj: Ctx,
+    from_: str,
+    validator: str,
+    amount: str,
+    fee: int | None,
+    memo: str,
+    no_wait: bool,
+    wait_timeout: float,
+) -> None:
+    """Start unbonding (tokens return after unbonding_blocks; example: … tx staking undelegate
+    --from alice --validator mt1… --amount 100mdt)."""
+    from ..modules.staking.messages import MsgUndelegate
+
+    value = parse_amount(amount)
+    _send(
+        obj,
+        from_,
+        [MsgUndelegate(_address_arg(validator), value)],
+        fee,
+        memo,
+        no_wait,
+        wait_timeout,
+        f"unbonding {format_mdt(value)} from {validator}",
+    )
+
+
+@tx_staking.command("redelegate")
+@_tx_options
+@click.option("--src", required=True, help="Operator address to move from.")
+@click.option("--dst", required=True, help="Operator address to move to.")
+@click.option("--amount", required=True)
+@click.pass_obj
+def tx_redelegate(
+    obj: Ctx,
+    from_: str,
+    src: str,
+    dst: str,
+    amount: str,
+    fee: int | None,
+    memo: str,
+    no_wait: bool,
+    wait_timeout: float,
+) -> None:
+    """Move a delegation at once (example: … tx staking redelegate --from alice --src mt1…
+    --dst mt1… --amount 100mdt)."""
+    from ..modules.staking.messages import MsgRedelegate
+
+    value = parse_amount(amount)
+    _send(
+        obj,
+        from_,
+        [MsgRedelegate(_address_arg(src), _address_arg(dst), value)],
+        fee,
+        memo,
+        no_wait,
+        wait_timeout,
+        f"moved {format_mdt(value)} from {src} to {dst}",
+    )
 
 
 # --- query -----------------------------------------------------------------------------------
@@ -766,6 +986,69 @@ def query_account(obj: Ctx, address: str, prove: bool) -> None:
             + ("\n  proof   verified" if prove else "")
         ),
     )
+
+
+@query.group("staking")
+def query_staking() -> None:
+    """Validators, delegations, unbonding entries and staking params."""
+
+
+def _staking_query(obj: Ctx, path: str) -> Any:
+    with user_errors(), obj.rpc() as rpc:
+        res = rpc.abci_query(path)
+        if res.code != 0:
+            raise click.ClickException(_explain(res.code, res.log))
+        return res.json()
+
+
+@query_staking.command("validators")
+@click.pass_obj
+def query_validators(obj: Ctx) -> None:
+    """Every validator with tokens, power and status (example: … query staking validators)."""
+    data = _staking_query(obj, "/validators")
+    emit(
+        obj,
+        data,
+        lambda: (
+            "\n".join(
+                f"{v['moniker']:20} {v['operator']}  power {v['power']:>8}  "
+                f"{format_mdt(int(v['tokens']))}{'  JAILED' if v['jailed'] else ''}"
+                for v in data
+            )
+            or "(no validators)"
+        ),
+    )
+
+
+@query_staking.command("validator")
+@click.argument("operator")
+@click.pass_obj
+def query_validator(obj: Ctx, operator: str) -> None:
+    """One validator by operator address (example: … query staking validator mt1…)."""
+    emit(obj, _staking_query(obj, f"/validator/{operator}"))
+
+
+@query_staking.command("delegations")
+@click.argument("delegator")
+@click.pass_obj
+def query_delegations(obj: Ctx, delegator: str) -> None:
+    """Delegations of an address (example: … query staking delegations mt1…)."""
+    emit(obj, _staking_query(obj, f"/delegations/{delegator}"))
+
+
+@query_staking.command("unbonding")
+@click.argument("delegator")
+@click.pass_obj
+def query_unbonding(obj: Ctx, delegator: str) -> None:
+    """Unbonding entries of an address (example: … query staking unbonding mt1…)."""
+    emit(obj, _staking_query(obj, f"/unbonding/{delegator}"))
+
+
+@query_staking.command("params")
+@click.pass_obj
+def query_staking_params(obj: Ctx) -> None:
+    """Staking parameters (example: … query staking params)."""
+    emit(obj, _staking_query(obj, "/params/staking"))
 
 
 @query.command("params")

@@ -79,7 +79,16 @@ def test_cli_transfer_query_and_status(node_factory: type) -> None:
             "invalid address",
         ),
         (
-            ["tx", "transfer", "--from", "ghost", "--to", "x", "--amount", "5"],
+            [
+                "tx",
+                "transfer",
+                "--from",
+                "ghost",
+                "--to",
+                "mt1qyqszqgpqyqszqgpqyqszqgpqyqszqgp7j2gd5",
+                "--amount",
+                "5",
+            ],
             1,
             "no key named 'ghost'",
         ),

@@ -1,0 +1,65 @@
+"""Whole-state invariants. Cheap enough for every block of a test or a debug node
+(``MODERNTENSOR_CHECK_INVARIANTS=1``), too slow for a large production state.
+
+* supply = sum of every account balance (module accounts included: fee collector, bonded pool,
+  unbonding pool), so minted tokens never vanish and none appear;
+* bonded pool = sum of validator tokens; unbonding pool = sum of unbonding entries;
+* each validator's delegator_shares = sum of its delegations' shares;
+* the set CometBFT has (last powers) is exactly the active set computed from the records:
+  at most max_validators, no jailed validator, power = tokens // power_reduction.
+"""
+
+from __future__ import annotations
+
+from .modules.bank.state import Account, get_account, get_supply
+from .modules.staking.state import (
+    BONDED_POOL,
+    UNBONDING_POOL,
+    active_set,
+    all_delegations,
+    all_unbondings,
+    all_validators,
+    get_params,
+    last_powers,
+)
+from .state.keys import ACCOUNT
+from .state.overlay import KVReader
+
+
+def check_invariants(state: KVReader) -> list[str]:
+    """Every broken invariant, described; an empty list when all hold."""
+    problems = []
+    balances = {k[len(ACCOUNT) :]: Account.decode(v).balance for k, v in state.iter_prefix(ACCOUNT)}
+    supply = get_supply(state)
+    if sum(balances.values()) != supply:
+        problems.append(f"supply {supply} != sum of balances {sum(balances.values())}")
+    validators = all_validators(state)
+    bonded = (get_account(state, BONDED_POOL) or Account()).balance
+    if bonded != sum(v.tokens for v in validators):
+        problems.append(
+            f"bonded pool {bonded} != validator tokens {sum(v.tokens for v in validators)}"
+        )
+    unbonding = (get_account(state, UNBONDING_POOL) or Account()).balance
+    entries = sum(e.amount for e in all_unbondings(state))
+    if unbonding != entries:
+        problems.append(f"unbonding pool {unbonding} != unbonding entries {entries}")
+    shares: dict[bytes, int] = {}
+    for _, cons, s in all_delegations(state):
+        shares[cons] = shares.get(cons, 0) + s
+    for v in validators:
+        if shares.get(v.cons_address, 0) != v.delegator_shares:
+            problems.append(
+                f"validator {v.moniker}: shares {v.delegator_shares} != "
+                f"delegations {shares.get(v.cons_address, 0)}"
+            )
+    params = get_params(state)
+    expected = {v.cons_address: p for v, p in active_set(validators, params)}
+    actual = last_powers(state)
+    if expected and actual != expected:
+        problems.append("the validator set CometBFT has differs from the active set")
+    if len(actual) > params.max_validators:
+        problems.append(f"{len(actual)} validators > max_validators {params.max_validators}")
+    jailed = {v.cons_address for v in validators if v.jailed}
+    if jailed & set(actual):
+        problems.append("a jailed validator has voting power")
+    return problems
