@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -24,6 +25,8 @@ from abci_app.client.rpc import RPCClient
 from abci_app.node.cometbft import find_cometbft
 from abci_app.node.home import NodeConfig, NodeHome
 from abci_app.node.init import init_node
+from abci_app.node.localnet import NodePlan
+from abci_app.node.supervisor import port_in_use
 
 CHAIN_ID = "mt-test-1"
 REPO = Path(__file__).resolve().parent.parent
@@ -158,3 +161,18 @@ def _listening(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_base(n_slots: int) -> int:
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 32000 - 10 * n_slots, 10)  # below the ephemeral ports
+        if not any(port_in_use(base + p) for p in range(10 * n_slots)):
+            return base
+    raise RuntimeError("no free port range found")
+
+
+def height(node: NodePlan) -> int:
+    """Latest height a localnet node reports."""
+    with RPCClient(node.rpc_url, timeout=2, retries=0) as c:
+        return c.latest_height()

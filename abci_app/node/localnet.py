@@ -143,8 +143,16 @@ def _node_config(plan: LocalnetPlan, node: NodePlan, docker: bool) -> NodeConfig
     return NodeConfig(plan.chain_id, node.name, node.rpc, node.p2p, node.abci, node.prom)
 
 
-def init_localnet(root: Path, plan: LocalnetPlan, docker: bool = False) -> None:
-    """Create every node's home, keys and config, and one genesis signed by all validators."""
+def init_localnet(
+    root: Path,
+    plan: LocalnetPlan,
+    docker: bool = False,
+    staking_params: dict[str, int] | None = None,
+) -> None:
+    """Create every node's home, keys and config, and one genesis signed by all validators.
+
+    ``staking_params`` override genesis staking params (tests use a short unbonding period).
+    """
     if (root / "localnet.json").exists():
         raise LocalnetError(f"{root} already holds a localnet (use `localnet reset` first)")
     nodes = plan.nodes()
@@ -161,7 +169,8 @@ def init_localnet(root: Path, plan: LocalnetPlan, docker: bool = False) -> None:
     seed = [n for n in nodes if not n.validator]
     shared = Keyring(root / "keyring")
     g = genesis_file.new_genesis(
-        plan.chain_id, staking_params={"max_validators": max(100, plan.validators)}
+        plan.chain_id,
+        staking_params={"max_validators": max(100, plan.validators), **(staking_params or {})},
     )
     genesis_file.add_account(g, shared.add("faucet").address, FAUCET_BALANCE)
     genesis_file.add_account(g, shared.add("dev").address, DEV_BALANCE)

@@ -4,7 +4,6 @@ and restarted, and a fresh full node joining through the seed node."""
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import REPO, wait_until
+from harness import REPO, free_base, height, wait_until
 
 from abci_app.address import from_bech32
 from abci_app.client.keyring import Keyring
@@ -28,19 +27,9 @@ from abci_app.node.localnet import (
     start_localnet,
     stop_localnet,
 )
-from abci_app.node.supervisor import port_in_use
 from abci_app.tx import build_tx
 
 pytestmark = pytest.mark.e2e
-
-
-def free_base(n_slots: int) -> int:
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20000, 32000 - 10 * n_slots, 10)  # below the ephemeral ports
-        if not any(port_in_use(base + p) for p in range(10 * n_slots)):
-            return base
-    raise RuntimeError("no free port range found")
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +42,6 @@ def net(tmp_path_factory: pytest.TempPathFactory, cometbft_bin: Path) -> Iterato
         yield root
     finally:
         stop_localnet(root)
-
-
-def height(node: NodePlan) -> int:
-    with RPCClient(node.rpc_url, timeout=2, retries=0) as c:
-        return c.latest_height()
 
 
 def app_hash_at(node: NodePlan, h: int) -> str:
