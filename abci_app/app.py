@@ -17,6 +17,7 @@ from collections.abc import Callable
 from . import __version__
 from ._proto.tendermint.abci import types_pb2 as abci
 from ._proto.tendermint.crypto import keys_pb2, proof_pb2
+from ._proto.tendermint.types import validator_pb2
 from .errors import CODESPACE, HeightNotAvailable, InvalidGenesis, ModernTensorError
 from .execution import ChainContext, check_tx, execute_block, init_chain, load_context, select_txs
 from .genesis import parse_app_state
@@ -24,7 +25,7 @@ from .invariants import check_invariants
 from .query import run_query
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
-from .types import Event, TxResult, ValidatorUpdate
+from .types import BlockHeader, Event, Evidence, TxResult, ValidatorUpdate, Vote
 
 log = logging.getLogger("moderntensor.app")
 
@@ -60,6 +61,24 @@ def _exec_result_pb(r: TxResult) -> abci.ExecTxResult:
         gas_wanted=r.gas_wanted,
         gas_used=r.gas_used,
     )
+
+
+def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
+    """The plain-data view of FinalizeBlock's request that block execution uses."""
+    votes = tuple(
+        Vote(
+            bytes(v.validator.address),
+            v.validator.power,
+            v.block_id_flag == validator_pb2.BLOCK_ID_FLAG_COMMIT,
+        )
+        for v in req.decided_last_commit.votes
+    )
+    kinds = {abci.DUPLICATE_VOTE: "duplicate_vote", abci.LIGHT_CLIENT_ATTACK: "light_client_attack"}
+    evidence = tuple(
+        Evidence(bytes(m.validator.address), m.height, m.time.seconds, kinds.get(m.type, "unknown"))
+        for m in req.misbehavior
+    )
+    return BlockHeader(req.height, req.time.seconds, bytes(req.proposer_address), votes, evidence)
 
 
 class Application:
@@ -195,7 +214,9 @@ class Application:
         if self.db.height > 0 and req.height != expected:
             raise FatalAppError(f"FinalizeBlock for height {req.height}, expected {expected}")
         state = self._block_base()
-        outcome = execute_block(state, list(req.txs), load_context(state, req.height))
+        outcome = execute_block(
+            state, list(req.txs), load_context(state, req.height), block_header(req)
+        )
         if self.check_invariants:
             problems = check_invariants(state)
             if problems:

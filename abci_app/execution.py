@@ -24,6 +24,9 @@ from .genesis import GenesisState
 from .modules.bank.handlers import apply_transfer
 from .modules.bank.messages import MsgTransfer
 from .modules.bank.state import Account, credit, get_account, set_account, set_supply
+from .modules.distribution.genesis import init_distribution
+from .modules.distribution.messages import MsgWithdrawRewards
+from .modules.distribution.rewards import allocate, apply_withdraw_rewards
 from .modules.staking import handlers as staking
 from .modules.staking.endblock import end_block as staking_end_block
 from .modules.staking.genesis import init_staking
@@ -35,12 +38,13 @@ from .modules.staking.messages import (
     MsgUndelegate,
 )
 from .modules.staking.params import StakingParams
+from .modules.staking.state import consensus_address
 from .modules.staking.state import get_params as get_staking_params
 from .params import AppParams
 from .state.keys import CHAIN_ID, PARAMS
 from .state.overlay import KVReader, Overlay
 from .tx import DecodedTx, Message, decode_tx
-from .types import Event, TxResult, ValidatorUpdate
+from .types import BlockHeader, Event, TxResult, ValidatorUpdate
 
 FEE_COLLECTOR = module_address("fee_collector")
 """Fees accrue here; the staking module pays them out with block rewards."""
@@ -84,7 +88,7 @@ def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[Val
     if genesis.total_supply > U64_MAX:
         raise InvalidGenesis("total supply overflows 64 bits")
     set_supply(state, genesis.total_supply)
-    return init_staking(
+    updates = init_staking(
         state,
         genesis.staking_params,
         list(genesis.validators),
@@ -92,6 +96,10 @@ def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[Val
         list(genesis.delegations),
         list(genesis.unbondings),
     )
+    cons_of = {v.operator: v.cons_address for v in genesis.validators}
+    cons_of.update({g.operator: consensus_address(g.pub_key) for g in genesis.gen_txs})
+    init_distribution(state, genesis.distribution, cons_of)
+    return updates
 
 
 def apply_ante(state: Overlay, tx: DecodedTx) -> list[Event]:
@@ -123,6 +131,8 @@ def route(state: Overlay, sender: bytes, msg: Message, ctx: ChainContext) -> lis
         events = staking.apply_undelegate(state, sender, msg, ctx.staking, ctx.height)
     elif isinstance(msg, MsgRedelegate):
         events = staking.apply_redelegate(state, sender, msg, ctx.staking)
+    elif isinstance(msg, MsgWithdrawRewards):
+        events = apply_withdraw_rewards(state, sender, msg.validator)
     else:  # pragma: no cover - decode_tx only yields known message types
         raise TypeError(f"no handler for {type(msg).__name__}")
     return [Event.of("message", action=msg.type_url, sender=to_bech32(sender)), *events]
@@ -206,10 +216,17 @@ class BlockOutcome:
     validator_updates: list[ValidatorUpdate]
 
 
-def execute_block(state: Overlay, txs: list[bytes], ctx: ChainContext) -> BlockOutcome:
-    """Run every tx of a decided block in order, then the end-block steps:
-    1. staking: release matured unbondings, then the validator-set diff for CometBFT.
+def execute_block(
+    state: Overlay, txs: list[bytes], ctx: ChainContext, header: BlockHeader
+) -> BlockOutcome:
+    """Execute a decided block. The steps, in order:
+
+    1. distribution: mint the block reward, collect fees, pay the previous block's signers
+       and proposer (from ``header.votes``);
+    2. every tx, in block order;
+    3. staking: release matured unbondings, then the validator-set diff for CometBFT.
     """
+    events = allocate(state, header.height, header.proposer, header.votes, FEE_COLLECTOR)
     results = [execute_tx(state, raw, ctx) for raw in txs]
-    updates, events = staking_end_block(state, ctx.height)
-    return BlockOutcome(tx_results=results, events=events, validator_updates=updates)
+    updates, end_events = staking_end_block(state, ctx.height)
+    return BlockOutcome(tx_results=results, events=events + end_events, validator_updates=updates)

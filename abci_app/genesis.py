@@ -22,6 +22,11 @@ from typing import Any
 from .address import to_bech32
 from .codec import U64_MAX
 from .errors import InvalidGenesis
+from .modules.distribution.genesis import (
+    DistributionGenesis,
+    check_references,
+    parse_distribution,
+)
 from .modules.staking.genesis import (
     GenesisDelegation,
     GenesisUnbonding,
@@ -39,7 +44,7 @@ from .modules.staking.state import BONDED_POOL, UNBONDING_POOL, Validator
 from .params import AppParams
 from .schema import check_object, parse_address, parse_amount
 
-_TOP_LEVEL = {"chain_id", "params", "accounts", "staking", "gen_txs"}
+_TOP_LEVEL = {"chain_id", "params", "accounts", "staking", "gen_txs", "distribution"}
 _ACCOUNT_FIELDS = {"address", "balance", "nonce"}
 _REQUIRED_ACCOUNT_FIELDS = {"address", "balance"}
 
@@ -67,6 +72,7 @@ class GenesisState:
     gen_txs: tuple[GenTx, ...] = ()
     delegations: tuple[GenesisDelegation, ...] = ()
     unbondings: tuple[GenesisUnbonding, ...] = ()
+    distribution: DistributionGenesis = field(default_factory=DistributionGenesis)
 
     @property
     def total_supply(self) -> int:
@@ -83,6 +89,7 @@ class GenesisState:
                 "unbonding": [u.to_dict() for u in self.unbondings],
             },
             "gen_txs": [g.to_dict() for g in self.gen_txs],
+            "distribution": self.distribution.to_dict(),
         }
         if self.chain_id is not None:
             out["chain_id"] = self.chain_id
@@ -160,6 +167,8 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         parse_unbonding(u, f"staking.unbonding[{i}]") for i, u in enumerate(lists["unbonding"])
     ]
     check_exported(validators, delegations, unbondings)
+    distribution = parse_distribution(raw.get("distribution", {}))
+    check_references(distribution, {v.operator for v in validators} | {g.operator for g in gentxs})
     check_unique(validators, gentxs)
     check_bonds(staking_params, validators, gentxs)
 
@@ -196,4 +205,5 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         gen_txs=tuple(gentxs),
         delegations=tuple(delegations),
         unbondings=tuple(unbondings),
+        distribution=distribution,
     )

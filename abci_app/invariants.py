@@ -4,6 +4,7 @@
 * supply = sum of every account balance (module accounts included: fee collector, bonded pool,
   unbonding pool), so minted tokens never vanish and none appear;
 * bonded pool = sum of validator tokens; unbonding pool = sum of unbonding entries;
+* the distribution pool covers every commission and pending delegation reward;
 * each validator's delegator_shares = sum of its delegations' shares;
 * the set CometBFT has (last powers) is exactly the active set computed from the records:
   at most max_validators, no jailed validator, power = tokens // power_reduction.
@@ -12,6 +13,8 @@
 from __future__ import annotations
 
 from .modules.bank.state import Account, get_account, get_supply
+from .modules.distribution.rewards import pending_rewards
+from .modules.distribution.state import DISTRIBUTION_POOL, all_commissions
 from .modules.staking.state import (
     BONDED_POOL,
     UNBONDING_POOL,
@@ -52,6 +55,11 @@ def check_invariants(state: KVReader) -> list[str]:
                 f"validator {v.moniker}: shares {v.delegator_shares} != "
                 f"delegations {shares.get(v.cons_address, 0)}"
             )
+    pool = (get_account(state, DISTRIBUTION_POOL) or Account()).balance
+    owed = sum(c for _, c in all_commissions(state))
+    owed += sum(pending_rewards(state, d, c) for d, c, _ in all_delegations(state))
+    if pool < owed:
+        problems.append(f"distribution pool {pool} < rewards owed {owed}")
     params = get_params(state)
     expected = {v.cons_address: p for v, p in active_set(validators, params)}
     actual = last_powers(state)

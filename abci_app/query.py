@@ -4,9 +4,10 @@ Routes:
   /account/<mt1… address>  JSON {address, balance, nonce, exists}; with prove=true a Merkle proof
   /store/<hex key>         raw value; with prove=true a proof of presence or absence
   /params                  JSON {chain_id, params}
-  /supply                  JSON {total}
+  /supply                  JSON {total, minted} (minted: block rewards so far)
   /validators, /validator/<operator>, /delegations/<delegator>, /unbonding/<delegator>,
   /params/staking          staking records as JSON (modules/staking/queries.py)
+  /rewards/<addr>, /params/distribution   rewards (modules/distribution/queries.py)
 Amounts in JSON are decimal strings (base units) so no client loses precision.
 """
 
@@ -19,6 +20,8 @@ from .address import from_bech32, to_bech32
 from .errors import InvalidQuery, UnknownQueryPath
 from .execution import load_context
 from .modules.bank.state import Account, get_account, get_supply
+from .modules.distribution.queries import distribution_query
+from .modules.distribution.state import get_minted
 from .modules.staking.queries import staking_query
 from .state.db import StateDB
 from .state.keys import account_key
@@ -63,11 +66,13 @@ def run_query(db: StateDB, path: str, prove: bool) -> QueryResult:
         ctx = load_context(db, db.height)
         return QueryResult(_json({"chain_id": ctx.chain_id, "params": ctx.params.to_dict()}))
     if path == "/supply":
-        return QueryResult(_json({"total": str(get_supply(db))}))
-    staking_result = staking_query(db, path)
-    if staking_result is not None:
-        return QueryResult(_json(staking_result))
+        return QueryResult(_json({"total": str(get_supply(db)), "minted": str(get_minted(db))}))
+    for module_query in (staking_query, distribution_query):
+        result = module_query(db, path)
+        if result is not None:
+            return QueryResult(_json(result))
     raise UnknownQueryPath(
         f"{path!r}; known: /account/<addr>, /store/<hex>, /params, /supply, /validators, "
-        "/validator/<operator>, /delegations/<addr>, /unbonding/<addr>, /params/staking"
+        "/validator/<operator>, /delegations/<addr>, /unbonding/<addr>, /params/staking, "
+        "/rewards/<addr>, /params/distribution"
     )

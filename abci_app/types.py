@@ -40,3 +40,33 @@ class ValidatorUpdate:
 
     pub_key: bytes  # ed25519, 32 bytes
     power: int
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One validator's part in the previous block's commit (CometBFT's decided_last_commit)."""
+
+    address: bytes  # 20-byte consensus address
+    power: int
+    signed: bool
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Misbehaviour CometBFT proved: a duplicate vote or a light-client attack."""
+
+    address: bytes
+    height: int
+    time: int  # unix seconds of the infraction
+    kind: str  # "duplicate_vote" | "light_client_attack"
+
+
+@dataclass(frozen=True)
+class BlockHeader:
+    """What block execution needs of FinalizeBlock's request, free of protobuf types."""
+
+    height: int
+    time: int  # unix seconds, from the block header (never the wall clock)
+    proposer: bytes
+    votes: tuple[Vote, ...] = ()
+    evidence: tuple[Evidence, ...] = ()

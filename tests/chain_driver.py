@@ -12,10 +12,12 @@ from pathlib import Path
 from harness import CHAIN_ID, addr_of, seeded_key
 
 from abci_app._proto.tendermint.abci import types_pb2 as abci
+from abci_app._proto.tendermint.types import validator_pb2
 from abci_app.address import to_bech32
 from abci_app.app import Application
 from abci_app.modules.bank.messages import MsgTransfer
 from abci_app.modules.staking.genesis import make_gentx
+from abci_app.modules.staking.state import last_powers
 from abci_app.state.db import StateDB
 from abci_app.tx import Message, build_tx
 
@@ -72,14 +74,46 @@ class Driver:
     def last_response(self) -> abci.ResponseFinalizeBlock | None:
         return self._last
 
-    def finalize(self, txs: list[bytes]) -> abci.ResponseFinalizeBlock:
-        resp = self.app.finalize_block(abci.RequestFinalizeBlock(txs=txs, height=self.height + 1))
+    def finalize(
+        self,
+        txs: list[bytes],
+        absent: frozenset[bytes] = frozenset(),
+        misbehavior: list[abci.Misbehavior] | None = None,
+        time: int = 0,
+    ) -> abci.ResponseFinalizeBlock:
+        """FinalizeBlock as CometBFT sends it: every validator of the current set voted for the
+        previous block (except ``absent`` consensus addresses); the first one proposes."""
+        powers = last_powers(self.app._block_base())  # genesis included before block 1
+        votes = (
+            [
+                abci.VoteInfo(
+                    validator=abci.Validator(address=a, power=p),
+                    block_id_flag=validator_pb2.BLOCK_ID_FLAG_ABSENT
+                    if a in absent
+                    else validator_pb2.BLOCK_ID_FLAG_COMMIT,
+                )
+                for a, p in sorted(powers.items())
+            ]
+            if self.height > 0
+            else []
+        )
+        req = abci.RequestFinalizeBlock(
+            txs=txs,
+            height=self.height + 1,
+            proposer_address=min(powers) if powers else b"",
+            decided_last_commit=abci.CommitInfo(votes=votes),
+            misbehavior=misbehavior or [],
+        )
+        req.time.seconds = time or 1_800_000_000 + 6 * (self.height + 1)
+        resp = self.app.finalize_block(req)
         self._last = resp
         return resp
 
-    def block(self, txs: list[bytes]) -> tuple[bytes, list[int]]:
+    def block(
+        self, txs: list[bytes], absent: frozenset[bytes] = frozenset()
+    ) -> tuple[bytes, list[int]]:
         """FinalizeBlock + Commit; return (app hash, tx result codes)."""
-        resp = self.finalize(txs)
+        resp = self.finalize(txs, absent)
         self.app.commit()
         self.height += 1
         return resp.app_hash, [r.code for r in resp.tx_results]

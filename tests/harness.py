@@ -105,8 +105,14 @@ class LocalNode:
         logs = self.home.logs
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{name}.log", "ab") as log:
+            env = {**os.environ, "MODERNTENSOR_CHECK_INVARIANTS": "1"}
             self.procs[name] = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=REPO,
+                env=env,
             )
 
     def start_app(self) -> None:

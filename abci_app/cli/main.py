@@ -918,6 +918,36 @@ def tx_undelegate(
     )
 
 
+@tx_staking.command("withdraw-rewards")
+@_tx_options
+@click.option("--validator", default="", help="Only from this validator (default: all).")
+@click.pass_obj
+def tx_withdraw_rewards(
+    obj: Ctx,
+    from_: str,
+    validator: str,
+    fee: int | None,
+    memo: str,
+    no_wait: bool,
+    wait_timeout: float,
+) -> None:
+    """Withdraw delegation rewards and, for an operator, commission (example: … tx staking
+    withdraw-rewards --from alice)."""
+    from ..modules.distribution.messages import MsgWithdrawRewards
+
+    target = _address_arg(validator) if validator else b""
+    _send(
+        obj,
+        from_,
+        [MsgWithdrawRewards(target)],
+        fee,
+        memo,
+        no_wait,
+        wait_timeout,
+        "rewards withdrawn",
+    )
+
+
 @tx_staking.command("redelegate")
 @_tx_options
 @click.option("--src", required=True, help="Operator address to move from.")
@@ -1042,6 +1072,25 @@ def query_delegations(obj: Ctx, delegator: str) -> None:
 def query_unbonding(obj: Ctx, delegator: str) -> None:
     """Unbonding entries of an address (example: … query staking unbonding mt1…)."""
     emit(obj, _staking_query(obj, f"/unbonding/{delegator}"))
+
+
+@query_staking.command("rewards")
+@click.argument("address")
+@click.pass_obj
+def query_rewards(obj: Ctx, address: str) -> None:
+    """Pending delegation rewards and commission (example: … query staking rewards mt1…)."""
+    data = _staking_query(obj, f"/rewards/{address}")
+    emit(
+        obj,
+        data,
+        lambda: "\n".join(
+            [f"{r['validator']}  {format_mdt(int(r['amount']))}" for r in data["rewards"]]
+            + [
+                f"commission  {format_mdt(int(data['commission']))}",
+                f"total       {format_mdt(int(data['total']))}",
+            ]
+        ),
+    )
 
 
 @query_staking.command("params")

@@ -19,6 +19,17 @@ from ..address import from_bech32, to_bech32
 from ..errors import InvalidAddress, InvalidGenesis
 from ..genesis import GenesisState, parse_app_state
 from ..modules.bank.state import Account
+from ..modules.distribution.genesis import DistributionGenesis
+from ..modules.distribution.rewards import get_params as get_dist_params
+from ..modules.distribution.state import (
+    all_accumulators,
+    all_commissions,
+    all_starts,
+    get_accumulator,
+    get_commission,
+    get_minted,
+    get_prev_proposer,
+)
 from ..modules.staking.genesis import GenTx, make_gentx
 from ..modules.staking.state import all_delegations, all_unbondings, all_validators, get_params
 from ..params import AppParams
@@ -193,6 +204,16 @@ def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
             "unbonding": [u.to_dict(ops[u.cons_address]) for u in all_unbondings(db)],
         },
         "gen_txs": [],
+        "distribution": DistributionGenesis(
+            params=get_dist_params(db),
+            minted=get_minted(db),
+            previous_proposer=get_prev_proposer(db) or b"",
+            validators=tuple(
+                (ops[c], get_accumulator(db, c), get_commission(db, c))
+                for c in sorted(set(dict(all_accumulators(db))) | set(dict(all_commissions(db))))
+            ),
+            delegations=tuple((d, ops[c], s) for d, c, s in all_starts(db)),
+        ).to_dict(),
     }
     out = {
         "genesis_time": now_rfc3339(),

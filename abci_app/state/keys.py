@@ -47,3 +47,11 @@ def unbonding_key(height: int, delegator: bytes, cons_address: bytes) -> bytes:
 
 def unbonding_by_delegator_key(delegator: bytes, height: int, cons_address: bytes) -> bytes:
     return UNBONDING_BY_DELEGATOR + delegator + height.to_bytes(8, "big") + cons_address
+
+
+DIST_PARAMS = b"dist/params"  # canonical JSON of DistributionParams
+MINTED = b"dist/minted"  # u64: tokens minted by block rewards so far
+PREV_PROPOSER = b"dist/proposer"  # consensus address of the previous block's proposer
+REWARD_ACC = b"dist/acc/"  # dist/acc/<cons> -> u256 rewards per share, scaled by ACC_PRECISION
+COMMISSION = b"dist/comm/"  # dist/comm/<cons> -> u64 commission not yet withdrawn
+REWARD_START = b"dist/start/"  # dist/start/<delegator><cons> -> u256 accumulator at last settle

@@ -106,14 +106,20 @@ def test_undelegation_is_exact_and_released_after_the_unbonding_period(tmp_path:
     bal0 = int(_q(d, f"/account/{me}")["balance"])  # type: ignore[index]
     _, codes = d.block([signed(0, [MsgUndelegate(val, 7 * 10**9 + 3)], 1)])
     assert codes == [0]
+    events = d.last_response().tx_results[0].events  # type: ignore[union-attr]
+    (claim,) = [e for e in events if e.type == "withdraw_rewards"]
+    reward = int(next(a.value for a in claim.attributes if a.key == "amount"))
+    assert reward > 0  # the delegation earned its share of one block's rewards
+    bal1 = int(_q(d, f"/account/{me}")["balance"])  # type: ignore[index]
+    assert bal1 == bal0 - 1_000 + reward
     (entry,) = _q(d, f"/unbonding/{me}")  # type: ignore[misc]
     assert entry["amount"] == str(7 * 10**9 + 3)
     assert entry["completion_height"] == d.height + UNBONDING_BLOCKS
     while d.height < entry["completion_height"] - 1:
         d.block([])
-        assert int(_q(d, f"/account/{me}")["balance"]) == bal0 - 1_000  # type: ignore[index]
+        assert int(_q(d, f"/account/{me}")["balance"]) == bal1  # type: ignore[index]
     d.block([])
-    assert int(_q(d, f"/account/{me}")["balance"]) == bal0 - 1_000 + 7 * 10**9 + 3  # type: ignore[index]
+    assert int(_q(d, f"/account/{me}")["balance"]) == bal1 + 7 * 10**9 + 3  # type: ignore[index]
     assert _q(d, f"/unbonding/{me}") == []
     assert _q(d, f"/delegations/{me}") == []
     d.close()

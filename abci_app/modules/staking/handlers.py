@@ -19,6 +19,8 @@ from ...errors import (
 from ...state.overlay import Overlay
 from ...types import Event
 from ..bank.state import credit, debit
+from ..distribution.rewards import settle, settle_event
+from ..distribution.state import delete_start
 from .messages import (
     MsgCreateValidator,
     MsgDelegate,
@@ -74,6 +76,7 @@ def apply_create_validator(
     )
     set_validator(state, v)
     set_shares(state, sender, cons, msg.self_bond)
+    settle(state, sender, cons)  # starts the self-delegation at the current accumulator
     return [
         Event.of(
             "create_validator",
@@ -101,37 +104,42 @@ def apply_edit_validator(state: Overlay, sender: bytes, msg: MsgEditValidator) -
     return [Event.of("edit_validator", validator=to_bech32(sender))]
 
 
-def delegate_tokens(state: Overlay, delegator: bytes, v: Validator, amount: int) -> Validator:
+def delegate_tokens(
+    state: Overlay, delegator: bytes, v: Validator, amount: int
+) -> tuple[Validator, list[Event]]:
     """Add ``amount`` (already in the bonded pool) to ``v`` as ``delegator``'s shares."""
     shares = v.shares_for(amount)
     if shares == 0:
         raise InvalidAmount("amount is too small to buy one share of this validator")
+    # rewards so far were earned by the old shares: pay them first
+    events = settle_event(delegator, v.operator, settle(state, delegator, v.cons_address))
     v2 = v.with_(tokens=v.tokens + amount, delegator_shares=v.delegator_shares + shares)
     set_validator(state, v2)
     set_shares(
         state, delegator, v.cons_address, get_shares(state, delegator, v.cons_address) + shares
     )
-    return v2
+    return v2, events
 
 
 def apply_delegate(state: Overlay, sender: bytes, msg: MsgDelegate) -> list[Event]:
     v = _validator(state, msg.validator)
     debit(state, sender, msg.amount)
     credit(state, BONDED_POOL, msg.amount)
-    delegate_tokens(state, sender, v, msg.amount)
+    _, events = delegate_tokens(state, sender, v, msg.amount)
     return [
+        *events,
         Event.of(
             "delegate",
             delegator=to_bech32(sender),
             validator=to_bech32(msg.validator),
             amount=msg.amount,
-        )
+        ),
     ]
 
 
 def unbond_tokens(
     state: Overlay, delegator: bytes, v: Validator, amount: int, params: StakingParams
-) -> tuple[Validator, int]:
+) -> tuple[Validator, int, list[Event]]:
     """Remove ``amount`` tokens' worth of shares; return (updated validator, tokens removed).
 
     Shares needed are rounded up, tokens paid out rounded down, so rounding never favours
@@ -143,6 +151,9 @@ def unbond_tokens(
         raise InsufficientDelegation(f"delegation to {v.moniker} is worth {worth}, asked {amount}")
     shares = -(-amount * v.delegator_shares // v.tokens)  # ceil
     shares = min(shares, have)
+    events = settle_event(delegator, v.operator, settle(state, delegator, v.cons_address))
+    if shares == have:
+        delete_start(state, delegator, v.cons_address)
     out = v.tokens_for(shares)
     rest_shares = v.delegator_shares - shares
     rest_tokens = v.tokens - out
@@ -156,26 +167,27 @@ def unbond_tokens(
         jailed = jailed or left < params.min_self_bond  # as in Cosmos: under-bonded is jailed
     v2 = v.with_(tokens=rest_tokens, delegator_shares=rest_shares, jailed=jailed)
     set_validator(state, v2)
-    return v2, out
+    return v2, out, events
 
 
 def apply_undelegate(
     state: Overlay, sender: bytes, msg: MsgUndelegate, params: StakingParams, height: int
 ) -> list[Event]:
     v = _validator(state, msg.validator)
-    _, out = unbond_tokens(state, sender, v, msg.amount, params)
+    _, out, events = unbond_tokens(state, sender, v, msg.amount, params)
     debit(state, BONDED_POOL, out)
     credit(state, UNBONDING_POOL, out)
     done = height + params.unbonding_blocks
     add_unbonding(state, UnbondingEntry(sender, v.cons_address, done, out))
     return [
+        *events,
         Event.of(
             "unbond",
             delegator=to_bech32(sender),
             validator=to_bech32(msg.validator),
             amount=out,
             completion_height=done,
-        )
+        ),
     ]
 
 
@@ -184,14 +196,18 @@ def apply_redelegate(
 ) -> list[Event]:
     src = _validator(state, msg.src_validator)
     dst = _validator(state, msg.dst_validator)
-    _, out = unbond_tokens(state, sender, src, msg.amount, params)
-    delegate_tokens(state, sender, dst, out)  # tokens stay in the bonded pool
-    return [
-        Event.of(
-            "redelegate",
-            delegator=to_bech32(sender),
-            src_validator=to_bech32(msg.src_validator),
-            dst_validator=to_bech32(msg.dst_validator),
-            amount=out,
-        )
-    ]
+    _, out, events = unbond_tokens(state, sender, src, msg.amount, params)
+    _, more = delegate_tokens(state, sender, dst, out)  # tokens stay in the bonded pool
+    return (
+        events
+        + more
+        + [
+            Event.of(
+                "redelegate",
+                delegator=to_bech32(sender),
+                src_validator=to_bech32(msg.src_validator),
+                dst_validator=to_bech32(msg.dst_validator),
+                amount=out,
+            )
+        ]
+    )

@@ -1,0 +1,116 @@
+"""Distribution genesis: params, and the reward state a ``genesis export`` carries over."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...address import to_bech32
+from ...errors import InvalidGenesis
+from ...schema import check_object, parse_address, parse_amount
+from ...state.overlay import Overlay
+from .params import DistributionParams
+from .rewards import set_params
+from .state import (
+    set_accumulator,
+    set_commission,
+    set_minted,
+    set_prev_proposer,
+    set_start,
+)
+
+
+@dataclass(frozen=True)
+class DistributionGenesis:
+    params: DistributionParams = field(default_factory=DistributionParams)
+    minted: int = 0
+    previous_proposer: bytes = b""
+    validators: tuple[tuple[bytes, int, int], ...] = ()  # (operator, accumulator, commission)
+    delegations: tuple[tuple[bytes, bytes, int], ...] = ()  # (delegator, operator, start)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.params.to_dict(),
+            "minted": str(self.minted),
+            "previous_proposer": self.previous_proposer.hex().upper(),
+            "validators": [
+                {"validator": to_bech32(o), "accumulator": str(a), "commission": str(c)}
+                for o, a, c in self.validators
+            ],
+            "delegations": [
+                {"delegator": to_bech32(d), "validator": to_bech32(o), "start": str(s)}
+                for d, o, s in self.delegations
+            ],
+        }
+
+
+def _big(value: Any, where: str) -> int:
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+        raise InvalidGenesis(f"{where} must be a decimal string")
+    return int(value)
+
+
+def parse_distribution(raw: Any) -> DistributionGenesis:
+    fields = {"params", "minted", "previous_proposer", "validators", "delegations"}
+    raw = check_object(raw, "distribution", fields)
+    try:
+        prev = bytes.fromhex(raw.get("previous_proposer", ""))
+    except (ValueError, TypeError):
+        raise InvalidGenesis("distribution.previous_proposer must be hex") from None
+    if prev and len(prev) != 20:
+        raise InvalidGenesis("distribution.previous_proposer must be a 20-byte address")
+    vals, dels = [], []
+    for i, v in enumerate(raw.get("validators", [])):
+        w = f"distribution.validators[{i}]"
+        check_object(
+            v,
+            w,
+            {"validator", "accumulator", "commission"},
+            {"validator", "accumulator", "commission"},
+        )
+        vals.append(
+            (
+                parse_address(v["validator"], f"{w}.validator"),
+                _big(v["accumulator"], f"{w}.accumulator"),
+                parse_amount(v["commission"], f"{w}.commission"),
+            )
+        )
+    for i, d in enumerate(raw.get("delegations", [])):
+        w = f"distribution.delegations[{i}]"
+        check_object(d, w, {"delegator", "validator", "start"}, {"delegator", "validator", "start"})
+        dels.append(
+            (
+                parse_address(d["delegator"], f"{w}.delegator"),
+                parse_address(d["validator"], f"{w}.validator"),
+                _big(d["start"], f"{w}.start"),
+            )
+        )
+    return DistributionGenesis(
+        params=DistributionParams.from_dict(raw.get("params", {})),
+        minted=parse_amount(raw.get("minted", 0), "distribution.minted"),
+        previous_proposer=prev,
+        validators=tuple(vals),
+        delegations=tuple(dels),
+    )
+
+
+def check_references(g: DistributionGenesis, operators: set[bytes]) -> None:
+    for op, _, _ in g.validators:
+        if op not in operators:
+            raise InvalidGenesis(f"distribution: unknown validator {to_bech32(op)}")
+    for _, op, _ in g.delegations:
+        if op not in operators:
+            raise InvalidGenesis(f"distribution: delegation to unknown validator {to_bech32(op)}")
+
+
+def init_distribution(state: Overlay, g: DistributionGenesis, cons_of: dict[bytes, bytes]) -> None:
+    set_params(state, g.params)
+    if g.minted:
+        set_minted(state, g.minted)
+    if g.previous_proposer:
+        set_prev_proposer(state, g.previous_proposer)
+    for op, acc, commission in g.validators:
+        set_accumulator(state, cons_of[op], acc)
+        set_commission(state, cons_of[op], commission)
+    for delegator, op, start in g.delegations:
+        set_start(state, delegator, cons_of[op], start)

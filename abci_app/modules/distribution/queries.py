@@ -1,0 +1,33 @@
+"""Distribution's ``abci_query`` routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...address import from_bech32, to_bech32
+from ...state.overlay import KVReader
+from ..staking.state import delegations_of, get_validator, validator_by_operator
+from .rewards import get_params, pending_rewards
+from .state import get_commission, get_minted
+
+
+def distribution_query(state: KVReader, path: str) -> Any | None:
+    if path.startswith("/rewards/"):
+        who = from_bech32(path[len("/rewards/") :])
+        rewards = []
+        for cons, _ in delegations_of(state, who):
+            v = get_validator(state, cons)
+            assert v is not None
+            rewards.append(
+                {
+                    "validator": to_bech32(v.operator),
+                    "amount": str(pending_rewards(state, who, cons)),
+                }
+            )
+        own = validator_by_operator(state, who)
+        commission = get_commission(state, own.cons_address) if own is not None else 0
+        total = sum(int(r["amount"]) for r in rewards) + commission
+        return {"rewards": rewards, "commission": str(commission), "total": str(total)}
+    if path == "/params/distribution":
+        return {**get_params(state).to_dict(), "minted": str(get_minted(state))}
+    return None

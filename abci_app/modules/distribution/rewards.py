@@ -1,0 +1,193 @@
+"""Minting, allocating a block's rewards, settling and withdrawing them.
+
+Allocation (begin of block H, for the commit of block H-1):
+1. mint the block reward (halved every ``halving_interval`` blocks, capped at ``max_supply``);
+   take the fees collected so far, burning ``fee_burn_rate`` of them;
+2. the previous block's proposer gets base + bonus * (signed power / total power) of it;
+3. the rest goes to the validators that signed, pro rata to power; of each share the validator
+   keeps ``commission_rate`` as commission and the rest raises its reward-per-share accumulator.
+Every division floors; remainders stay in the distribution pool, so the pool always covers
+what is owed.
+"""
+
+from __future__ import annotations
+
+from ...address import to_bech32
+from ...state.keys import DIST_PARAMS
+from ...state.overlay import KVReader, Overlay
+from ...types import Event, Vote
+from ..bank.state import Account, credit, debit, get_account, get_supply, set_supply
+from ..staking.state import (
+    RATE_ONE,
+    delegations_of,
+    get_shares,
+    get_validator,
+    validator_by_operator,
+)
+from .params import DistributionParams
+from .state import (
+    ACC_PRECISION,
+    DISTRIBUTION_POOL,
+    get_accumulator,
+    get_commission,
+    get_minted,
+    get_prev_proposer,
+    get_start,
+    set_accumulator,
+    set_commission,
+    set_minted,
+    set_prev_proposer,
+    set_start,
+)
+
+
+def get_params(state: KVReader) -> DistributionParams:
+    raw = state.get(DIST_PARAMS)
+    return DistributionParams() if raw is None else DistributionParams.decode(raw)
+
+
+def set_params(state: Overlay, params: DistributionParams) -> None:
+    state.set(DIST_PARAMS, params.encode())
+
+
+def block_reward(params: DistributionParams, height: int) -> int:
+    halvings = height // params.halving_interval
+    return params.block_reward >> halvings if halvings < 64 else 0
+
+
+def mint(state: Overlay, params: DistributionParams, height: int) -> int:
+    """Mint this block's reward into the distribution pool; return the amount."""
+    supply = get_supply(state)
+    amount = min(block_reward(params, height), max(0, params.max_supply - supply))
+    if amount:
+        credit(state, DISTRIBUTION_POOL, amount)
+        set_supply(state, supply + amount)
+        set_minted(state, get_minted(state) + amount)
+    return amount
+
+
+def collect_fees(state: Overlay, params: DistributionParams, fee_collector: bytes) -> int:
+    """Move collected fees into the distribution pool, burning ``fee_burn_rate`` of them."""
+    fees = (get_account(state, fee_collector) or Account()).balance
+    if not fees:
+        return 0
+    debit(state, fee_collector, fees)
+    burn = fees * params.fee_burn_rate // RATE_ONE
+    if burn:
+        set_supply(state, get_supply(state) - burn)
+    credit(state, DISTRIBUTION_POOL, fees - burn)
+    return fees - burn
+
+
+def reward_validator(state: Overlay, cons: bytes, amount: int) -> None:
+    """Split ``amount`` (already in the pool) into commission and delegator rewards."""
+    v = get_validator(state, cons)
+    if v is None or amount == 0:
+        return
+    commission = amount * v.commission_rate // RATE_ONE
+    set_commission(state, cons, get_commission(state, cons) + commission)
+    if v.delegator_shares:
+        delta = (amount - commission) * ACC_PRECISION // v.delegator_shares
+        set_accumulator(state, cons, get_accumulator(state, cons) + delta)
+
+
+def allocate(
+    state: Overlay, height: int, proposer: bytes, votes: tuple[Vote, ...], fee_collector: bytes
+) -> list[Event]:
+    """Begin-block step: pay the previous block's signers and proposer."""
+    params = get_params(state)
+    minted = mint(state, params, height)
+    fees = collect_fees(state, params, fee_collector)
+    total = minted + fees
+    prev = get_prev_proposer(state)
+    if proposer:
+        set_prev_proposer(state, proposer)
+    total_power = sum(v.power for v in votes)
+    signers = [v for v in votes if v.signed and v.power > 0]
+    signed_power = sum(v.power for v in signers)
+    if total == 0 or total_power == 0 or not signers:
+        return [Event.of("rewards", height=height, minted=minted, fees=fees, paid=0)]
+    paid = 0
+    if prev is not None and get_validator(state, prev) is not None:
+        rate = params.base_proposer_reward + (
+            params.bonus_proposer_reward * signed_power // total_power
+        )
+        bonus = total * rate // RATE_ONE
+        reward_validator(state, prev, bonus)
+        paid += bonus
+    rest = total - paid
+    for vote in sorted(signers, key=lambda v: v.address):
+        share = rest * vote.power // signed_power
+        reward_validator(state, vote.address, share)
+        paid += share
+    return [Event.of("rewards", height=height, minted=minted, fees=fees, paid=paid)]
+
+
+def pending_rewards(state: KVReader, delegator: bytes, cons: bytes) -> int:
+    shares = get_shares(state, delegator, cons)
+    acc = get_accumulator(state, cons)
+    return shares * (acc - get_start(state, delegator, cons)) // ACC_PRECISION
+
+
+def settle(state: Overlay, delegator: bytes, cons: bytes) -> int:
+    """Pay a delegation's pending rewards and restart it at the current accumulator.
+
+    Staking calls this before every change of the delegation's shares, so rewards are always
+    computed with the shares that earned them.
+    """
+    amount = pending_rewards(state, delegator, cons)
+    if amount:
+        debit(state, DISTRIBUTION_POOL, amount)
+        credit(state, delegator, amount)
+    set_start(state, delegator, cons, get_accumulator(state, cons))
+    return amount
+
+
+def settle_event(delegator: bytes, operator: bytes, amount: int) -> list[Event]:
+    """The event of an automatic withdrawal when a delegation changes (none for 0)."""
+    if not amount:
+        return []
+    return [
+        Event.of(
+            "withdraw_rewards",
+            delegator=to_bech32(delegator),
+            validator=to_bech32(operator),
+            amount=amount,
+        )
+    ]
+
+
+def withdraw_commission(state: Overlay, cons: bytes, operator: bytes) -> int:
+    amount = get_commission(state, cons)
+    if amount:
+        debit(state, DISTRIBUTION_POOL, amount)
+        credit(state, operator, amount)
+        set_commission(state, cons, 0)
+    return amount
+
+
+def apply_withdraw_rewards(state: Overlay, sender: bytes, validator: bytes) -> list[Event]:
+    """Withdraw the sender's delegation rewards (from one validator, or all when ``validator``
+    is empty) and, for an operator, its validator's commission."""
+    events = []
+    targets = delegations_of(state, sender)
+    if validator:
+        v = validator_by_operator(state, validator)
+        targets = [(c, s) for c, s in targets if v is not None and c == v.cons_address]
+    for cons, _ in targets:
+        amount = settle(state, sender, cons)
+        v = get_validator(state, cons)
+        op = v.operator if v is not None else cons
+        events.append(
+            Event.of(
+                "withdraw_rewards",
+                delegator=to_bech32(sender),
+                validator=to_bech32(op),
+                amount=amount,
+            )
+        )
+    own = validator_by_operator(state, sender)
+    if own is not None and (not validator or validator == sender):
+        amount = withdraw_commission(state, own.cons_address, sender)
+        events.append(Event.of("withdraw_commission", validator=to_bech32(sender), amount=amount))
+    return events

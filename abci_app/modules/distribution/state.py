@@ -1,0 +1,86 @@
+"""Distribution records. The distribution pool account holds every reward not yet withdrawn.
+
+Rewards per share: when a validator's delegators earn D tokens, its accumulator grows by
+D * ACC_PRECISION // delegator_shares. A delegation's pending reward is
+shares * (accumulator - start) // ACC_PRECISION, where start is the accumulator when the
+delegation last changed or withdrew. Work per block is O(signers), per withdrawal O(1). What
+floor division leaves stays in the pool (never created, never lost).
+"""
+
+from __future__ import annotations
+
+from ...address import module_address
+from ...codec import decode_u64, encode_u64
+from ...state.keys import COMMISSION, MINTED, PREV_PROPOSER, REWARD_ACC, REWARD_START
+from ...state.overlay import KVReader, Overlay
+
+DISTRIBUTION_POOL = module_address("distribution")
+ACC_PRECISION = 10**27
+
+
+def _u256(raw: bytes | None) -> int:
+    return 0 if raw is None else int.from_bytes(raw, "big")
+
+
+def get_accumulator(state: KVReader, cons: bytes) -> int:
+    return _u256(state.get(REWARD_ACC + cons))
+
+
+def set_accumulator(state: Overlay, cons: bytes, value: int) -> None:
+    state.set(REWARD_ACC + cons, value.to_bytes(32, "big"))
+
+
+def get_commission(state: KVReader, cons: bytes) -> int:
+    raw = state.get(COMMISSION + cons)
+    return 0 if raw is None else decode_u64(raw)
+
+
+def set_commission(state: Overlay, cons: bytes, value: int) -> None:
+    if value == 0:
+        state.delete(COMMISSION + cons)
+    else:
+        state.set(COMMISSION + cons, encode_u64(value))
+
+
+def get_start(state: KVReader, delegator: bytes, cons: bytes) -> int:
+    return _u256(state.get(REWARD_START + delegator + cons))
+
+
+def set_start(state: Overlay, delegator: bytes, cons: bytes, value: int) -> None:
+    state.set(REWARD_START + delegator + cons, value.to_bytes(32, "big"))
+
+
+def delete_start(state: Overlay, delegator: bytes, cons: bytes) -> None:
+    state.delete(REWARD_START + delegator + cons)
+
+
+def get_minted(state: KVReader) -> int:
+    raw = state.get(MINTED)
+    return 0 if raw is None else decode_u64(raw)
+
+
+def set_minted(state: Overlay, value: int) -> None:
+    state.set(MINTED, encode_u64(value))
+
+
+def get_prev_proposer(state: KVReader) -> bytes | None:
+    return state.get(PREV_PROPOSER)
+
+
+def set_prev_proposer(state: Overlay, cons: bytes) -> None:
+    state.set(PREV_PROPOSER, cons)
+
+
+def all_accumulators(state: KVReader) -> list[tuple[bytes, int]]:
+    n = len(REWARD_ACC)
+    return [(k[n:], _u256(v)) for k, v in state.iter_prefix(REWARD_ACC)]
+
+
+def all_commissions(state: KVReader) -> list[tuple[bytes, int]]:
+    n = len(COMMISSION)
+    return [(k[n:], decode_u64(v)) for k, v in state.iter_prefix(COMMISSION)]
+
+
+def all_starts(state: KVReader) -> list[tuple[bytes, bytes, int]]:
+    n = len(REWARD_START)
+    return [(k[n : n + 20], k[n + 20 :], _u256(v)) for k, v in state.iter_prefix(REWARD_START)]
