@@ -149,6 +149,21 @@ class ConsensusKeyInUse(ModernTensorError):
     summary = "consensus key already in use"
 
 
+class NotJailed(ModernTensorError):
+    code = 116
+    summary = "validator is not jailed"
+
+
+class StillJailed(ModernTensorError):
+    code = 117
+    summary = "validator is still jailed"
+
+
+class Tombstoned(ModernTensorError):
+    code = 118
+    summary = "validator is tombstoned"
+
+
 # --- queries --------------------------------------------------------------------------------
 class UnknownQueryPath(ModernTensorError):
     code = 200
@@ -195,6 +210,9 @@ ALL_ERRORS: tuple[type[ModernTensorError], ...] = (
     SelfBondTooLow,
     InsufficientDelegation,
     ConsensusKeyInUse,
+    NotJailed,
+    StillJailed,
+    Tombstoned,
     UnknownQueryPath,
     InvalidQuery,
     HeightNotAvailable,

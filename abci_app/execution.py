@@ -27,6 +27,9 @@ from .modules.bank.state import Account, credit, get_account, set_account, set_s
 from .modules.distribution.genesis import init_distribution
 from .modules.distribution.messages import MsgWithdrawRewards
 from .modules.distribution.rewards import allocate, apply_withdraw_rewards
+from .modules.slashing.genesis import init_slashing
+from .modules.slashing.handlers import apply_unjail, handle_evidence, handle_votes
+from .modules.slashing.messages import MsgUnjail
 from .modules.staking import handlers as staking
 from .modules.staking.endblock import end_block as staking_end_block
 from .modules.staking.genesis import init_staking
@@ -99,6 +102,7 @@ def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[Val
     cons_of = {v.operator: v.cons_address for v in genesis.validators}
     cons_of.update({g.operator: consensus_address(g.pub_key) for g in genesis.gen_txs})
     init_distribution(state, genesis.distribution, cons_of)
+    init_slashing(state, genesis.slashing)
     return updates
 
 
@@ -131,6 +135,8 @@ def route(state: Overlay, sender: bytes, msg: Message, ctx: ChainContext) -> lis
         events = staking.apply_undelegate(state, sender, msg, ctx.staking, ctx.height)
     elif isinstance(msg, MsgRedelegate):
         events = staking.apply_redelegate(state, sender, msg, ctx.staking)
+    elif isinstance(msg, MsgUnjail):
+        events = apply_unjail(state, sender, msg)
     elif isinstance(msg, MsgWithdrawRewards):
         events = apply_withdraw_rewards(state, sender, msg.validator)
     else:  # pragma: no cover - decode_tx only yields known message types
@@ -223,10 +229,13 @@ def execute_block(
 
     1. distribution: mint the block reward, collect fees, pay the previous block's signers
        and proposer (from ``header.votes``);
-    2. every tx, in block order;
-    3. staking: release matured unbondings, then the validator-set diff for CometBFT.
+    2. slashing: count the votes over the window (downtime), then the evidence (double sign);
+    3. every tx, in block order;
+    4. staking: release matured unbondings, then the validator-set diff for CometBFT.
     """
     events = allocate(state, header.height, header.proposer, header.votes, FEE_COLLECTOR)
+    events += handle_votes(state, header)
+    events += handle_evidence(state, header)
     results = [execute_tx(state, raw, ctx) for raw in txs]
     updates, end_events = staking_end_block(state, ctx.height)
     return BlockOutcome(tx_results=results, events=events + end_events, validator_updates=updates)

@@ -27,6 +27,7 @@ from .modules.distribution.genesis import (
     check_references,
     parse_distribution,
 )
+from .modules.slashing.genesis import SlashingGenesis, parse_slashing
 from .modules.staking.genesis import (
     GenesisDelegation,
     GenesisUnbonding,
@@ -44,7 +45,7 @@ from .modules.staking.state import BONDED_POOL, UNBONDING_POOL, Validator
 from .params import AppParams
 from .schema import check_object, parse_address, parse_amount
 
-_TOP_LEVEL = {"chain_id", "params", "accounts", "staking", "gen_txs", "distribution"}
+_TOP_LEVEL = {"chain_id", "params", "accounts", "staking", "gen_txs", "distribution", "slashing"}
 _ACCOUNT_FIELDS = {"address", "balance", "nonce"}
 _REQUIRED_ACCOUNT_FIELDS = {"address", "balance"}
 
@@ -73,6 +74,7 @@ class GenesisState:
     delegations: tuple[GenesisDelegation, ...] = ()
     unbondings: tuple[GenesisUnbonding, ...] = ()
     distribution: DistributionGenesis = field(default_factory=DistributionGenesis)
+    slashing: SlashingGenesis = field(default_factory=SlashingGenesis)
 
     @property
     def total_supply(self) -> int:
@@ -90,6 +92,7 @@ class GenesisState:
             },
             "gen_txs": [g.to_dict() for g in self.gen_txs],
             "distribution": self.distribution.to_dict(),
+            "slashing": self.slashing.to_dict(),
         }
         if self.chain_id is not None:
             out["chain_id"] = self.chain_id
@@ -206,4 +209,5 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         delegations=tuple(delegations),
         unbondings=tuple(unbondings),
         distribution=distribution,
+        slashing=parse_slashing(raw.get("slashing", {})),
     )

@@ -8,6 +8,7 @@ Routes:
   /validators, /validator/<operator>, /delegations/<delegator>, /unbonding/<delegator>,
   /params/staking          staking records as JSON (modules/staking/queries.py)
   /rewards/<addr>, /params/distribution   rewards (modules/distribution/queries.py)
+  /signing_info/<operator>, /params/slashing   downtime records (modules/slashing/queries.py)
 Amounts in JSON are decimal strings (base units) so no client loses precision.
 """
 
@@ -22,6 +23,7 @@ from .execution import load_context
 from .modules.bank.state import Account, get_account, get_supply
 from .modules.distribution.queries import distribution_query
 from .modules.distribution.state import get_minted
+from .modules.slashing.queries import slashing_query
 from .modules.staking.queries import staking_query
 from .state.db import StateDB
 from .state.keys import account_key
@@ -67,12 +69,12 @@ def run_query(db: StateDB, path: str, prove: bool) -> QueryResult:
         return QueryResult(_json({"chain_id": ctx.chain_id, "params": ctx.params.to_dict()}))
     if path == "/supply":
         return QueryResult(_json({"total": str(get_supply(db)), "minted": str(get_minted(db))}))
-    for module_query in (staking_query, distribution_query):
+    for module_query in (staking_query, distribution_query, slashing_query):
         result = module_query(db, path)
         if result is not None:
             return QueryResult(_json(result))
     raise UnknownQueryPath(
         f"{path!r}; known: /account/<addr>, /store/<hex>, /params, /supply, /validators, "
         "/validator/<operator>, /delegations/<addr>, /unbonding/<addr>, /params/staking, "
-        "/rewards/<addr>, /params/distribution"
+        "/rewards/<addr>, /params/distribution, /signing_info/<operator>, /params/slashing"
     )

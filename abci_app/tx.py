@@ -30,6 +30,7 @@ from .errors import (
 )
 from .modules.bank.messages import MsgTransfer
 from .modules.distribution.messages import MsgWithdrawRewards
+from .modules.slashing.messages import MsgUnjail
 from .modules.staking.messages import (
     MsgCreateValidator,
     MsgDelegate,
@@ -49,6 +50,7 @@ Message = Union[  # noqa: UP007 - one alias the modules extend
     MsgUndelegate,
     MsgRedelegate,
     MsgWithdrawRewards,
+    MsgUnjail,
 ]
 
 
@@ -116,6 +118,8 @@ def _message_from_proto(m: tx_pb2.Msg) -> Message:
     if kind == "redelegate":
         r = m.redelegate
         return MsgRedelegate(bytes(r.src_validator), bytes(r.dst_validator), r.amount)
+    if kind == "unjail":
+        return MsgUnjail()
     if kind == "withdraw_rewards":
         return MsgWithdrawRewards(bytes(m.withdraw_rewards.validator))
     raise InvalidMessage("message has no known type")
@@ -199,6 +203,8 @@ def _message_to_proto(msg: Message) -> tx_pb2.Msg:
                 src_validator=msg.src_validator, dst_validator=msg.dst_validator, amount=msg.amount
             )
         )
+    if isinstance(msg, MsgUnjail):
+        return tx_pb2.Msg(unjail=tx_pb2.MsgUnjail())
     if isinstance(msg, MsgWithdrawRewards):
         return tx_pb2.Msg(withdraw_rewards=tx_pb2.MsgWithdrawRewards(validator=msg.validator))
     raise TypeError(f"cannot encode {type(msg).__name__}")

@@ -948,6 +948,19 @@ def tx_withdraw_rewards(
     )
 
 
+@tx_staking.command("unjail")
+@_tx_options
+@click.pass_obj
+def tx_unjail(
+    obj: Ctx, from_: str, fee: int | None, memo: str, no_wait: bool, wait_timeout: float
+) -> None:
+    """Return your jailed validator to the set after its jail time (example: moderntensor
+    tx staking unjail --from op)."""
+    from ..modules.slashing.messages import MsgUnjail
+
+    _send(obj, from_, [MsgUnjail()], fee, memo, no_wait, wait_timeout, "validator unjailed")
+
+
 @tx_staking.command("redelegate")
 @_tx_options
 @click.option("--src", required=True, help="Operator address to move from.")
@@ -1091,6 +1104,15 @@ def query_rewards(obj: Ctx, address: str) -> None:
             ]
         ),
     )
+
+
+@query_staking.command("signing-info")
+@click.argument("operator")
+@click.pass_obj
+def query_signing_info(obj: Ctx, operator: str) -> None:
+    """Missed blocks, jail time and tombstone of a validator (example: … query staking
+    signing-info mt1…)."""
+    emit(obj, _staking_query(obj, f"/signing_info/{operator}"))
 
 
 @query_staking.command("params")

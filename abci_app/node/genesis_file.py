@@ -30,6 +30,7 @@ from ..modules.distribution.state import (
     get_minted,
     get_prev_proposer,
 )
+from ..modules.slashing.genesis import export_slashing
 from ..modules.staking.genesis import GenTx, make_gentx
 from ..modules.staking.state import all_delegations, all_unbondings, all_validators, get_params
 from ..params import AppParams
@@ -214,6 +215,7 @@ def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
             ),
             delegations=tuple((d, ops[c], s) for d, c, s in all_starts(db)),
         ).to_dict(),
+        "slashing": export_slashing(db).to_dict(),
     }
     out = {
         "genesis_time": now_rfc3339(),

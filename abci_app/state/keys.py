@@ -55,3 +55,8 @@ PREV_PROPOSER = b"dist/proposer"  # consensus address of the previous block's pr
 REWARD_ACC = b"dist/acc/"  # dist/acc/<cons> -> u256 rewards per share, scaled by ACC_PRECISION
 COMMISSION = b"dist/comm/"  # dist/comm/<cons> -> u64 commission not yet withdrawn
 REWARD_START = b"dist/start/"  # dist/start/<delegator><cons> -> u256 accumulator at last settle
+
+SLASH_PARAMS = b"slash/params"  # canonical JSON of SlashingParams
+SIGNING_INFO = b"slash/info/"  # slash/info/<cons> -> canonical JSON of SigningInfo
+MISSED = b"slash/miss/"  # slash/miss/<cons><window index u64> -> b"" when that block was missed
+BLOCK_TIME = b"app/block_time"  # u64 unix seconds of the last finalized block

@@ -1,0 +1,160 @@
+"""Slashing state transitions: downtime and evidence (begin-block) and ``unjail``.
+
+Slashing burns: the slashed tokens leave the bonded (or unbonding) pool and the total supply.
+A validator's shares do not change, so every delegator loses the same fraction, and reward
+accounting (per share) is untouched.
+"""
+
+from __future__ import annotations
+
+from ...address import to_bech32
+from ...errors import NotJailed, SelfBondTooLow, StillJailed, Tombstoned, UnknownValidator
+from ...state.overlay import Overlay
+from ...types import BlockHeader, Event
+from ..bank.state import debit, get_supply, set_supply
+from ..staking.state import (
+    BONDED_POOL,
+    RATE_ONE,
+    UNBONDING_POOL,
+    Validator,
+    add_unbonding,
+    all_unbondings,
+    get_shares,
+    get_validator,
+    remove_unbonding,
+    set_validator,
+    validator_by_operator,
+)
+from ..staking.state import (
+    get_params as get_staking_params,
+)
+from .messages import MsgUnjail
+from .state import (
+    FOREVER,
+    SigningInfo,
+    clear_missed,
+    get_block_time,
+    get_info,
+    get_params,
+    is_missed,
+    set_block_time,
+    set_info,
+    set_missed,
+)
+
+
+def _burn(state: Overlay, pool: bytes, amount: int) -> None:
+    if amount:
+        debit(state, pool, amount)
+        set_supply(state, get_supply(state) - amount)
+
+
+def slash(
+    state: Overlay, v: Validator, fraction: int, reason: str, since_height: int | None = None
+) -> tuple[Validator, list[Event]]:
+    """Burn ``fraction`` of ``v``'s tokens and jail it. With ``since_height`` (double sign),
+    unbonding entries created at or after that height lose the same fraction."""
+    amount = v.tokens * fraction // RATE_ONE
+    _burn(state, BONDED_POOL, amount)
+    v2 = v.with_(tokens=v.tokens - amount, jailed=True)
+    set_validator(state, v2)
+    burned = amount
+    if since_height is not None:
+        unbonding_blocks = get_staking_params(state).unbonding_blocks
+        for e in all_unbondings(state):
+            if e.cons_address == v.cons_address and (
+                e.completion_height - unbonding_blocks >= since_height
+            ):
+                cut = e.amount * fraction // RATE_ONE
+                if cut:
+                    remove_unbonding(state, e)
+                    add_unbonding(
+                        state,
+                        e.__class__(
+                            e.delegator, e.cons_address, e.completion_height, e.amount - cut
+                        ),
+                    )
+                    _burn(state, UNBONDING_POOL, cut)
+                    burned += cut
+    return v2, [
+        Event.of(
+            "slash",
+            validator=to_bech32(v.operator),
+            consensus_address=v.cons_address.hex().upper(),
+            reason=reason,
+            amount=burned,
+        ),
+        Event.of("jail", validator=to_bech32(v.operator), reason=reason),
+    ]
+
+
+def handle_votes(state: Overlay, header: BlockHeader) -> list[Event]:
+    """Count each validator's vote on the previous block; slash and jail the ones down."""
+    set_block_time(state, header.time)
+    params = get_params(state)
+    window = params.signed_blocks_window
+    max_missed = window - window * params.min_signed_per_window // RATE_ONE
+    events = []
+    for vote in sorted(header.votes, key=lambda v: v.address):
+        v = get_validator(state, vote.address)
+        if v is None:
+            continue
+        info = get_info(state, vote.address) or SigningInfo(start_height=header.height)
+        index = info.counter % window
+        was, now = is_missed(state, vote.address, index), not vote.signed
+        missed = info.missed + int(now) - int(was)
+        if was != now:
+            set_missed(state, vote.address, index, now)
+        info = info.with_(counter=info.counter + 1, missed=missed)
+        if not v.jailed and not info.tombstoned and info.counter > window and missed > max_missed:
+            _, slash_events = slash(state, v, params.slash_fraction_downtime, "downtime")
+            events += slash_events
+            clear_missed(state, vote.address)
+            info = info.with_(
+                counter=0,
+                missed=0,
+                start_height=header.height,
+                jailed_until=header.time + params.downtime_jail_seconds,
+            )
+        set_info(state, vote.address, info)
+    return events
+
+
+def handle_evidence(state: Overlay, header: BlockHeader) -> list[Event]:
+    """Double signing: slash 5% (and later unbonding entries), jail and tombstone."""
+    params = get_params(state)
+    events = []
+    for ev in sorted(header.evidence, key=lambda e: (e.height, e.address)):
+        v = get_validator(state, ev.address)
+        info = get_info(state, ev.address) or SigningInfo(start_height=header.height)
+        if v is None or info.tombstoned:
+            continue
+        _, slash_events = slash(
+            state, v, params.slash_fraction_double_sign, ev.kind, since_height=ev.height
+        )
+        events += slash_events
+        set_info(state, ev.address, info.with_(tombstoned=True, jailed_until=FOREVER))
+        events.append(Event.of("tombstone", validator=to_bech32(v.operator)))
+    return events
+
+
+def apply_unjail(state: Overlay, sender: bytes, msg: MsgUnjail) -> list[Event]:
+    v = validator_by_operator(state, sender)
+    if v is None:
+        raise UnknownValidator(f"{to_bech32(sender)} operates no validator")
+    if not v.jailed:
+        raise NotJailed(f"{v.moniker} is not jailed")
+    info = get_info(state, v.cons_address)
+    if info is not None and info.tombstoned:
+        raise Tombstoned(f"{v.moniker} double-signed and can never return")
+    now = get_block_time(state)
+    if info is not None and now < info.jailed_until:
+        raise StillJailed(f"jailed until unix time {info.jailed_until}; block time is {now}")
+    own = v.tokens_for(get_shares(state, sender, v.cons_address))
+    min_bond = get_staking_params(state).min_self_bond
+    if own < min_bond:
+        raise SelfBondTooLow(
+            f"self-bond {own} is below min_self_bond {min_bond}: delegate to your validator first"
+        )
+    set_validator(state, v.with_(jailed=False))
+    return [Event.of("unjail", validator=to_bech32(sender))]
