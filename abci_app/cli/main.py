@@ -437,6 +437,22 @@ def localnet_start(
     )
 
 
+@localnet.command("add-node")
+@click.argument("name")
+@click.pass_obj
+def localnet_add_node(obj: Ctx, name: str) -> None:
+    """Add a full node that joins through the seed node (example: … localnet add-node node4;
+    then localnet start --node node4)."""
+    from ..node.localnet import LocalnetError, add_full_node
+
+    try:
+        with user_errors():
+            n = add_full_node(obj.localnet_root, name)
+    except LocalnetError as e:
+        raise click.ClickException(str(e)) from None
+    emit(obj, {"node": n.name, "rpc": n.rpc_url}, f"added {n.name} (rpc {n.rpc_url})")
+
+
 @localnet.command("stop")
 @click.option("--node", "only", multiple=True, help="Stop only this node (repeatable).")
 @click.pass_obj
