@@ -46,6 +46,7 @@ def main() -> None:
             Path(tmp) / "node",
             accounts=[(addr_of(k), 10**15) for k in keys],
             timeout_commit=args.timeout_commit,
+            check_invariants=False,
         )
         node.init().start(min_height=2)
         try:

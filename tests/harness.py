@@ -75,6 +75,8 @@ class LocalNode:
     root: Path
     accounts: list[tuple[bytes, int]] = field(default_factory=list)
     timeout_commit: str = "200ms"
+    check_invariants: bool = True
+    """Run the app with MODERNTENSOR_CHECK_INVARIANTS=1 (tests); benchmarks turn it off."""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -105,7 +107,10 @@ class LocalNode:
         logs = self.home.logs
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{name}.log", "ab") as log:
-            env = {**os.environ, "MODERNTENSOR_CHECK_INVARIANTS": "1"}
+            env = {
+                **os.environ,
+                "MODERNTENSOR_CHECK_INVARIANTS": "1" if self.check_invariants else "0",
+            }
             self.procs[name] = subprocess.Popen(
                 cmd,
                 stdout=log,
