@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -692,44 +694,62 @@ def _explain(code: int, log: str) -> str:
     return f"rejected with code {code} ({name}): {log}"
 
 
+@dataclass(frozen=True)
+class TxOpts:
+    """The options every ``tx`` command shares."""
+
+    from_: str
+    fee: int | None
+    memo: str
+    no_wait: bool
+    wait_timeout: float
+
+
 def _tx_options(f: Any) -> Any:
-    f = click.option("--wait-timeout", type=float, default=30.0, show_default=True)(f)
-    f = click.option(
+    """Add --from, --fee, --memo, --no-wait, --wait-timeout and hand them over as ``tx``."""
+
+    @functools.wraps(f)
+    def wrapper(
+        *args: Any,
+        from_: str,
+        fee: int | None,
+        memo: str,
+        no_wait: bool,
+        wait_timeout: float,
+        **kwargs: Any,
+    ) -> Any:
+        return f(*args, tx=TxOpts(from_, fee, memo, no_wait, wait_timeout), **kwargs)
+
+    wrapper = click.option("--wait-timeout", type=float, default=30.0, show_default=True)(wrapper)
+    wrapper = click.option(
         "--no-wait", is_flag=True, help="Return after broadcast, do not wait for the block."
-    )(f)
-    f = click.option("--memo", default="")(f)
-    f = click.option("--fee", type=int, default=None, help="Fee in base units (default: min_fee).")(
-        f
-    )
-    return click.option("--from", "from_", required=True, help="Key name in the keyring.")(f)
+    )(wrapper)
+    wrapper = click.option("--memo", default="")(wrapper)
+    wrapper = click.option(
+        "--fee", type=int, default=None, help="Fee in base units (default: min_fee)."
+    )(wrapper)
+    return click.option("--from", "from_", required=True, help="Key name in the keyring.")(wrapper)
 
 
-def _send(
-    obj: Ctx,
-    from_: str,
-    msgs: list[Any],
-    fee: int | None,
-    memo: str,
-    no_wait: bool,
-    wait_timeout: float,
-    done_text: str,
-) -> None:
+def _send(obj: Ctx, tx: TxOpts, msgs: list[Any], done_text: str) -> None:
     """Sign ``msgs`` with the keyring key, broadcast, wait for the block, report the result."""
     with user_errors(), obj.rpc() as rpc:
-        key = _keyring(obj).get(from_)
+        key = _keyring(obj).get(tx.from_)
         params = rpc.abci_query("/params").json()
         acct = rpc.abci_query(f"/account/{key.address}").json()
-        the_fee = fee if fee is not None else int(params["params"]["min_fee"])
-        raw = build_tx(key.signing_key, params["chain_id"], int(acct["nonce"]), the_fee, msgs, memo)
+        the_fee = tx.fee if tx.fee is not None else int(params["params"]["min_fee"])
+        raw = build_tx(
+            key.signing_key, params["chain_id"], int(acct["nonce"]), the_fee, msgs, tx.memo
+        )
         res = rpc.broadcast_tx_sync(raw)
         if res.code != 0:
             raise click.ClickException(_explain(res.code, res.log))
-        if no_wait:
+        if tx.no_wait:
             emit(obj, {"hash": res.hash, "code": 0}, f"broadcast {res.hash}")
             return
         if obj.output == "text":
             click.echo(f"broadcast {res.hash}, waiting for a block…", err=True)
-        done = rpc.wait_for_tx(res.hash, timeout=wait_timeout)
+        done = rpc.wait_for_tx(res.hash, timeout=tx.wait_timeout)
         data = {"hash": done.hash, "height": done.height, "code": done.code, "log": done.log}
         if done.code != 0:
             emit(obj, data)
@@ -753,18 +773,14 @@ def _address_arg(text: str) -> bytes:
 @click.pass_obj
 def tx_transfer(
     obj: Ctx,
-    from_: str,
     to: str,
     amount: str,
-    fee: int | None,
-    memo: str,
-    no_wait: bool,
-    wait_timeout: float,
+    tx: TxOpts,
 ) -> None:
     """Send tokens (example: moderntensor tx transfer --from dev --to mt1… --amount 1.5mdt)."""
     value = parse_amount(amount)
     msg = MsgTransfer(to=_address_arg(to), amount=value)
-    _send(obj, from_, [msg], fee, memo, no_wait, wait_timeout, f"sent {format_mdt(value)} to {to}")
+    _send(obj, tx, [msg], f"sent {format_mdt(value)} to {to}")
 
 
 @tx.group("staking")
@@ -805,7 +821,6 @@ def _rate(text: str) -> int:
 @click.pass_obj
 def tx_create_validator(
     obj: Ctx,
-    from_: str,
     amount: str,
     moniker: str,
     website: str,
@@ -813,10 +828,7 @@ def tx_create_validator(
     commission: str,
     max_commission: str,
     max_change: str,
-    fee: int | None,
-    memo: str,
-    no_wait: bool,
-    wait_timeout: float,
+    tx: TxOpts,
 ) -> None:
     """Turn your node's consensus key into a validator (example: moderntensor --home node5
     tx staking create-validator --from op --amount 10000mdt --moniker node5)."""
@@ -833,12 +845,8 @@ def tx_create_validator(
     )
     _send(
         obj,
-        from_,
+        tx,
         [msg],
-        fee,
-        memo,
-        no_wait,
-        wait_timeout,
         f"validator {moniker} created with {format_mdt(value)}",
     )
 
@@ -851,14 +859,10 @@ def tx_create_validator(
 @click.pass_obj
 def tx_edit_validator(
     obj: Ctx,
-    from_: str,
     moniker: str,
     website: str,
     commission: str | None,
-    fee: int | None,
-    memo: str,
-    no_wait: bool,
-    wait_timeout: float,
+    tx: TxOpts,
 ) -> None:
     """Change moniker, website or commission (example: … tx staking edit-validator --from op
     --commission 11)."""
@@ -867,7 +871,7 @@ def tx_edit_validator(
     msg = MsgEditValidator(
         moniker, website, commission is not None, _rate(commission) if commission is not None else 0
     )
-    _send(obj, from_, [msg], fee, memo, no_wait, wait_timeout, "validator edited")
+    _send(obj, tx, [msg], "validator edited")
 
 
 @tx_staking.command("delegate")
@@ -877,13 +881,9 @@ def tx_edit_validator(
 @click.pass_obj
 def tx_delegate(
     obj: Ctx,
-    from_: str,
     validator: str,
     amount: str,
-    fee: int | None,
-    memo: str,
-    no_wait: bool,
-    wait_timeout: float,
+    tx: TxOpts,
 ) -> None:
     """Bond tokens to a validator (example: … tx staking delegate --from alice --validator mt1…
     --amount 100mdt)."""
@@ -892,12 +892,8 @@ def tx_delegate(
     value = parse_amount(amount)
     _send(
         obj,
-        from_,
+        tx,
         [MsgDelegate(_address_arg(validator), value)],
-        fee,
-        memo,
-        no_wait,
-        wait_timeout,
         f"delegated {format_mdt(value)} to {validator}",
     )
 
@@ -909,13 +905,9 @@ def tx_delegate(
 @click.pass_obj
 def tx_undelegate(
     obj: Ctx,
-    from_: str,
     validator: str,
     amount: str,
-    fee: int | None,
-    memo: str,
-    no_wait: bool,
-    wait_timeout: float,
+    tx: TxOpts,
 ) -> None:
     """Start unbonding (tokens return after unbonding_blocks; example: … tx staking undelegate
     --from alice --validator mt1… --amount 100mdt)."""
@@ -924,12 +916,8 @@ def tx_undelegate(
     value = parse_amount(amount)
     _send(
         obj,
-        from_,
+        tx,
         [MsgUndelegate(_address_arg(validator), value)],
-        fee,
-        memo,
-        no_wait,
-        wait_timeout,
         f"unbonding {format_mdt(value)} from {validator}",
     )
 
@@ -940,12 +928,8 @@ def tx_undelegate(
 @click.pass_obj
 def tx_withdraw_rewards(
     obj: Ctx,
-    from_: str,
     validator: str,
-    fee: int | None,
-    memo: str,
-    no_wait: bool,
-    wait_timeout: float,
+    tx: TxOpts,
 ) -> None:
     """Withdraw delegation rewards and, for an operator, commission (example: … tx staking
     withdraw-rewards --from alice)."""
@@ -954,12 +938,8 @@ def tx_withdraw_rewards(
     target = _address_arg(validator) if validator else b""
     _send(
         obj,
-        from_,
+        tx,
         [MsgWithdrawRewards(target)],
-        fee,
-        memo,
-        no_wait,
-        wait_timeout,
         "rewards withdrawn",
     )
 
@@ -967,14 +947,12 @@ def tx_withdraw_rewards(
 @tx_staking.command("unjail")
 @_tx_options
 @click.pass_obj
-def tx_unjail(
-    obj: Ctx, from_: str, fee: int | None, memo: str, no_wait: bool, wait_timeout: float
-) -> None:
+def tx_unjail(obj: Ctx, tx: TxOpts) -> None:
     """Return your jailed validator to the set after its jail time (example: moderntensor
     tx staking unjail --from op)."""
     from ..modules.slashing.messages import MsgUnjail
 
-    _send(obj, from_, [MsgUnjail()], fee, memo, no_wait, wait_timeout, "validator unjailed")
+    _send(obj, tx, [MsgUnjail()], "validator unjailed")
 
 
 @tx_staking.command("redelegate")
@@ -985,14 +963,10 @@ def tx_unjail(
 @click.pass_obj
 def tx_redelegate(
     obj: Ctx,
-    from_: str,
     src: str,
     dst: str,
     amount: str,
-    fee: int | None,
-    memo: str,
-    no_wait: bool,
-    wait_timeout: float,
+    tx: TxOpts,
 ) -> None:
     """Move a delegation at once (example: … tx staking redelegate --from alice --src mt1…
     --dst mt1… --amount 100mdt)."""
@@ -1001,12 +975,8 @@ def tx_redelegate(
     value = parse_amount(amount)
     _send(
         obj,
-        from_,
+        tx,
         [MsgRedelegate(_address_arg(src), _address_arg(dst), value)],
-        fee,
-        memo,
-        no_wait,
-        wait_timeout,
         f"moved {format_mdt(value)} from {src} to {dst}",
     )
 

@@ -7,6 +7,8 @@ accounting (per share) is untouched.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...address import to_bech32
 from ...errors import NotJailed, SelfBondTooLow, StillJailed, Tombstoned, UnknownValidator
 from ...state.overlay import Overlay
@@ -68,12 +70,7 @@ def slash(
                 cut = e.amount * fraction // RATE_ONE
                 if cut:
                     remove_unbonding(state, e)
-                    add_unbonding(
-                        state,
-                        e.__class__(
-                            e.delegator, e.cons_address, e.completion_height, e.amount - cut
-                        ),
-                    )
+                    add_unbonding(state, replace(e, amount=e.amount - cut))
                     _burn(state, UNBONDING_POOL, cut)
                     burned += cut
     return v2, [
