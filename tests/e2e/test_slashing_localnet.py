@@ -1,10 +1,8 @@
 """Slashing on a live 5-validator localnet with short windows: a validator stopped for longer
-than the window is jailed, slashed and removed, then rejoins with unjail through the CLI. The
-chain never stops and app hashes agree.
-
-Double signing is tested at the ABCI level (tests/unit/test_slashing.py, real Misbehavior
-requests). Running one key on two nodes here did not produce evidence: the twin's conflicting
-votes are never gossiped to peers that already hold a vote of that validator index."""
+than the window is jailed, slashed and removed, then rejoins with unjail through the CLI; a
+validator whose key signed two different prevotes at one height (evidence verified by CometBFT,
+see tests/forge.py) is slashed 5%, tombstoned and removed. The chain never stops and app hashes
+agree."""
 
 from __future__ import annotations
 
@@ -18,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from forge import submit_double_sign
 from harness import REPO, free_base, height, wait_until
 
 from abci_app.client.keyring import Keyring
@@ -130,4 +129,55 @@ def test_downtime_jails_slashes_and_unjail_brings_it_back(net: Path) -> None:
         30,
         "node3 back in the set with its slashed power",
     )
+    assert localnet_status(net)["app_hashes_agree"] is True
+
+
+def test_double_signing_is_slashed_tombstoned_and_removed(net: Path) -> None:
+    n0 = node(net, "node0")
+    op = Keyring(net / "node2" / "keyring").get("validator").address
+    tokens = int(query(n0.rpc_url, f"/validator/{op}")["tokens"])
+    with RPCClient(n0.rpc_url, timeout=10) as c:
+        infraction = c.latest_height() - 1
+        res = submit_double_sign(
+            c, net / "node2/cometbft/config/priv_validator_key.json", infraction
+        )
+    assert res["hash"]
+    wait_until(
+        lambda: query(n0.rpc_url, f"/signing_info/{op}")["tombstoned"],
+        60,
+        "the evidence to be committed",
+    )
+    v = query(n0.rpc_url, f"/validator/{op}")
+    assert v["jailed"] is True
+    assert int(v["tokens"]) == tokens - tokens * 5 // 100
+    wait_until(
+        lambda: key_of(net, "node2") not in comet_set(n0.rpc_url),
+        30,
+        "node2 removed from CometBFT's set",
+    )
+    h = height(n0)
+    wait_until(lambda: height(n0) >= h + 3, 60, "the chain to keep going")
+    res2 = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "abci_app",
+            "--home",
+            str(net / "node2"),
+            "--node",
+            n0.rpc_url,
+            "-o",
+            "json",
+            "tx",
+            "staking",
+            "unjail",
+            "--from",
+            "validator",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert res2.returncode == 1 and "code 118" in res2.stderr
     assert localnet_status(net)["app_hashes_agree"] is True
