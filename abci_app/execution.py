@@ -98,6 +98,7 @@ def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[Val
         list(genesis.gen_txs),
         list(genesis.delegations),
         list(genesis.unbondings),
+        list(genesis.redelegations),
     )
     cons_of = {v.operator: v.cons_address for v in genesis.validators}
     cons_of.update({g.operator: consensus_address(g.pub_key) for g in genesis.gen_txs})
@@ -134,7 +135,7 @@ def route(state: Overlay, sender: bytes, msg: Message, ctx: ChainContext) -> lis
     elif isinstance(msg, MsgUndelegate):
         events = staking.apply_undelegate(state, sender, msg, ctx.staking, ctx.height)
     elif isinstance(msg, MsgRedelegate):
-        events = staking.apply_redelegate(state, sender, msg, ctx.staking)
+        events = staking.apply_redelegate(state, sender, msg, ctx.staking, ctx.height)
     elif isinstance(msg, MsgUnjail):
         events = apply_unjail(state, sender, msg)
     elif isinstance(msg, MsgWithdrawRewards):

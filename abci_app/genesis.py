@@ -37,8 +37,10 @@ from .modules.staking.genesis import (
     check_unique,
     parse_delegation,
     parse_gentx,
+    parse_redelegation,
     parse_unbonding,
     parse_validator,
+    redelegation_dict,
 )
 from .modules.staking.params import StakingParams
 from .modules.staking.state import BONDED_POOL, UNBONDING_POOL, Validator
@@ -73,6 +75,7 @@ class GenesisState:
     gen_txs: tuple[GenTx, ...] = ()
     delegations: tuple[GenesisDelegation, ...] = ()
     unbondings: tuple[GenesisUnbonding, ...] = ()
+    redelegations: tuple[tuple[bytes, bytes, bytes, int, int, int], ...] = ()
     distribution: DistributionGenesis = field(default_factory=DistributionGenesis)
     slashing: SlashingGenesis = field(default_factory=SlashingGenesis)
 
@@ -89,6 +92,7 @@ class GenesisState:
                 "validators": [v.to_dict() for v in self.validators],
                 "delegations": [d.to_dict() for d in self.delegations],
                 "unbonding": [u.to_dict() for u in self.unbondings],
+                "redelegations": [redelegation_dict(*r) for r in self.redelegations],
             },
             "gen_txs": [g.to_dict() for g in self.gen_txs],
             "distribution": self.distribution.to_dict(),
@@ -144,7 +148,9 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
     accounts.sort(key=lambda a: a.address)
 
     staking_raw = check_object(
-        raw.get("staking", {}), "staking", {"params", "validators", "delegations", "unbonding"}
+        raw.get("staking", {}),
+        "staking",
+        {"params", "validators", "delegations", "unbonding", "redelegations"},
     )
     staking_params = StakingParams.from_dict(staking_raw.get("params", {}))
     vals_raw = staking_raw.get("validators", [])
@@ -159,7 +165,7 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         raise InvalidGenesis("gen_txs need a chain id to verify their signatures")
     gentxs = [parse_gentx(g, f"gen_txs[{i}]", sign_chain) for i, g in enumerate(gentx_raw)]
     lists = {}
-    for name in ("delegations", "unbonding"):
+    for name in ("delegations", "unbonding", "redelegations"):
         lists[name] = staking_raw.get(name, [])
         if not isinstance(lists[name], list):
             raise InvalidGenesis(f"staking.{name} must be a list")
@@ -169,6 +175,13 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
     unbondings = [
         parse_unbonding(u, f"staking.unbonding[{i}]") for i, u in enumerate(lists["unbonding"])
     ]
+    redelegations = [
+        parse_redelegation(r, f"staking.redelegations[{i}]")
+        for i, r in enumerate(lists["redelegations"])
+    ]
+    known = {v.operator for v in validators}
+    if any(r[1] not in known or r[2] not in known for r in redelegations):
+        raise InvalidGenesis("staking.redelegations name an unknown validator")
     check_exported(validators, delegations, unbondings)
     distribution = parse_distribution(raw.get("distribution", {}))
     check_references(distribution, {v.operator for v in validators} | {g.operator for g in gentxs})
@@ -208,6 +221,7 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         gen_txs=tuple(gentxs),
         delegations=tuple(delegations),
         unbondings=tuple(unbondings),
+        redelegations=tuple(redelegations),
         distribution=distribution,
         slashing=parse_slashing(raw.get("slashing", {})),
     )

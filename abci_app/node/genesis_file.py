@@ -31,8 +31,14 @@ from ..modules.distribution.state import (
     get_prev_proposer,
 )
 from ..modules.slashing.genesis import export_slashing
-from ..modules.staking.genesis import GenTx, make_gentx
-from ..modules.staking.state import all_delegations, all_unbondings, all_validators, get_params
+from ..modules.staking.genesis import GenTx, make_gentx, redelegation_dict
+from ..modules.staking.state import (
+    all_delegations,
+    all_redelegations,
+    all_unbondings,
+    all_validators,
+    get_params,
+)
 from ..params import AppParams
 from ..schema import parse_amount
 from ..state.db import StateDB
@@ -203,6 +209,17 @@ def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
                 for d, c, s in all_delegations(db)
             ],
             "unbonding": [u.to_dict(ops[u.cons_address]) for u in all_unbondings(db)],
+            "redelegations": [
+                redelegation_dict(
+                    r.delegator,
+                    ops[r.src],
+                    ops[r.dst],
+                    r.creation_height,
+                    r.completion_height,
+                    r.shares,
+                )
+                for r in all_redelegations(db)
+            ],
         },
         "gen_txs": [],
         "distribution": DistributionGenesis(

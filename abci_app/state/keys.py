@@ -34,6 +34,7 @@ def last_power_key(cons_address: bytes) -> bytes:
 
 DELEGATION = b"staking/del/"  # staking/del/<delegator 20><consensus address 20> -> shares u128
 UNBONDING = b"staking/ubd/"  # staking/ubd/<completion height u64><delegator 20><cons 20> -> u64
+REDELEGATION = b"staking/red/"  # staking/red/<completion u64><delegator><src cons><dst cons>
 UNBONDING_BY_DELEGATOR = b"staking/ubdd/"  # staking/ubdd/<delegator><height u64><cons> -> u64
 
 

@@ -120,3 +120,43 @@ def test_double_sign_slashes_unbonding_too_and_tombstones(tmp_path: Path) -> Non
     assert [r.code for r in resp.tx_results] == [118]
     assert q(d, f"/validator/{to_bech32(B_OP)}")["tokens"] == after["tokens"]
     d.close()
+
+
+def test_double_sign_reaches_tokens_redelegated_after_the_infraction(tmp_path: Path) -> None:
+    from chain_driver import VALIDATOR_OPERATOR
+
+    from abci_app.modules.staking.messages import MsgRedelegate
+    from abci_app.node import genesis_file
+
+    d = chain(tmp_path)
+    a_op = addr_of(VALIDATOR_OPERATOR)
+    d.block([signed(1, [MsgDelegate(B_OP, 10**12)], 0)])
+    d.block([signed(2, [MsgDelegate(B_OP, 10**12)], 0)])
+    d.block([signed(2, [MsgRedelegate(B_OP, a_op, 10**12)], 1)])  # before the infraction
+    infraction = d.height + 1
+    d.block([signed(1, [MsgRedelegate(B_OP, a_op, 10**12)], 1)])  # after: slashable
+    mover, early = to_bech32(addr_of(seeded_key(1))), to_bech32(addr_of(seeded_key(2)))
+    before = {a["validator"]: int(a["tokens"]) for a in q(d, f"/delegations/{mover}")}  # type: ignore[attr-defined]
+    early_before = q(d, f"/delegations/{early}")
+    a_before = int(q(d, f"/validator/{to_bech32(a_op)}")["tokens"])
+    # the redelegation entries survive an export/import unchanged
+    exported = genesis_file.export(d.app.db, {})
+    assert len(exported["app_state"]["staking"]["redelegations"]) == 2
+    other = Driver.open(tmp_path / "import.sqlite")
+    assert other.init_chain(exported["app_state"]) == d.app.db.app_hash
+    other.close()
+    evidence = abci.Misbehavior(
+        type=abci.DUPLICATE_VOTE,
+        validator=abci.Validator(address=B_CONS, power=1),
+        height=infraction,
+        total_voting_power=10,
+    )
+    d.finalize([], misbehavior=[evidence])
+    d.app.commit()
+    d.height += 1
+    after = {a["validator"]: int(a["tokens"]) for a in q(d, f"/delegations/{mover}")}  # type: ignore[attr-defined]
+    cut = before[to_bech32(a_op)] - after[to_bech32(a_op)]
+    assert cut == 10**12 * 5 // 100  # 5% of what was moved after the infraction
+    assert int(q(d, f"/validator/{to_bech32(a_op)}")["tokens"]) == a_before - cut
+    assert q(d, f"/delegations/{early}") == early_before  # moved before: untouched
+    d.close()

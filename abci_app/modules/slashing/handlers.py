@@ -14,16 +14,22 @@ from ...errors import NotJailed, SelfBondTooLow, StillJailed, Tombstoned, Unknow
 from ...state.overlay import Overlay
 from ...types import BlockHeader, Event
 from ..bank.state import debit, get_supply, set_supply
+from ..distribution.rewards import settle
+from ..distribution.state import delete_start
 from ..staking.state import (
     BONDED_POOL,
     RATE_ONE,
     UNBONDING_POOL,
+    Redelegation,
     Validator,
     add_unbonding,
+    all_redelegations,
     all_unbondings,
     get_shares,
     get_validator,
     remove_unbonding,
+    set_redelegation,
+    set_shares,
     set_validator,
     validator_by_operator,
 )
@@ -51,6 +57,28 @@ def _burn(state: Overlay, pool: bytes, amount: int) -> None:
         set_supply(state, get_supply(state) - amount)
 
 
+def _slash_redelegation(state: Overlay, r: Redelegation, fraction: int) -> int:
+    """Cut the shares a delegator moved away from the offender after the infraction."""
+    dst = get_validator(state, r.dst)
+    if dst is None:  # pragma: no cover - validator records are never deleted
+        return 0
+    have = get_shares(state, r.delegator, r.dst)
+    cut = min(r.shares * fraction // RATE_ONE, have)
+    if cut == 0:
+        return 0
+    settle(state, r.delegator, r.dst)  # rewards were earned with the shares before the cut
+    tokens = dst.tokens_for(cut)
+    set_shares(state, r.delegator, r.dst, have - cut)
+    if have == cut:
+        delete_start(state, r.delegator, r.dst)
+    set_validator(
+        state, dst.with_(tokens=dst.tokens - tokens, delegator_shares=dst.delegator_shares - cut)
+    )
+    set_redelegation(state, replace(r, shares=r.shares - cut))
+    _burn(state, BONDED_POOL, tokens)
+    return tokens
+
+
 def slash(
     state: Overlay, v: Validator, fraction: int, reason: str, since_height: int | None = None
 ) -> tuple[Validator, list[Event]]:
@@ -73,6 +101,9 @@ def slash(
                     add_unbonding(state, replace(e, amount=e.amount - cut))
                     _burn(state, UNBONDING_POOL, cut)
                     burned += cut
+        for r in all_redelegations(state):
+            if r.src == v.cons_address and r.creation_height >= since_height:
+                burned += _slash_redelegation(state, r, fraction)
     return v2, [
         Event.of(
             "slash",

@@ -8,6 +8,8 @@ set is kept and an event says so.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...address import to_bech32
 from ...state.keys import VALIDATOR
 from ...state.overlay import Overlay
@@ -20,13 +22,17 @@ from .state import (
     get_params,
     get_validator,
     last_powers,
+    matured_redelegations,
     matured_unbondings,
     remove_unbonding,
     set_last_power,
+    set_redelegation,
 )
 
 
 def complete_unbondings(state: Overlay, height: int) -> list[Event]:
+    for r in matured_redelegations(state, height):  # no longer slashable for the source
+        set_redelegation(state, replace(r, shares=0))
     events = []
     for entry in matured_unbondings(state, height):
         debit(state, UNBONDING_POOL, entry.amount)

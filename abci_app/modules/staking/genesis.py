@@ -30,9 +30,11 @@ from .state import (
     BONDED_POOL,
     DEFAULT_COMMISSION,
     RATE_ONE,
+    Redelegation,
     UnbondingEntry,
     Validator,
     active_set,
+    add_redelegation,
     add_unbonding,
     all_validators,
     consensus_address,
@@ -219,6 +221,33 @@ def parse_unbonding(raw: Any, where: str) -> GenesisUnbonding:
     )
 
 
+def parse_redelegation(raw: Any, where: str) -> tuple[bytes, bytes, bytes, int, int, int]:
+    """(delegator, src operator, dst operator, creation, completion, shares)."""
+    fields = {"delegator", "src", "dst", "creation_height", "completion_height", "shares"}
+    check_object(raw, where, fields, fields)
+    return (
+        parse_address(raw["delegator"], f"{where}.delegator"),
+        parse_address(raw["src"], f"{where}.src"),
+        parse_address(raw["dst"], f"{where}.dst"),
+        parse_amount(raw["creation_height"], f"{where}.creation_height"),
+        parse_amount(raw["completion_height"], f"{where}.completion_height"),
+        parse_amount(raw["shares"], f"{where}.shares"),
+    )
+
+
+def redelegation_dict(
+    delegator: bytes, src: bytes, dst: bytes, created: int, done: int, shares: int
+) -> dict[str, Any]:
+    return {
+        "delegator": to_bech32(delegator),
+        "src": to_bech32(src),
+        "dst": to_bech32(dst),
+        "creation_height": created,
+        "completion_height": done,
+        "shares": str(shares),
+    }
+
+
 def check_exported(
     validators: list[Validator],
     delegations: list[GenesisDelegation],
@@ -280,6 +309,7 @@ def init_staking(
     gentxs: list[GenTx],
     delegations: list[GenesisDelegation] | None = None,
     unbondings: list[GenesisUnbonding] | None = None,
+    redelegations: list[tuple[bytes, bytes, bytes, int, int, int]] | None = None,
 ) -> list[ValidatorUpdate]:
     """Write staking genesis, bond each gen_tx's self-bond, return the initial validator set."""
     set_params(state, params)
@@ -288,6 +318,8 @@ def init_staking(
         set_validator(state, v)
     for d in delegations or []:
         set_shares(state, d.delegator, by_op[d.validator], d.shares)
+    for who, src, dst, created, done, shares in redelegations or []:
+        add_redelegation(state, Redelegation(who, by_op[src], by_op[dst], created, done, shares))
     for u in unbondings or []:
         add_unbonding(
             state, UnbondingEntry(u.delegator, by_op[u.validator], u.completion_height, u.amount)

@@ -32,8 +32,10 @@ from .params import StakingParams
 from .state import (
     BONDED_POOL,
     UNBONDING_POOL,
+    Redelegation,
     UnbondingEntry,
     Validator,
+    add_redelegation,
     add_unbonding,
     consensus_address,
     get_shares,
@@ -192,12 +194,23 @@ def apply_undelegate(
 
 
 def apply_redelegate(
-    state: Overlay, sender: bytes, msg: MsgRedelegate, params: StakingParams
+    state: Overlay, sender: bytes, msg: MsgRedelegate, params: StakingParams, height: int
 ) -> list[Event]:
     src = _validator(state, msg.src_validator)
     dst = _validator(state, msg.dst_validator)
     _, out, events = unbond_tokens(state, sender, src, msg.amount, params)
-    _, more = delegate_tokens(state, sender, dst, out)  # tokens stay in the bonded pool
+    dst2, more = delegate_tokens(state, sender, dst, out)  # tokens stay in the bonded pool
+    add_redelegation(
+        state,
+        Redelegation(
+            sender,
+            src.cons_address,
+            dst.cons_address,
+            height,
+            height + params.unbonding_blocks,
+            dst2.delegator_shares - dst.delegator_shares,
+        ),
+    )
     return (
         events
         + more

@@ -24,6 +24,7 @@ from ...codec import canonical_json, decode_u64, encode_u64
 from ...state.keys import (
     DELEGATION,
     LAST_POWER,
+    REDELEGATION,
     STAKING_PARAMS,
     UNBONDING,
     UNBONDING_BY_DELEGATOR,
@@ -259,6 +260,67 @@ def all_unbondings(state: KVReader) -> list[UnbondingEntry]:
         )
         for k, v in state.iter_prefix(UNBONDING)
     ]
+
+
+# --- redelegations --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Redelegation:
+    """Shares moved from ``src`` to ``dst`` at ``creation_height``: until completion they can
+    still be slashed for an infraction ``src`` committed before the move."""
+
+    delegator: bytes
+    src: bytes  # consensus addresses
+    dst: bytes
+    creation_height: int
+    completion_height: int
+    shares: int  # shares of dst
+
+    def key(self) -> bytes:
+        return (
+            REDELEGATION
+            + self.completion_height.to_bytes(8, "big")
+            + self.delegator
+            + self.src
+            + self.dst
+        )
+
+    def encode(self) -> bytes:
+        return self.shares.to_bytes(16, "big") + encode_u64(self.creation_height)
+
+    @classmethod
+    def decode(cls, key: bytes, value: bytes) -> Redelegation:
+        n = len(REDELEGATION)
+        return cls(
+            key[n + 8 : n + 28],
+            key[n + 28 : n + 48],
+            key[n + 48 : n + 68],
+            decode_u64(value[16:]),
+            int.from_bytes(key[n : n + 8], "big"),
+            int.from_bytes(value[:16], "big"),
+        )
+
+
+def add_redelegation(state: Overlay, r: Redelegation) -> None:
+    old = state.get(r.key())
+    if old is not None:  # same block, same pair: one entry
+        r = replace(r, shares=r.shares + int.from_bytes(old[:16], "big"))
+    state.set(r.key(), r.encode())
+
+
+def set_redelegation(state: Overlay, r: Redelegation) -> None:
+    if r.shares == 0:
+        state.delete(r.key())
+    else:
+        state.set(r.key(), r.encode())
+
+
+def all_redelegations(state: KVReader) -> list[Redelegation]:
+    return [Redelegation.decode(k, v) for k, v in state.iter_prefix(REDELEGATION)]
+
+
+def matured_redelegations(state: KVReader, height: int) -> list[Redelegation]:
+    prefix = REDELEGATION + height.to_bytes(8, "big")
+    return [Redelegation.decode(k, v) for k, v in state.iter_prefix(prefix)]
 
 
 # --- the set CometBFT has --------------------------------------------------------------------
