@@ -180,4 +180,10 @@ def test_double_signing_is_slashed_tombstoned_and_removed(net: Path) -> None:
         cwd=REPO,
     )
     assert res2.returncode == 1 and "code 118" in res2.stderr
+    # slash and jail are block events: indexed for block_search and subscriptions
+    with RPCClient(n0.rpc_url, timeout=10) as c:
+        found = c.call("block_search", query="slash.reason='duplicate_vote'")
+        assert int(found["total_count"]) == 1
+        found = c.call("block_search", query=f"jail.validator='{op}'")
+        assert int(found["total_count"]) >= 1
     assert localnet_status(net)["app_hashes_agree"] is True

@@ -138,6 +138,10 @@ def test_undelegating_everything_leaves_the_set_at_h_plus_2(net: Path) -> None:
     )
     assert [u["amount"] for u in unbonding] == [str(10_000 * 10**9)]
     assert unbonding[0]["completion_height"] == h + 20
+    with RPCClient(node0.rpc_url) as c:  # staking events are indexed for tx_search
+        found = c.call("tx_search", query=f"unbond.delegator='{op.address}'")
+        assert int(found["total_count"]) == 1
+        assert int(c.call("tx_search", query="create_validator.amount>0")["total_count"]) >= 1
     # the chain keeps going and every node agrees
     h_now = height(node0)
     wait_until(lambda: height(node0) >= h_now + 3, 60, "more blocks")
