@@ -204,9 +204,8 @@ def init_localnet(
     (root / "localnet.json").write_text(json.dumps({**plan.to_dict(), "docker": docker}) + "\n")
 
 
-def add_full_node(root: Path, name: str, peer_with_validators: bool = False) -> NodePlan:
-    """A new non-validator that knows only the seed node and syncs from genesis (block sync);
-    with ``peer_with_validators`` it also dials every validator directly.
+def add_full_node(root: Path, name: str) -> NodePlan:
+    """A new non-validator that knows only the seed node and syncs from genesis (block sync).
 
     It takes the next free slot of ports after the plan's nodes.
     """
@@ -222,18 +221,11 @@ def add_full_node(root: Path, name: str, peer_with_validators: bool = False) -> 
     run_cometbft_init(home)
     seed = seeds[0]
     seed_addr = f"{node_id(NodeHome(root / seed.name))}@127.0.0.1:{seed.p2p}"
-    peers = ""
-    if peer_with_validators:
-        peers = ",".join(
-            f"{node_id(NodeHome(root / v.name))}@127.0.0.1:{v.p2p}"
-            for v in plan.nodes()
-            if v.validator
-        )
     write_config(
         home,
         _node_config(plan, node, False),
         "localnet-validator",
-        extra_fill=_fill(plan, node, peers, seed_addr, False),
+        extra_fill=_fill(plan, node, "", seed_addr, False),
     )
     genesis_file.save(home.genesis_file, genesis_file.load(root / "genesis.json"))
     return node
