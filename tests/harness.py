@@ -187,3 +187,15 @@ def height(node: NodePlan) -> int:
     """Latest height a localnet node reports."""
     with RPCClient(node.rpc_url, timeout=2, retries=0) as c:
         return c.latest_height()
+
+
+def run_cli(
+    home: Path, *args: str, node: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``moderntensor`` command (``python -m abci_app``) and capture its output."""
+    cmd = [sys.executable, "-m", "abci_app", "--home", str(home)]
+    if node:
+        cmd += ["--node", node]
+    return subprocess.run(
+        cmd + list(args), capture_output=True, text=True, timeout=timeout, cwd=REPO
+    )

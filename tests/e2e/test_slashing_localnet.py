@@ -10,14 +10,12 @@ import base64
 import json
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from forge import submit_double_sign
-from harness import REPO, free_base, height, wait_until
+from harness import free_base, height, run_cli, wait_until
 
 from abci_app.client.keyring import Keyring
 from abci_app.client.rpc import RPCClient
@@ -101,27 +99,17 @@ def test_downtime_jails_slashes_and_unjail_brings_it_back(net: Path) -> None:
     wait_until(lambda: height(n0) >= h + 3, 60, "the chain to keep going")
     start_localnet(net, ["node3"])
     wait_until(lambda: height(n3) >= height(n0) - 1, 120, "node3 to catch up")
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "abci_app",
-            "--home",
-            str(net / "node3"),
-            "--node",
-            n3.rpc_url,
-            "-o",
-            "json",
-            "tx",
-            "staking",
-            "unjail",
-            "--from",
-            "validator",
-        ],
-        capture_output=True,
-        text=True,
+    res = run_cli(
+        net / "node3",
+        "-o",
+        "json",
+        "tx",
+        "staking",
+        "unjail",
+        "--from",
+        "validator",
+        node=n3.rpc_url,
         timeout=120,
-        cwd=REPO,
     )
     assert res.returncode == 0, res.stderr
     wait_until(
@@ -157,27 +145,17 @@ def test_double_signing_is_slashed_tombstoned_and_removed(net: Path) -> None:
     )
     h = height(n0)
     wait_until(lambda: height(n0) >= h + 3, 60, "the chain to keep going")
-    res2 = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "abci_app",
-            "--home",
-            str(net / "node2"),
-            "--node",
-            n0.rpc_url,
-            "-o",
-            "json",
-            "tx",
-            "staking",
-            "unjail",
-            "--from",
-            "validator",
-        ],
-        capture_output=True,
-        text=True,
+    res2 = run_cli(
+        net / "node2",
+        "-o",
+        "json",
+        "tx",
+        "staking",
+        "unjail",
+        "--from",
+        "validator",
+        node=n0.rpc_url,
         timeout=120,
-        cwd=REPO,
     )
     assert res2.returncode == 1 and "code 118" in res2.stderr
     # slash and jail are block events: indexed for block_search and subscriptions

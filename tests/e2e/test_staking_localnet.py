@@ -7,12 +7,11 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import REPO, free_base, height, wait_until
+from harness import free_base, height, run_cli, wait_until
 
 from abci_app.client.keyring import Keyring
 from abci_app.client.rpc import RPCClient
@@ -44,8 +43,7 @@ def net(tmp_path_factory: pytest.TempPathFactory, cometbft_bin: Path) -> Iterato
 
 
 def mt(home: Path, node_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "abci_app", "--home", str(home), "--node", node_url, "-o", "json"]
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120, cwd=REPO)
+    return run_cli(home, "-o", "json", *args, node=node_url, timeout=120)
 
 
 def comet_validators(url: str, h: int | None = None) -> dict[str, int]:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import REPO, LocalNode, free_ports, wait_until
+from harness import REPO, LocalNode, free_ports, run_cli, wait_until
 
 from abci_app.client.rpc import RPCClient
 from abci_app.node.home import NodeHome
@@ -18,15 +18,7 @@ from abci_app.node.home import NodeHome
 pytestmark = pytest.mark.integration
 
 
-def mt(
-    home: Path, *args: str, node: str | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "abci_app", "--home", str(home)]
-    if node:
-        cmd += ["--node", node]
-    return subprocess.run(
-        cmd + list(args), capture_output=True, text=True, timeout=timeout, cwd=REPO
-    )
+mt = run_cli
 
 
 def test_cli_transfer_query_and_status(node_factory: type) -> None:
