@@ -5,8 +5,8 @@ these classes. The numeric code is part of the public interface: clients match o
 never renumbered or reused. The table in README.md ("Error codes") is checked against
 :data:`ALL_ERRORS` by a test, so documentation and code cannot drift apart.
 
-Codes 1-99 are the envelope and ante checks, 100-109 bank, 110-129 staking, 200-299 queries,
-300-399 genesis.
+Codes 1-99 are the envelope and ante checks, 100-109 bank, 110-129 staking, 130-159 subnets,
+200-299 queries, 300-399 genesis.
 """
 
 from __future__ import annotations
@@ -164,6 +164,92 @@ class Tombstoned(ModernTensorError):
     summary = "validator is tombstoned"
 
 
+# --- subnets --------------------------------------------------------------------------------
+class UnknownSubnet(ModernTensorError):
+    code = 130
+    summary = "no such subnet"
+
+
+class SubnetLimitReached(ModernTensorError):
+    code = 131
+    summary = "the maximum number of subnets is registered"
+
+
+class NotSubnetOwner(ModernTensorError):
+    code = 132
+    summary = "only the subnet owner may do this"
+
+
+class InvalidHyperparams(ModernTensorError):
+    code = 133
+    summary = "invalid subnet hyperparameters"
+
+
+class AlreadyRegistered(ModernTensorError):
+    code = 134
+    summary = "hotkey already registered on this subnet"
+
+
+class SubnetFull(ModernTensorError):
+    code = 135
+    summary = "subnet is full and every neuron is immune"
+
+
+class NotRegistered(ModernTensorError):
+    code = 136
+    summary = "hotkey is not registered on this subnet"
+
+
+class InvalidWeights(ModernTensorError):
+    code = 137
+    summary = "invalid weights"
+
+
+class WeightsRateLimited(ModernTensorError):
+    code = 138
+    summary = "weights set too recently"
+
+
+class CommitRevealMismatch(ModernTensorError):
+    code = 139
+    summary = "commit-reveal setting forbids this message"
+
+
+class NoWeightsCommit(ModernTensorError):
+    code = 140
+    summary = "no weights commit to reveal"
+
+
+class RevealOutOfWindow(ModernTensorError):
+    code = 141
+    summary = "reveal outside its epoch"
+
+
+class RevealMismatch(ModernTensorError):
+    code = 142
+    summary = "reveal does not match the commit"
+
+
+class InsufficientSubnetStake(ModernTensorError):
+    code = 143
+    summary = "not enough subnet stake"
+
+
+class WeightsVersionTooLow(ModernTensorError):
+    code = 144
+    summary = "weights version key below the subnet's"
+
+
+class InvalidAxon(ModernTensorError):
+    code = 145
+    summary = "invalid axon"
+
+
+class InvalidEpochInput(ModernTensorError):
+    code = 146
+    summary = "invalid epoch input"
+
+
 # --- queries --------------------------------------------------------------------------------
 class UnknownQueryPath(ModernTensorError):
     code = 200
@@ -213,6 +299,23 @@ ALL_ERRORS: tuple[type[ModernTensorError], ...] = (
     NotJailed,
     StillJailed,
     Tombstoned,
+    UnknownSubnet,
+    SubnetLimitReached,
+    NotSubnetOwner,
+    InvalidHyperparams,
+    AlreadyRegistered,
+    SubnetFull,
+    NotRegistered,
+    InvalidWeights,
+    WeightsRateLimited,
+    CommitRevealMismatch,
+    NoWeightsCommit,
+    RevealOutOfWindow,
+    RevealMismatch,
+    InsufficientSubnetStake,
+    WeightsVersionTooLow,
+    InvalidAxon,
+    InvalidEpochInput,
     UnknownQueryPath,
     InvalidQuery,
     HeightNotAvailable,

@@ -1,0 +1,1 @@
+"""AI subnets: registration, neurons, weights with commit-reveal, Yuma consensus epochs."""
