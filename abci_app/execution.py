@@ -43,6 +43,20 @@ from .modules.staking.messages import (
 from .modules.staking.params import StakingParams
 from .modules.staking.state import consensus_address
 from .modules.staking.state import get_params as get_staking_params
+from .modules.subnets import handlers as subnets
+from .modules.subnets.endblock import end_block as subnets_end_block
+from .modules.subnets.genesis import init_subnets
+from .modules.subnets.messages import (
+    MsgAddSubnetStake,
+    MsgCommitWeights,
+    MsgRegisterNeuron,
+    MsgRegisterSubnet,
+    MsgRemoveSubnetStake,
+    MsgRevealWeights,
+    MsgServeAxon,
+    MsgSetSubnetHyperparams,
+    MsgSetWeights,
+)
 from .params import AppParams
 from .state.keys import CHAIN_ID, PARAMS
 from .state.overlay import KVReader, Overlay
@@ -104,6 +118,7 @@ def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[Val
     cons_of.update({g.operator: consensus_address(g.pub_key) for g in genesis.gen_txs})
     init_distribution(state, genesis.distribution, cons_of)
     init_slashing(state, genesis.slashing)
+    init_subnets(state, genesis.subnets)
     return updates
 
 
@@ -140,6 +155,24 @@ def route(state: Overlay, sender: bytes, msg: Message, ctx: ChainContext) -> lis
         events = apply_unjail(state, sender, msg)
     elif isinstance(msg, MsgWithdrawRewards):
         events = apply_withdraw_rewards(state, sender, msg.validator)
+    elif isinstance(msg, MsgRegisterSubnet):
+        events = subnets.apply_register_subnet(state, sender, msg, ctx.height)
+    elif isinstance(msg, MsgSetSubnetHyperparams):
+        events = subnets.apply_set_hyperparams(state, sender, msg)
+    elif isinstance(msg, MsgRegisterNeuron):
+        events = subnets.apply_register_neuron(state, sender, msg, ctx.height)
+    elif isinstance(msg, MsgServeAxon):
+        events = subnets.apply_serve_axon(state, sender, msg)
+    elif isinstance(msg, MsgAddSubnetStake):
+        events = subnets.apply_add_stake(state, sender, msg)
+    elif isinstance(msg, MsgRemoveSubnetStake):
+        events = subnets.apply_remove_stake(state, sender, msg)
+    elif isinstance(msg, MsgSetWeights):
+        events = subnets.apply_set_weights(state, sender, msg, ctx.height)
+    elif isinstance(msg, MsgCommitWeights):
+        events = subnets.apply_commit_weights(state, sender, msg, ctx.height)
+    elif isinstance(msg, MsgRevealWeights):
+        events = subnets.apply_reveal_weights(state, sender, msg, ctx.height)
     else:  # pragma: no cover - decode_tx only yields known message types
         raise TypeError(f"no handler for {type(msg).__name__}")
     return [Event.of("message", action=msg.type_url, sender=to_bech32(sender)), *events]
@@ -232,11 +265,13 @@ def execute_block(
        and proposer (from ``header.votes``);
     2. slashing: count the votes over the window (downtime), then the evidence (double sign);
     3. every tx, in block order;
-    4. staking: release matured unbondings, then the validator-set diff for CometBFT.
+    4. subnets: registration-burn adjustments, then the Yuma epochs due at this height;
+    5. staking: release matured unbondings, then the validator-set diff for CometBFT.
     """
     events = allocate(state, header.height, header.proposer, header.votes, FEE_COLLECTOR)
     events += handle_votes(state, header)
     events += handle_evidence(state, header)
     results = [execute_tx(state, raw, ctx) for raw in txs]
+    events += subnets_end_block(state, ctx.height)
     updates, end_events = staking_end_block(state, ctx.height)
     return BlockOutcome(tx_results=results, events=events + end_events, validator_updates=updates)

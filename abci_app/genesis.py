@@ -7,7 +7,9 @@ Shape (inside CometBFT's genesis.json, key ``app_state``)::
      "accounts": [{"address": "mt1...", "balance": "1000000000000", "nonce": 0}],
      "staking": {"params": {...},                  # optional; defaults in staking/params.py
                  "validators": [...]},             # already bonded (written by genesis export)
-     "gen_txs": [...]}                             # signed validator entries (genesis gentx)
+     "gen_txs": [...],                             # signed validator entries (genesis gentx)
+     "distribution": {...}, "slashing": {...},     # written by genesis export
+     "subnets": {"params": {...}, "records": [...]}}   # subnet params; records from export
 
 Balances are base units as a decimal string (or a JSON integer); ``nonce`` is optional (0). A bad
 file is rejected with an :class:`InvalidGenesis` naming the offending field.
@@ -44,10 +46,20 @@ from .modules.staking.genesis import (
 )
 from .modules.staking.params import StakingParams
 from .modules.staking.state import BONDED_POOL, UNBONDING_POOL, Validator
+from .modules.subnets.genesis import SubnetsGenesis, check_pools, parse_subnets
 from .params import AppParams
 from .schema import check_object, parse_address, parse_amount
 
-_TOP_LEVEL = {"chain_id", "params", "accounts", "staking", "gen_txs", "distribution", "slashing"}
+_TOP_LEVEL = {
+    "chain_id",
+    "params",
+    "accounts",
+    "staking",
+    "gen_txs",
+    "distribution",
+    "slashing",
+    "subnets",
+}
 _ACCOUNT_FIELDS = {"address", "balance", "nonce"}
 _REQUIRED_ACCOUNT_FIELDS = {"address", "balance"}
 
@@ -78,6 +90,7 @@ class GenesisState:
     redelegations: tuple[tuple[bytes, bytes, bytes, int, int, int], ...] = ()
     distribution: DistributionGenesis = field(default_factory=DistributionGenesis)
     slashing: SlashingGenesis = field(default_factory=SlashingGenesis)
+    subnets: SubnetsGenesis = field(default_factory=SubnetsGenesis)
 
     @property
     def total_supply(self) -> int:
@@ -97,6 +110,7 @@ class GenesisState:
             "gen_txs": [g.to_dict() for g in self.gen_txs],
             "distribution": self.distribution.to_dict(),
             "slashing": self.slashing.to_dict(),
+            "subnets": self.subnets.to_dict(),
         }
         if self.chain_id is not None:
             out["chain_id"] = self.chain_id
@@ -201,6 +215,8 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
             f"unbonding pool {to_bech32(UNBONDING_POOL)} holds {balances.get(UNBONDING_POOL, 0)} "
             f"but staking.unbonding entries total {unbonding_total}"
         )
+    subnets = parse_subnets(raw.get("subnets", {}))
+    check_pools(subnets, balances)
     for g in gentxs:
         have = balances.get(g.operator)
         if have is None:
@@ -224,4 +240,5 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         redelegations=tuple(redelegations),
         distribution=distribution,
         slashing=parse_slashing(raw.get("slashing", {})),
+        subnets=subnets,
     )

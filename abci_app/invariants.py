@@ -7,7 +7,10 @@
 * the distribution pool covers every commission and pending delegation reward;
 * each validator's delegator_shares = sum of its delegations' shares;
 * the set CometBFT has (last powers) is exactly the active set computed from the records:
-  at most max_validators, no jailed validator, power = tokens // power_reduction.
+  at most max_validators, no jailed validator, power = tokens // power_reduction;
+* subnets: the stake pool = every hotkey's stake = every staker's part, per hotkey and per
+  subnet; the emission pool = the subnets' pending emission; uids 0..n-1 exist and the hotkey
+  index points at them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,15 @@ from .modules.staking.state import (
     all_validators,
     get_params,
     last_powers,
+)
+from .modules.subnets.state import (
+    SUBNET_EMISSION_POOL,
+    SUBNET_STAKE_POOL,
+    all_hotkey_stakes,
+    all_stake_entries,
+    all_subnets,
+    neurons,
+    uid_of,
 )
 from .state.keys import ACCOUNT
 from .state.overlay import KVReader
@@ -70,4 +82,33 @@ def check_invariants(state: KVReader) -> list[str]:
     jailed = {v.cons_address for v in validators if v.jailed}
     if expected and jailed & set(actual):  # (with no candidate at all the old set is kept)
         problems.append("a jailed validator has voting power")
+    problems += _subnet_problems(state)
+    return problems
+
+
+def _subnet_problems(state: KVReader) -> list[str]:
+    problems = []
+    hotkeys = {(n, h): a for n, h, a in all_hotkey_stakes(state)}
+    parts: dict[tuple[int, bytes], int] = {}
+    for _, n, h, a in all_stake_entries(state):
+        parts[(n, h)] = parts.get((n, h), 0) + a
+    if parts != hotkeys:
+        problems.append("subnet hotkey stakes differ from the sum of their stakers' parts")
+    pool = (get_account(state, SUBNET_STAKE_POOL) or Account()).balance
+    if pool != sum(hotkeys.values()):
+        problems.append(f"subnet stake pool {pool} != subnet stakes {sum(hotkeys.values())}")
+    subnets = all_subnets(state)
+    pending = sum(s.pending_emission for s in subnets)
+    pool = (get_account(state, SUBNET_EMISSION_POOL) or Account()).balance
+    if pool != pending:
+        problems.append(f"subnet emission pool {pool} != pending emission {pending}")
+    for s in subnets:
+        staked = sum(a for (n, _), a in hotkeys.items() if n == s.netuid)
+        if staked != s.total_stake:
+            problems.append(f"subnet {s.netuid}: total_stake {s.total_stake} != stakes {staked}")
+        nodes = neurons(state, s.netuid)
+        if [n.uid for n in nodes] != list(range(s.n)):
+            problems.append(f"subnet {s.netuid}: uids are not 0..{s.n - 1}")
+        if any(uid_of(state, s.netuid, n.hotkey) != n.uid for n in nodes):
+            problems.append(f"subnet {s.netuid}: the hotkey index disagrees with the neurons")
     return problems

@@ -9,6 +9,8 @@ Routes:
   /params/staking          staking records as JSON (modules/staking/queries.py)
   /rewards/<addr>, /params/distribution   rewards (modules/distribution/queries.py)
   /signing_info/<operator>, /params/slashing   downtime records (modules/slashing/queries.py)
+  /subnets, /subnet/<netuid>[/hyperparams|/metagraph|/weights/<uid>], /subnet_stake/<addr>,
+  /params/subnets          subnets (modules/subnets/queries.py)
 Amounts in JSON are decimal strings (base units) so no client loses precision.
 """
 
@@ -25,6 +27,7 @@ from .modules.distribution.queries import distribution_query
 from .modules.distribution.state import get_minted
 from .modules.slashing.queries import slashing_query
 from .modules.staking.queries import staking_query
+from .modules.subnets.queries import subnets_query
 from .state.db import StateDB
 from .state.keys import account_key
 from .state.merkle import PROOF_OP_TYPE, BucketProof
@@ -73,8 +76,13 @@ def run_query(db: StateDB, path: str, prove: bool) -> QueryResult:
         result = module_query(db, path)
         if result is not None:
             return QueryResult(_json(result))
+    result = subnets_query(db, path, db.height)
+    if result is not None:
+        return QueryResult(_json(result))
     raise UnknownQueryPath(
         f"{path!r}; known: /account/<addr>, /store/<hex>, /params, /supply, /validators, "
         "/validator/<operator>, /delegations/<addr>, /unbonding/<addr>, /params/staking, "
-        "/rewards/<addr>, /params/distribution, /signing_info/<operator>, /params/slashing"
+        "/rewards/<addr>, /params/distribution, /signing_info/<operator>, /params/slashing, "
+        "/subnets, /subnet/<netuid>[/hyperparams|/metagraph|/weights/<uid>], "
+        "/subnet_stake/<addr>, /params/subnets"
     )

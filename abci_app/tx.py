@@ -6,9 +6,10 @@ fee, messages, public key, signature. The signature is checked last because it i
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
-from typing import TypeVar, Union
+from typing import Any, TypeVar, Union
 
 from google.protobuf.message import DecodeError
 from nacl.exceptions import BadSignatureError
@@ -38,6 +39,17 @@ from .modules.staking.messages import (
     MsgRedelegate,
     MsgUndelegate,
 )
+from .modules.subnets.messages import (
+    MsgAddSubnetStake,
+    MsgCommitWeights,
+    MsgRegisterNeuron,
+    MsgRegisterSubnet,
+    MsgRemoveSubnetStake,
+    MsgRevealWeights,
+    MsgServeAxon,
+    MsgSetSubnetHyperparams,
+    MsgSetWeights,
+)
 from .params import AppParams
 
 SIGN_DOMAIN = b"moderntensor/tx/v1"
@@ -51,6 +63,15 @@ Message = Union[  # noqa: UP007 - one alias the modules extend
     MsgRedelegate,
     MsgWithdrawRewards,
     MsgUnjail,
+    MsgRegisterSubnet,
+    MsgSetSubnetHyperparams,
+    MsgRegisterNeuron,
+    MsgServeAxon,
+    MsgAddSubnetStake,
+    MsgRemoveSubnetStake,
+    MsgSetWeights,
+    MsgCommitWeights,
+    MsgRevealWeights,
 ]
 
 
@@ -93,36 +114,41 @@ def _parse_canonical(msg_type: type[_M], data: bytes, what: str) -> _M:
     return m
 
 
+_MESSAGES: dict[str, tuple[type[Message], type[Any]]] = {
+    "transfer": (MsgTransfer, tx_pb2.MsgTransfer),
+    "create_validator": (MsgCreateValidator, tx_pb2.MsgCreateValidator),
+    "edit_validator": (MsgEditValidator, tx_pb2.MsgEditValidator),
+    "delegate": (MsgDelegate, tx_pb2.MsgDelegate),
+    "undelegate": (MsgUndelegate, tx_pb2.MsgUndelegate),
+    "redelegate": (MsgRedelegate, tx_pb2.MsgRedelegate),
+    "withdraw_rewards": (MsgWithdrawRewards, tx_pb2.MsgWithdrawRewards),
+    "unjail": (MsgUnjail, tx_pb2.MsgUnjail),
+    "register_subnet": (MsgRegisterSubnet, tx_pb2.MsgRegisterSubnet),
+    "set_subnet_hyperparams": (MsgSetSubnetHyperparams, tx_pb2.MsgSetSubnetHyperparams),
+    "register_neuron": (MsgRegisterNeuron, tx_pb2.MsgRegisterNeuron),
+    "serve_axon": (MsgServeAxon, tx_pb2.MsgServeAxon),
+    "add_subnet_stake": (MsgAddSubnetStake, tx_pb2.MsgAddSubnetStake),
+    "remove_subnet_stake": (MsgRemoveSubnetStake, tx_pb2.MsgRemoveSubnetStake),
+    "set_weights": (MsgSetWeights, tx_pb2.MsgSetWeights),
+    "commit_weights": (MsgCommitWeights, tx_pb2.MsgCommitWeights),
+    "reveal_weights": (MsgRevealWeights, tx_pb2.MsgRevealWeights),
+}
+"""The ``Msg`` oneof name of each message with its dataclass and protobuf class. Dataclass
+fields and protobuf fields have the same names, so conversion is by name both ways."""
+_KIND_OF = {cls: (kind, proto) for kind, (cls, proto) in _MESSAGES.items()}
+
+
 def _message_from_proto(m: tx_pb2.Msg) -> Message:
     kind = m.WhichOneof("sum")
-    if kind == "transfer":
-        return MsgTransfer(to=bytes(m.transfer.to), amount=m.transfer.amount)
-    if kind == "create_validator":
-        c = m.create_validator
-        return MsgCreateValidator(
-            bytes(c.pub_key),
-            c.self_bond,
-            c.moniker,
-            c.website,
-            c.commission_rate,
-            c.max_rate,
-            c.max_change_rate,
-        )
-    if kind == "edit_validator":
-        e = m.edit_validator
-        return MsgEditValidator(e.moniker, e.website, e.set_commission, e.commission_rate)
-    if kind == "delegate":
-        return MsgDelegate(bytes(m.delegate.validator), m.delegate.amount)
-    if kind == "undelegate":
-        return MsgUndelegate(bytes(m.undelegate.validator), m.undelegate.amount)
-    if kind == "redelegate":
-        r = m.redelegate
-        return MsgRedelegate(bytes(r.src_validator), bytes(r.dst_validator), r.amount)
-    if kind == "unjail":
-        return MsgUnjail()
-    if kind == "withdraw_rewards":
-        return MsgWithdrawRewards(bytes(m.withdraw_rewards.validator))
-    raise InvalidMessage("message has no known type")
+    if kind is None or kind not in _MESSAGES:
+        raise InvalidMessage("message has no known type")
+    cls, _ = _MESSAGES[kind]
+    pm = getattr(m, kind)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        v = getattr(pm, f.name)
+        values[f.name] = v if isinstance(v, int | str | bytes) else tuple(v)
+    return cls(**values)
 
 
 def decode_tx(raw: bytes, params: AppParams, chain_id: str) -> DecodedTx:
@@ -168,46 +194,9 @@ def decode_tx(raw: bytes, params: AppParams, chain_id: str) -> DecodedTx:
 
 
 def _message_to_proto(msg: Message) -> tx_pb2.Msg:
-    if isinstance(msg, MsgTransfer):
-        return tx_pb2.Msg(transfer=tx_pb2.MsgTransfer(to=msg.to, amount=msg.amount))
-    if isinstance(msg, MsgCreateValidator):
-        return tx_pb2.Msg(
-            create_validator=tx_pb2.MsgCreateValidator(
-                pub_key=msg.pub_key,
-                self_bond=msg.self_bond,
-                moniker=msg.moniker,
-                website=msg.website,
-                commission_rate=msg.commission_rate,
-                max_rate=msg.max_rate,
-                max_change_rate=msg.max_change_rate,
-            )
-        )
-    if isinstance(msg, MsgEditValidator):
-        return tx_pb2.Msg(
-            edit_validator=tx_pb2.MsgEditValidator(
-                moniker=msg.moniker,
-                website=msg.website,
-                set_commission=msg.set_commission,
-                commission_rate=msg.commission_rate,
-            )
-        )
-    if isinstance(msg, MsgDelegate):
-        return tx_pb2.Msg(delegate=tx_pb2.MsgDelegate(validator=msg.validator, amount=msg.amount))
-    if isinstance(msg, MsgUndelegate):
-        return tx_pb2.Msg(
-            undelegate=tx_pb2.MsgUndelegate(validator=msg.validator, amount=msg.amount)
-        )
-    if isinstance(msg, MsgRedelegate):
-        return tx_pb2.Msg(
-            redelegate=tx_pb2.MsgRedelegate(
-                src_validator=msg.src_validator, dst_validator=msg.dst_validator, amount=msg.amount
-            )
-        )
-    if isinstance(msg, MsgUnjail):
-        return tx_pb2.Msg(unjail=tx_pb2.MsgUnjail())
-    if isinstance(msg, MsgWithdrawRewards):
-        return tx_pb2.Msg(withdraw_rewards=tx_pb2.MsgWithdrawRewards(validator=msg.validator))
-    raise TypeError(f"cannot encode {type(msg).__name__}")
+    kind, proto = _KIND_OF[type(msg)]
+    fields = {f.name: getattr(msg, f.name) for f in dataclasses.fields(msg)}
+    return tx_pb2.Msg(**{kind: proto(**fields)})
 
 
 def build_tx(

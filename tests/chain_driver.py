@@ -136,3 +136,16 @@ def transfer(i: int, to_index: int, amount: int, nonce: int, fee: int = 1_000) -
         fee,
         [MsgTransfer(to=addr_of(seeded_key(to_index)), amount=amount)],
     )
+
+
+class Sender:
+    """Builds signed txs from test accounts, tracking each account's next nonce (a tx whose
+    message fails still uses its nonce; do not reuse this for txs the ante refuses)."""
+
+    def __init__(self) -> None:
+        self.nonces: dict[int, int] = {}
+
+    def tx(self, i: int, *msgs: Message, fee: int = 1_000) -> bytes:
+        nonce = self.nonces.get(i, 0)
+        self.nonces[i] = nonce + 1
+        return signed(i, list(msgs), nonce, fee)

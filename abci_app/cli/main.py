@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import sys
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -15,14 +13,14 @@ from typing import Any
 import click
 
 from ..address import from_bech32, module_address, to_bech32
-from ..errors import ERRORS_BY_CODE, InvalidAddress
 from ..modules.bank.messages import MsgTransfer
 from ..node.cometbft import CometBFTError, parse_override
 from ..node.home import NodeConfig, NodeHome
 from ..node.init import DEFAULT_DEV_BALANCE, init_node
 from ..node.supervisor import run_node
-from ..tx import build_tx
 from .common import Ctx, default_home, emit, format_mdt, parse_amount, user_errors
+from .subnet import subnet
+from .txsend import TxOpts, address_arg, explain, keyring_of, send_tx, tx_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -249,7 +247,7 @@ def genesis_gentx(
 
     value = parse_amount(amount)
     with user_errors():
-        key = _keyring(obj).get(from_)
+        key = keyring_of(obj).get(from_)
         pv = pv_key or NodeHome(obj.home).cometbft / "config" / "priv_validator_key.json"
         doc = genesis_file.gentx(key.signing_key, pv, value, moniker, chain_id).to_dict()
     out.write_text(json.dumps(doc, indent=2) + "\n")
@@ -621,7 +619,7 @@ def faucet_serve(
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     limits = Limits(parse_amount(amount), cooldown, ip_limit, ip_window, parse_amount(daily_cap))
     with user_errors():
-        key = _keyring(obj).get(key_name)
+        key = keyring_of(obj).get(key_name)
     book = Ledger(ledger or NodeHome(obj.home).root / "faucet" / "ledger.sqlite")
     try:
         server = FaucetServer(Faucet(obj.node, key, limits, book), host, port, trust_proxy)
@@ -638,12 +636,6 @@ def faucet_serve(
 
 
 # --- keys ------------------------------------------------------------------------------------
-def _keyring(obj: Ctx) -> Any:
-    from ..client.keyring import Keyring
-
-    return Keyring(NodeHome(obj.home).keyring)
-
-
 @cli.group()
 def keys() -> None:
     """Manage local keys (stored with 0600 permissions in <home>/keyring)."""
@@ -655,7 +647,7 @@ def keys() -> None:
 def keys_add(obj: Ctx, name: str) -> None:
     """Create a new key (example: moderntensor keys add alice)."""
     with user_errors():
-        key = _keyring(obj).add(name)
+        key = keyring_of(obj).add(name)
     emit(obj, key.public_info(), f"created key {name}: {key.address}")
 
 
@@ -665,7 +657,7 @@ def keys_add(obj: Ctx, name: str) -> None:
 def keys_show(obj: Ctx, name: str) -> None:
     """Show a key's address and public key (example: moderntensor keys show dev)."""
     with user_errors():
-        key = _keyring(obj).get(name)
+        key = keyring_of(obj).get(name)
     emit(obj, key.public_info(), key.address)
 
 
@@ -674,7 +666,7 @@ def keys_show(obj: Ctx, name: str) -> None:
 def keys_list(obj: Ctx) -> None:
     """List every key (example: moderntensor keys list)."""
     with user_errors():
-        found = _keyring(obj).list()
+        found = keyring_of(obj).list()
     emit(
         obj,
         [k.public_info() for k in found],
@@ -688,86 +680,8 @@ def tx() -> None:
     """Sign and broadcast transactions."""
 
 
-def _explain(code: int, log: str) -> str:
-    err = ERRORS_BY_CODE.get(code)
-    name = err.__name__ if err else "error"
-    return f"rejected with code {code} ({name}): {log}"
-
-
-@dataclass(frozen=True)
-class TxOpts:
-    """The options every ``tx`` command shares."""
-
-    from_: str
-    fee: int | None
-    memo: str
-    no_wait: bool
-    wait_timeout: float
-
-
-def _tx_options(f: Any) -> Any:
-    """Add --from, --fee, --memo, --no-wait, --wait-timeout and hand them over as ``tx``."""
-
-    @functools.wraps(f)
-    def wrapper(
-        *args: Any,
-        from_: str,
-        fee: int | None,
-        memo: str,
-        no_wait: bool,
-        wait_timeout: float,
-        **kwargs: Any,
-    ) -> Any:
-        return f(*args, tx=TxOpts(from_, fee, memo, no_wait, wait_timeout), **kwargs)
-
-    wrapper = click.option("--wait-timeout", type=float, default=30.0, show_default=True)(wrapper)
-    wrapper = click.option(
-        "--no-wait", is_flag=True, help="Return after broadcast, do not wait for the block."
-    )(wrapper)
-    wrapper = click.option("--memo", default="")(wrapper)
-    wrapper = click.option(
-        "--fee", type=int, default=None, help="Fee in base units (default: min_fee)."
-    )(wrapper)
-    return click.option("--from", "from_", required=True, help="Key name in the keyring.")(wrapper)
-
-
-def _send(obj: Ctx, tx: TxOpts, msgs: list[Any], done_text: str) -> None:
-    """Sign ``msgs`` with the keyring key, broadcast, wait for the block, report the result."""
-    with user_errors(), obj.rpc() as rpc:
-        key = _keyring(obj).get(tx.from_)
-        params = rpc.abci_query("/params").json()
-        acct = rpc.abci_query(f"/account/{key.address}").json()
-        the_fee = tx.fee if tx.fee is not None else int(params["params"]["min_fee"])
-        raw = build_tx(
-            key.signing_key, params["chain_id"], int(acct["nonce"]), the_fee, msgs, tx.memo
-        )
-        res = rpc.broadcast_tx_sync(raw)
-        if res.code != 0:
-            raise click.ClickException(_explain(res.code, res.log))
-        if tx.no_wait:
-            emit(obj, {"hash": res.hash, "code": 0}, f"broadcast {res.hash}")
-            return
-        if obj.output == "text":
-            click.echo(f"broadcast {res.hash}, waiting for a block…", err=True)
-        done = rpc.wait_for_tx(res.hash, timeout=tx.wait_timeout)
-        data = {"hash": done.hash, "height": done.height, "code": done.code, "log": done.log}
-        if done.code != 0:
-            emit(obj, data)
-            raise click.ClickException(
-                f"included at height {done.height} but " + _explain(done.code, done.log)
-            )
-        emit(obj, data, f"committed at height {done.height}: {done_text} (tx {done.hash})")
-
-
-def _address_arg(text: str) -> bytes:
-    try:
-        return from_bech32(text)
-    except InvalidAddress as e:
-        raise click.ClickException(e.log()) from None
-
-
 @tx.command("transfer")
-@_tx_options
+@tx_options
 @click.option("--to", required=True, help="Recipient address (mt1…).")
 @click.option("--amount", required=True, help="Base units (1000) or MDT (1.5mdt).")
 @click.pass_obj
@@ -779,8 +693,8 @@ def tx_transfer(
 ) -> None:
     """Send tokens (example: moderntensor tx transfer --from dev --to mt1… --amount 1.5mdt)."""
     value = parse_amount(amount)
-    msg = MsgTransfer(to=_address_arg(to), amount=value)
-    _send(obj, tx, [msg], f"sent {format_mdt(value)} to {to}")
+    msg = MsgTransfer(to=address_arg(to), amount=value)
+    send_tx(obj, tx, [msg], f"sent {format_mdt(value)} to {to}")
 
 
 @tx.group("staking")
@@ -800,7 +714,7 @@ def _rate(text: str) -> int:
 
 
 @tx_staking.command("create-validator")
-@_tx_options
+@tx_options
 @click.option("--amount", required=True, help="Self-bond, e.g. 10000mdt.")
 @click.option("--moniker", required=True)
 @click.option("--website", default="")
@@ -843,7 +757,7 @@ def tx_create_validator(
     msg = MsgCreateValidator(
         pub, value, moniker, website, _rate(commission), _rate(max_commission), _rate(max_change)
     )
-    _send(
+    send_tx(
         obj,
         tx,
         [msg],
@@ -852,7 +766,7 @@ def tx_create_validator(
 
 
 @tx_staking.command("edit-validator")
-@_tx_options
+@tx_options
 @click.option("--moniker", default="")
 @click.option("--website", default="")
 @click.option("--commission", default=None, help="New rate in percent.")
@@ -871,11 +785,11 @@ def tx_edit_validator(
     msg = MsgEditValidator(
         moniker, website, commission is not None, _rate(commission) if commission is not None else 0
     )
-    _send(obj, tx, [msg], "validator edited")
+    send_tx(obj, tx, [msg], "validator edited")
 
 
 @tx_staking.command("delegate")
-@_tx_options
+@tx_options
 @click.option("--validator", required=True, help="Operator address (mt1…).")
 @click.option("--amount", required=True)
 @click.pass_obj
@@ -890,16 +804,16 @@ def tx_delegate(
     from ..modules.staking.messages import MsgDelegate
 
     value = parse_amount(amount)
-    _send(
+    send_tx(
         obj,
         tx,
-        [MsgDelegate(_address_arg(validator), value)],
+        [MsgDelegate(address_arg(validator), value)],
         f"delegated {format_mdt(value)} to {validator}",
     )
 
 
 @tx_staking.command("undelegate")
-@_tx_options
+@tx_options
 @click.option("--validator", required=True, help="Operator address (mt1…).")
 @click.option("--amount", required=True)
 @click.pass_obj
@@ -914,16 +828,16 @@ def tx_undelegate(
     from ..modules.staking.messages import MsgUndelegate
 
     value = parse_amount(amount)
-    _send(
+    send_tx(
         obj,
         tx,
-        [MsgUndelegate(_address_arg(validator), value)],
+        [MsgUndelegate(address_arg(validator), value)],
         f"unbonding {format_mdt(value)} from {validator}",
     )
 
 
 @tx_staking.command("withdraw-rewards")
-@_tx_options
+@tx_options
 @click.option("--validator", default="", help="Only from this validator (default: all).")
 @click.pass_obj
 def tx_withdraw_rewards(
@@ -935,8 +849,8 @@ def tx_withdraw_rewards(
     withdraw-rewards --from alice)."""
     from ..modules.distribution.messages import MsgWithdrawRewards
 
-    target = _address_arg(validator) if validator else b""
-    _send(
+    target = address_arg(validator) if validator else b""
+    send_tx(
         obj,
         tx,
         [MsgWithdrawRewards(target)],
@@ -945,18 +859,18 @@ def tx_withdraw_rewards(
 
 
 @tx_staking.command("unjail")
-@_tx_options
+@tx_options
 @click.pass_obj
 def tx_unjail(obj: Ctx, tx: TxOpts) -> None:
     """Return your jailed validator to the set after its jail time (example: moderntensor
     tx staking unjail --from op)."""
     from ..modules.slashing.messages import MsgUnjail
 
-    _send(obj, tx, [MsgUnjail()], "validator unjailed")
+    send_tx(obj, tx, [MsgUnjail()], "validator unjailed")
 
 
 @tx_staking.command("redelegate")
-@_tx_options
+@tx_options
 @click.option("--src", required=True, help="Operator address to move from.")
 @click.option("--dst", required=True, help="Operator address to move to.")
 @click.option("--amount", required=True)
@@ -973,10 +887,10 @@ def tx_redelegate(
     from ..modules.staking.messages import MsgRedelegate
 
     value = parse_amount(amount)
-    _send(
+    send_tx(
         obj,
         tx,
-        [MsgRedelegate(_address_arg(src), _address_arg(dst), value)],
+        [MsgRedelegate(address_arg(src), address_arg(dst), value)],
         f"moved {format_mdt(value)} from {src} to {dst}",
     )
 
@@ -999,7 +913,7 @@ def query_account(obj: Ctx, address: str, prove: bool) -> None:
         from_bech32(address)
         res = rpc.abci_query(f"/account/{address}", prove=prove)
         if res.code != 0:
-            raise click.ClickException(_explain(res.code, res.log))
+            raise click.ClickException(explain(res.code, res.log))
         data = res.json()
         if prove:
             raw = rpc.abci_query(f"/store/{res.key.hex()}", prove=True)
@@ -1026,7 +940,7 @@ def _staking_query(obj: Ctx, path: str) -> Any:
     with user_errors(), obj.rpc() as rpc:
         res = rpc.abci_query(path)
         if res.code != 0:
-            raise click.ClickException(_explain(res.code, res.log))
+            raise click.ClickException(explain(res.code, res.log))
         return res.json()
 
 
@@ -1149,6 +1063,9 @@ def status(obj: Ctx) -> None:
         "node": obj.node,
     }
     emit(obj, data, "\n".join(f"{k:20} {v}" for k, v in data.items()))
+
+
+cli.add_command(subnet)
 
 
 def main() -> None:

@@ -39,6 +39,8 @@ from ..modules.staking.state import (
     all_validators,
     get_params,
 )
+from ..modules.subnets.genesis import export_subnets
+from ..modules.subnets.state import get_params as get_subnet_params
 from ..params import AppParams
 from ..schema import parse_amount
 from ..state.db import StateDB
@@ -233,6 +235,7 @@ def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
             delegations=tuple((d, ops[c], s) for d, c, s in all_starts(db)),
         ).to_dict(),
         "slashing": export_slashing(db).to_dict(),
+        "subnets": export_subnets(db, get_subnet_params(db)).to_dict(),
     }
     out = {
         "genesis_time": now_rfc3339(),

@@ -61,3 +61,24 @@ SLASH_PARAMS = b"slash/params"  # canonical JSON of SlashingParams
 SIGNING_INFO = b"slash/info/"  # slash/info/<cons> -> canonical JSON of SigningInfo
 MISSED = b"slash/miss/"  # slash/miss/<cons><window index u64> -> b"" when that block was missed
 BLOCK_TIME = b"app/block_time"  # u64 unix seconds of the last finalized block
+
+SUBNET_PARAMS = b"subnet/params"  # canonical JSON of SubnetParams
+SUBNET_LOCK = b"subnet/lock"  # canonical JSON {last_lock, last_height}: lock cost memory
+SUBNET = b"subnet/net/"  # subnet/net/<netuid u16> -> canonical JSON of Subnet
+HYPERPARAMS = b"subnet/hp/"  # subnet/hp/<netuid u16> -> canonical JSON of Hyperparams
+NEURON = b"subnet/neu/"  # subnet/neu/<netuid u16><uid u16> -> canonical JSON of Neuron
+HOTKEY_UID = b"subnet/uid/"  # subnet/uid/<netuid u16><hotkey 20> -> uid u16
+WEIGHTS = b"subnet/w/"  # subnet/w/<netuid u16><uid u16> -> packed (uid u16, weight u16) pairs
+BONDS = b"subnet/b/"  # subnet/b/<netuid u16><uid u16> -> packed (uid u16, bond u16) pairs
+COMMIT = b"subnet/c/"  # subnet/c/<netuid u16><uid u16> -> commit hash 32 || epoch index u64
+HOTKEY_STAKE = b"subnet/hks/"  # subnet/hks/<netuid u16><hotkey 20> -> u64 stake on the hotkey
+STAKE_BY = b"subnet/stk/"  # subnet/stk/<staker 20><netuid u16><hotkey 20> -> u64 staker's part
+
+
+def netuid_bytes(netuid: int) -> bytes:
+    return netuid.to_bytes(2, "big")
+
+
+def uid_key(prefix: bytes, netuid: int, uid: int) -> bytes:
+    """Keys of per-uid records (neuron, weights, bonds, commit)."""
+    return prefix + netuid_bytes(netuid) + uid.to_bytes(2, "big")

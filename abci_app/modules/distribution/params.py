@@ -26,12 +26,20 @@ class DistributionParams(IntParams):
     """Further share for the proposer, scaled by the fraction of power that signed (4%)."""
     fee_burn_rate: int = 0
     """Share of collected fees burned instead of paid out."""
+    consensus_reward_share: int = 100_000_000
+    """Share of each block's minted reward for consensus validators (10%); the rest accrues to
+    subnets pro rata to their stake. With no subnet stake, all of it goes to validators."""
 
     def validate(self) -> None:
         super().validate()
         if self.halving_interval < 1:
             raise InvalidGenesis("distribution.params.halving_interval must be at least 1")
-        for name in ("base_proposer_reward", "bonus_proposer_reward", "fee_burn_rate"):
+        for name in (
+            "base_proposer_reward",
+            "bonus_proposer_reward",
+            "fee_burn_rate",
+            "consensus_reward_share",
+        ):
             if getattr(self, name) > RATE_ONE:
                 raise InvalidGenesis(f"distribution.params.{name} must be at most 10^9 (100%)")
         if self.base_proposer_reward + self.bonus_proposer_reward > RATE_ONE:

@@ -2,7 +2,8 @@
 
 Allocation (begin of block H, for the commit of block H-1):
 1. mint the block reward (halved every ``halving_interval`` blocks, capped at ``max_supply``);
-   take the fees collected so far, burning ``fee_burn_rate`` of them;
+   all but ``consensus_reward_share`` of it accrues to the subnets, pro rata to their stake
+   (none when no subnet has stake); take the fees collected so far, burning ``fee_burn_rate``;
 2. the previous block's proposer gets base + bonus * (signed power / total power) of it;
 3. the rest goes to the validators that signed, pro rata to power; of each share the validator
    keeps ``commission_rate`` as commission and the rest raises its reward-per-share accumulator.
@@ -24,6 +25,7 @@ from ..staking.state import (
     get_validator,
     validator_by_operator,
 )
+from ..subnets.endblock import accrue_emission
 from .params import DistributionParams
 from .state import (
     ACC_PRECISION,
@@ -97,8 +99,13 @@ def allocate(
     """Begin-block step: pay the previous block's signers and proposer."""
     params = get_params(state)
     minted = mint(state, params, height)
+    to_subnets = accrue_emission(
+        state,
+        minted - minted * params.consensus_reward_share // RATE_ONE,
+        DISTRIBUTION_POOL,
+    )
     fees = collect_fees(state, params, fee_collector)
-    total = minted + fees
+    total = minted - to_subnets + fees
     prev = get_prev_proposer(state)
     if proposer:
         set_prev_proposer(state, proposer)
@@ -106,7 +113,9 @@ def allocate(
     signers = [v for v in votes if v.signed and v.power > 0]
     signed_power = sum(v.power for v in signers)
     if total == 0 or total_power == 0 or not signers:
-        return [Event.of("rewards", height=height, minted=minted, fees=fees, paid=0)]
+        return [
+            Event.of("rewards", height=height, minted=minted, subnets=to_subnets, fees=fees, paid=0)
+        ]
     paid = 0
     if prev is not None and get_validator(state, prev) is not None:
         rate = params.base_proposer_reward + (
@@ -120,7 +129,9 @@ def allocate(
         share = rest * vote.power // signed_power
         reward_validator(state, vote.address, share)
         paid += share
-    return [Event.of("rewards", height=height, minted=minted, fees=fees, paid=paid)]
+    return [
+        Event.of("rewards", height=height, minted=minted, subnets=to_subnets, fees=fees, paid=paid)
+    ]
 
 
 def pending_rewards(state: KVReader, delegator: bytes, cons: bytes) -> int:

@@ -1,0 +1,359 @@
+"""``moderntensor subnet …``: every subnet message and query, and ``simulate-epoch``."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..address import from_bech32
+from ..client.rpc import CommittedTx
+from ..errors import ModernTensorError
+from ..modules.subnets.epoch import run_epoch
+from ..modules.subnets.epoch_json import epoch_output_json, parse_epoch_input
+from ..modules.subnets.messages import (
+    MsgAddSubnetStake,
+    MsgCommitWeights,
+    MsgRegisterNeuron,
+    MsgRegisterSubnet,
+    MsgRemoveSubnetStake,
+    MsgRevealWeights,
+    MsgServeAxon,
+    MsgSetSubnetHyperparams,
+    MsgSetWeights,
+    commit_hash,
+)
+from ..node.home import NodeHome
+from .common import Ctx, emit, format_mdt, parse_amount, user_errors
+from .txsend import TxOpts, address_arg, event_attr, explain, keyring_of, send_tx, tx_options
+
+
+@click.group()
+def subnet() -> None:
+    """AI subnets: register, neurons, stake, weights (commit-reveal), metagraph, epochs."""
+
+
+def _query(obj: Ctx, path: str) -> Any:
+    with user_errors(), obj.rpc() as rpc:
+        res = rpc.abci_query(path)
+        if res.code != 0:
+            raise click.ClickException(explain(res.code, res.log))
+        return res.json()
+
+
+def parse_weights(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``"2=100,3=65535"`` -> ((2, 3), (100, 65535))."""
+    uids, weights = [], []
+    for item in text.split(","):
+        uid, sep, weight = item.strip().partition("=")
+        if not sep or not uid.isdigit() or not weight.isdigit():
+            raise click.BadParameter(f"{item!r}: give weights as UID=WEIGHT,UID=WEIGHT (u16)")
+        uids.append(int(uid))
+        weights.append(int(weight))
+    return tuple(uids), tuple(weights)
+
+
+# --- transactions ----------------------------------------------------------------------------
+@subnet.command("register")
+@tx_options
+@click.pass_obj
+def subnet_register(obj: Ctx, tx: TxOpts) -> None:
+    """Register a new subnet, burning the current lock cost (see `subnet lock-cost`); you become
+    its owner (example: moderntensor subnet register --from owner)."""
+
+    def text(done: CommittedTx) -> str:
+        lock = int(event_attr(done, "register_subnet", "lock") or 0)
+        netuid = event_attr(done, "register_subnet", "netuid")
+        return f"subnet {netuid} registered, {format_mdt(lock)} burned"
+
+    send_tx(obj, tx, [MsgRegisterSubnet()], text)
+
+
+@subnet.command("set-hyperparams")
+@click.argument("netuid", type=int)
+@click.argument("values", nargs=-1, required=True)
+@tx_options
+@click.pass_obj
+def subnet_set_hyperparams(obj: Ctx, netuid: int, values: tuple[str, ...], tx: TxOpts) -> None:
+    """Owner only: set hyperparameters NAME=VALUE (example: moderntensor subnet set-hyperparams 1
+    tempo=99 commit_reveal=0 --from owner; names: `subnet hyperparams 1`)."""
+    names, ints = [], []
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not value.isdigit():
+            raise click.BadParameter(f"{item!r}: use NAME=INTEGER, e.g. tempo=99")
+        names.append(name)
+        ints.append(int(value))
+    msg = MsgSetSubnetHyperparams(netuid, tuple(names), tuple(ints))
+    send_tx(obj, tx, [msg], f"subnet {netuid}: {' '.join(values)}")
+
+
+@subnet.command("register-neuron")
+@click.argument("netuid", type=int)
+@tx_options
+@click.pass_obj
+def subnet_register_neuron(obj: Ctx, netuid: int, tx: TxOpts) -> None:
+    """Register the --from key as a neuron (hotkey) on a subnet, burning its registration burn
+    (example: moderntensor subnet register-neuron 1 --from miner1)."""
+
+    def text(done: CommittedTx) -> str:
+        uid = event_attr(done, "register_neuron", "uid")
+        pruned = event_attr(done, "register_neuron", "pruned")
+        return f"uid {uid} on subnet {netuid}" + (f" (replaced {pruned})" if pruned else "")
+
+    send_tx(obj, tx, [MsgRegisterNeuron(netuid)], text)
+
+
+@subnet.command("serve-axon")
+@click.argument("netuid", type=int)
+@click.option("--ip", required=True, help="IPv4 or IPv6 address miners are reached at.")
+@click.option("--port", type=int, required=True)
+@click.option("--protocol", type=int, default=4, show_default=True)
+@click.option("--version", "version_", type=int, default=0, show_default=True)
+@tx_options
+@click.pass_obj
+def subnet_serve_axon(
+    obj: Ctx, netuid: int, ip: str, port: int, protocol: int, version_: int, tx: TxOpts
+) -> None:
+    """Publish your neuron's endpoint (example: moderntensor subnet serve-axon 1 --ip 10.0.0.7
+    --port 8091 --from miner1)."""
+    send_tx(
+        obj, tx, [MsgServeAxon(netuid, ip, port, protocol, version_)], f"axon {ip}:{port} served"
+    )
+
+
+@subnet.command("add-stake")
+@click.argument("netuid", type=int)
+@click.option("--hotkey", required=True, help="Registered hotkey address (mt1…).")
+@click.option("--amount", required=True, help="Base units or MDT (10mdt).")
+@tx_options
+@click.pass_obj
+def subnet_add_stake(obj: Ctx, netuid: int, hotkey: str, amount: str, tx: TxOpts) -> None:
+    """Stake tokens on a hotkey of a subnet: its weight in Yuma consensus (example: moderntensor
+    subnet add-stake 1 --hotkey mt1… --amount 100mdt --from alice)."""
+    value = parse_amount(amount)
+    msg = MsgAddSubnetStake(netuid, address_arg(hotkey), value)
+    send_tx(obj, tx, [msg], f"staked {format_mdt(value)} on {hotkey} (subnet {netuid})")
+
+
+@subnet.command("remove-stake")
+@click.argument("netuid", type=int)
+@click.option("--hotkey", required=True, help="Hotkey address (mt1…).")
+@click.option("--amount", required=True, help="Base units or MDT (10mdt).")
+@tx_options
+@click.pass_obj
+def subnet_remove_stake(obj: Ctx, netuid: int, hotkey: str, amount: str, tx: TxOpts) -> None:
+    """Take back stake you put on a hotkey; it returns at once (example: moderntensor subnet
+    remove-stake 1 --hotkey mt1… --amount 10mdt --from alice)."""
+    value = parse_amount(amount)
+    msg = MsgRemoveSubnetStake(netuid, address_arg(hotkey), value)
+    send_tx(obj, tx, [msg], f"unstaked {format_mdt(value)} from {hotkey} (subnet {netuid})")
+
+
+@subnet.command("set-weights")
+@click.argument("netuid", type=int)
+@click.option("--weights", required=True, help="UID=WEIGHT pairs, e.g. 3=100,4=65535 (u16).")
+@click.option("--version-key", type=int, default=0, show_default=True)
+@tx_options
+@click.pass_obj
+def subnet_set_weights(obj: Ctx, netuid: int, weights: str, version_key: int, tx: TxOpts) -> None:
+    """Set your validator's weights directly (subnets with commit_reveal=0; example:
+    moderntensor subnet set-weights 1 --weights 3=100,4=200 --from validator1)."""
+    uids, values = parse_weights(weights)
+    msg = MsgSetWeights(netuid, uids, values, version_key)
+    send_tx(obj, tx, [msg], f"{len(uids)} weights set on subnet {netuid}")
+
+
+def _commit_file(obj: Ctx, netuid: int, key_name: str) -> Path:
+    return NodeHome(obj.home).root / "weight-commits" / f"{netuid}-{key_name}.json"
+
+
+@subnet.command("commit-weights")
+@click.argument("netuid", type=int)
+@click.option("--weights", required=True, help="UID=WEIGHT pairs, e.g. 3=100,4=65535 (u16).")
+@click.option("--salt", default=None, help="Hex salt (default: 16 random bytes).")
+@click.option("--version-key", type=int, default=0, show_default=True)
+@tx_options
+@click.pass_obj
+def subnet_commit_weights(
+    obj: Ctx, netuid: int, weights: str, salt: str | None, version_key: int, tx: TxOpts
+) -> None:
+    """Commit a hash of your weights; reveal them in the next epoch with `subnet reveal-weights`.
+    The weights and salt are kept in <home>/weight-commits/ for the reveal (example:
+    moderntensor subnet commit-weights 1 --weights 3=100,4=200 --from validator1)."""
+    uids, values = parse_weights(weights)
+    try:
+        salt_bytes = bytes.fromhex(salt) if salt is not None else secrets.token_bytes(16)
+    except ValueError:
+        raise click.BadParameter(f"--salt {salt!r} is not hex") from None
+    with user_errors():
+        hotkey = from_bech32(keyring_of(obj).get(tx.from_).address)
+    digest = commit_hash(hotkey, netuid, uids, values, salt_bytes, version_key)
+    path = _commit_file(obj, netuid, tx.from_)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = {"uids": list(uids), "weights": list(values), "salt": salt_bytes.hex()}
+    path.write_text(json.dumps({**saved, "version_key": version_key}))
+
+    def text(done: CommittedTx) -> str:
+        start = event_attr(done, "commit_weights", "reveal_from")
+        end = event_attr(done, "commit_weights", "reveal_until")
+        return f"weights committed; reveal at heights {start}..{end} (salt {salt_bytes.hex()})"
+
+    send_tx(obj, tx, [MsgCommitWeights(netuid, digest)], text)
+
+
+@subnet.command("reveal-weights")
+@click.argument("netuid", type=int)
+@click.option("--weights", default=None, help="As committed (default: the saved commit).")
+@click.option("--salt", default=None, help="As committed (default: the saved commit).")
+@click.option("--version-key", type=int, default=None)
+@tx_options
+@click.pass_obj
+def subnet_reveal_weights(
+    obj: Ctx,
+    netuid: int,
+    weights: str | None,
+    salt: str | None,
+    version_key: int | None,
+    tx: TxOpts,
+) -> None:
+    """Reveal committed weights (example: moderntensor subnet reveal-weights 1 --from
+    validator1, using what commit-weights saved)."""
+    saved: dict[str, Any] = {}
+    path = _commit_file(obj, netuid, tx.from_)
+    if weights is None or salt is None:
+        if not path.exists():
+            raise click.ClickException(
+                f"no saved commit for {tx.from_} on subnet {netuid}: pass --weights and --salt"
+            )
+        saved = json.loads(path.read_text())
+    uids, values = (
+        parse_weights(weights)
+        if weights is not None
+        else (tuple(saved["uids"]), tuple(saved["weights"]))
+    )
+    try:
+        salt_bytes = bytes.fromhex(salt if salt is not None else saved["salt"])
+    except ValueError:
+        raise click.BadParameter(f"--salt {salt!r} is not hex") from None
+    version = version_key if version_key is not None else int(saved.get("version_key", 0))
+    msg = MsgRevealWeights(netuid, uids, values, salt_bytes, version)
+    send_tx(obj, tx, [msg], f"{len(uids)} weights revealed on subnet {netuid}")
+
+
+# --- queries ---------------------------------------------------------------------------------
+@subnet.command("list")
+@click.pass_obj
+def subnet_list(obj: Ctx) -> None:
+    """Every subnet (example: moderntensor subnet list)."""
+    data = _query(obj, "/subnets")
+    emit(
+        obj,
+        data,
+        lambda: (
+            "\n".join(
+                f"netuid {s['netuid']:>3}  owner {s['owner']}  neurons {s['n']:>4}/"
+                f"{s['max_allowed_uids']}  stake {format_mdt(int(s['total_stake']))}  "
+                f"burn {format_mdt(int(s['burn']))}  next epoch at {s['next_epoch']}"
+                for s in data
+            )
+            or "(no subnets)"
+        ),
+    )
+
+
+@subnet.command("hyperparams")
+@click.argument("netuid", type=int)
+@click.pass_obj
+def subnet_hyperparams(obj: Ctx, netuid: int) -> None:
+    """A subnet's hyperparameters (example: moderntensor subnet hyperparams 1)."""
+    data = _query(obj, f"/subnet/{netuid}/hyperparams")
+    emit(obj, data, lambda: "\n".join(f"{k:36} {v}" for k, v in data.items()))
+
+
+@subnet.command("metagraph")
+@click.argument("netuid", type=int)
+@click.pass_obj
+def subnet_metagraph(obj: Ctx, netuid: int) -> None:
+    """Every neuron with stake and its last epoch's results, u16 values as fractions (example:
+    moderntensor subnet metagraph 1)."""
+    data = _query(obj, f"/subnet/{netuid}/metagraph")
+
+    def text() -> str:
+        head = (
+            f"{'uid':>4} {'hotkey':44} {'stake':>22} {'incentive':>9} {'dividends':>9} "
+            f"{'trust':>6} {'consensus':>9} {'emission':>22} vp"
+        )
+        rows = [
+            f"{n['uid']:>4} {n['hotkey']:44} {format_mdt(int(n['stake'])):>22} "
+            f"{n['incentive'] / 65535:>9.5f} {n['dividends'] / 65535:>9.5f} "
+            f"{n['trust'] / 65535:>6.3f} {n['consensus'] / 65535:>9.5f} "
+            f"{format_mdt(int(n['emission'])):>22} {'*' if n['validator_permit'] else ''}"
+            for n in data["neurons"]
+        ]
+        return "\n".join([head, *rows])
+
+    emit(obj, data, text)
+
+
+@subnet.command("weights")
+@click.argument("netuid", type=int)
+@click.argument("uid", type=int)
+@click.pass_obj
+def subnet_weights(obj: Ctx, netuid: int, uid: int) -> None:
+    """A validator's weights, bonds and pending commit (example: moderntensor subnet
+    weights 1 0)."""
+    emit(obj, _query(obj, f"/subnet/{netuid}/weights/{uid}"))
+
+
+@subnet.command("stake")
+@click.argument("address")
+@click.pass_obj
+def subnet_stake(obj: Ctx, address: str) -> None:
+    """An address's subnet stake positions (example: moderntensor subnet stake mt1…)."""
+    address_arg(address)
+    data = _query(obj, f"/subnet_stake/{address}")
+    emit(
+        obj,
+        data,
+        lambda: (
+            "\n".join(
+                f"subnet {p['netuid']:>3}  {p['hotkey']}  {format_mdt(int(p['amount']))}"
+                for p in data
+            )
+            or "(no subnet stake)"
+        ),
+    )
+
+
+@subnet.command("lock-cost")
+@click.pass_obj
+def subnet_lock_cost(obj: Ctx) -> None:
+    """What registering a subnet costs now, and the subnet params (example: moderntensor subnet
+    lock-cost)."""
+    data = _query(obj, "/params/subnets")
+    emit(obj, data, lambda: f"lock cost {format_mdt(int(data['lock_cost']))}")
+
+
+@subnet.command("simulate-epoch")
+@click.option(
+    "--input", "input_", type=click.Path(path_type=Path), required=True, help="Epoch JSON."
+)
+def subnet_simulate_epoch(input_: Path) -> None:
+    """Run the chain's own epoch function on a JSON file and print its result as JSON; the
+    format is in abci_app/modules/subnets/epoch_json.py (example: moderntensor subnet
+    simulate-epoch --input epoch.json)."""
+    try:
+        raw = json.loads(input_.read_text())
+    except OSError as e:
+        raise click.ClickException(f"cannot read {input_}: {e.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise click.ClickException(f"{input_} is not valid JSON: {e}") from None
+    try:
+        out = run_epoch(parse_epoch_input(raw))
+    except ModernTensorError as e:
+        raise click.ClickException(e.log()) from None
+    click.echo(json.dumps(epoch_output_json(out), indent=2))

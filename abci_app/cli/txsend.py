@@ -1,0 +1,123 @@
+"""Signing and sending txs from the CLI: the options every ``tx`` command shares, the keyring,
+and one ``send_tx`` that fetches params and nonce, signs, broadcasts and waits for the block."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from ..address import from_bech32
+from ..client.rpc import CommittedTx
+from ..errors import ERRORS_BY_CODE, InvalidAddress
+from ..node.home import NodeHome
+from ..tx import build_tx
+from .common import Ctx, emit, user_errors
+
+
+def keyring_of(obj: Ctx) -> Any:
+    from ..client.keyring import Keyring
+
+    return Keyring(NodeHome(obj.home).keyring)
+
+
+def explain(code: int, log: str) -> str:
+    err = ERRORS_BY_CODE.get(code)
+    name = err.__name__ if err else "error"
+    return f"rejected with code {code} ({name}): {log}"
+
+
+@dataclass(frozen=True)
+class TxOpts:
+    """The options every ``tx`` command shares."""
+
+    from_: str
+    fee: int | None
+    memo: str
+    no_wait: bool
+    wait_timeout: float
+
+
+def tx_options(f: Any) -> Any:
+    """Add --from, --fee, --memo, --no-wait, --wait-timeout and hand them over as ``tx``."""
+
+    @functools.wraps(f)
+    def wrapper(
+        *args: Any,
+        from_: str,
+        fee: int | None,
+        memo: str,
+        no_wait: bool,
+        wait_timeout: float,
+        **kwargs: Any,
+    ) -> Any:
+        return f(*args, tx=TxOpts(from_, fee, memo, no_wait, wait_timeout), **kwargs)
+
+    wrapper = click.option("--wait-timeout", type=float, default=30.0, show_default=True)(wrapper)
+    wrapper = click.option(
+        "--no-wait", is_flag=True, help="Return after broadcast, do not wait for the block."
+    )(wrapper)
+    wrapper = click.option("--memo", default="")(wrapper)
+    wrapper = click.option(
+        "--fee", type=int, default=None, help="Fee in base units (default: min_fee)."
+    )(wrapper)
+    return click.option("--from", "from_", required=True, help="Key name in the keyring.")(wrapper)
+
+
+def event_attr(done: CommittedTx, event_type: str, key: str) -> str | None:
+    """The first value of attribute ``key`` in an event of type ``event_type``, if any."""
+    for ev in done.events:
+        if ev.get("type") == event_type:
+            for attr in ev.get("attributes") or []:
+                if attr.get("key") == key:
+                    return str(attr.get("value"))
+    return None
+
+
+def send_tx(
+    obj: Ctx, tx: TxOpts, msgs: list[Any], done_text: str | Callable[[CommittedTx], str]
+) -> None:
+    """Sign ``msgs`` with the keyring key, broadcast, wait for the block, report the result.
+
+    ``done_text`` may read the committed tx's events (e.g. the netuid a registration got)."""
+    with user_errors(), obj.rpc() as rpc:
+        key = keyring_of(obj).get(tx.from_)
+        params = rpc.abci_query("/params").json()
+        acct = rpc.abci_query(f"/account/{key.address}").json()
+        the_fee = tx.fee if tx.fee is not None else int(params["params"]["min_fee"])
+        raw = build_tx(
+            key.signing_key, params["chain_id"], int(acct["nonce"]), the_fee, msgs, tx.memo
+        )
+        res = rpc.broadcast_tx_sync(raw)
+        if res.code != 0:
+            raise click.ClickException(explain(res.code, res.log))
+        if tx.no_wait:
+            emit(obj, {"hash": res.hash, "code": 0}, f"broadcast {res.hash}")
+            return
+        if obj.output == "text":
+            click.echo(f"broadcast {res.hash}, waiting for a block…", err=True)
+        done = rpc.wait_for_tx(res.hash, timeout=tx.wait_timeout)
+        data = {
+            "hash": done.hash,
+            "height": done.height,
+            "code": done.code,
+            "log": done.log,
+            "events": done.events,
+        }
+        if done.code != 0:
+            emit(obj, data)
+            raise click.ClickException(
+                f"included at height {done.height} but " + explain(done.code, done.log)
+            )
+        text = done_text(done) if callable(done_text) else done_text
+        emit(obj, data, f"committed at height {done.height}: {text} (tx {done.hash})")
+
+
+def address_arg(text: str) -> bytes:
+    try:
+        return from_bech32(text)
+    except InvalidAddress as e:
+        raise click.ClickException(e.log()) from None

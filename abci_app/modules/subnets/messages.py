@@ -1,0 +1,193 @@
+"""Subnet messages with their stateless checks (``validate``); handlers do the stateful ones.
+
+Field names match the protobuf messages in proto/moderntensor/tx/v1/tx.proto one to one (tx.py
+converts by name). Weights are u16 (65535 = the largest weight); a row is normalised on chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+
+from ...address import ADDRESS_LEN
+from ...codec import U64_MAX, encode_u64
+from ...errors import InvalidAddress, InvalidAmount, InvalidAxon, InvalidMessage, InvalidWeights
+from .epoch import U16_MAX
+from .params import MAX_UIDS_LIMIT, Hyperparams
+
+MAX_SALT = 64
+COMMIT_DOMAIN = b"moderntensor/weights-commit/v1"
+
+
+def _netuid(netuid: int) -> None:
+    if not 1 <= netuid <= U16_MAX:
+        raise InvalidMessage("netuid must be in [1, 65535]")
+
+
+def _weights(uids: tuple[int, ...], weights: tuple[int, ...]) -> None:
+    if len(uids) != len(weights):
+        raise InvalidWeights(f"{len(uids)} uids but {len(weights)} weights")
+    if len(uids) > MAX_UIDS_LIMIT:
+        raise InvalidWeights(f"more than {MAX_UIDS_LIMIT} weights")
+    if len(set(uids)) != len(uids):
+        raise InvalidWeights("a uid appears twice")
+    if any(u > U16_MAX for u in uids):
+        raise InvalidWeights("uids are at most 65535")
+    if any(w > U16_MAX for w in weights):
+        raise InvalidWeights("weights are u16: at most 65535")
+
+
+def commit_hash(
+    hotkey: bytes,
+    netuid: int,
+    uids: tuple[int, ...] | list[int],
+    weights: tuple[int, ...] | list[int],
+    salt: bytes,
+    version_key: int,
+) -> bytes:
+    """What commit_weights carries: sha256 over a domain tag, the hotkey, netuid, the uids and
+    weights (u16 big-endian each, count first), the salt (length first) and the version key.
+    Binding the hotkey means a validator cannot replay another's commit as its own."""
+    parts = [
+        COMMIT_DOMAIN,
+        hotkey,
+        netuid.to_bytes(2, "big"),
+        len(uids).to_bytes(2, "big"),
+        b"".join(u.to_bytes(2, "big") for u in uids),
+        b"".join(w.to_bytes(2, "big") for w in weights),
+        len(salt).to_bytes(1, "big"),
+        salt,
+        encode_u64(version_key),
+    ]
+    return hashlib.sha256(b"".join(parts)).digest()
+
+
+@dataclass(frozen=True)
+class MsgRegisterSubnet:
+    type_url = "register_subnet"
+
+    def validate(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class MsgSetSubnetHyperparams:
+    netuid: int
+    names: tuple[str, ...]
+    values: tuple[int, ...]
+
+    type_url = "set_subnet_hyperparams"
+
+    def validate(self) -> None:
+        _netuid(self.netuid)
+        if not self.names or len(self.names) != len(self.values):
+            raise InvalidMessage("give one value per hyperparameter name, at least one")
+        if len(set(self.names)) != len(self.names):
+            raise InvalidMessage("a hyperparameter is named twice")
+        unknown = sorted(set(self.names) - set(Hyperparams.names()))
+        if unknown:
+            raise InvalidMessage(
+                f"unknown hyperparameter(s) {', '.join(unknown)}; "
+                f"known: {', '.join(Hyperparams.names())}"
+            )
+
+
+@dataclass(frozen=True)
+class MsgRegisterNeuron:
+    netuid: int
+
+    type_url = "register_neuron"
+
+    def validate(self) -> None:
+        _netuid(self.netuid)
+
+
+@dataclass(frozen=True)
+class MsgServeAxon:
+    netuid: int
+    ip: str
+    port: int
+    protocol: int
+    version: int
+
+    type_url = "serve_axon"
+
+    def validate(self) -> None:
+        _netuid(self.netuid)
+        try:
+            ipaddress.ip_address(self.ip)
+        except ValueError:
+            raise InvalidAxon(f"{self.ip!r} is not an IPv4 or IPv6 address") from None
+        if not 1 <= self.port <= 65_535:
+            raise InvalidAxon("port must be in [1, 65535]")
+        if self.protocol > 255:
+            raise InvalidAxon("protocol must be in [0, 255]")
+
+
+@dataclass(frozen=True)
+class _StakeMsg:
+    netuid: int
+    hotkey: bytes
+    amount: int
+
+    def validate(self) -> None:
+        _netuid(self.netuid)
+        if len(self.hotkey) != ADDRESS_LEN:
+            raise InvalidAddress(f"hotkey must be a {ADDRESS_LEN}-byte address")
+        if not 0 < self.amount <= U64_MAX:
+            raise InvalidAmount("amount must be positive")
+
+
+@dataclass(frozen=True)
+class MsgAddSubnetStake(_StakeMsg):
+    type_url = "add_subnet_stake"
+
+
+@dataclass(frozen=True)
+class MsgRemoveSubnetStake(_StakeMsg):
+    type_url = "remove_subnet_stake"
+
+
+@dataclass(frozen=True)
+class MsgSetWeights:
+    netuid: int
+    uids: tuple[int, ...]
+    weights: tuple[int, ...]
+    version_key: int = 0
+
+    type_url = "set_weights"
+
+    def validate(self) -> None:
+        _netuid(self.netuid)
+        _weights(self.uids, self.weights)
+
+
+@dataclass(frozen=True)
+class MsgCommitWeights:
+    netuid: int
+    commit_hash: bytes
+
+    type_url = "commit_weights"
+
+    def validate(self) -> None:
+        _netuid(self.netuid)
+        if len(self.commit_hash) != 32:
+            raise InvalidMessage("commit_hash must be a 32-byte sha256 digest")
+
+
+@dataclass(frozen=True)
+class MsgRevealWeights:
+    netuid: int
+    uids: tuple[int, ...]
+    weights: tuple[int, ...]
+    salt: bytes
+    version_key: int = 0
+
+    type_url = "reveal_weights"
+
+    def validate(self) -> None:
+        _netuid(self.netuid)
+        _weights(self.uids, self.weights)
+        if len(self.salt) > MAX_SALT:
+            raise InvalidMessage(f"salt is longer than {MAX_SALT} bytes")

@@ -1,0 +1,107 @@
+"""Subnets' ``abci_query`` routes; each returns a JSON-ready object, or None for other paths.
+
+/subnets                        every subnet with its owner, size, burn, stake, emission
+/subnet/<netuid>/hyperparams    the subnet's hyperparameters
+/subnet/<netuid>/metagraph      every neuron with stake and its last epoch's outputs
+/subnet/<netuid>/weights/<uid>  the uid's weight row, bonds row and pending commit
+/subnet_stake/<address>         the address's stake positions
+/params/subnets                 chain-wide params and the current subnet lock cost
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...address import from_bech32, to_bech32
+from ...errors import InvalidQuery, UnknownSubnet
+from ...state.overlay import KVReader
+from .handlers import next_epoch_height
+from .state import (
+    all_bonds,
+    all_subnets,
+    get_commit,
+    get_hyperparams,
+    get_neuron,
+    get_params,
+    get_subnet,
+    get_weights,
+    hotkey_stake,
+    lock_cost,
+    neurons,
+    stakes_by,
+)
+
+
+def _int(text: str, what: str) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > 5:
+        raise InvalidQuery(f"{what} must be a number, got {text!r}")
+    return int(text)
+
+
+def _subnet_json(state: KVReader, netuid: int, height: int) -> dict[str, Any]:
+    subnet = get_subnet(state, netuid)
+    if subnet is None:
+        raise UnknownSubnet(f"netuid {netuid}")
+    hp = get_hyperparams(state, netuid)
+    return {
+        **subnet.to_dict(),
+        "tempo": hp.tempo,
+        "max_allowed_uids": hp.max_allowed_uids,
+        "next_epoch": next_epoch_height(netuid, hp.tempo, height + 1),
+    }
+
+
+def subnets_query(state: KVReader, path: str, height: int) -> Any | None:
+    """``height`` is the last committed height (the next block is height + 1)."""
+    if path == "/subnets":
+        return [_subnet_json(state, s.netuid, height) for s in all_subnets(state)]
+    if path == "/params/subnets":
+        params = get_params(state)
+        return {**params.to_dict(), "lock_cost": str(lock_cost(state, params, height + 1))}
+    if path.startswith("/subnet_stake/"):
+        staker = from_bech32(path[len("/subnet_stake/") :])
+        return [
+            {"netuid": n, "hotkey": to_bech32(h), "amount": str(a)}
+            for n, h, a in stakes_by(state, staker)
+        ]
+    if not path.startswith("/subnet/"):
+        return None
+    parts = path[len("/subnet/") :].split("/")
+    netuid = _int(parts[0], "netuid")
+    rest = parts[1:]
+    if rest == []:
+        return _subnet_json(state, netuid, height)
+    if get_subnet(state, netuid) is None:
+        raise UnknownSubnet(f"netuid {netuid}")
+    if rest == ["hyperparams"]:
+        return get_hyperparams(state, netuid).to_dict()
+    if rest == ["metagraph"]:
+        bonds = all_bonds(state, netuid)
+        return {
+            "netuid": netuid,
+            "height": height,
+            "neurons": [
+                {
+                    **n.to_dict(),
+                    "stake": str(hotkey_stake(state, netuid, n.hotkey)),
+                    "bonds": [list(b) for b in bonds.get(n.uid, ())],
+                }
+                for n in neurons(state, netuid)
+            ],
+        }
+    if len(rest) == 2 and rest[0] == "weights":
+        uid = _int(rest[1], "uid")
+        if get_neuron(state, netuid, uid) is None:
+            raise InvalidQuery(f"subnet {netuid} has no uid {uid}")
+        commit = get_commit(state, netuid, uid)
+        return {
+            "netuid": netuid,
+            "uid": uid,
+            "weights": [list(w) for w in get_weights(state, netuid, uid) or ()],
+            "bonds": [list(b) for b in all_bonds(state, netuid).get(uid, ())],
+            "commit": None if commit is None else {"hash": commit[0].hex(), "window": commit[1]},
+        }
+    raise InvalidQuery(
+        f"{path!r}: use /subnet/<netuid>, /subnet/<netuid>/hyperparams, "
+        "/subnet/<netuid>/metagraph or /subnet/<netuid>/weights/<uid>"
+    )

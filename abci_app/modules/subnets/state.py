@@ -1,0 +1,385 @@
+"""Subnet records and their typed accessors.
+
+* subnet: canonical JSON per netuid (owner, burn, pending emission, total stake, ...);
+  hyperparams in their own record so an owner's change rewrites only that.
+* neuron: canonical JSON per (netuid, uid): hotkey, registration, axon and the last epoch's
+  outputs (the metagraph); subnet/uid/ indexes uids by hotkey.
+* weights and bonds: compact sparse rows, one per validator uid, packed as big-endian
+  (uid u16, value u16) pairs in ascending uid order (4 bytes per entry; a 256-wide row is 1 KiB).
+* stake: per (netuid, hotkey) the total, and per (staker, netuid, hotkey) each staker's part, so
+  an account's positions are one prefix scan. The tokens sit in SUBNET_STAKE_POOL.
+* emission accrued to a subnet waits in SUBNET_EMISSION_POOL until its epoch pays it out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ...address import from_bech32, module_address, to_bech32
+from ...codec import canonical_json, decode_u64, encode_u64
+from ...state.keys import (
+    BONDS,
+    COMMIT,
+    HOTKEY_STAKE,
+    HOTKEY_UID,
+    HYPERPARAMS,
+    NEURON,
+    STAKE_BY,
+    SUBNET,
+    SUBNET_LOCK,
+    SUBNET_PARAMS,
+    WEIGHTS,
+    netuid_bytes,
+    uid_key,
+)
+from ...state.overlay import KVReader, Overlay
+from .epoch import Row
+from .params import Hyperparams, SubnetParams
+
+SUBNET_STAKE_POOL = module_address("subnet_stake")
+"""Holds every token staked on subnet hotkeys: its balance equals the sum of subnet stakes."""
+SUBNET_EMISSION_POOL = module_address("subnet_emission")
+"""Holds emission accrued to subnets and not yet paid by an epoch."""
+
+
+@dataclass(frozen=True)
+class Subnet:
+    netuid: int
+    owner: bytes
+    registered_at: int
+    lock: int  # what registering it burned
+    burn: int  # current neuron registration burn
+    registrations: int = 0  # registrations since the last burn adjustment
+    last_adjustment: int = 0
+    pending_emission: int = 0
+    total_stake: int = 0
+    n: int = 0  # uids in use (0..n-1)
+    last_epoch: int = 0
+    epochs: int = 0
+
+    def with_(self, **changes: Any) -> Subnet:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "netuid": self.netuid,
+            "owner": to_bech32(self.owner),
+            "registered_at": self.registered_at,
+            "lock": str(self.lock),
+            "burn": str(self.burn),
+            "registrations": self.registrations,
+            "last_adjustment": self.last_adjustment,
+            "pending_emission": str(self.pending_emission),
+            "total_stake": str(self.total_stake),
+            "n": self.n,
+            "last_epoch": self.last_epoch,
+            "epochs": self.epochs,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Subnet:
+        return cls(
+            netuid=int(d["netuid"]),
+            owner=from_bech32(d["owner"]),
+            registered_at=int(d["registered_at"]),
+            lock=int(d["lock"]),
+            burn=int(d["burn"]),
+            registrations=int(d["registrations"]),
+            last_adjustment=int(d["last_adjustment"]),
+            pending_emission=int(d["pending_emission"]),
+            total_stake=int(d["total_stake"]),
+            n=int(d["n"]),
+            last_epoch=int(d["last_epoch"]),
+            epochs=int(d["epochs"]),
+        )
+
+
+@dataclass(frozen=True)
+class Axon:
+    ip: str = ""
+    port: int = 0
+    protocol: int = 0
+    version: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ip": self.ip,
+            "port": self.port,
+            "protocol": self.protocol,
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class Neuron:
+    uid: int
+    hotkey: bytes
+    registered_at: int
+    last_update: int
+    axon: Axon = Axon()
+    active: bool = True
+    validator_permit: bool = False
+    rank: int = 0
+    trust: int = 0
+    validator_trust: int = 0
+    consensus: int = 0
+    incentive: int = 0
+    dividends: int = 0
+    emission: int = 0  # base units earned in the last epoch (miner + validator part)
+    missed_reveals: int = 0
+    last_weights_tx: int = -1  # height of the last set_weights or commit_weights (rate limit)
+
+    def with_(self, **changes: Any) -> Neuron:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uid": self.uid,
+            "hotkey": to_bech32(self.hotkey),
+            "registered_at": self.registered_at,
+            "last_update": self.last_update,
+            "axon": self.axon.to_dict(),
+            "active": self.active,
+            "validator_permit": self.validator_permit,
+            "rank": self.rank,
+            "trust": self.trust,
+            "validator_trust": self.validator_trust,
+            "consensus": self.consensus,
+            "incentive": self.incentive,
+            "dividends": self.dividends,
+            "emission": str(self.emission),
+            "missed_reveals": self.missed_reveals,
+            "last_weights_tx": self.last_weights_tx,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Neuron:
+        return cls(
+            uid=int(d["uid"]),
+            hotkey=from_bech32(d["hotkey"]),
+            registered_at=int(d["registered_at"]),
+            last_update=int(d["last_update"]),
+            axon=Axon(**d["axon"]),
+            active=bool(d["active"]),
+            validator_permit=bool(d["validator_permit"]),
+            rank=int(d["rank"]),
+            trust=int(d["trust"]),
+            validator_trust=int(d["validator_trust"]),
+            consensus=int(d["consensus"]),
+            incentive=int(d["incentive"]),
+            dividends=int(d["dividends"]),
+            emission=int(d["emission"]),
+            missed_reveals=int(d["missed_reveals"]),
+            last_weights_tx=int(d["last_weights_tx"]),
+        )
+
+
+# --- params and lock cost -------------------------------------------------------------------
+def get_params(state: KVReader) -> SubnetParams:
+    raw = state.get(SUBNET_PARAMS)
+    return SubnetParams() if raw is None else SubnetParams.decode(raw)
+
+
+def set_params(state: Overlay, params: SubnetParams) -> None:
+    state.set(SUBNET_PARAMS, params.encode())
+
+
+def lock_cost(state: KVReader, params: SubnetParams, height: int) -> int:
+    """Twice the last lock, minus its linear decay since then; never below min_lock_cost."""
+    raw = state.get(SUBNET_LOCK)
+    if raw is None:
+        return params.min_lock_cost
+    mem = json.loads(raw)
+    last, at = int(mem["last_lock"]), int(mem["last_height"])
+    decay = last * max(0, height - at) // params.lock_reduction_interval
+    return max(params.min_lock_cost, 2 * last - decay)
+
+
+def remember_lock(state: Overlay, lock: int, height: int) -> None:
+    state.set(SUBNET_LOCK, canonical_json({"last_lock": str(lock), "last_height": height}))
+
+
+# --- subnets --------------------------------------------------------------------------------
+def get_subnet(state: KVReader, netuid: int) -> Subnet | None:
+    raw = state.get(SUBNET + netuid_bytes(netuid))
+    return None if raw is None else Subnet.from_dict(json.loads(raw))
+
+
+def set_subnet(state: Overlay, subnet: Subnet) -> None:
+    state.set(SUBNET + netuid_bytes(subnet.netuid), canonical_json(subnet.to_dict()))
+
+
+def all_subnets(state: KVReader) -> list[Subnet]:
+    """Every subnet, by ascending netuid."""
+    return [Subnet.from_dict(json.loads(v)) for _, v in state.iter_prefix(SUBNET)]
+
+
+def get_hyperparams(state: KVReader, netuid: int) -> Hyperparams:
+    raw = state.get(HYPERPARAMS + netuid_bytes(netuid))
+    return Hyperparams() if raw is None else Hyperparams.decode(raw)
+
+
+def set_hyperparams(state: Overlay, netuid: int, hp: Hyperparams) -> None:
+    state.set(HYPERPARAMS + netuid_bytes(netuid), hp.encode())
+
+
+# --- neurons --------------------------------------------------------------------------------
+def get_neuron(state: KVReader, netuid: int, uid: int) -> Neuron | None:
+    raw = state.get(uid_key(NEURON, netuid, uid))
+    return None if raw is None else Neuron.from_dict(json.loads(raw))
+
+
+def set_neuron(state: Overlay, netuid: int, neuron: Neuron) -> None:
+    state.set(uid_key(NEURON, netuid, neuron.uid), canonical_json(neuron.to_dict()))
+
+
+def neurons(state: KVReader, netuid: int) -> list[Neuron]:
+    """The subnet's neurons by ascending uid."""
+    return [
+        Neuron.from_dict(json.loads(v)) for _, v in state.iter_prefix(NEURON + netuid_bytes(netuid))
+    ]
+
+
+def uid_of(state: KVReader, netuid: int, hotkey: bytes) -> int | None:
+    raw = state.get(HOTKEY_UID + netuid_bytes(netuid) + hotkey)
+    return None if raw is None else int.from_bytes(raw, "big")
+
+
+def set_uid(state: Overlay, netuid: int, hotkey: bytes, uid: int) -> None:
+    state.set(HOTKEY_UID + netuid_bytes(netuid) + hotkey, uid.to_bytes(2, "big"))
+
+
+def delete_uid(state: Overlay, netuid: int, hotkey: bytes) -> None:
+    state.delete(HOTKEY_UID + netuid_bytes(netuid) + hotkey)
+
+
+# --- weights, bonds, commits ----------------------------------------------------------------
+def pack_row(row: Row) -> bytes:
+    return b"".join(j.to_bytes(2, "big") + v.to_bytes(2, "big") for j, v in row)
+
+
+def unpack_row(data: bytes) -> Row:
+    return tuple(
+        (int.from_bytes(data[k : k + 2], "big"), int.from_bytes(data[k + 2 : k + 4], "big"))
+        for k in range(0, len(data), 4)
+    )
+
+
+def _rows(state: KVReader, prefix: bytes, netuid: int) -> dict[int, Row]:
+    p = prefix + netuid_bytes(netuid)
+    return {int.from_bytes(k[len(p) :], "big"): unpack_row(v) for k, v in state.iter_prefix(p)}
+
+
+def get_weights(state: KVReader, netuid: int, uid: int) -> Row | None:
+    raw = state.get(uid_key(WEIGHTS, netuid, uid))
+    return None if raw is None else unpack_row(raw)
+
+
+def set_weights_row(state: Overlay, netuid: int, uid: int, row: Row) -> None:
+    state.set(uid_key(WEIGHTS, netuid, uid), pack_row(row))
+
+
+def all_weights(state: KVReader, netuid: int) -> dict[int, Row]:
+    return _rows(state, WEIGHTS, netuid)
+
+
+def all_bonds(state: KVReader, netuid: int) -> dict[int, Row]:
+    return _rows(state, BONDS, netuid)
+
+
+def replace_bonds(state: Overlay, netuid: int, bonds: dict[int, Row]) -> None:
+    for uid in sorted(all_bonds(state, netuid)):
+        if uid not in bonds:
+            state.delete(uid_key(BONDS, netuid, uid))
+    for uid in sorted(bonds):
+        state.set(uid_key(BONDS, netuid, uid), pack_row(bonds[uid]))
+
+
+def clear_uid_rows(state: Overlay, netuid: int, uid: int) -> None:
+    """A pruned uid's own weights, bonds and commit go with it."""
+    for prefix in (WEIGHTS, BONDS, COMMIT):
+        state.delete(uid_key(prefix, netuid, uid))
+
+
+def get_commit(state: KVReader, netuid: int, uid: int) -> tuple[bytes, int] | None:
+    """(commit hash, epoch index of the commit)."""
+    raw = state.get(uid_key(COMMIT, netuid, uid))
+    return None if raw is None else (raw[:32], decode_u64(raw[32:]))
+
+
+def set_commit(state: Overlay, netuid: int, uid: int, digest: bytes, epoch: int) -> None:
+    state.set(uid_key(COMMIT, netuid, uid), digest + encode_u64(epoch))
+
+
+def delete_commit(state: Overlay, netuid: int, uid: int) -> None:
+    state.delete(uid_key(COMMIT, netuid, uid))
+
+
+def all_commits(state: KVReader, netuid: int) -> dict[int, tuple[bytes, int]]:
+    p = COMMIT + netuid_bytes(netuid)
+    return {
+        int.from_bytes(k[len(p) :], "big"): (v[:32], decode_u64(v[32:]))
+        for k, v in state.iter_prefix(p)
+    }
+
+
+# --- stake ----------------------------------------------------------------------------------
+def hotkey_stake(state: KVReader, netuid: int, hotkey: bytes) -> int:
+    raw = state.get(HOTKEY_STAKE + netuid_bytes(netuid) + hotkey)
+    return 0 if raw is None else decode_u64(raw)
+
+
+def stake_of(state: KVReader, staker: bytes, netuid: int, hotkey: bytes) -> int:
+    raw = state.get(STAKE_BY + staker + netuid_bytes(netuid) + hotkey)
+    return 0 if raw is None else decode_u64(raw)
+
+
+def change_stake(state: Overlay, staker: bytes, netuid: int, hotkey: bytes, delta: int) -> None:
+    """Add (or, negative, remove) stake of ``staker`` on ``hotkey``; keeps the hotkey's and the
+    subnet's totals in step. Callers move the tokens and check amounts first."""
+    mine = stake_of(state, staker, netuid, hotkey) + delta
+    total = hotkey_stake(state, netuid, hotkey) + delta
+    if mine < 0 or total < 0:
+        raise ValueError("subnet stake would go negative")  # handlers check first: a bug
+    key = STAKE_BY + staker + netuid_bytes(netuid) + hotkey
+    hk = HOTKEY_STAKE + netuid_bytes(netuid) + hotkey
+    if mine:
+        state.set(key, encode_u64(mine))
+    else:
+        state.delete(key)
+    if total:
+        state.set(hk, encode_u64(total))
+    else:
+        state.delete(hk)
+    subnet = get_subnet(state, netuid)
+    if subnet is not None:
+        set_subnet(state, subnet.with_(total_stake=subnet.total_stake + delta))
+
+
+def stakes_by(state: KVReader, staker: bytes) -> list[tuple[int, bytes, int]]:
+    """(netuid, hotkey, amount) of every position of ``staker``."""
+    p = STAKE_BY + staker
+    out = []
+    for k, v in state.iter_prefix(p):
+        rest = k[len(p) :]
+        out.append((int.from_bytes(rest[:2], "big"), rest[2:], decode_u64(v)))
+    return out
+
+
+def all_hotkey_stakes(state: KVReader) -> list[tuple[int, bytes, int]]:
+    out = []
+    for k, v in state.iter_prefix(HOTKEY_STAKE):
+        rest = k[len(HOTKEY_STAKE) :]
+        out.append((int.from_bytes(rest[:2], "big"), rest[2:], decode_u64(v)))
+    return out
+
+
+def all_stake_entries(state: KVReader) -> list[tuple[bytes, int, bytes, int]]:
+    """(staker, netuid, hotkey, amount) of every position."""
+    out = []
+    for k, v in state.iter_prefix(STAKE_BY):
+        rest = k[len(STAKE_BY) :]
+        out.append((rest[:20], int.from_bytes(rest[20:22], "big"), rest[22:], decode_u64(v)))
+    return out
