@@ -25,7 +25,7 @@ VALIDATORS = [f"val{i}" for i in range(3)]
 MINERS = [f"miner{i}" for i in range(10)]
 LATE = ["late1", "late2"]
 NAMES = ["owner", *VALIDATORS, *MINERS, *LATE]
-TEMPO = 24
+TEMPO = 30
 
 
 class Net:
@@ -148,6 +148,9 @@ def test_subnet_lifecycle_through_the_cli(net: Net) -> None:
         "subnet", "set-weights", "1", "--weights", weights["val0"], "--from", "val0", ok=False
     )
     assert refused.returncode == 1 and "code 139" in refused.stderr
+    # a commit is revealed in the window after its own: start the commits just after an epoch
+    # so that all three land in one window
+    net.wait_epoch_after(net.node.height())
     commits = net.parallel(
         [
             ("subnet", "commit-weights", "1", "--weights", weights[v], "--from", v)
@@ -155,6 +158,7 @@ def test_subnet_lifecycle_through_the_cli(net: Net) -> None:
         ]
     )
     committed_at = max(c["height"] for c in commits)
+    assert net.subnet(1)["last_epoch"] < min(c["height"] for c in commits)
     # revealing in the same window is too early
     early = net.mt("subnet", "reveal-weights", "1", "--from", "val0", ok=False)
     if net.subnet(1)["last_epoch"] < committed_at:  # (the window may just have closed)

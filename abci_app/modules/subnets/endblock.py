@@ -17,6 +17,7 @@ from .params import Hyperparams
 from .state import (
     SUBNET_EMISSION_POOL,
     SUBNET_STAKE_POOL,
+    Neuron,
     Subnet,
     all_bonds,
     all_commits,
@@ -64,8 +65,9 @@ def adjust_burn(subnet: Subnet, hp: Hyperparams, height: int) -> Subnet:
     return subnet.with_(burn=burn, registrations=0, last_adjustment=height)
 
 
-def epoch_input(state: Overlay, subnet: Subnet, hp: Hyperparams, height: int) -> EpochInput:
-    nodes = neurons(state, subnet.netuid)
+def epoch_input(
+    state: Overlay, subnet: Subnet, hp: Hyperparams, height: int, nodes: list[Neuron]
+) -> EpochInput:
     return EpochInput(
         height=height,
         params=hp.epoch_params(),
@@ -78,24 +80,27 @@ def epoch_input(state: Overlay, subnet: Subnet, hp: Hyperparams, height: int) ->
     )
 
 
-def _pay(state: Overlay, subnet: Subnet, out: EpochOutput) -> None:
-    nodes = neurons(state, subnet.netuid)
+def _pay(state: Overlay, subnet: Subnet, nodes: list[Neuron], out: EpochOutput) -> list[Neuron]:
+    """Pay the epoch's emission out of the emission pool; return the neurons with their new
+    epoch outputs (written by the caller)."""
     if out.owner_emission:
         debit(state, SUBNET_EMISSION_POOL, out.owner_emission)
         credit(state, subnet.owner, out.owner_emission)
+    miners = sum(out.miner_emission)
+    validators = sum(out.validator_emission)
+    if miners + validators:
+        debit(state, SUBNET_EMISSION_POOL, miners + validators)
+    if validators:
+        credit(state, SUBNET_STAKE_POOL, validators)
+    updated = []
     for n in nodes:
         miner = out.miner_emission[n.uid]
         if miner:
-            debit(state, SUBNET_EMISSION_POOL, miner)
             credit(state, n.hotkey, miner)
         val = out.validator_emission[n.uid]
         if val:
-            debit(state, SUBNET_EMISSION_POOL, val)
-            credit(state, SUBNET_STAKE_POOL, val)
-            change_stake(state, n.hotkey, subnet.netuid, n.hotkey, val)
-        set_neuron(
-            state,
-            subnet.netuid,
+            change_stake(state, n.hotkey, subnet.netuid, n.hotkey, val, update_subnet=False)
+        updated.append(
             n.with_(
                 active=out.active[n.uid],
                 validator_permit=out.validator_permit[n.uid],
@@ -106,38 +111,51 @@ def _pay(state: Overlay, subnet: Subnet, out: EpochOutput) -> None:
                 incentive=out.incentive[n.uid],
                 dividends=out.dividends[n.uid],
                 emission=miner + val,
-            ),
+            )
         )
+    return updated
 
 
-def _expire_commits(state: Overlay, netuid: int, hp: Hyperparams, height: int) -> list[Event]:
+def _expire_commits(
+    state: Overlay, netuid: int, hp: Hyperparams, height: int, nodes: list[Neuron]
+) -> tuple[list[Neuron], list[Event]]:
     """Commits whose reveal window ends with this epoch and were never revealed are dropped and
     counted against the validator (``missed_reveals``); its old weights stay."""
     now = window(netuid, hp.tempo, height)
     events = []
-    nodes = {n.uid: n for n in neurons(state, netuid)}
     for uid, (_, committed_in) in sorted(all_commits(state, netuid).items()):
         if committed_in < now:
             delete_commit(state, netuid, uid)
             n = nodes[uid]
-            set_neuron(state, netuid, n.with_(missed_reveals=n.missed_reveals + 1))
+            nodes[uid] = n.with_(missed_reveals=n.missed_reveals + 1)
             events.append(
                 Event.of("commit_expired", netuid=netuid, uid=uid, hotkey=to_bech32(n.hotkey))
             )
-    return events
+    return nodes, events
 
 
 def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: int) -> list[Event]:
-    inp = epoch_input(state, subnet, hp, height)
+    """Run one epoch and apply it: bonds, payouts, metagraph, expired commits, subnet record."""
+    nodes = neurons(state, subnet.netuid)
+    inp = epoch_input(state, subnet, hp, height, nodes)
     out = run_epoch(inp)
     replace_bonds(state, subnet.netuid, out.bonds)
-    _pay(state, subnet, out)
-    events = _expire_commits(state, subnet.netuid, hp, height)
+    nodes = _pay(state, subnet, nodes, out)
+    nodes, events = _expire_commits(state, subnet.netuid, hp, height, nodes)
+    for n in nodes:
+        set_neuron(state, subnet.netuid, n)
+    validators = sum(out.validator_emission)
     fresh = get_subnet(state, subnet.netuid)
     assert fresh is not None
-    set_subnet(state, fresh.with_(pending_emission=0, last_epoch=height, epochs=fresh.epochs + 1))
-    miners = sum(out.miner_emission)
-    validators = sum(out.validator_emission)
+    set_subnet(
+        state,
+        fresh.with_(
+            pending_emission=0,
+            last_epoch=height,
+            epochs=fresh.epochs + 1,
+            total_stake=fresh.total_stake + validators,
+        ),
+    )
     events.append(
         Event.of(
             "subnet_epoch",
@@ -145,7 +163,7 @@ def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: in
             height=height,
             neurons=len(inp.stake),
             emission=inp.emission,
-            miners=miners,
+            miners=sum(out.miner_emission),
             validators=validators,
             owner=out.owner_emission,
         )

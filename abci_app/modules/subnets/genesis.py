@@ -60,11 +60,11 @@ def _check_record(key: bytes, value: bytes) -> None:
     if key == SUBNET_LOCK:
         json.loads(value)["last_lock"]
     elif key.startswith(SUBNET):
-        Subnet.from_dict(json.loads(value))
+        Subnet.decode(value)
     elif key.startswith(HYPERPARAMS):
         Hyperparams.decode(value).validate()
     elif key.startswith(NEURON):
-        Neuron.from_dict(json.loads(value))
+        Neuron.decode(value)
     elif key.startswith((WEIGHTS, BONDS)):
         if len(value) % 4:
             raise ValueError("a sparse row is a multiple of 4 bytes")
@@ -103,11 +103,7 @@ def parse_subnets(raw: Any) -> SubnetsGenesis:
 def check_pools(g: SubnetsGenesis, balances: dict[bytes, int]) -> None:
     """The stake pool must hold every hotkey stake, the emission pool every pending emission."""
     stake = sum(decode_u64(v) for k, v in g.records if k.startswith(HOTKEY_STAKE))
-    pending = sum(
-        Subnet.from_dict(json.loads(v)).pending_emission
-        for k, v in g.records
-        if k.startswith(SUBNET)
-    )
+    pending = sum(Subnet.decode(v).pending_emission for k, v in g.records if k.startswith(SUBNET))
     for pool, want, what in (
         (SUBNET_STAKE_POOL, stake, "subnet stakes"),
         (SUBNET_EMISSION_POOL, pending, "pending subnet emission"),

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ...address import from_bech32, module_address, to_bech32
+from ...address import module_address, to_bech32
 from ...codec import canonical_json, decode_u64, encode_u64
 from ...state.keys import (
     BONDS,
@@ -63,9 +63,21 @@ class Subnet:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        return {"owner": to_bech32(self.owner), **self._fields()}
+
+    def encode(self) -> bytes:
+        """Stored form: addresses as hex (decoding bech32 for every record of every block
+        would dominate the subnets' end-block)."""
+        return canonical_json({"owner": self.owner.hex(), **self._fields()})
+
+    @classmethod
+    def decode(cls, data: bytes) -> Subnet:
+        d = json.loads(data)
+        return cls._build(d, bytes.fromhex(d["owner"]))
+
+    def _fields(self) -> dict[str, Any]:
         return {
             "netuid": self.netuid,
-            "owner": to_bech32(self.owner),
             "registered_at": self.registered_at,
             "lock": str(self.lock),
             "burn": str(self.burn),
@@ -79,10 +91,10 @@ class Subnet:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Subnet:
+    def _build(cls, d: dict[str, Any], owner: bytes) -> Subnet:
         return cls(
             netuid=int(d["netuid"]),
-            owner=from_bech32(d["owner"]),
+            owner=owner,
             registered_at=int(d["registered_at"]),
             lock=int(d["lock"]),
             burn=int(d["burn"]),
@@ -135,9 +147,20 @@ class Neuron:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        return {"hotkey": to_bech32(self.hotkey), **self._fields()}
+
+    def encode(self) -> bytes:
+        """Stored form: the hotkey as hex (see Subnet.encode)."""
+        return canonical_json({"hotkey": self.hotkey.hex(), **self._fields()})
+
+    @classmethod
+    def decode(cls, data: bytes) -> Neuron:
+        d = json.loads(data)
+        return cls._build(d, bytes.fromhex(d["hotkey"]))
+
+    def _fields(self) -> dict[str, Any]:
         return {
             "uid": self.uid,
-            "hotkey": to_bech32(self.hotkey),
             "registered_at": self.registered_at,
             "last_update": self.last_update,
             "axon": self.axon.to_dict(),
@@ -155,10 +178,10 @@ class Neuron:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Neuron:
+    def _build(cls, d: dict[str, Any], hotkey: bytes) -> Neuron:
         return cls(
             uid=int(d["uid"]),
-            hotkey=from_bech32(d["hotkey"]),
+            hotkey=hotkey,
             registered_at=int(d["registered_at"]),
             last_update=int(d["last_update"]),
             axon=Axon(**d["axon"]),
@@ -204,16 +227,16 @@ def remember_lock(state: Overlay, lock: int, height: int) -> None:
 # --- subnets --------------------------------------------------------------------------------
 def get_subnet(state: KVReader, netuid: int) -> Subnet | None:
     raw = state.get(SUBNET + netuid_bytes(netuid))
-    return None if raw is None else Subnet.from_dict(json.loads(raw))
+    return None if raw is None else Subnet.decode(raw)
 
 
 def set_subnet(state: Overlay, subnet: Subnet) -> None:
-    state.set(SUBNET + netuid_bytes(subnet.netuid), canonical_json(subnet.to_dict()))
+    state.set(SUBNET + netuid_bytes(subnet.netuid), subnet.encode())
 
 
 def all_subnets(state: KVReader) -> list[Subnet]:
     """Every subnet, by ascending netuid."""
-    return [Subnet.from_dict(json.loads(v)) for _, v in state.iter_prefix(SUBNET)]
+    return [Subnet.decode(v) for _, v in state.iter_prefix(SUBNET)]
 
 
 def get_hyperparams(state: KVReader, netuid: int) -> Hyperparams:
@@ -228,18 +251,16 @@ def set_hyperparams(state: Overlay, netuid: int, hp: Hyperparams) -> None:
 # --- neurons --------------------------------------------------------------------------------
 def get_neuron(state: KVReader, netuid: int, uid: int) -> Neuron | None:
     raw = state.get(uid_key(NEURON, netuid, uid))
-    return None if raw is None else Neuron.from_dict(json.loads(raw))
+    return None if raw is None else Neuron.decode(raw)
 
 
 def set_neuron(state: Overlay, netuid: int, neuron: Neuron) -> None:
-    state.set(uid_key(NEURON, netuid, neuron.uid), canonical_json(neuron.to_dict()))
+    state.set(uid_key(NEURON, netuid, neuron.uid), neuron.encode())
 
 
 def neurons(state: KVReader, netuid: int) -> list[Neuron]:
     """The subnet's neurons by ascending uid."""
-    return [
-        Neuron.from_dict(json.loads(v)) for _, v in state.iter_prefix(NEURON + netuid_bytes(netuid))
-    ]
+    return [Neuron.decode(v) for _, v in state.iter_prefix(NEURON + netuid_bytes(netuid))]
 
 
 def uid_of(state: KVReader, netuid: int, hotkey: bytes) -> int | None:
@@ -336,9 +357,17 @@ def stake_of(state: KVReader, staker: bytes, netuid: int, hotkey: bytes) -> int:
     return 0 if raw is None else decode_u64(raw)
 
 
-def change_stake(state: Overlay, staker: bytes, netuid: int, hotkey: bytes, delta: int) -> None:
-    """Add (or, negative, remove) stake of ``staker`` on ``hotkey``; keeps the hotkey's and the
-    subnet's totals in step. Callers move the tokens and check amounts first."""
+def change_stake(
+    state: Overlay,
+    staker: bytes,
+    netuid: int,
+    hotkey: bytes,
+    delta: int,
+    update_subnet: bool = True,
+) -> None:
+    """Add (or, negative, remove) stake of ``staker`` on ``hotkey``; keeps the hotkey's and
+    (unless the caller batches it, ``update_subnet=False``) the subnet's totals in step.
+    Callers move the tokens and check amounts first."""
     mine = stake_of(state, staker, netuid, hotkey) + delta
     total = hotkey_stake(state, netuid, hotkey) + delta
     if mine < 0 or total < 0:
@@ -353,7 +382,7 @@ def change_stake(state: Overlay, staker: bytes, netuid: int, hotkey: bytes, delt
         state.set(hk, encode_u64(total))
     else:
         state.delete(hk)
-    subnet = get_subnet(state, netuid)
+    subnet = get_subnet(state, netuid) if update_subnet else None
     if subnet is not None:
         set_subnet(state, subnet.with_(total_stake=subnet.total_stake + delta))
 
