@@ -20,7 +20,7 @@ from ..node.init import DEFAULT_DEV_BALANCE, init_node
 from ..node.supervisor import run_node
 from .common import Ctx, default_home, emit, format_mdt, parse_amount, user_errors
 from .subnet import subnet
-from .txsend import TxOpts, address_arg, explain, keyring_of, send_tx, tx_options
+from .txsend import TxOpts, address_arg, explain, keyring_of, query_json, send_tx, tx_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -936,19 +936,11 @@ def query_staking() -> None:
     """Validators, delegations, unbonding entries and staking params."""
 
 
-def _staking_query(obj: Ctx, path: str) -> Any:
-    with user_errors(), obj.rpc() as rpc:
-        res = rpc.abci_query(path)
-        if res.code != 0:
-            raise click.ClickException(explain(res.code, res.log))
-        return res.json()
-
-
 @query_staking.command("validators")
 @click.pass_obj
 def query_validators(obj: Ctx) -> None:
     """Every validator with tokens, power and status (example: … query staking validators)."""
-    data = _staking_query(obj, "/validators")
+    data = query_json(obj, "/validators")
     emit(
         obj,
         data,
@@ -968,7 +960,7 @@ def query_validators(obj: Ctx) -> None:
 @click.pass_obj
 def query_validator(obj: Ctx, operator: str) -> None:
     """One validator by operator address (example: … query staking validator mt1…)."""
-    emit(obj, _staking_query(obj, f"/validator/{operator}"))
+    emit(obj, query_json(obj, f"/validator/{operator}"))
 
 
 @query_staking.command("delegations")
@@ -976,7 +968,7 @@ def query_validator(obj: Ctx, operator: str) -> None:
 @click.pass_obj
 def query_delegations(obj: Ctx, delegator: str) -> None:
     """Delegations of an address (example: … query staking delegations mt1…)."""
-    emit(obj, _staking_query(obj, f"/delegations/{delegator}"))
+    emit(obj, query_json(obj, f"/delegations/{delegator}"))
 
 
 @query_staking.command("unbonding")
@@ -984,7 +976,7 @@ def query_delegations(obj: Ctx, delegator: str) -> None:
 @click.pass_obj
 def query_unbonding(obj: Ctx, delegator: str) -> None:
     """Unbonding entries of an address (example: … query staking unbonding mt1…)."""
-    emit(obj, _staking_query(obj, f"/unbonding/{delegator}"))
+    emit(obj, query_json(obj, f"/unbonding/{delegator}"))
 
 
 @query_staking.command("rewards")
@@ -992,7 +984,7 @@ def query_unbonding(obj: Ctx, delegator: str) -> None:
 @click.pass_obj
 def query_rewards(obj: Ctx, address: str) -> None:
     """Pending delegation rewards and commission (example: … query staking rewards mt1…)."""
-    data = _staking_query(obj, f"/rewards/{address}")
+    data = query_json(obj, f"/rewards/{address}")
     emit(
         obj,
         data,
@@ -1012,14 +1004,14 @@ def query_rewards(obj: Ctx, address: str) -> None:
 def query_signing_info(obj: Ctx, operator: str) -> None:
     """Missed blocks, jail time and tombstone of a validator (example: … query staking
     signing-info mt1…)."""
-    emit(obj, _staking_query(obj, f"/signing_info/{operator}"))
+    emit(obj, query_json(obj, f"/signing_info/{operator}"))
 
 
 @query_staking.command("params")
 @click.pass_obj
 def query_staking_params(obj: Ctx) -> None:
     """Staking parameters (example: … query staking params)."""
-    emit(obj, _staking_query(obj, "/params/staking"))
+    emit(obj, query_json(obj, "/params/staking"))
 
 
 @query.command("params")

@@ -28,20 +28,20 @@ from ..modules.subnets.messages import (
 )
 from ..node.home import NodeHome
 from .common import Ctx, emit, format_mdt, parse_amount, user_errors
-from .txsend import TxOpts, address_arg, event_attr, explain, keyring_of, send_tx, tx_options
+from .txsend import (
+    TxOpts,
+    address_arg,
+    event_attr,
+    keyring_of,
+    query_json,
+    send_tx,
+    tx_options,
+)
 
 
 @click.group()
 def subnet() -> None:
     """AI subnets: register, neurons, stake, weights (commit-reveal), metagraph, epochs."""
-
-
-def _query(obj: Ctx, path: str) -> Any:
-    with user_errors(), obj.rpc() as rpc:
-        res = rpc.abci_query(path)
-        if res.code != 0:
-            raise click.ClickException(explain(res.code, res.log))
-        return res.json()
 
 
 def parse_weights(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -249,7 +249,7 @@ def subnet_reveal_weights(
 @click.pass_obj
 def subnet_list(obj: Ctx) -> None:
     """Every subnet (example: moderntensor subnet list)."""
-    data = _query(obj, "/subnets")
+    data = query_json(obj, "/subnets")
     emit(
         obj,
         data,
@@ -270,7 +270,7 @@ def subnet_list(obj: Ctx) -> None:
 @click.pass_obj
 def subnet_hyperparams(obj: Ctx, netuid: int) -> None:
     """A subnet's hyperparameters (example: moderntensor subnet hyperparams 1)."""
-    data = _query(obj, f"/subnet/{netuid}/hyperparams")
+    data = query_json(obj, f"/subnet/{netuid}/hyperparams")
     emit(obj, data, lambda: "\n".join(f"{k:36} {v}" for k, v in data.items()))
 
 
@@ -280,7 +280,7 @@ def subnet_hyperparams(obj: Ctx, netuid: int) -> None:
 def subnet_metagraph(obj: Ctx, netuid: int) -> None:
     """Every neuron with stake and its last epoch's results, u16 values as fractions (example:
     moderntensor subnet metagraph 1)."""
-    data = _query(obj, f"/subnet/{netuid}/metagraph")
+    data = query_json(obj, f"/subnet/{netuid}/metagraph")
 
     def text() -> str:
         head = (
@@ -306,7 +306,7 @@ def subnet_metagraph(obj: Ctx, netuid: int) -> None:
 def subnet_weights(obj: Ctx, netuid: int, uid: int) -> None:
     """A validator's weights, bonds and pending commit (example: moderntensor subnet
     weights 1 0)."""
-    emit(obj, _query(obj, f"/subnet/{netuid}/weights/{uid}"))
+    emit(obj, query_json(obj, f"/subnet/{netuid}/weights/{uid}"))
 
 
 @subnet.command("stake")
@@ -315,7 +315,7 @@ def subnet_weights(obj: Ctx, netuid: int, uid: int) -> None:
 def subnet_stake(obj: Ctx, address: str) -> None:
     """An address's subnet stake positions (example: moderntensor subnet stake mt1…)."""
     address_arg(address)
-    data = _query(obj, f"/subnet_stake/{address}")
+    data = query_json(obj, f"/subnet_stake/{address}")
     emit(
         obj,
         data,
@@ -334,7 +334,7 @@ def subnet_stake(obj: Ctx, address: str) -> None:
 def subnet_lock_cost(obj: Ctx) -> None:
     """What registering a subnet costs now, and the subnet params (example: moderntensor subnet
     lock-cost)."""
-    data = _query(obj, "/params/subnets")
+    data = query_json(obj, "/params/subnets")
     emit(obj, data, lambda: f"lock cost {format_mdt(int(data['lock_cost']))}")
 
 

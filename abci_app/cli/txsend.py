@@ -121,3 +121,12 @@ def address_arg(text: str) -> bytes:
         return from_bech32(text)
     except InvalidAddress as e:
         raise click.ClickException(e.log()) from None
+
+
+def query_json(obj: Ctx, path: str) -> Any:
+    """``abci_query`` a JSON route; a rejection becomes one error line with its code."""
+    with user_errors(), obj.rpc() as rpc:
+        res = rpc.abci_query(path)
+        if res.code != 0:
+            raise click.ClickException(explain(res.code, res.log))
+        return res.json()

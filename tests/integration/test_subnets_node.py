@@ -237,7 +237,9 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
         "owner",
     )
     net.parallel([("subnet", "register-neuron", "1", "--from", k) for k in ("val0", "miner0")])
-    first = net.mt("subnet", "set-weights", "1", "--weights", "1=100", "--from", "val0")
+    uid = {n["hotkey"]: n["uid"] for n in net.query("/subnet/1/metagraph")["neurons"]}
+    val, miner = uid[net.addr("val0")], uid[net.addr("miner0")]
+    first = net.mt("subnet", "set-weights", "1", "--weights", f"{miner}=100", "--from", "val0")
     again = net.mt("subnet", "set-weights", "1", "--weights", "1=200", "--from", "val0", ok=False)
     assert again.returncode == 1
     assert "code 138" in again.stderr
@@ -252,6 +254,6 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
     assert "code 132" in not_owner.stderr
     hp = net.mt("subnet", "hyperparams", "1")
     assert hp["commit_reveal"] == 0 and hp["weights_rate_limit"] == 1000
-    assert net.mt("subnet", "weights", "1", "0")["weights"] == [[1, 100]]
+    assert net.mt("subnet", "weights", "1", str(val))["weights"] == [[miner, 100]]
     stake = net.mt("subnet", "stake", to_bech32(addr_of(seeded_key(101))))
     assert stake == []

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ...errors import InvalidGenesis, InvalidHyperparams
+from ...params import BASE_UNITS_PER_MDT
 from ...schema import IntParams
 from .epoch import BONDS_MA_ONE, U16_MAX, EpochParams
 
-BASE_UNITS_PER_MDT = 10**9
 MAX_UIDS_LIMIT = 4_096
 """Ceiling of max_allowed_uids: weight rows and epochs stay bounded."""
 
