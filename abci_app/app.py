@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 
 from . import __version__
@@ -22,10 +23,20 @@ from .errors import CODESPACE, HeightNotAvailable, InvalidGenesis, ModernTensorE
 from .execution import ChainContext, check_tx, execute_block, init_chain, load_context, select_txs
 from .genesis import parse_app_state
 from .invariants import check_invariants
+from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
 from .query import run_query
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
-from .types import BlockHeader, Event, Evidence, TxResult, ValidatorUpdate, Vote
+from .types import (
+    NO_PROBE,
+    BlockHeader,
+    Event,
+    Evidence,
+    Probe,
+    TxResult,
+    ValidatorUpdate,
+    Vote,
+)
 
 log = logging.getLogger("moderntensor.app")
 
@@ -82,8 +93,15 @@ def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
 
 
 class Application:
-    def __init__(self, db: StateDB, check_invariants: bool | None = None) -> None:
+    def __init__(
+        self,
+        db: StateDB,
+        check_invariants: bool | None = None,
+        metrics: AppMetrics | None = None,
+    ) -> None:
         self.db = db
+        self.metrics = metrics
+        self.probe: Probe = MetricsProbe(metrics) if metrics is not None else NO_PROBE
         if check_invariants is None:
             check_invariants = os.environ.get("MODERNTENSOR_CHECK_INVARIANTS", "") == "1"
         self.check_invariants = check_invariants
@@ -136,7 +154,12 @@ class Application:
         kind = req.WhichOneof("value")
         if kind is None:
             raise KeyError("request carries no known method")
-        return self.handlers[kind](req)
+        if self.metrics is None:
+            return self.handlers[kind](req)
+        start = time.perf_counter()
+        resp = self.handlers[kind](req)
+        self.metrics.abci_seconds.labels(kind).observe(time.perf_counter() - start)
+        return resp
 
     def on_connect(self) -> None:
         """A new ABCI connection usually means a (re)started CometBFT whose mempool is empty:
@@ -201,6 +224,8 @@ class Application:
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
         r = check_tx(self.check_state, req.tx, self._check_context())
+        if self.metrics is not None:
+            self.metrics.check_txs.labels(str(r.code)).inc()
         return abci.ResponseCheckTx(code=r.code, log=r.log, codespace=r.codespace)
 
     # --- consensus ---------------------------------------------------------------------------
@@ -213,15 +238,20 @@ class Application:
         expected = self.db.height + 1
         if self.db.height > 0 and req.height != expected:
             raise FatalAppError(f"FinalizeBlock for height {req.height}, expected {expected}")
+        start = time.perf_counter()
         state = self._block_base()
         outcome = execute_block(
-            state, list(req.txs), load_context(state, req.height), block_header(req)
+            state, list(req.txs), load_context(state, req.height), block_header(req), self.probe
         )
         if self.check_invariants:
             problems = check_invariants(state)
             if problems:
                 raise FatalAppError(f"invariants broken at height {req.height}: {problems}")
+        staged_at = time.perf_counter()
         self.pending = self.db.stage(req.height, state.writes)
+        if self.metrics is not None:
+            done = time.perf_counter()
+            record_block(self.metrics, outcome, done - start, done - staged_at)
         return abci.ResponseFinalizeBlock(
             tx_results=[_exec_result_pb(r) for r in outcome.tx_results],
             events=_events_pb(outcome.events),
@@ -232,7 +262,11 @@ class Application:
     def commit(self) -> abci.ResponseCommit:
         if self.pending is None:
             raise FatalAppError("Commit without a finalized block")
+        start = time.perf_counter()
         self.db.commit(self.pending)
+        if self.metrics is not None:
+            self.metrics.commit_seconds.observe(time.perf_counter() - start)
+            record_chain_state(self.metrics, self.db)
         self.pending = None
         self.genesis = None
         self._reset_check_state()

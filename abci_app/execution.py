@@ -61,7 +61,7 @@ from .params import AppParams
 from .state.keys import CHAIN_ID, PARAMS
 from .state.overlay import KVReader, Overlay
 from .tx import DecodedTx, Message, decode_tx
-from .types import BlockHeader, Event, TxResult, ValidatorUpdate
+from .types import NO_PROBE, BlockHeader, Event, Probe, TxResult, ValidatorUpdate
 
 FEE_COLLECTOR = module_address("fee_collector")
 """Fees accrue here; the staking module pays them out with block rewards."""
@@ -192,7 +192,9 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
     try:
         ante_events = apply_ante(ante, tx)
     except ModernTensorError as err:
-        return error_result(err), False
+        refused = error_result(err)
+        refused.msg_type = tx.messages[0].type_url
+        return refused, False
     ante.merge_into(state)
     msgs = state.branch()
     events: list[Event] = []
@@ -200,9 +202,11 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
         for msg in tx.messages:
             events.extend(route(msgs, tx.sender, msg, ctx))
     except ModernTensorError as err:
-        return error_result(err, ante_events), True
+        failed = error_result(err, ante_events)
+        failed.msg_type = tx.messages[0].type_url
+        return failed, True
     msgs.merge_into(state)
-    return TxResult(code=0, events=ante_events + events), True
+    return TxResult(code=0, events=ante_events + events, msg_type=tx.messages[0].type_url), True
 
 
 def execute_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
@@ -257,7 +261,11 @@ class BlockOutcome:
 
 
 def execute_block(
-    state: Overlay, txs: list[bytes], ctx: ChainContext, header: BlockHeader
+    state: Overlay,
+    txs: list[bytes],
+    ctx: ChainContext,
+    header: BlockHeader,
+    probe: Probe = NO_PROBE,
 ) -> BlockOutcome:
     """Execute a decided block. The steps, in order:
 
@@ -272,6 +280,6 @@ def execute_block(
     events += handle_votes(state, header)
     events += handle_evidence(state, header)
     results = [execute_tx(state, raw, ctx) for raw in txs]
-    events += subnets_end_block(state, ctx.height)
+    events += subnets_end_block(state, ctx.height, probe)
     updates, end_events = staking_end_block(state, ctx.height)
     return BlockOutcome(tx_results=results, events=events + end_events, validator_updates=updates)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -32,6 +34,8 @@ class TxResult:
     events: list[Event] = field(default_factory=list)
     gas_wanted: int = 0
     gas_used: int = 0
+    msg_type: str = ""
+    """First message's type of a decodable tx (for metrics; not part of the ABCI result)."""
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,17 @@ class BlockHeader:
     proposer: bytes
     votes: tuple[Vote, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+
+
+class Probe:
+    """Timing hooks consensus code may call around a step (``with probe.timed(...)``).
+
+    The default does nothing; the app passes one that records durations as metrics. A probe
+    returns nothing to its caller, so it cannot influence what consensus code computes."""
+
+    @contextmanager
+    def timed(self, name: str, label: str) -> Iterator[None]:
+        yield
+
+
+NO_PROBE = Probe()

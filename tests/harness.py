@@ -81,8 +81,8 @@ class LocalNode:
 
     def __post_init__(self) -> None:
         self.home = NodeHome(self.root)
-        rpc, p2p, abci, prom = free_ports(4)
-        self.cfg = NodeConfig(CHAIN_ID, "test-node", rpc, p2p, abci, prom)
+        rpc, p2p, abci, prom, app_metrics = free_ports(5)
+        self.cfg = NodeConfig(CHAIN_ID, "test-node", rpc, p2p, abci, prom, app_metrics)
 
     def init(self) -> LocalNode:
         init_node(

@@ -71,6 +71,13 @@ def node() -> None:
 @click.option("--abci-port", type=int, default=26658, show_default=True)
 @click.option("--prometheus-port", type=int, default=26660, show_default=True)
 @click.option(
+    "--app-metrics-port",
+    type=int,
+    default=26661,
+    show_default=True,
+    help="The app's own Prometheus /metrics port (0: off).",
+)
+@click.option(
     "--dev-balance",
     type=int,
     default=DEFAULT_DEV_BALANCE,
@@ -100,13 +107,16 @@ def node_init(
     p2p_port: int,
     abci_port: int,
     prometheus_port: int,
+    app_metrics_port: int,
     dev_balance: int,
     overrides: tuple[str, ...],
     template: str,
 ) -> None:
     """Initialise a single-node chain in --home (example: moderntensor --home .data node init)."""
     with user_errors():
-        cfg = NodeConfig(chain_id, moniker, rpc_port, p2p_port, abci_port, prometheus_port)
+        cfg = NodeConfig(
+            chain_id, moniker, rpc_port, p2p_port, abci_port, prometheus_port, app_metrics_port
+        )
         parsed = [parse_override(o) for o in overrides]
         address = init_node(NodeHome(obj.home), cfg, parsed, dev_balance, template)
     emit(
@@ -123,8 +133,17 @@ def node_init(
     help="Listen address, tcp://host:port or unix:///path (default: the ABCI port from node.json).",
 )
 @click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Port of the app's Prometheus /metrics (default: node.json, 26661; 0 turns it off).",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 @click.pass_obj
-def node_app(obj: Ctx, abci: str | None, log_level: str) -> None:
+def node_app(
+    obj: Ctx, abci: str | None, log_level: str, metrics_port: int | None, metrics_host: str
+) -> None:
     """Run only the ABCI app (cometbft runs separately and dials it)."""
     from ..app import Application
     from ..server import run_server
@@ -133,12 +152,25 @@ def node_app(obj: Ctx, abci: str | None, log_level: str) -> None:
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from ..metrics import AppMetrics
+
     home = NodeHome(obj.home)
     with user_errors():
-        address = abci or home.load_config().abci_address
+        cfg = home.load_config()
+    address = abci or cfg.abci_address
+    port = cfg.app_metrics_port if metrics_port is None else metrics_port
+    metrics = AppMetrics() if port else None
+    if metrics is not None:
+        try:
+            metrics.serve(port, metrics_host)
+        except OSError as e:
+            raise click.ClickException(
+                f"cannot serve app metrics on {metrics_host}:{port}: {e.strerror} "
+                "(use --metrics-port, or 0 to turn metrics off)"
+            ) from None
     db = StateDB(home.state_db)
     try:
-        code = asyncio.run(run_server(Application(db), address))
+        code = asyncio.run(run_server(Application(db, metrics=metrics), address))
     finally:
         db.close()
     sys.exit(code)
@@ -347,7 +379,7 @@ def _plan_options(f: Any) -> Any:
         type=int,
         default=27000,
         show_default=True,
-        help="Node i uses base+10i (+0 p2p, +1 rpc, +2 abci, +3 metrics).",
+        help="Node i uses base+10i (+0 p2p, +1 rpc, +2 abci, +3 cometbft metrics, +4 app metrics).",
     )(f)
     return click.option("--chain-id", default="moderntensor-localnet-1", show_default=True)(f)
 

@@ -61,8 +61,16 @@ def compose(plan: LocalnetPlan, data_dir: str = "./localnet") -> dict[str, Any]:
             app["build"] = {"context": "..", "dockerfile": "deploy/Dockerfile"}
         app.update(
             user=user,
-            command=["node", "app", "--abci", f"tcp://0.0.0.0:{d['abci']}"],
+            command=[
+                "node",
+                "app",
+                "--abci",
+                f"tcp://0.0.0.0:{d['abci']}",
+                "--metrics-host",
+                "0.0.0.0",
+            ],
             volumes=[volume],
+            ports=[f"127.0.0.1:{n.app_metrics}:{d['app_metrics']}"],
             restart="unless-stopped",
         )
         services[f"app{n.index}"] = app
@@ -99,16 +107,29 @@ def compose_text(plan: LocalnetPlan) -> str:
 
 
 def prometheus_config(plan: LocalnetPlan, docker: bool) -> dict[str, Any]:
-    """Scrape every node's CometBFT metrics (loopback ports, or compose service names)."""
-    targets = [
-        f"cometbft{n.index}:{DOCKER_PORTS['prom']}" if docker else f"127.0.0.1:{n.prom}"
-        for n in plan.nodes()
-    ]
+    """Scrape every node's CometBFT metrics and app metrics (loopback ports, or compose service
+    names); each target is labelled with its node name."""
+    d = DOCKER_PORTS
+
+    def job(name: str, service: str, port_key: str) -> dict[str, Any]:
+        return {
+            "job_name": name,
+            "static_configs": [
+                {
+                    "targets": [
+                        f"{service}{n.index}:{d[port_key]}"
+                        if docker
+                        else f"127.0.0.1:{getattr(n, port_key)}"
+                    ],
+                    "labels": {"node": n.name},
+                }
+                for n in plan.nodes()
+            ],
+        }
+
     return {
         "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
-        "scrape_configs": [
-            {"job_name": "cometbft", "static_configs": [{"targets": targets}]},
-        ],
+        "scrape_configs": [job("cometbft", "cometbft", "prom"), job("app", "app", "app_metrics")],
     }
 
 

@@ -22,6 +22,8 @@ class NodeConfig:
     p2p_port: int
     abci_port: int
     prometheus_port: int
+    app_metrics_port: int = 26661
+    """The app's own Prometheus endpoint (0: off); node.json files from before it default."""
 
     @property
     def rpc_url(self) -> str:
@@ -30,6 +32,10 @@ class NodeConfig:
     @property
     def abci_address(self) -> str:
         return f"tcp://127.0.0.1:{self.abci_port}"
+
+    @property
+    def app_metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.app_metrics_port}/metrics"
 
 
 @dataclass(frozen=True)

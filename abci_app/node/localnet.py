@@ -139,8 +139,12 @@ def _fill(
 def _node_config(plan: LocalnetPlan, node: NodePlan, docker: bool) -> NodeConfig:
     if docker:
         d = DOCKER_PORTS
-        return NodeConfig(plan.chain_id, node.name, d["rpc"], d["p2p"], d["abci"], d["prom"])
-    return NodeConfig(plan.chain_id, node.name, node.rpc, node.p2p, node.abci, node.prom)
+        return NodeConfig(
+            plan.chain_id, node.name, d["rpc"], d["p2p"], d["abci"], d["prom"], d["app_metrics"]
+        )
+    return NodeConfig(
+        plan.chain_id, node.name, node.rpc, node.p2p, node.abci, node.prom, node.app_metrics
+    )
 
 
 def init_localnet(

@@ -93,6 +93,8 @@ def run_node(home: NodeHome, announce: bool = True) -> int:
         print(f"ModernTensor node running (chain {cfg.chain_id}, {pids})")
         print(f"  RPC               {cfg.rpc_url}")
         print(f"  cometbft metrics  http://127.0.0.1:{cfg.prometheus_port}/metrics")
+        if cfg.app_metrics_port:
+            print(f"  app metrics       {cfg.app_metrics_url}")
         print(f"  ABCI              {cfg.abci_address}")
         print(f"  logs              {home.logs}{os.sep}")
         dev = home.keyring / "dev.json"

@@ -118,7 +118,7 @@ def test_cli_errors_are_one_clear_line(
 
 def test_node_start_resumes_the_same_chain(tmp_path: Path, cometbft_bin: Path) -> None:
     """What `make run` does twice: init once, start, stop, start again on the same data."""
-    rpc_port, p2p, abci_port, prom = free_ports(4)
+    rpc_port, p2p, abci_port, prom, app_metrics = free_ports(5)
     home = tmp_path / "data"
     init = mt(
         home,
@@ -132,6 +132,8 @@ def test_node_start_resumes_the_same_chain(tmp_path: Path, cometbft_bin: Path) -
         str(abci_port),
         "--prometheus-port",
         str(prom),
+        "--app-metrics-port",
+        str(app_metrics),
         "--set",
         "consensus.timeout_commit=200ms",
     )
@@ -161,6 +163,7 @@ def test_node_start_resumes_the_same_chain(tmp_path: Path, cometbft_bin: Path) -
         os.killpg(proc.pid, signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     assert f"RPC               {url}" in out and "dev key" in out and "node stopped" in out
+    assert f"app metrics       http://127.0.0.1:{app_metrics}/metrics" in out
     assert NodeHome(home).state_db.exists()
     exported = tmp_path / "exported.json"
     res = mt(home, "genesis", "export", "--out", str(exported))

@@ -40,12 +40,18 @@ def test_compose_publishes_the_localnet_ports() -> None:
         }
         app = services[f"app{n.index}"]
         assert app["volumes"] == comet["volumes"] == [f"./localnet/{n.name}:/data"]
-        assert app["command"][-1] == f"tcp://0.0.0.0:{DOCKER_PORTS['abci']}"
+        cmd = app["command"]
+        assert cmd[cmd.index("--abci") + 1] == f"tcp://0.0.0.0:{DOCKER_PORTS['abci']}"
+        assert cmd[cmd.index("--metrics-host") + 1] == "0.0.0.0"
+        assert app["ports"] == [f"127.0.0.1:{n.app_metrics}:{DOCKER_PORTS['app_metrics']}"]
     assert services["app0"]["build"]["dockerfile"] == "deploy/Dockerfile"
     prom = yaml.safe_load((DEPLOY / "prometheus.docker.yml").read_text())
-    targets = prom["scrape_configs"][0]["static_configs"][0]["targets"]
-    assert targets == [f"cometbft{n.index}:26660" for n in PLAN.nodes()]
-    assert all(t.split(":")[0] in services for t in targets)
+    jobs = {j["job_name"]: j["static_configs"] for j in prom["scrape_configs"]}
+    for job, port in (("cometbft", 26660), ("app", 26661)):
+        targets = [t for c in jobs[job] for t in c["targets"]]
+        assert targets == [f"{job}{n.index}:{port}" for n in PLAN.nodes()]
+        assert all(t.split(":")[0] in services for t in targets)
+        assert [c["labels"]["node"] for c in jobs[job]] == [n.name for n in PLAN.nodes()]
 
 
 def test_docker_localnet_homes_match_the_compose_file(tmp_path: Path, cometbft_bin: Path) -> None:

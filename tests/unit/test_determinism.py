@@ -164,3 +164,25 @@ def test_two_instances_agree_on_a_subnet_chain(tmp_path: Path) -> None:
     assert any(n["incentive"] > 0 for n in meta) and any(n["dividends"] > 0 for n in meta)
     a.close()
     b.close()
+
+
+def test_metrics_do_not_change_the_app_hash(tmp_path: Path) -> None:
+    """An app exporting metrics (wall-clock probes around epochs) computes the same hashes."""
+    from abci_app.app import Application
+    from abci_app.metrics import AppMetrics
+    from abci_app.state.db import StateDB
+
+    plain = Driver.open(tmp_path / "plain.sqlite")
+    metered = Driver(Application(StateDB(tmp_path / "m.sqlite"), True, metrics=AppMetrics()))
+    state = genesis_app_state(N)
+    state["subnets"] = {"params": {"min_lock_cost": 10**9}}
+    assert plain.init_chain(state) == metered.init_chain(state)
+    for txs in subnet_blocks(seed=5, n_blocks=25):
+        assert plain.block(txs) == metered.block(txs)
+    m = metered.app.metrics
+    assert m is not None
+    assert m.registry.get_sample_value("moderntensor_block_height") == metered.height
+    epochs = m.registry.get_sample_value("moderntensor_subnet_epoch_seconds", {"netuid": "2"})
+    assert epochs is not None and epochs > 0
+    plain.close()
+    metered.close()

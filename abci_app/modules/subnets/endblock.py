@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...address import to_bech32
 from ...state.overlay import Overlay
-from ...types import Event
+from ...types import NO_PROBE, Event, Probe
 from ..bank.state import credit, debit
 from .epoch import EpochInput, EpochOutput, run_epoch
 from .handlers import is_epoch_block, window
@@ -171,7 +171,7 @@ def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: in
     return events
 
 
-def end_block(state: Overlay, height: int) -> list[Event]:
+def end_block(state: Overlay, height: int, probe: Probe = NO_PROBE) -> list[Event]:
     events: list[Event] = []
     for subnet in all_subnets(state):
         hp = get_hyperparams(state, subnet.netuid)
@@ -180,5 +180,6 @@ def end_block(state: Overlay, height: int) -> list[Event]:
             set_subnet(state, adjusted)
             events.append(Event.of("registration_burn", netuid=subnet.netuid, burn=adjusted.burn))
         if is_epoch_block(subnet.netuid, hp.tempo, height):
-            events += run_subnet_epoch(state, adjusted, hp, height)
+            with probe.timed("subnet_epoch", str(subnet.netuid)):
+                events += run_subnet_epoch(state, adjusted, hp, height)
     return events

@@ -1,0 +1,172 @@
+"""Prometheus metrics of the app process, namespace ``moderntensor``, on their own port
+(default 26661, next to CometBFT's 26660).
+
+Observation only: nothing here feeds back into consensus. Durations are wall-clock times taken
+around ABCI calls by the app layer; consensus code only calls ``types.Probe`` hooks, which
+cannot change what it computes. Gauges of chain state are read from committed state after
+Commit; the state size (a full scan of the store) is refreshed at most every
+``STATE_SIZE_EVERY`` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from .execution import BlockOutcome
+from .modules.staking.state import all_validators, last_powers
+from .modules.subnets.state import all_subnets
+from .state.db import StateDB
+from .types import Probe
+
+NAMESPACE = "moderntensor"
+STATE_SIZE_EVERY = 30.0
+_FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class AppMetrics:
+    """Every app metric, registered in one registry (tests read it directly)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r, ns = self.registry, NAMESPACE
+        self.abci_seconds = Histogram(
+            "abci_request_seconds",
+            "Time to answer an ABCI request, by method.",
+            ["method"],
+            namespace=ns,
+            registry=r,
+            buckets=_FAST,
+        )
+        self.txs = Counter(
+            "txs_total",
+            "Txs executed in finalized blocks, by first message type and result code.",
+            ["type", "code"],
+            namespace=ns,
+            registry=r,
+        )
+        self.check_txs = Counter(
+            "check_txs_total", "CheckTx answers by result code.", ["code"], namespace=ns, registry=r
+        )
+        self.height = Gauge(
+            "block_height", "Height of the last committed block.", namespace=ns, registry=r
+        )
+        self.block_txs = Histogram(
+            "block_txs",
+            "Txs per finalized block.",
+            namespace=ns,
+            registry=r,
+            buckets=(0, 1, 5, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000),
+        )
+        self.finalize_seconds = Histogram(
+            "finalize_block_seconds",
+            "FinalizeBlock: executing the block and staging its writes.",
+            namespace=ns,
+            registry=r,
+            buckets=_FAST,
+        )
+        self.app_hash_seconds = Histogram(
+            "app_hash_seconds",
+            "Computing the app hash of a finalized block (part of FinalizeBlock).",
+            namespace=ns,
+            registry=r,
+            buckets=_FAST,
+        )
+        self.commit_seconds = Histogram(
+            "commit_seconds",
+            "Commit: writing the block's state to SQLite.",
+            namespace=ns,
+            registry=r,
+            buckets=_FAST,
+        )
+        self.state_keys = Gauge("state_keys", "Keys in the state store.", namespace=ns, registry=r)
+        self.state_bytes = Gauge(
+            "state_bytes", "Bytes of keys and values in the state store.", namespace=ns, registry=r
+        )
+        self.validators = Gauge(
+            "validators", "Validators in CometBFT's active set.", namespace=ns, registry=r
+        )
+        self.bonded = Gauge(
+            "bonded_tokens", "Tokens bonded to validators, base units.", namespace=ns, registry=r
+        )
+        self.jailed = Gauge("jailed_validators", "Jailed validators.", namespace=ns, registry=r)
+        self.subnet_neurons = Gauge(
+            "subnet_neurons", "Registered neurons per subnet.", ["netuid"], namespace=ns, registry=r
+        )
+        self.subnet_epoch_seconds = Gauge(
+            "subnet_epoch_seconds",
+            "Duration of the subnet's last Yuma epoch.",
+            ["netuid"],
+            namespace=ns,
+            registry=r,
+        )
+        self.subnet_epoch_emission = Gauge(
+            "subnet_epoch_emission",
+            "Emission paid by the subnet's last epoch, base units.",
+            ["netuid"],
+            namespace=ns,
+            registry=r,
+        )
+        self._state_size_at = -STATE_SIZE_EVERY
+
+    def state_size_due(self) -> bool:
+        now = time.monotonic()
+        if now - self._state_size_at < STATE_SIZE_EVERY:
+            return False
+        self._state_size_at = now
+        return True
+
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Serve /metrics from a daemon thread."""
+        start_http_server(port, addr=host, registry=self.registry)
+
+
+class MetricsProbe(Probe):
+    """Records subnet epoch durations into :class:`AppMetrics`."""
+
+    def __init__(self, metrics: AppMetrics) -> None:
+        self.metrics = metrics
+
+    @contextmanager
+    def timed(self, name: str, label: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            if name == "subnet_epoch":
+                elapsed = time.perf_counter() - start
+                self.metrics.subnet_epoch_seconds.labels(label).set(elapsed)
+
+
+def record_block(
+    m: AppMetrics, outcome: BlockOutcome, finalize_s: float, app_hash_s: float
+) -> None:
+    """After FinalizeBlock: durations, txs by type and code, subnet epoch emissions."""
+    m.finalize_seconds.observe(finalize_s)
+    m.app_hash_seconds.observe(app_hash_s)
+    m.block_txs.observe(len(outcome.tx_results))
+    for r in outcome.tx_results:
+        m.txs.labels(r.msg_type or "undecodable", str(r.code)).inc()
+    for ev in outcome.events:
+        if ev.type == "subnet_epoch":
+            attrs = {a.key: a.value for a in ev.attributes}
+            m.subnet_epoch_emission.labels(attrs["netuid"]).set(int(attrs["emission"]))
+
+
+def record_chain_state(m: AppMetrics, db: StateDB) -> None:
+    """After Commit: gauges read from committed state."""
+    m.height.set(db.height)
+    powers = last_powers(db)
+    m.validators.set(len(powers))
+    validators = all_validators(db)
+    m.bonded.set(sum(v.tokens for v in validators))
+    m.jailed.set(sum(1 for v in validators if v.jailed))
+    for subnet in all_subnets(db):
+        m.subnet_neurons.labels(str(subnet.netuid)).set(subnet.n)
+    if m.state_size_due():
+        keys, size = db.store.stats()
+        m.state_keys.set(keys)
+        m.state_bytes.set(size)
