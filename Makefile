@@ -8,10 +8,11 @@ COMETBFT_VERSION := v0.38.25
 TOOLS := $(CURDIR)/.tools/bin
 COMETBFT := $(TOOLS)/cometbft
 STAMP := $(VENV)/.installed
+PROMETHEUS := $(CURDIR)/.tools/prometheus/usr/bin/prometheus
 PROTO_STAMP := abci_app/_proto/.generated
 HOME_DIR ?= .data
 
-.PHONY: run test lint format deps cometbft proto clean reset help localnet localnet-stop
+.PHONY: run test lint format deps cometbft prometheus proto clean reset help localnet localnet-stop
 
 help:
 	@echo "make run    - install what is missing and run a single-node chain in $(HOME_DIR)/"
@@ -34,6 +35,19 @@ $(COMETBFT):
 	GOBIN=$(TOOLS) go install github.com/cometbft/cometbft/cmd/cometbft@$(COMETBFT_VERSION)
 
 cometbft: $(COMETBFT)
+
+# Prometheus for the monitoring test: Debian's package, unpacked into .tools (no root, no
+# system change). `apt-get download` fetches the .deb; `dpkg-deb -x` unpacks it.
+$(PROMETHEUS):
+	@mkdir -p .tools/deb .tools/prometheus
+	@echo "fetching Prometheus from Debian's packages (apt-get download; unpacked into .tools)"
+	cd .tools/deb && (apt-get download prometheus 2>/dev/null || \
+		(apt-get update -qq && apt-get download prometheus))
+	dpkg-deb -x .tools/deb/prometheus_*.deb .tools/prometheus
+	rm -rf .tools/deb
+	@test -x $(PROMETHEUS)
+
+prometheus: $(PROMETHEUS)
 
 $(PROTO_STAMP): $(STAMP) $(COMETBFT) scripts/gen_proto.py $(wildcard proto/moderntensor/*/*/*.proto)
 	@# go install leaves the module (and its .proto files) in the module cache; make sure of it
@@ -64,8 +78,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix abci_app tests scripts bench
 	$(VENV)/bin/ruff format abci_app tests scripts bench
 
-test: $(PROTO_STAMP) lint
-	MODERNTENSOR_COMETBFT=$(COMETBFT) $(PY) -m pytest -p no:cacheprovider tests
+test: $(PROTO_STAMP) $(PROMETHEUS) lint
+	MODERNTENSOR_COMETBFT=$(COMETBFT) MODERNTENSOR_PROMETHEUS=$(PROMETHEUS) \
+		$(PY) -m pytest -p no:cacheprovider tests
 
 reset:
 	rm -rf $(HOME_DIR)

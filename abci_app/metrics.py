@@ -18,12 +18,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 
 from .execution import BlockOutcome
 from .modules.staking.state import all_validators, last_powers
-from .modules.subnets.state import all_subnets
+from .modules.subnets.state import all_subnets, neurons
 from .state.db import StateDB
 from .types import Probe
 
 NAMESPACE = "moderntensor"
 STATE_SIZE_EVERY = 30.0
+CHECKPOINT_EVERY = 10
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -110,6 +111,42 @@ class AppMetrics:
             namespace=ns,
             registry=r,
         )
+        self.rewards = Counter(
+            "block_rewards_total",
+            "Block rewards and fees paid to consensus validators, base units.",
+            namespace=ns,
+            registry=r,
+        )
+        self.subnet_accrued = Counter(
+            "subnet_emission_accrued_total",
+            "Minted tokens routed to subnets, base units.",
+            namespace=ns,
+            registry=r,
+        )
+        self.neuron_incentive = Gauge(
+            "neuron_incentive",
+            "A neuron's incentive in its subnet's last epoch (1.0 = all of it).",
+            ["netuid", "uid"],
+            namespace=ns,
+            registry=r,
+        )
+        self.neuron_dividends = Gauge(
+            "neuron_dividends",
+            "A neuron's dividends in its subnet's last epoch (1.0 = all of it).",
+            ["netuid", "uid"],
+            namespace=ns,
+            registry=r,
+        )
+        self.app_hash_checkpoint = Gauge(
+            "app_hash_checkpoint",
+            "First 6 bytes of the app hash at the last height divisible by "
+            f"{CHECKPOINT_EVERY}, as a number: nodes disagreeing at one height have diverged.",
+            ["height"],
+            namespace=ns,
+            registry=r,
+        )
+        self._checkpoint: str | None = None
+        self.epochs_pending: set[int] = set()
         self._state_size_at = -STATE_SIZE_EVERY
 
     def state_size_due(self) -> bool:
@@ -151,9 +188,13 @@ def record_block(
     for r in outcome.tx_results:
         m.txs.labels(r.msg_type or "undecodable", str(r.code)).inc()
     for ev in outcome.events:
+        attrs = {a.key: a.value for a in ev.attributes}
         if ev.type == "subnet_epoch":
-            attrs = {a.key: a.value for a in ev.attributes}
             m.subnet_epoch_emission.labels(attrs["netuid"]).set(int(attrs["emission"]))
+            m.epochs_pending.add(int(attrs["netuid"]))
+        elif ev.type == "rewards":
+            m.rewards.inc(int(attrs["paid"]))
+            m.subnet_accrued.inc(int(attrs.get("subnets", 0)))
 
 
 def record_chain_state(m: AppMetrics, db: StateDB) -> None:
@@ -166,6 +207,16 @@ def record_chain_state(m: AppMetrics, db: StateDB) -> None:
     m.jailed.set(sum(1 for v in validators if v.jailed))
     for subnet in all_subnets(db):
         m.subnet_neurons.labels(str(subnet.netuid)).set(subnet.n)
+    for netuid in sorted(m.epochs_pending):
+        for n in neurons(db, netuid):
+            m.neuron_incentive.labels(str(netuid), str(n.uid)).set(n.incentive / 65535)
+            m.neuron_dividends.labels(str(netuid), str(n.uid)).set(n.dividends / 65535)
+    m.epochs_pending.clear()
+    if db.height % CHECKPOINT_EVERY == 0:
+        if m._checkpoint is not None:
+            m.app_hash_checkpoint.remove(m._checkpoint)
+        m._checkpoint = str(db.height)
+        m.app_hash_checkpoint.labels(m._checkpoint).set(int.from_bytes(db.app_hash[:6], "big"))
     if m.state_size_due():
         keys, size = db.store.stats()
         m.state_keys.set(keys)

@@ -1,7 +1,10 @@
 """Resource use of an N-validator loopback localnet: RSS and CPU per process, block interval.
 
 Starts its own localnet in a temporary folder on a free port range, lets it settle, measures
-over a window, stops it. Bounded by --window and --max-wait seconds. Prints one JSON object.
+over a window, checks that every validator has earned rewards and that app hashes agree, stops
+it. This is also where the 50-validator scale check lives (too heavy for the test suite: about
+7 GiB of RSS and both cores for several minutes). Bounded by --window and --max-wait seconds.
+Prints one JSON object.
 
     .venv/bin/python bench/localnet_resources.py --validators 4 --window 60
     .venv/bin/python bench/localnet_resources.py --validators 50 --window 120
@@ -20,6 +23,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from abci_app.client.keyring import Keyring
 from abci_app.client.rpc import RPCClient
 from abci_app.node.localnet import (
     LocalnetPlan,
@@ -53,6 +57,16 @@ def block_times(url: str, last: int, count: int) -> list[float]:
             t = c.call("header", height=str(h))["header"]["time"]
             times.append(datetime.fromisoformat(t[:26].rstrip("Z") + "+00:00").timestamp())
     return [b - a for a, b in itertools.pairwise(times)]
+
+
+def validators_paid(root: Path, plan: LocalnetPlan, url: str) -> int:
+    """How many validator operators have earned rewards or commission so far."""
+    paid = 0
+    with RPCClient(url, timeout=30) as c:
+        for node in plan.nodes():
+            op = Keyring(root / node.name / "keyring").get("validator").address
+            paid += int(c.abci_query(f"/rewards/{op}").json()["total"]) > 0
+    return paid
 
 
 def main() -> None:
@@ -97,6 +111,7 @@ def main() -> None:
                 h_end = c.latest_height()
             intervals = block_times(node0.rpc_url, h_end, min(h_end - 1, 30))
             status = localnet_status(root)
+            paid = validators_paid(root, plan, node0.rpc_url)
         finally:
             stop_localnet(root)
 
@@ -129,6 +144,7 @@ def main() -> None:
                     "cometbfts": round(sum(cpu_comet) / wall, 3),
                 },
                 "app_hashes_agree": status["app_hashes_agree"],
+                "validators_with_rewards": paid,
             },
             indent=2,
         )

@@ -3,11 +3,12 @@ an error, never a skip."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import LocalNode
+from harness import REPO, LocalNode
 
 from abci_app.node.cometbft import CometBFTError, cometbft_version, find_cometbft
 
@@ -19,6 +20,16 @@ def cometbft_bin() -> Path:
     except CometBFTError as e:
         pytest.fail(f"{e} (make test installs it)")
     assert cometbft_version(binary) == "0.38.25"
+    return binary
+
+
+@pytest.fixture(scope="session")
+def prometheus_bin() -> Path:
+    """Debian's Prometheus, unpacked into .tools by `make test` (a missing one is an error)."""
+    env = os.environ.get("MODERNTENSOR_PROMETHEUS")
+    binary = Path(env) if env else REPO / ".tools/prometheus/usr/bin/prometheus"
+    if not binary.is_file():
+        pytest.fail(f"prometheus not found at {binary} (make test installs it: make prometheus)")
     return binary
 
 

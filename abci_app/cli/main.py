@@ -553,7 +553,7 @@ def localnet_compose(
     Then: moderntensor localnet --root deploy/localnet init --docker -n 4
           MT_UID=$(id -u) MT_GID=$(id -g) docker compose -f deploy/compose.yaml up
     """
-    from ..node.deploy_files import compose_text, prometheus_text
+    from ..node.deploy_files import alerts_text, compose_text, prometheus_text
     from ..node.localnet import LocalnetError, LocalnetPlan
 
     try:
@@ -562,10 +562,11 @@ def localnet_compose(
         raise click.ClickException(str(e)) from None
     out.write_text(compose_text(plan))
     prometheus_out.write_text(prometheus_text(plan, docker=True))
+    (prometheus_out.parent / "alerts.yml").write_text(alerts_text())
     emit(
         obj,
         {"compose": str(out), "prometheus": str(prometheus_out)},
-        f"wrote {out} and {prometheus_out}",
+        f"wrote {out}, {prometheus_out} and its alerts.yml",
     )
 
 

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from .localnet import DOCKER_PORTS, LocalnetPlan
+from .monitoring import alerts_config
 
 IMAGE = "moderntensor:local"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.53.0"
@@ -90,12 +91,18 @@ def compose(plan: LocalnetPlan, data_dir: str = "./localnet") -> dict[str, Any]:
         }
     services["prometheus"] = {
         "image": PROMETHEUS_IMAGE,
-        "volumes": ["./prometheus.docker.yml:/etc/prometheus/prometheus.yml:ro"],
+        "volumes": [
+            "./prometheus.docker.yml:/etc/prometheus/prometheus.yml:ro",
+            "./alerts.yml:/etc/prometheus/alerts.yml:ro",
+        ],
         "ports": ["127.0.0.1:9090:9090"],
     }
     services["grafana"] = {
         "image": GRAFANA_IMAGE,
-        "volumes": ["./grafana/provisioning:/etc/grafana/provisioning:ro"],
+        "volumes": [
+            "./grafana/provisioning:/etc/grafana/provisioning:ro",
+            "./grafana/dashboards:/var/lib/grafana/dashboards:ro",
+        ],
         "ports": ["127.0.0.1:3000:3000"],
         "depends_on": ["prometheus"],
     }
@@ -129,8 +136,13 @@ def prometheus_config(plan: LocalnetPlan, docker: bool) -> dict[str, Any]:
 
     return {
         "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
+        "rule_files": ["alerts.yml"],
         "scrape_configs": [job("cometbft", "cometbft", "prom"), job("app", "app", "app_metrics")],
     }
+
+
+def alerts_text() -> str:
+    return HEADER + to_yaml(alerts_config()) + "\n"
 
 
 def prometheus_text(plan: LocalnetPlan, docker: bool) -> str:

@@ -202,9 +202,10 @@ def init_localnet(
     for n in nodes:
         genesis_file.save(homes[n.name].genesis_file, g)
     genesis_file.save(root / "genesis.json", g)
-    from .deploy_files import prometheus_text
+    from .deploy_files import alerts_text, prometheus_text
 
     (root / "prometheus.yml").write_text(prometheus_text(plan, docker=docker))
+    (root / "alerts.yml").write_text(alerts_text())
     (root / "localnet.json").write_text(json.dumps({**plan.to_dict(), "docker": docker}) + "\n")
 
 
