@@ -629,6 +629,13 @@ def faucet() -> None:
     is_flag=True,
     help="Take the client IP from X-Forwarded-For (only behind your own proxy).",
 )
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Serve Prometheus metrics on this port (0: off; 26662 is the convention).",
+)
 @click.pass_obj
 def faucet_serve(
     obj: Ctx,
@@ -642,20 +649,31 @@ def faucet_serve(
     daily_cap: str,
     ledger: Path | None,
     trust_proxy: bool,
+    metrics_port: int,
 ) -> None:
     """Serve the faucet page and API (example: moderntensor --home .localnet faucet serve
     --node http://127.0.0.1:27001)."""
     from ..faucet.http import FaucetServer
     from ..faucet.ledger import Ledger, Limits
+    from ..faucet.metrics import FaucetMetrics
     from ..faucet.service import Faucet
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     limits = Limits(parse_amount(amount), cooldown, ip_limit, ip_window, parse_amount(daily_cap))
     with user_errors():
         key = keyring_of(obj).get(key_name)
+    metrics = FaucetMetrics() if metrics_port else None
+    if metrics is not None:
+        try:
+            metrics.serve(metrics_port, host)
+        except OSError as e:
+            raise click.ClickException(
+                f"cannot serve metrics on {host}:{metrics_port}: {e}"
+            ) from None
     book = Ledger(ledger or NodeHome(obj.home).root / "faucet" / "ledger.sqlite")
     try:
-        server = FaucetServer(Faucet(obj.node, key, limits, book), host, port, trust_proxy)
+        faucet = Faucet(obj.node, key, limits, book, metrics=metrics)
+        server = FaucetServer(faucet, host, port, trust_proxy)
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e}") from None
     click.echo(f"faucet on {server.url} paying from {key.address} through {obj.node}")

@@ -20,6 +20,7 @@ from ..errors import BadNonce, InvalidAddress
 from ..modules.bank.messages import MsgTransfer
 from ..tx import build_tx
 from .ledger import Ledger, Limits, Refusal
+from .metrics import FaucetMetrics
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Faucet:
     limits: Limits
     ledger: Ledger
     clock: Callable[[], float] = time.time
+    metrics: FaucetMetrics | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -49,8 +51,10 @@ class Faucet:
     def grant(self, address: str, ip: str) -> dict[str, Any]:
         try:
             return self._grant(address, ip)
-        except Refusal:
+        except Refusal as refusal:
             self.refusals += 1
+            if self.metrics is not None:
+                self.metrics.refusals.labels(refusal.code).inc()
             raise
 
     def _grant(self, address: str, ip: str) -> dict[str, Any]:
@@ -94,6 +98,9 @@ class Faucet:
             self._nonce = nonce + 1
             self.ledger.record(address, ip, now, self.limits)
             self.grants += 1
+            if self.metrics is not None:
+                self.metrics.grants.inc()
+                self.metrics.granted.inc(self.limits.amount)
             return {"address": address, "amount": str(self.limits.amount), "tx_hash": res.hash}
 
     def status(self) -> dict[str, Any]:

@@ -8,13 +8,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from harness import LocalNode, addr_of, seeded_key
+from harness import LocalNode, addr_of, free_ports, seeded_key
+from prometheus_client.parser import text_string_to_metric_families
 
 from abci_app.address import to_bech32
 from abci_app.client.keyring import Key
 from abci_app.client.rpc import RPCClient
 from abci_app.faucet.http import FaucetServer
 from abci_app.faucet.ledger import DAY, Ledger, Limits
+from abci_app.faucet.metrics import FaucetMetrics
 from abci_app.faucet.service import Faucet
 
 pytestmark = pytest.mark.integration
@@ -45,7 +47,10 @@ class Running:
     def __init__(self, node: LocalNode, ledger_path: Path, limits: Limits) -> None:
         self.clock = FakeClock()
         self.ledger = Ledger(ledger_path)
-        self.faucet = Faucet(node.rpc_url, FAUCET_KEY, limits, self.ledger, self.clock)
+        self.metrics = FaucetMetrics()
+        self.faucet = Faucet(
+            node.rpc_url, FAUCET_KEY, limits, self.ledger, self.clock, metrics=self.metrics
+        )
         self.server = FaucetServer(self.faucet, "127.0.0.1", 0, trust_proxy=True).start()
         self.http = httpx.Client(base_url=self.server.url, timeout=30)
 
@@ -104,6 +109,19 @@ def test_repeat_is_refused_until_the_cooldown_expires(node: LocalNode, faucet: R
     with node.rpc() as c:
         c.wait_for_tx(later.json()["tx_hash"])
     assert balance(node, addr) == 2 * AMOUNT
+    # the same counts on the faucet's Prometheus endpoint
+    (port,) = free_ports(1)
+    faucet.metrics.serve(port)
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("moderntensor_faucet_grants_total", ())] == 2
+    assert samples[("moderntensor_faucet_granted_tokens_total", ())] == 2 * AMOUNT
+    refused = ("moderntensor_faucet_refusals_total", (("reason", "address_cooldown"),))
+    assert samples[refused] == 1
 
 
 def test_ip_limit(faucet: Running) -> None:
