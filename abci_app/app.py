@@ -27,6 +27,7 @@ from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
 from .query import run_query
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
+from .tx import VerifiedTxs
 from .types import (
     NO_PROBE,
     BlockHeader,
@@ -101,6 +102,8 @@ class Application:
     ) -> None:
         self.db = db
         self.metrics = metrics
+        self.verified = VerifiedTxs()
+        """Signatures verified by CheckTx are not verified again for the block (issue 8)."""
         self.probe: Probe = MetricsProbe(metrics) if metrics is not None else NO_PROBE
         if check_invariants is None:
             check_invariants = os.environ.get("MODERNTENSOR_CHECK_INVARIANTS", "") == "1"
@@ -181,7 +184,7 @@ class Application:
 
     def _check_context(self) -> ChainContext:
         if self._check_ctx is None:
-            self._check_ctx = load_context(self.check_state, self.db.height + 1)
+            self._check_ctx = load_context(self.check_state, self.db.height + 1, self.verified)
         return self._check_ctx
 
     # --- info / genesis ----------------------------------------------------------------------
@@ -231,7 +234,9 @@ class Application:
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
         base = self._block_base()
-        txs = select_txs(base, list(req.txs), load_context(base, req.height), req.max_tx_bytes)
+        txs = select_txs(
+            base, list(req.txs), load_context(base, req.height, self.verified), req.max_tx_bytes
+        )
         return abci.ResponsePrepareProposal(txs=txs)
 
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
@@ -241,7 +246,11 @@ class Application:
         start = time.perf_counter()
         state = self._block_base()
         outcome = execute_block(
-            state, list(req.txs), load_context(state, req.height), block_header(req), self.probe
+            state,
+            list(req.txs),
+            load_context(state, req.height, self.verified),
+            block_header(req),
+            self.probe,
         )
         if self.check_invariants:
             problems = check_invariants(state)

@@ -60,7 +60,7 @@ from .modules.subnets.messages import (
 from .params import AppParams
 from .state.keys import CHAIN_ID, PARAMS
 from .state.overlay import KVReader, Overlay
-from .tx import DecodedTx, Message, decode_tx
+from .tx import DecodedTx, Message, VerifiedTxs, decode_tx
 from .types import NO_PROBE, BlockHeader, Event, Probe, TxResult, ValidatorUpdate
 
 FEE_COLLECTOR = module_address("fee_collector")
@@ -75,9 +75,11 @@ class ChainContext:
     params: AppParams
     staking: StakingParams
     height: int
+    verified: VerifiedTxs | None = None
+    """This node's cache of verified signatures (not state; None: verify every time)."""
 
 
-def load_context(state: KVReader, height: int) -> ChainContext:
+def load_context(state: KVReader, height: int, verified: VerifiedTxs | None = None) -> ChainContext:
     """Context for executing at ``height`` (CheckTx uses the next height to be committed)."""
     raw_params = state.get(PARAMS)
     raw_chain = state.get(CHAIN_ID)
@@ -88,6 +90,7 @@ def load_context(state: KVReader, height: int) -> ChainContext:
         params=AppParams.decode(raw_params),
         staking=get_staking_params(state),
         height=height,
+        verified=verified,
     )
 
 
@@ -185,7 +188,7 @@ def error_result(err: ModernTensorError, events: list[Event] | None = None) -> T
 def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, bool]:
     """Execute one tx; the flag says whether it passed the ante (so its fee was charged)."""
     try:
-        tx = decode_tx(raw, ctx.params, ctx.chain_id)
+        tx = decode_tx(raw, ctx.params, ctx.chain_id, ctx.verified)
     except ModernTensorError as err:
         return error_result(err), False
     ante = state.branch()

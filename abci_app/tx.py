@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
@@ -73,6 +74,31 @@ Message = Union[  # noqa: UP007 - one alias the modules extend
     MsgCommitWeights,
     MsgRevealWeights,
 ]
+
+
+class VerifiedTxs:
+    """Hashes of txs whose signature this node has already verified, so a tx is verified once
+    per node (CheckTx), not again in PrepareProposal and FinalizeBlock.
+
+    Safe because a tx hash fixes the bytes, and with them the body (which names the chain,
+    checked before the signature), the key and the signature: verification is a pure function
+    of those. Bounded: past ``capacity`` hashes the oldest are forgotten (and simply verified
+    again if they come back). Not consensus state: each node has its own."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._hashes: OrderedDict[bytes, None] = OrderedDict()
+
+    def __contains__(self, tx_hash: object) -> bool:
+        return tx_hash in self._hashes
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def add(self, tx_hash: bytes) -> None:
+        self._hashes[tx_hash] = None
+        if len(self._hashes) > self.capacity:
+            self._hashes.popitem(last=False)
 
 
 def sign_bytes(chain_id: str, body: bytes) -> bytes:
@@ -151,8 +177,13 @@ def _message_from_proto(m: tx_pb2.Msg) -> Message:
     return cls(**values)
 
 
-def decode_tx(raw: bytes, params: AppParams, chain_id: str) -> DecodedTx:
-    """Run every stateless check; return the typed tx or raise a ModernTensorError."""
+def decode_tx(
+    raw: bytes, params: AppParams, chain_id: str, verified: VerifiedTxs | None = None
+) -> DecodedTx:
+    """Run every stateless check; return the typed tx or raise a ModernTensorError.
+
+    With ``verified``, a tx whose hash is in it skips the signature check (it passed before)
+    and a tx that passes it is added."""
     if len(raw) > params.max_tx_bytes:
         raise TxTooLarge(f"{len(raw)} bytes > max_tx_bytes {params.max_tx_bytes}")
     if not raw:
@@ -177,12 +208,16 @@ def decode_tx(raw: bytes, params: AppParams, chain_id: str) -> DecodedTx:
         raise InvalidPubKey(f"ed25519 public keys are 32 bytes, got {len(pub_key)}")
     if len(env.signature) != 64:
         raise InvalidSignature(f"ed25519 signatures are 64 bytes, got {len(env.signature)}")
-    try:
-        VerifyKey(pub_key).verify(sign_bytes(chain_id, env.body), bytes(env.signature))
-    except BadSignatureError:
-        raise InvalidSignature("signature does not match the body, chain id and key") from None
+    digest = tx_hash(raw)
+    if verified is None or digest not in verified:
+        try:
+            VerifyKey(pub_key).verify(sign_bytes(chain_id, env.body), bytes(env.signature))
+        except BadSignatureError:
+            raise InvalidSignature("signature does not match the body, chain id and key") from None
+        if verified is not None:
+            verified.add(digest)
     return DecodedTx(
-        hash=tx_hash(raw),
+        hash=digest,
         sender=address_from_pubkey(pub_key),
         pub_key=pub_key,
         chain_id=body.chain_id,
