@@ -70,13 +70,13 @@ localnet-stop: $(STAMP)
 	$(VENV)/bin/moderntensor localnet stop
 
 lint: $(PROTO_STAMP)
-	$(VENV)/bin/ruff check abci_app tests scripts bench
-	$(VENV)/bin/ruff format --check abci_app tests scripts bench
+	$(VENV)/bin/ruff check abci_app tests scripts bench examples
+	$(VENV)/bin/ruff format --check abci_app tests scripts bench examples
 	$(VENV)/bin/mypy abci_app
 
 format: $(STAMP)
-	$(VENV)/bin/ruff check --fix abci_app tests scripts bench
-	$(VENV)/bin/ruff format abci_app tests scripts bench
+	$(VENV)/bin/ruff check --fix abci_app tests scripts bench examples
+	$(VENV)/bin/ruff format abci_app tests scripts bench examples
 
 test: $(PROTO_STAMP) $(PROMETHEUS) lint
 	MODERNTENSOR_COMETBFT=$(COMETBFT) MODERNTENSOR_PROMETHEUS=$(PROMETHEUS) \

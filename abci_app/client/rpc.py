@@ -68,6 +68,62 @@ def _b64(s: str | None) -> bytes:
     return base64.b64decode(s) if s else b""
 
 
+def parse_query(r: dict[str, Any]) -> QueryResult:
+    resp = r["response"]
+    ops = [
+        ProofOp(type=o.get("type", ""), key=_b64(o.get("key")), data=_b64(o.get("data")))
+        for o in ((resp.get("proofOps") or {}).get("ops") or [])
+    ]
+    return QueryResult(
+        code=int(resp.get("code", 0)),
+        log=resp.get("log", ""),
+        key=_b64(resp.get("key")),
+        value=_b64(resp.get("value")),
+        height=int(resp.get("height", 0)),
+        proof_ops=ops,
+    )
+
+
+def parse_broadcast(r: dict[str, Any], tx: bytes) -> BroadcastResult:
+    return BroadcastResult(
+        code=int(r.get("code", 0)),
+        log=r.get("log", ""),
+        codespace=r.get("codespace", ""),
+        hash=r.get("hash", tx_hash(tx).hex().upper()),
+    )
+
+
+def parse_tx(r: dict[str, Any]) -> CommittedTx:
+    res = r["tx_result"]
+    return CommittedTx(
+        hash=r["hash"],
+        height=int(r["height"]),
+        code=int(res.get("code", 0)),
+        log=res.get("log", ""),
+        codespace=res.get("codespace", ""),
+        events=res.get("events") or [],
+    )
+
+
+def unreachable(url: str, method: str, last: Exception | None) -> NodeUnreachable:
+    return NodeUnreachable(
+        f"node at {url} did not answer {method}: {type(last).__name__}: {last}. "
+        "Is cometbft running? (check --node)"
+    )
+
+
+def rpc_result(method: str, resp: httpx.Response) -> Any:
+    """The ``result`` of a JSON-RPC response, or RPCError."""
+    try:
+        body = resp.json()
+    except ValueError:
+        raise RPCError(f"{method}: HTTP {resp.status_code}, not JSON") from None
+    if body.get("error"):
+        err = body["error"]
+        raise RPCError(f"{method}: {err.get('message', '')} {err.get('data', '')}".strip())
+    return body["result"]
+
+
 class RPCClient:
     def __init__(self, url: str = DEFAULT_NODE, timeout: float = 10.0, retries: int = 2) -> None:
         self.url = url.rstrip("/")
@@ -99,18 +155,8 @@ class RPCClient:
                 if attempt + 1 < attempts:
                     time.sleep(0.2 * (attempt + 1))
         else:
-            raise NodeUnreachable(
-                f"node at {self.url} did not answer {method}: {type(last).__name__}: {last}. "
-                "Is cometbft running? (check --node)"
-            )
-        try:
-            body = resp.json()
-        except ValueError:
-            raise RPCError(f"{method}: HTTP {resp.status_code}, not JSON") from None
-        if body.get("error"):
-            err = body["error"]
-            raise RPCError(f"{method}: {err.get('message', '')} {err.get('data', '')}".strip())
-        return body["result"]
+            raise unreachable(self.url, method, last)
+        return rpc_result(method, resp)
 
     # --- typed calls ---------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -124,28 +170,11 @@ class RPCClient:
         self, path: str, data: bytes = b"", prove: bool = False, height: int = 0
     ) -> QueryResult:
         r = self.call("abci_query", path=path, data=data.hex(), height=str(height), prove=prove)
-        resp = r["response"]
-        ops = [
-            ProofOp(type=o.get("type", ""), key=_b64(o.get("key")), data=_b64(o.get("data")))
-            for o in ((resp.get("proofOps") or {}).get("ops") or [])
-        ]
-        return QueryResult(
-            code=int(resp.get("code", 0)),
-            log=resp.get("log", ""),
-            key=_b64(resp.get("key")),
-            value=_b64(resp.get("value")),
-            height=int(resp.get("height", 0)),
-            proof_ops=ops,
-        )
+        return parse_query(r)
 
     def broadcast_tx_sync(self, tx: bytes) -> BroadcastResult:
         r = self.call("broadcast_tx_sync", idempotent=False, tx=base64.b64encode(tx).decode())
-        return BroadcastResult(
-            code=int(r.get("code", 0)),
-            log=r.get("log", ""),
-            codespace=r.get("codespace", ""),
-            hash=r.get("hash", tx_hash(tx).hex().upper()),
-        )
+        return parse_broadcast(r, tx)
 
     def get_tx(self, hash_hex: str) -> CommittedTx | None:
         """The committed tx with this hash, or None while it is not in a block."""
@@ -155,15 +184,7 @@ class RPCClient:
             if "not found" in str(e):
                 return None
             raise
-        res = r["tx_result"]
-        return CommittedTx(
-            hash=r["hash"],
-            height=int(r["height"]),
-            code=int(res.get("code", 0)),
-            log=res.get("log", ""),
-            codespace=res.get("codespace", ""),
-            events=res.get("events") or [],
-        )
+        return parse_tx(r)
 
     def wait_for_tx(
         self,

@@ -1,0 +1,193 @@
+"""The async SDK: an asyncio JSON-RPC client, the async twin of :class:`~.chain.Chain`, and
+event subscriptions over CometBFT's WebSocket that reconnect.
+
+Same rules as the sync client: every call has a timeout, reads are retried a bounded number
+of times, broadcasts are sent once, one connection pool is reused and closed by ``aclose`` or
+``async with``. A subscription that loses its node reconnects (``reconnects`` times, with
+backoff) and re-subscribes, then raises :class:`NodeUnreachable`.
+
+    async with AsyncChain(url) as chain:
+        async for event in chain.subscribe("tm.event='NewBlock'"):
+            print(event["data"]["value"]["block"]["header"]["height"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import connect
+from websockets.exceptions import WebSocketException
+
+from ..tx import Message, build_tx
+from .chain import chain_error, query_json
+from .keyring import Key
+from .rpc import (
+    DEFAULT_NODE,
+    BroadcastResult,
+    CommittedTx,
+    NodeUnreachable,
+    QueryResult,
+    RPCError,
+    TxTimeout,
+    parse_broadcast,
+    parse_query,
+    parse_tx,
+    rpc_result,
+    unreachable,
+)
+from .types import Account, Delegation, Metagraph, Subnet, Validator
+
+
+class AsyncRPCClient:
+    def __init__(self, url: str = DEFAULT_NODE, timeout: float = 10.0, retries: int = 2) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self._http = httpx.AsyncClient(timeout=timeout)
+        self._id = 0
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def call(self, method: str, idempotent: bool = True, **params: Any) -> Any:
+        self._id += 1
+        payload = {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}
+        attempts = 1 + (self.retries if idempotent else 0)
+        last: Exception | None = None
+        for attempt in range(attempts):
+            try:
+                resp = await self._http.post(self.url, json=payload)
+                break
+            except httpx.TransportError as e:
+                last = e
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(0.2 * (attempt + 1))
+        else:
+            raise unreachable(self.url, method, last)
+        return rpc_result(method, resp)
+
+    async def abci_query(self, path: str, prove: bool = False) -> QueryResult:
+        r = await self.call("abci_query", path=path, data="", height="0", prove=prove)
+        return parse_query(r)
+
+    async def broadcast_tx_sync(self, tx: bytes) -> BroadcastResult:
+        r = await self.call("broadcast_tx_sync", idempotent=False, tx=base64.b64encode(tx).decode())
+        return parse_broadcast(r, tx)
+
+    async def get_tx(self, hash_hex: str) -> CommittedTx | None:
+        try:
+            r = await self.call("tx", hash=base64.b64encode(bytes.fromhex(hash_hex)).decode())
+        except RPCError as e:
+            if "not found" in str(e):
+                return None
+            raise
+        return parse_tx(r)
+
+    async def wait_for_tx(self, hash_hex: str, timeout: float = 30.0) -> CommittedTx:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = await self.get_tx(hash_hex)
+            if found is not None:
+                return found
+            if time.monotonic() >= deadline:
+                raise TxTimeout(f"tx {hash_hex} not committed within {timeout:.0f}s")
+            await asyncio.sleep(0.25)
+
+
+class AsyncChain:
+    def __init__(self, url: str = DEFAULT_NODE, timeout: float = 10.0, retries: int = 2) -> None:
+        self.rpc = AsyncRPCClient(url, timeout=timeout, retries=retries)
+        self._params: dict[str, Any] | None = None
+
+    async def aclose(self) -> None:
+        await self.rpc.aclose()
+
+    async def __aenter__(self) -> AsyncChain:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def query(self, path: str) -> Any:
+        return query_json(await self.rpc.abci_query(path))
+
+    async def params(self) -> dict[str, Any]:
+        if self._params is None:
+            self._params = await self.query("/params")
+        return self._params
+
+    async def account(self, address: str) -> Account:
+        return Account.from_json(await self.query(f"/account/{address}"))
+
+    async def validators(self) -> list[Validator]:
+        return [Validator.from_json(v) for v in await self.query("/validators")]
+
+    async def delegations(self, delegator: str) -> list[Delegation]:
+        return [Delegation.from_json(d) for d in await self.query(f"/delegations/{delegator}")]
+
+    async def subnets(self) -> list[Subnet]:
+        return [Subnet.from_json(s) for s in await self.query("/subnets")]
+
+    async def metagraph(self, netuid: int) -> Metagraph:
+        return Metagraph.from_json(await self.query(f"/subnet/{netuid}/metagraph"))
+
+    async def send(
+        self,
+        key: Key,
+        msgs: list[Message],
+        fee: int | None = None,
+        memo: str = "",
+        timeout: float = 30.0,
+    ) -> CommittedTx:
+        p = await self.params()
+        nonce = (await self.account(key.address)).nonce
+        the_fee = int(p["params"]["min_fee"]) if fee is None else fee
+        raw = build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
+        res = await self.rpc.broadcast_tx_sync(raw)
+        if res.code != 0:
+            raise chain_error(res.code, res.log, tx_hash=res.hash)
+        done = await self.rpc.wait_for_tx(res.hash, timeout=timeout)
+        if done.code != 0:
+            raise chain_error(done.code, done.log, tx_hash=done.hash, height=done.height)
+        return done
+
+    async def subscribe(
+        self, query: str, reconnects: int = 5, backoff: float = 0.5
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Events matching ``query`` (CometBFT's query language, e.g. ``tm.event='Tx'``), as
+        the ``result`` objects the WebSocket sends. Reconnects after a lost connection."""
+        ws_url = self.rpc.url.replace("http://", "ws://").replace("https://", "wss://")
+        ws_url += "/websocket"
+        failures = 0
+        while True:
+            try:
+                async with connect(ws_url, open_timeout=self.rpc.timeout) as ws:
+                    request = {
+                        "jsonrpc": "2.0",
+                        "id": 1,
+                        "method": "subscribe",
+                        "params": {"query": query},
+                    }
+                    await ws.send(json.dumps(request))
+                    async for raw in ws:
+                        msg = json.loads(raw)
+                        if msg.get("error"):
+                            raise RPCError(f"subscribe: {msg['error']}")
+                        result = msg.get("result") or {}
+                        if result.get("data"):
+                            failures = 0
+                            yield result
+            except (OSError, WebSocketException, TimeoutError) as e:
+                failures += 1
+                if failures > reconnects:
+                    raise NodeUnreachable(
+                        f"lost the event stream of {ws_url} and could not reconnect "
+                        f"({reconnects} tries): {type(e).__name__}: {e}"
+                    ) from None
+                await asyncio.sleep(backoff * failures)

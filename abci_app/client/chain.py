@@ -1,0 +1,106 @@
+"""The SDK's high-level client: typed queries and a tx builder that fetches the nonce, signs,
+broadcasts and waits for the block. Synchronous; :mod:`abci_app.client.aio` is the async twin.
+
+Errors are the chain's own exception classes (``abci_app.errors``): a query or tx rejected with
+code 102 raises :class:`~abci_app.errors.InsufficientFunds`, and so on, with the node's
+message; an unreachable node raises :class:`NodeUnreachable` after the client's timeout and
+bounded retries, never hangs.
+
+    with Chain("http://127.0.0.1:26657") as chain:
+        print(chain.account("mt1…").balance)
+        done = chain.send(key, [MsgTransfer(to, 1_000_000_000)])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ERRORS_BY_CODE, ModernTensorError
+from ..tx import Message, build_tx
+from .keyring import Key
+from .rpc import DEFAULT_NODE, CommittedTx, QueryResult, RPCClient
+from .types import Account, Delegation, Metagraph, Subnet, Validator
+
+
+def chain_error(code: int, log: str, **context: Any) -> ModernTensorError:
+    """The chain's exception for a rejection ``code``, carrying the node's message."""
+    cls = ERRORS_BY_CODE.get(code)
+    if cls is None:  # a code this SDK does not know (a newer node)
+        err = ModernTensorError(f"code {code}: {log}")
+    else:
+        prefix = f"{cls.summary}: "
+        err = cls(log[len(prefix) :] if log.startswith(prefix) else log)
+    for k, v in context.items():
+        setattr(err, k, v)
+    return err
+
+
+def query_json(result: QueryResult) -> Any:
+    if result.code != 0:
+        raise chain_error(result.code, result.log)
+    return result.json()
+
+
+class Chain:
+    def __init__(self, url: str = DEFAULT_NODE, timeout: float = 10.0, retries: int = 2) -> None:
+        self.rpc = RPCClient(url, timeout=timeout, retries=retries)
+        self._params: dict[str, Any] | None = None
+
+    def close(self) -> None:
+        self.rpc.close()
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def query(self, path: str) -> Any:
+        """Any JSON ``abci_query`` route (see README "Queries")."""
+        return query_json(self.rpc.abci_query(path))
+
+    def params(self) -> dict[str, Any]:
+        if self._params is None:
+            self._params = self.query("/params")
+        return self._params
+
+    def account(self, address: str) -> Account:
+        return Account.from_json(self.query(f"/account/{address}"))
+
+    def validators(self) -> list[Validator]:
+        return [Validator.from_json(v) for v in self.query("/validators")]
+
+    def delegations(self, delegator: str) -> list[Delegation]:
+        return [Delegation.from_json(d) for d in self.query(f"/delegations/{delegator}")]
+
+    def subnets(self) -> list[Subnet]:
+        return [Subnet.from_json(s) for s in self.query("/subnets")]
+
+    def metagraph(self, netuid: int) -> Metagraph:
+        return Metagraph.from_json(self.query(f"/subnet/{netuid}/metagraph"))
+
+    def build(self, key: Key, msgs: list[Message], fee: int | None = None, memo: str = "") -> bytes:
+        """Sign ``msgs`` with the account's next nonce and the chain's min_fee (by default)."""
+        p = self.params()
+        nonce = self.account(key.address).nonce
+        the_fee = int(p["params"]["min_fee"]) if fee is None else fee
+        return build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
+
+    def send(
+        self,
+        key: Key,
+        msgs: list[Message],
+        fee: int | None = None,
+        memo: str = "",
+        timeout: float = 30.0,
+    ) -> CommittedTx:
+        """Build, broadcast, wait for the block. A refusal by CheckTx or a failure in the block
+        raises the chain's error (with ``tx_hash``, and ``height`` once included)."""
+        raw = self.build(key, msgs, fee, memo)
+        res = self.rpc.broadcast_tx_sync(raw)
+        if res.code != 0:
+            raise chain_error(res.code, res.log, tx_hash=res.hash)
+        done = self.rpc.wait_for_tx(res.hash, timeout=timeout)
+        if done.code != 0:
+            raise chain_error(done.code, done.log, tx_hash=done.hash, height=done.height)
+        return done
