@@ -144,7 +144,8 @@ def node_init(
 def node_app(
     obj: Ctx, abci: str | None, log_level: str, metrics_port: int | None, metrics_host: str
 ) -> None:
-    """Run only the ABCI app (cometbft runs separately and dials it)."""
+    """Run only the ABCI app; cometbft runs separately and dials it (example: moderntensor
+    --home .data node app --metrics-port 26661)."""
     from ..app import Application
     from ..server import run_server
     from ..state.db import StateDB
@@ -179,7 +180,8 @@ def node_app(
 @node.command("start")
 @click.pass_obj
 def node_start(obj: Ctx) -> None:
-    """Start the app and cometbft for --home and wait (Ctrl-C stops both)."""
+    """Start the app and cometbft for --home and wait; Ctrl-C stops both (example:
+    moderntensor --home .data node start)."""
     with user_errors():
         sys.exit(run_node(NodeHome(obj.home)))
 
@@ -1068,7 +1070,7 @@ def query_staking_params(obj: Ctx) -> None:
 @query.command("params")
 @click.pass_obj
 def query_params(obj: Ctx) -> None:
-    """Chain id and parameters."""
+    """Chain id and parameters (example: moderntensor query params)."""
     with user_errors(), obj.rpc() as rpc:
         data = rpc.abci_query("/params").json()
     emit(obj, data)
@@ -1077,7 +1079,7 @@ def query_params(obj: Ctx) -> None:
 @query.command("supply")
 @click.pass_obj
 def query_supply(obj: Ctx) -> None:
-    """Total supply and the fee collector's balance."""
+    """Total supply and the fee collector's balance (example: moderntensor query supply)."""
     with user_errors(), obj.rpc() as rpc:
         total = int(rpc.abci_query("/supply").json()["total"])
         fees = rpc.abci_query(f"/account/{to_bech32(module_address('fee_collector'))}").json()
@@ -1092,7 +1094,7 @@ def query_supply(obj: Ctx) -> None:
 @cli.command()
 @click.pass_obj
 def status(obj: Ctx) -> None:
-    """Node status: chain, height, app hash, catching up."""
+    """Node status: chain, height, app hash, catching up (example: moderntensor status)."""
     with user_errors(), obj.rpc() as rpc:
         st = rpc.status()
     si, ni = st["sync_info"], st["node_info"]
@@ -1109,6 +1111,18 @@ def status(obj: Ctx) -> None:
 
 
 cli.add_command(subnet)
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script (example: eval "$(moderntensor completion bash)", or
+    add that line to ~/.bashrc)."""
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    assert cls is not None  # the three choices are click's built-in shells
+    click.echo(cls(cli, {}, "moderntensor", "_MODERNTENSOR_COMPLETE").source())
 
 
 def main() -> None:

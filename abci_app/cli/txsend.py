@@ -4,6 +4,7 @@ and one ``send_tx`` that fetches params and nonce, signs, broadcasts and waits f
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +25,31 @@ def keyring_of(obj: Ctx) -> Any:
     return Keyring(NodeHome(obj.home).keyring)
 
 
+HINTS = {
+    7: "the key does not match the tx: check --from",
+    8: "raise --fee to at least the chain's min_fee (moderntensor query params)",
+    20: "fund the account first (tx transfer, or the faucet)",
+    21: "another tx from this key may still be pending: wait for its block and retry",
+    22: "the balance does not cover the fee: fund the account",
+    102: "check the balance with `moderntensor query account <address>`",
+    112: "list validators with `moderntensor query staking validators`",
+    117: "wait for the jail time to end (query staking signing-info), then unjail",
+    130: "list subnets with `moderntensor subnet list`",
+    134: "this key already has a uid there: `moderntensor subnet metagraph <netuid>`",
+    135: "wait until a neuron's immunity period ends, or ask the owner to raise max_allowed_uids",
+    136: "register first: `moderntensor subnet register-neuron <netuid> --from <key>`",
+    138: "wait until the height in the message",
+    139: "check the subnet's commit_reveal: `moderntensor subnet hyperparams <netuid>`",
+    141: "reveal in the window after the commit's (see the commit's reveal heights)",
+}
+"""What to do about a rejection, by code (shown after the node's message)."""
+
+
 def explain(code: int, log: str) -> str:
     err = ERRORS_BY_CODE.get(code)
     name = err.__name__ if err else "error"
-    return f"rejected with code {code} ({name}): {log}"
+    hint = HINTS.get(code)
+    return f"rejected with code {code} ({name}): {log}" + (f"\n  hint: {hint}" if hint else "")
 
 
 @dataclass(frozen=True)
@@ -97,9 +119,13 @@ def send_tx(
         if tx.no_wait:
             emit(obj, {"hash": res.hash, "code": 0}, f"broadcast {res.hash}")
             return
+        progress = None
         if obj.output == "text":
             click.echo(f"broadcast {res.hash}, waiting for a block…", err=True)
-        done = rpc.wait_for_tx(res.hash, timeout=tx.wait_timeout)
+            progress = _progress(tx.wait_timeout)
+        done = rpc.wait_for_tx(res.hash, timeout=tx.wait_timeout, on_wait=progress)
+        if progress is not None and sys.stderr.isatty():
+            click.echo("", err=True)
         data = {
             "hash": done.hash,
             "height": done.height,
@@ -114,6 +140,22 @@ def send_tx(
             )
         text = done_text(done) if callable(done_text) else done_text
         emit(obj, data, f"committed at height {done.height}: {text} (tx {done.hash})")
+
+
+def _progress(timeout: float) -> Callable[[float], None] | None:
+    """An elapsed-time indicator on the terminal while waiting for the block (none when stderr
+    is not a terminal, so logs and pipes stay clean)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(left: float) -> None:
+        click.echo(
+            f"\r  waiting {timeout - left:4.1f}s (gives up after {timeout:.0f}s)",
+            nl=False,
+            err=True,
+        )
+
+    return show
 
 
 def address_arg(text: str) -> bytes:
