@@ -9,10 +9,12 @@ TOOLS := $(CURDIR)/.tools/bin
 COMETBFT := $(TOOLS)/cometbft
 STAMP := $(VENV)/.installed
 PROMETHEUS := $(CURDIR)/.tools/prometheus/usr/bin/prometheus
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROTO_STAMP := abci_app/_proto/.generated
 HOME_DIR ?= .data
 
-.PHONY: run test lint format deps cometbft prometheus proto clean reset help localnet localnet-stop
+.PHONY: run test lint format deps cometbft prometheus chromium proto clean reset help localnet localnet-stop
 
 help:
 	@echo "make run    - install what is missing and run a single-node chain in $(HOME_DIR)/"
@@ -49,6 +51,15 @@ $(PROMETHEUS):
 
 prometheus: $(PROMETHEUS)
 
+# Debian's Chromium for the explorer's browser test (Playwright drives it; it downloads no
+# browser of its own). A system package: installed with apt-get (as root, or through sudo).
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the explorer test (apt-get install chromium)"
+	$(SUDO) apt-get install -y -q chromium || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -q chromium)
+
+chromium: $(CHROMIUM)
+
 $(PROTO_STAMP): $(STAMP) $(COMETBFT) scripts/gen_proto.py $(wildcard proto/moderntensor/*/*/*.proto)
 	@# go install leaves the module (and its .proto files) in the module cache; make sure of it
 	@test -d "$$(go env GOMODCACHE)/github.com/cometbft/cometbft@$(COMETBFT_VERSION)/proto" || \
@@ -78,7 +89,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix abci_app tests scripts bench examples
 	$(VENV)/bin/ruff format abci_app tests scripts bench examples
 
-test: $(PROTO_STAMP) $(PROMETHEUS) lint
+test: $(PROTO_STAMP) $(PROMETHEUS) $(CHROMIUM) lint
 	MODERNTENSOR_COMETBFT=$(COMETBFT) MODERNTENSOR_PROMETHEUS=$(PROMETHEUS) \
 		$(PY) -m pytest -p no:cacheprovider tests
 

@@ -33,6 +33,15 @@ def prometheus_bin() -> Path:
     return binary
 
 
+@pytest.fixture(scope="session")
+def chromium_bin() -> Path:
+    """Debian's Chromium (`make test` installs the package) for the explorer's browser test."""
+    binary = Path(os.environ.get("MODERNTENSOR_CHROMIUM", "/usr/bin/chromium"))
+    if not binary.is_file():
+        pytest.fail(f"chromium not found at {binary} (make test installs it: make chromium)")
+    return binary
+
+
 @pytest.fixture
 def node_factory(tmp_path: Path, cometbft_bin: Path) -> Iterator[type]:
     """Create LocalNodes in this test's temp folder; all are stopped at teardown."""

@@ -1113,6 +1113,28 @@ def status(obj: Ctx) -> None:
 cli.add_command(subnet)
 
 
+@cli.command("explorer")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.pass_obj
+def explorer(obj: Ctx, host: str, port: int) -> None:
+    """Serve the read-only block explorer for --node (example: moderntensor explorer --port
+    8080, then open http://127.0.0.1:8080/)."""
+    from ..explorer.server import ExplorerServer
+
+    try:
+        server = ExplorerServer(obj.node, host, port)
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    click.echo(f"explorer on {server.url}/ reading {obj.node}")
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+
+
 @cli.command("completion")
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell: str) -> None:

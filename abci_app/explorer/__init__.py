@@ -1,0 +1,1 @@
+"""A read-only block explorer page served by ``moderntensor explorer``."""
