@@ -565,10 +565,12 @@ def localnet_compose(
     out.write_text(compose_text(plan))
     prometheus_out.write_text(prometheus_text(plan, docker=True))
     (prometheus_out.parent / "alerts.yml").write_text(alerts_text())
+    loopback = prometheus_out.parent / "prometheus.yml"
+    loopback.write_text(prometheus_text(plan, docker=False))
     emit(
         obj,
-        {"compose": str(out), "prometheus": str(prometheus_out)},
-        f"wrote {out}, {prometheus_out} and its alerts.yml",
+        {"compose": str(out), "prometheus": str(prometheus_out), "loopback": str(loopback)},
+        f"wrote {out}, {prometheus_out}, {loopback} (for `make localnet`) and alerts.yml",
     )
 
 

@@ -15,7 +15,7 @@ from harness import REPO
 
 from abci_app.node import genesis_file
 from abci_app.node.cometbft import COMETBFT_VERSION
-from abci_app.node.deploy_files import compose_text, prometheus_text
+from abci_app.node.deploy_files import alerts_text, compose_text, prometheus_text
 from abci_app.node.localnet import DOCKER_PORTS, LocalnetPlan, init_localnet
 
 DEPLOY = REPO / "deploy"
@@ -25,6 +25,14 @@ PLAN = LocalnetPlan(validators=4)
 def test_committed_files_are_the_generators_output() -> None:
     assert (DEPLOY / "compose.yaml").read_text() == compose_text(PLAN)
     assert (DEPLOY / "prometheus.docker.yml").read_text() == prometheus_text(PLAN, docker=True)
+    assert (DEPLOY / "prometheus.yml").read_text() == prometheus_text(PLAN, docker=False)
+    assert (DEPLOY / "alerts.yml").read_text() == alerts_text()
+    loopback = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    targets = {
+        t for job in loopback["scrape_configs"] for c in job["static_configs"] for t in c["targets"]
+    }
+    assert targets == {f"127.0.0.1:{p}" for n in PLAN.nodes() for p in (n.prom, n.app_metrics)}
+    assert loopback["rule_files"] == ["alerts.yml"]
 
 
 def test_compose_publishes_the_localnet_ports() -> None:
