@@ -14,12 +14,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROTO_STAMP := abci_app/_proto/.generated
 HOME_DIR ?= .data
 
-.PHONY: run test lint format deps cometbft prometheus chromium proto clean reset help localnet localnet-stop
+.PHONY: run test bench lint format deps cometbft prometheus chromium proto clean reset help localnet localnet-stop
 
 help:
 	@echo "make run    - install what is missing and run a single-node chain in $(HOME_DIR)/"
 	@echo "make test   - install what is missing, lint, and run the whole test suite"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
+	@echo "make bench  - run the benchmarks and rewrite bench/RESULTS.md (about 6 minutes)"
 	@echo "make reset  - delete the local chain in $(HOME_DIR)/ (keys included)"
 	@echo "make localnet [VALIDATORS=N] - start an N-validator localnet in .localnet/ (default 4)"
 	@echo "make localnet-stop - stop it"
@@ -92,6 +93,10 @@ format: $(STAMP)
 test: $(PROTO_STAMP) $(PROMETHEUS) $(CHROMIUM) lint
 	MODERNTENSOR_COMETBFT=$(COMETBFT) MODERNTENSOR_PROMETHEUS=$(PROMETHEUS) \
 		$(PY) -m pytest -p no:cacheprovider tests
+
+# The benchmark report: runs every scenario on this machine and rewrites bench/RESULTS.md.
+bench: $(PROTO_STAMP)
+	MODERNTENSOR_COMETBFT=$(COMETBFT) $(PY) bench/run_bench.py
 
 reset:
 	rm -rf $(HOME_DIR)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import bech32
@@ -16,7 +17,10 @@ def address_from_pubkey(pubkey: bytes) -> bytes:
     return hashlib.sha256(pubkey).digest()[:ADDRESS_LEN]
 
 
+@functools.lru_cache(maxsize=65_536)
 def to_bech32(addr: bytes) -> str:
+    """The ``mt1…`` form. Cached (bounded): every tx's events name its addresses, and the
+    pure-Python bech32 checksum was most of FinalizeBlock's time (see bench/RESULTS.md)."""
     if len(addr) != ADDRESS_LEN:
         raise InvalidAddress(f"an address is {ADDRESS_LEN} bytes, got {len(addr)}")
     data = bech32.convertbits(list(addr), 8, 5, True)
@@ -28,6 +32,14 @@ def to_bech32(addr: bytes) -> str:
 def from_bech32(text: str) -> bytes:
     """Parse an ``mt1…`` address; raise InvalidAddress with the reason when it is not one."""
     if not isinstance(text, str) or not text:
+        raise InvalidAddress("empty address")
+    return _from_bech32(text)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _from_bech32(text: str) -> bytes:
+    """(Cached like to_bech32; an invalid string raises and is not cached.)"""
+    if not text:
         raise InvalidAddress("empty address")
     hrp, data = bech32.bech32_decode(text)
     if hrp is None or data is None:

@@ -1,0 +1,70 @@
+"""``moderntensor bench …``: the load generator (abci_app/loadgen.py) from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..client.rpc import RPCClient
+from ..loadgen import bench_accounts, chart, kvstore_txs, presign_transfers, run_load
+from .common import Ctx, user_errors
+
+
+@click.group()
+def bench() -> None:
+    """Load generation and measurements."""
+
+
+@bench.command("load")
+@click.option(
+    "--nodes", default=None, help="Comma-separated RPC URLs to spread over (default: --node)."
+)
+@click.option(
+    "--seed", default="bench", show_default=True, help="Seed of the genesis-funded accounts."
+)
+@click.option("--accounts", type=int, default=100, show_default=True)
+@click.option("--txs", type=int, default=5_000, show_default=True, help="Signed before sending.")
+@click.option("--connections", type=int, default=4, show_default=True)
+@click.option("--rate", type=float, default=0.0, show_default=True, help="tx/s in total; 0: max.")
+@click.option("--max-seconds", type=float, default=60.0, show_default=True)
+@click.option(
+    "--kvstore", is_flag=True, help="Send key=value txs (for cometbft --proxy_app=kvstore)."
+)
+@click.option("--png", type=click.Path(path_type=Path), default=None, help="Write a chart.")
+@click.pass_obj
+def bench_load(
+    obj: Ctx,
+    nodes: str | None,
+    seed: str,
+    accounts: int,
+    txs: int,
+    connections: int,
+    rate: float,
+    max_seconds: float,
+    kvstore: bool,
+    png: Path | None,
+) -> None:
+    """Send pre-signed transfers from accounts funded in genesis (bench_accounts(seed, n)) and
+    print committed tx/s and latency as JSON (example: moderntensor bench load --txs 5000
+    --connections 4 --png load.png)."""
+    urls = [u.strip() for u in (nodes or obj.node).split(",") if u.strip()]
+    with user_errors(), RPCClient(urls[0], timeout=obj.timeout) as rpc:
+        chain_id = rpc.status()["node_info"]["network"]
+    if kvstore:
+        streams = kvstore_txs(txs)
+    else:
+        streams = presign_transfers(bench_accounts(seed, accounts), chain_id, txs)
+    result = run_load(urls, streams, connections=connections, rate=rate, max_seconds=max_seconds)
+    out = {"chain_id": chain_id, "nodes": urls, "connections": connections, "rate": rate}
+    out.update(result.summary())
+    if png is not None:
+        try:
+            chart(result, str(png), f"{chain_id}: {out['committed_tps']} committed tx/s")
+        except ImportError:
+            raise click.ClickException(
+                "the chart needs matplotlib: pip install -e '.[dev]'"
+            ) from None
+        out["png"] = str(png)
+    click.echo(json.dumps(out, indent=2))
