@@ -125,8 +125,14 @@ def validators() -> Dashboard:
             pos=0,
         ),
         series(
-            "Missed blocks of each node's validator",
-            [('cometbft_consensus_validator_missed_blocks{job="cometbft"}', "{{node}}")],
+            "Blocks since each node's validator last signed",
+            [
+                (
+                    'max by (node) (cometbft_consensus_height{job="cometbft"}) - max by (node) '
+                    '(cometbft_consensus_validator_last_signed_height{job="cometbft"})',
+                    "{{node}}",
+                )
+            ],
             pos=1,
         ),
         series(

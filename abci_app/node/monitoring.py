@@ -58,12 +58,15 @@ ALERT_RULES = (
         "{{ $value }} validator(s) have not signed the last blocks for 5 minutes.",
     ),
     AlertRule(
-        "OwnValidatorMissedBlocks",
-        'increase(cometbft_consensus_validator_missed_blocks{job="cometbft"}[10m])',
+        "OwnValidatorNotSigning",
+        # (cometbft's missed-blocks counter only appears after a first miss; the last signed
+        # height is always there, so this query has data on a healthy network too)
+        'max by (node) (cometbft_consensus_height{job="cometbft"}) - max by (node) '
+        '(cometbft_consensus_validator_last_signed_height{job="cometbft"})',
         "> 10",
-        "0s",
+        "1m",
         "warning",
-        "The validator on {{ $labels.node }} missed more than 10 blocks in 10 minutes.",
+        "The validator on {{ $labels.node }} last signed more than 10 blocks ago.",
     ),
     AlertRule(
         "FewPeers",
