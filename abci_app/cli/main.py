@@ -683,11 +683,8 @@ def faucet_serve(
         raise click.ClickException(f"cannot listen on {host}:{port}: {e}") from None
     click.echo(f"faucet on {server.url} paying from {key.address} through {obj.node}")
     try:
-        server.httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.serve_until_interrupted()
     finally:
-        server.httpd.server_close()
         book.close()
 
 
@@ -1132,11 +1129,9 @@ def explorer(obj: Ctx, host: str, port: int) -> None:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None
     click.echo(f"explorer on {server.url}/ reading {obj.node}")
     try:
-        server.httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.serve_until_interrupted()
     finally:
-        server.httpd.server_close()
+        server.http.close()
 
 
 @cli.command("completion")

@@ -8,13 +8,14 @@ does can send a tx or change the node.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from ..httpserve import BackgroundHTTPServer
 
 READ_ONLY = frozenset(
     {"status", "blockchain", "block", "block_results", "tx", "tx_search", "validators"}
@@ -28,7 +29,7 @@ def _static(name: str) -> bytes:
     return resources.files("abci_app.explorer").joinpath("static", name).read_bytes()
 
 
-class ExplorerServer:
+class ExplorerServer(BackgroundHTTPServer):
     def __init__(self, node_url: str, host: str = "127.0.0.1", port: int = 8080) -> None:
         self.node_url = node_url.rstrip("/")
         self.http = httpx.Client(timeout=10)
@@ -41,24 +42,10 @@ class ExplorerServer:
             def do_GET(self) -> None:
                 explorer.handle(self)
 
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> ExplorerServer:
-        """Serve from a background thread (tests); the CLI calls serve_forever itself."""
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
+        super().__init__(host, port, Handler)
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().stop()
         self.http.close()
 
     def handle(self, req: BaseHTTPRequestHandler) -> None:

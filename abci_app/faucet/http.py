@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from ..httpserve import BackgroundHTTPServer
 from .ledger import Refusal
 from .service import Faucet
 
@@ -133,26 +133,8 @@ def make_handler(faucet: Faucet, trust_proxy: bool) -> type[BaseHTTPRequestHandl
     return Handler
 
 
-class FaucetServer:
-    """The HTTP server in a background thread (``serve_forever`` in the CLI)."""
+class FaucetServer(BackgroundHTTPServer):
+    """The faucet's page and API (background thread in tests, foreground in the CLI)."""
 
     def __init__(self, faucet: Faucet, host: str, port: int, trust_proxy: bool = False) -> None:
-        self.httpd = ThreadingHTTPServer((host, port), make_handler(faucet, trust_proxy))
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FaucetServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
+        super().__init__(host, port, make_handler(faucet, trust_proxy))
