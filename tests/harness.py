@@ -174,6 +174,17 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def search_txs(rpc: RPCClient, query: str, at_least: int = 1, timeout: float = 15.0) -> dict:  # type: ignore[type-arg]
+    """tx_search until ``at_least`` txs match: CometBFT's indexer runs after the block's events
+    are published, so a tx seen on the WebSocket may not be searchable for a moment."""
+
+    def found() -> dict | None:  # type: ignore[type-arg]
+        res = rpc.call("tx_search", query=query)
+        return res if int(res["total_count"]) >= at_least else None
+
+    return wait_until(found, timeout, f"tx_search {query!r} to match {at_least} txs")  # type: ignore[no-any-return]
+
+
 def free_base(n_slots: int) -> int:
     rng = random.Random()
     for _ in range(200):
