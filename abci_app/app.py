@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 from . import __version__
 from ._proto.tendermint.abci import types_pb2 as abci
@@ -48,16 +49,14 @@ class FatalAppError(RuntimeError):
     """A request the app must not answer (inconsistent height, bad genesis): stop the node."""
 
 
-def _events_pb(events: list[Event]) -> list[abci.Event]:
-    return [
-        abci.Event(
-            type=e.type,
-            attributes=[
-                abci.EventAttribute(key=a.key, value=a.value, index=a.index) for a in e.attributes
-            ],
-        )
-        for e in events
-    ]
+def _add_events(target: Any, events: list[Event]) -> None:
+    """Append ``events`` to a repeated ``Event`` field. ``add()`` builds each message in place,
+    about twice as fast as constructing and copying them (this runs for every tx of a block)."""
+    add_event = target.add
+    for e in events:
+        add_attr = add_event(type=e.type).attributes.add
+        for a in e.attributes:
+            add_attr(key=a.key, value=a.value, index=a.index)
 
 
 def _validator_update_pb(u: ValidatorUpdate) -> abci.ValidatorUpdate:
@@ -65,14 +64,11 @@ def _validator_update_pb(u: ValidatorUpdate) -> abci.ValidatorUpdate:
 
 
 def _exec_result_pb(r: TxResult) -> abci.ExecTxResult:
-    return abci.ExecTxResult(
-        code=r.code,
-        log=r.log,
-        codespace=r.codespace,
-        events=_events_pb(r.events),
-        gas_wanted=r.gas_wanted,
-        gas_used=r.gas_used,
+    out = abci.ExecTxResult(
+        code=r.code, log=r.log, codespace=r.codespace, gas_wanted=r.gas_wanted, gas_used=r.gas_used
     )
+    _add_events(out.events, r.events)
+    return out
 
 
 def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
@@ -261,12 +257,13 @@ class Application:
         if self.metrics is not None:
             done = time.perf_counter()
             record_block(self.metrics, outcome, done - start, done - staged_at)
-        return abci.ResponseFinalizeBlock(
+        resp = abci.ResponseFinalizeBlock(
             tx_results=[_exec_result_pb(r) for r in outcome.tx_results],
-            events=_events_pb(outcome.events),
             validator_updates=[_validator_update_pb(u) for u in outcome.validator_updates],
             app_hash=self.pending.app_hash,
         )
+        _add_events(resp.events, outcome.events)
+        return resp
 
     def commit(self) -> abci.ResponseCommit:
         if self.pending is None:

@@ -77,28 +77,34 @@ Message = Union[  # noqa: UP007 - one alias the modules extend
 
 
 class VerifiedTxs:
-    """Hashes of txs whose signature this node has already verified, so a tx is verified once
-    per node (CheckTx), not again in PrepareProposal and FinalizeBlock.
+    """Txs this node has already decoded and whose signature it verified, by tx hash, so a tx
+    is decoded and verified once per node (CheckTx), not again in the rechecks after each block,
+    PrepareProposal and FinalizeBlock.
 
-    Safe because a tx hash fixes the bytes, and with them the body (which names the chain,
-    checked before the signature), the key and the signature: verification is a pure function
-    of those. Bounded: past ``capacity`` hashes the oldest are forgotten (and simply verified
-    again if they come back). Not consensus state: each node has its own."""
+    Safe because a tx hash fixes the bytes, and decoding, the message checks and signature
+    verification are pure functions of the bytes. Only the checks against parameters (size,
+    chain id, memo, fee, message count) are run again on every use, in the same order as a full
+    decode, so a cached tx fails exactly as an uncached one would. Bounded: past ``capacity`` the
+    oldest are forgotten (and simply decoded again if they come back). Not consensus state: each
+    node has its own."""
 
     def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = capacity
-        self._hashes: OrderedDict[bytes, None] = OrderedDict()
+        self._txs: OrderedDict[bytes, DecodedTx] = OrderedDict()
 
     def __contains__(self, tx_hash: object) -> bool:
-        return tx_hash in self._hashes
+        return tx_hash in self._txs
 
     def __len__(self) -> int:
-        return len(self._hashes)
+        return len(self._txs)
 
-    def add(self, tx_hash: bytes) -> None:
-        self._hashes[tx_hash] = None
-        if len(self._hashes) > self.capacity:
-            self._hashes.popitem(last=False)
+    def get(self, tx_hash: bytes) -> DecodedTx | None:
+        return self._txs.get(tx_hash)
+
+    def add(self, tx: DecodedTx) -> None:
+        self._txs[tx.hash] = tx
+        if len(self._txs) > self.capacity:
+            self._txs.popitem(last=False)
 
 
 def sign_bytes(chain_id: str, body: bytes) -> bytes:
@@ -114,6 +120,8 @@ def tx_hash(raw: bytes) -> bytes:
 @dataclass(frozen=True)
 class DecodedTx:
     hash: bytes
+    size: int
+    """Bytes of the raw tx (checked against ``max_tx_bytes`` again when reused from a cache)."""
     sender: bytes
     pub_key: bytes
     chain_id: str
@@ -182,8 +190,14 @@ def decode_tx(
 ) -> DecodedTx:
     """Run every stateless check; return the typed tx or raise a ModernTensorError.
 
-    With ``verified``, a tx whose hash is in it skips the signature check (it passed before)
-    and a tx that passes it is added."""
+    With ``verified``, a tx already in it is not decoded or verified again, only checked
+    against ``params`` and ``chain_id``; a tx that passes every check is added."""
+    digest = tx_hash(raw)
+    if verified is not None:
+        known = verified.get(digest)
+        if known is not None:
+            _check_against_params(known, params, chain_id)
+            return known
     if len(raw) > params.max_tx_bytes:
         raise TxTooLarge(f"{len(raw)} bytes > max_tx_bytes {params.max_tx_bytes}")
     if not raw:
@@ -208,16 +222,13 @@ def decode_tx(
         raise InvalidPubKey(f"ed25519 public keys are 32 bytes, got {len(pub_key)}")
     if len(env.signature) != 64:
         raise InvalidSignature(f"ed25519 signatures are 64 bytes, got {len(env.signature)}")
-    digest = tx_hash(raw)
-    if verified is None or digest not in verified:
-        try:
-            VerifyKey(pub_key).verify(sign_bytes(chain_id, env.body), bytes(env.signature))
-        except BadSignatureError:
-            raise InvalidSignature("signature does not match the body, chain id and key") from None
-        if verified is not None:
-            verified.add(digest)
-    return DecodedTx(
+    try:
+        VerifyKey(pub_key).verify(sign_bytes(chain_id, env.body), bytes(env.signature))
+    except BadSignatureError:
+        raise InvalidSignature("signature does not match the body, chain id and key") from None
+    tx = DecodedTx(
         hash=digest,
+        size=len(raw),
         sender=address_from_pubkey(pub_key),
         pub_key=pub_key,
         chain_id=body.chain_id,
@@ -226,6 +237,23 @@ def decode_tx(
         memo=body.memo,
         messages=messages,
     )
+    if verified is not None:
+        verified.add(tx)
+    return tx
+
+
+def _check_against_params(tx: DecodedTx, params: AppParams, chain_id: str) -> None:
+    """The checks of :func:`decode_tx` that depend on parameters, in the same order."""
+    if tx.size > params.max_tx_bytes:
+        raise TxTooLarge(f"{tx.size} bytes > max_tx_bytes {params.max_tx_bytes}")
+    if tx.chain_id != chain_id:
+        raise WrongChainId(f"tx is for chain {tx.chain_id!r}, this chain is {chain_id!r}")
+    if len(tx.memo.encode()) > params.max_memo_bytes:
+        raise MemoTooLong(f"memo exceeds {params.max_memo_bytes} bytes")
+    if tx.fee < params.min_fee:
+        raise FeeTooLow(f"fee {tx.fee} < min_fee {params.min_fee}")
+    if len(tx.messages) > params.max_msgs_per_tx:
+        raise InvalidMessage(f"tx carries more than {params.max_msgs_per_tx} messages")
 
 
 def _message_to_proto(msg: Message) -> tx_pb2.Msg:

@@ -24,11 +24,29 @@ def bench() -> None:
 @click.option(
     "--seed", default="bench", show_default=True, help="Seed of the genesis-funded accounts."
 )
-@click.option("--accounts", type=int, default=100, show_default=True)
-@click.option("--txs", type=int, default=5_000, show_default=True, help="Signed before sending.")
-@click.option("--connections", type=int, default=4, show_default=True)
-@click.option("--rate", type=float, default=0.0, show_default=True, help="tx/s in total; 0: max.")
-@click.option("--max-seconds", type=float, default=60.0, show_default=True)
+@click.option("--accounts", type=click.IntRange(1, 100_000), default=100, show_default=True)
+@click.option(
+    "--txs",
+    type=click.IntRange(1, 10_000_000),
+    default=5_000,
+    show_default=True,
+    help="Signed before sending.",
+)
+@click.option(
+    "--connections",
+    type=click.IntRange(1, 1024),
+    default=64,
+    show_default=True,
+    help="Keep-alive HTTP connections, one request in flight on each.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="tx/s in total; 0: max.",
+)
+@click.option("--max-seconds", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
 @click.option(
     "--kvstore", is_flag=True, help="Send key=value txs (for cometbft --proxy_app=kvstore)."
 )
@@ -48,7 +66,7 @@ def bench_load(
 ) -> None:
     """Send pre-signed transfers from accounts funded in genesis (bench_accounts(seed, n)) and
     print committed tx/s and latency as JSON (example: moderntensor bench load --txs 5000
-    --connections 4 --png load.png)."""
+    --connections 64 --png load.png)."""
     urls = [u.strip() for u in (nodes or obj.node).split(",") if u.strip()]
     with user_errors(), RPCClient(urls[0], timeout=obj.timeout) as rpc:
         chain_id = rpc.status()["node_info"]["network"]

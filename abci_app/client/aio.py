@@ -29,6 +29,7 @@ from .chain import chain_error, query_json
 from .keyring import Key
 from .rpc import (
     DEFAULT_NODE,
+    MAX_EVENT_BYTES,
     BroadcastResult,
     CommittedTx,
     NodeUnreachable,
@@ -167,7 +168,9 @@ class AsyncChain:
         failures = 0
         while True:
             try:
-                async with connect(ws_url, open_timeout=self.rpc.timeout) as ws:
+                async with connect(
+                    ws_url, open_timeout=self.rpc.timeout, max_size=MAX_EVENT_BYTES
+                ) as ws:
                     request = {
                         "jsonrpc": "2.0",
                         "id": 1,

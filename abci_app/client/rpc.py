@@ -21,6 +21,11 @@ from .proof import ProofOp
 DEFAULT_NODE = "http://127.0.0.1:26657"
 
 
+# A NewBlock event carries the whole block as JSON (txs in base64): a full 21 MiB block is ~30 MB.
+# The websockets library's 1 MiB default would close the stream on the first big block.
+MAX_EVENT_BYTES = 64 * 1024 * 1024
+
+
 class NodeUnreachable(Exception):
     """The node did not answer (down, wrong URL, or timed out)."""
 

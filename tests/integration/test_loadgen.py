@@ -6,11 +6,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 
 import pytest
 from harness import REPO, LocalNode, addr_of
 
-from abci_app.loadgen import bench_accounts, chart, presign_transfers, run_load
+from abci_app.address import to_bech32
+from abci_app.client.rpc import RPCClient
+from abci_app.loadgen import (
+    LoadResult,
+    _backfill,
+    bench_accounts,
+    chart,
+    presign_transfers,
+    run_load,
+)
+from abci_app.tx import tx_hash
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +43,33 @@ def test_max_rate_run_commits_everything(node: LocalNode, tmp_path: object) -> N
     png = tmp_path / "load.png"  # type: ignore[operator]
     chart(result, str(png), "test")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rejected_txs_are_counted_and_never_waited_for(node: LocalNode) -> None:
+    streams = presign_transfers(bench_accounts("t", 40), "mt-test-1", 80)
+    streams[0] = [streams[0][0], streams[0][0]]  # a replay: refused by CheckTx (nonce)
+    result = run_load([node.rpc_url], streams, connections=8, max_seconds=60, drain_seconds=30)
+    total = sum(len(s) for s in streams)
+    assert result.submitted == total and result.rejected == 1
+    assert result.accepted == total - 1 == result.committed
+
+
+def test_blocks_missed_by_the_websocket_are_read_back(node: LocalNode) -> None:
+    """A block the watcher did not see (a reconnect) still counts its txs as committed."""
+    keys = bench_accounts("t", 40)[:3]
+    with RPCClient(node.rpc_url) as rpc:
+        nonces = [
+            int(rpc.abci_query(f"/account/{to_bech32(addr_of(k))}").json()["nonce"]) for k in keys
+        ]
+        txs = [s[0] for s in presign_transfers(keys, "mt-test-1", 3, start_nonces=nonces)]
+        sent = [rpc.broadcast_tx_sync(raw) for raw in txs]
+        heights = sorted({rpc.wait_for_tx(r.hash, timeout=30).height for r in sent})
+    waiting = {tx_hash(raw): 0.0 for raw in txs}
+    # the watcher saw the blocks just before and just after, none in between
+    result = LoadResult(blocks=[(heights[0] - 1, 0, 0.0), (heights[-1] + 1, 0, 0.0)])
+    _backfill(node.rpc_url, waiting, threading.Lock(), result)
+    assert result.committed == 3 and not waiting
+    assert result.backfilled_blocks == heights[-1] - heights[0] + 1
 
 
 def test_fixed_rate_and_bounds(node: LocalNode) -> None:

@@ -1,5 +1,6 @@
-"""Signatures are verified once per node: CheckTx's verification is reused by PrepareProposal
-and FinalizeBlock through a bounded cache keyed by tx hash, without changing any result."""
+"""Txs are decoded and verified once per node: CheckTx's work is reused by the rechecks,
+PrepareProposal and FinalizeBlock through a bounded cache keyed by tx hash, without changing any
+result."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from chain_driver import Driver, genesis_app_state, transfer
 from harness import CHAIN_ID
 from nacl.signing import VerifyKey
 
-from abci_app.errors import InvalidSignature
+from abci_app import tx as tx_module
+from abci_app.errors import FeeTooLow, InvalidSignature, ModernTensorError, TxTooLarge, WrongChainId
 from abci_app.params import AppParams
 from abci_app.tx import VerifiedTxs, decode_tx, tx_hash
 
@@ -27,15 +29,45 @@ def count_verifies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def test_a_verified_tx_is_not_verified_again(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_verified_tx_is_not_decoded_or_verified_again(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = count_verifies(monkeypatch)
+    parses = [0]
+    real_parse = tx_module._parse_canonical
+
+    def counting_parse(*args: object) -> object:
+        parses[0] += 1
+        return real_parse(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tx_module, "_parse_canonical", counting_parse)
     cache = VerifiedTxs()
     raw = transfer(0, 1, 5, 0)
     first = decode_tx(raw, AppParams(), CHAIN_ID, cache)
     again = decode_tx(raw, AppParams(), CHAIN_ID, cache)
-    assert first == again and calls[0] == 1 and tx_hash(raw) in cache
-    decode_tx(raw, AppParams(), CHAIN_ID)  # without the cache: verified
-    assert calls[0] == 2
+    assert first is again and calls[0] == 1 and parses[0] == 2 and tx_hash(raw) in cache
+    assert decode_tx(raw, AppParams(), CHAIN_ID) == first  # without the cache: decoded, verified
+    assert calls[0] == 2 and parses[0] == 4
+
+
+@pytest.mark.parametrize(
+    ("params", "chain_id", "error"),
+    [
+        (AppParams(min_fee=10**6), CHAIN_ID, FeeTooLow),
+        (AppParams(max_tx_bytes=100), CHAIN_ID, TxTooLarge),
+        (AppParams(), "another-chain", WrongChainId),
+    ],
+)
+def test_a_cached_tx_meets_the_current_params(
+    params: AppParams, chain_id: str, error: type[ModernTensorError]
+) -> None:
+    """Parameters are checked on every use: a cached tx fails as an uncached one does."""
+    cache = VerifiedTxs()
+    raw = transfer(0, 1, 5, 0)
+    decode_tx(raw, AppParams(), CHAIN_ID, cache)
+    with pytest.raises(error) as cached:
+        decode_tx(raw, params, chain_id, cache)
+    with pytest.raises(error) as fresh:
+        decode_tx(raw, params, chain_id)
+    assert cached.value.code == fresh.value.code and str(cached.value) == str(fresh.value)
 
 
 def test_a_bad_signature_is_never_cached() -> None:
@@ -50,9 +82,10 @@ def test_a_bad_signature_is_never_cached() -> None:
 
 def test_the_cache_is_bounded() -> None:
     cache = VerifiedTxs(capacity=2)
-    for h in (b"a", b"b", b"c"):
-        cache.add(h)
-    assert len(cache) == 2 and b"a" not in cache and b"c" in cache
+    raws = [transfer(0, 1, 5, n) for n in range(3)]
+    for raw in raws:
+        decode_tx(raw, AppParams(), CHAIN_ID, cache)
+    assert len(cache) == 2 and tx_hash(raws[0]) not in cache and tx_hash(raws[2]) in cache
 
 
 def test_warm_and_cold_nodes_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
