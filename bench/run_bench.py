@@ -3,13 +3,16 @@
 Scenarios (each starts its own processes on free loopback ports in a temporary folder, and
 stops them):
 1. single node, our app: pre-signed transfers from genesis-funded accounts, as fast as accepted
-   for --duration seconds, then at half the measured rate (latency at a sustainable load);
+   for --duration seconds (with the CPU used by each process, and the app's time per ABCI
+   method from its own metrics), then at half the measured rate (latency at a sustainable load);
 2. single node, CometBFT's built-in kvstore app (`cometbft start --proxy_app=kvstore`) under the
    same load shape: the ratio our app / kvstore is the cost of the Python app;
 3. a 4-validator localnet, load spread over all nodes;
-4. Yuma epoch time vs subnet size (bench/epoch_bench.py's measurement).
+4. state size: app RSS, SQLite size, FinalizeBlock / app-hash / Commit time with 10^5 and 10^6
+   accounts, and vs block size (bench/state_bench.py);
+5. Yuma epoch time vs subnet size (bench/epoch_bench.py's measurement).
 
-    .venv/bin/python bench/run_bench.py [--duration 60] [--out bench/RESULTS.md]
+    .venv/bin/python bench/run_bench.py [--duration 60] [--connections 128] [--out FILE]
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import os
 import platform
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +30,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
@@ -53,6 +59,27 @@ from abci_app.node.localnet import (  # noqa: E402
 from abci_app.tx import build_tx  # noqa: E402
 
 ACCOUNTS = 200
+CONNECTIONS = 128  # set from --connections
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def abci_seconds(metrics_url: str) -> dict[str, tuple[float, int]]:
+    """{method: (seconds, count)} from the app's moderntensor_abci_request_seconds histogram."""
+    out: dict[str, tuple[float, int]] = {}
+    sums: dict[str, float] = {}
+    for line in httpx.get(metrics_url, timeout=10).text.splitlines():
+        m = re.match(r'moderntensor_abci_request_seconds_(sum|count)\{method="(\w+)"\} (\S+)', line)
+        if m and m[1] == "sum":
+            sums[m[2]] = float(m[3])
+        elif m:
+            out[m[2]] = (sums.get(m[2], 0.0), int(float(m[3])))
+    return out
 
 
 def machine() -> str:
@@ -64,21 +91,26 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {mem / 1024:.1f} GiB RAM, {platform.machine()}"
 
 
-def load_phase(urls: list[str], chain_id: str, seconds: float, rate: float) -> Any:
-    """Signed transfers for ``seconds`` at ``rate`` (0: max), from each account's current
-    nonce (so phases can follow each other)."""
+def prepare_streams(urls: list[str], chain_id: str, seconds: float, rate: float) -> Any:
+    """Enough signed transfers for ``seconds`` at ``rate`` (0: max), from each account's
+    current nonce (so phases can follow each other)."""
     keys = bench_accounts("bench", ACCOUNTS)
     with RPCClient(urls[0], timeout=10) as c:
         nonces = [
             int(c.abci_query(f"/account/{to_bech32(addr_of(k))}").json()["nonce"]) for k in keys
         ]
     budget = int((rate or 3_000) * seconds * 1.2)
-    streams = presign_transfers(keys, chain_id, budget, start_nonces=nonces)
-    return run_load(urls, streams, connections=4, rate=rate, max_seconds=seconds)
+    return presign_transfers(keys, chain_id, budget, start_nonces=nonces)
 
 
-def single_node(seconds: float) -> list[dict[str, Any]]:
+def load_phase(urls: list[str], chain_id: str, seconds: float, rate: float) -> Any:
+    streams = prepare_streams(urls, chain_id, seconds, rate)
+    return run_load(urls, streams, connections=CONNECTIONS, rate=rate, max_seconds=seconds)
+
+
+def single_node(seconds: float) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rows = []
+    profile: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="mt-bench-") as tmp:
         keys = bench_accounts("bench", ACCOUNTS)
         node = LocalNode(
@@ -89,14 +121,40 @@ def single_node(seconds: float) -> list[dict[str, Any]]:
         )
         node.init().start(min_height=2)
         try:
-            full = load_phase([node.rpc_url], "mt-test-1", seconds, 0)
+            pids = {name: proc.pid for name, proc in node.procs.items()}
+            metrics_url = f"http://127.0.0.1:{node.cfg.app_metrics_port}/metrics"
+            streams = prepare_streams([node.rpc_url], "mt-test-1", seconds, 0)
+            abci_before = abci_seconds(metrics_url)
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            own_before = sum(os.times()[:2])
+            started = time.monotonic()
+            full = run_load([node.rpc_url], streams, connections=CONNECTIONS, max_seconds=seconds)
+            wall = time.monotonic() - started
+            profile = {
+                "cpu_cores": {
+                    **{
+                        n: round((cpu_seconds(p) - cpu_before[n]) / wall, 2)
+                        for n, p in pids.items()
+                    },
+                    "load generator": round((sum(os.times()[:2]) - own_before) / wall, 2),
+                },
+                "abci": {
+                    method: (
+                        round(secs - abci_before.get(method, (0.0, 0))[0], 2),
+                        count - abci_before.get(method, (0.0, 0))[1],
+                    )
+                    for method, (secs, count) in abci_seconds(metrics_url).items()
+                    if count - abci_before.get(method, (0.0, 0))[1] > 0
+                },
+                "wall_seconds": round(wall, 1),
+            }
             rows.append({"scenario": "single node, max rate", **full.summary()})
             half = max(1.0, full.summary()["committed_tps"] / 2)
             paced = load_phase([node.rpc_url], "mt-test-1", seconds / 2, half)
             rows.append({"scenario": f"single node, {half:.0f} tx/s (half)", **paced.summary()})
         finally:
             node.stop()
-    return rows
+    return rows, profile
 
 
 def kvstore(seconds: float) -> dict[str, Any]:
@@ -124,12 +182,75 @@ def kvstore(seconds: float) -> dict[str, Any]:
         try:
             wait_until(lambda: RPCClient(url, timeout=2, retries=0).latest_height() >= 2, 60, "kv")
             budget = int(3_000 * seconds * 1.2)
-            result = run_load([url], kvstore_txs(budget), connections=4, max_seconds=seconds)
+            result = run_load(
+                [url], kvstore_txs(budget), connections=CONNECTIONS, max_seconds=seconds
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=30)
             log.close()
     return {"scenario": "single node, kvstore app, max rate", **result.summary()}
+
+
+def kvstore_localnet(seconds: float) -> dict[str, Any]:
+    """The same 4-validator localnet layout (our tooling's configs and ports), each node running
+    CometBFT's built-in kvstore app instead of ours; the genesis lists the validators directly,
+    since kvstore does not read our gen_txs."""
+    comet = find_cometbft()
+    with tempfile.TemporaryDirectory(prefix="mt-kvln-") as tmp:
+        root = Path(tmp) / "ln"
+        base = random.randrange(20000, 31000, 100)
+        init_localnet(root, LocalnetPlan(validators=4, seed=False, base_port=base))
+        nodes = all_nodes(root)
+        validators = []
+        for n in nodes:
+            key = json.loads(
+                (root / n.name / "cometbft/config/priv_validator_key.json").read_text()
+            )
+            validators.append(
+                {
+                    "address": key["address"],
+                    "pub_key": key["pub_key"],
+                    "power": "10",
+                    "name": n.name,
+                }
+            )
+        for n in nodes:
+            path = root / n.name / "cometbft/config/genesis.json"
+            genesis = json.loads(path.read_text())
+            genesis["validators"] = validators
+            path.write_text(json.dumps(genesis, indent=2))
+        procs = []
+        try:
+            for n in nodes:
+                log = open(root / f"{n.name}-kv.log", "wb")  # noqa: SIM115 - closed with the process
+                cmd = [str(comet), "start", "--home", str(root / n.name / "cometbft")]
+                procs.append(
+                    (
+                        subprocess.Popen(
+                            [*cmd, "--proxy_app=kvstore"],
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                            start_new_session=True,
+                        ),
+                        log,
+                    )
+                )
+            urls = [n.rpc_url for n in nodes]
+            wait_until(
+                lambda: RPCClient(urls[0], timeout=2, retries=0).latest_height() >= 2, 120, "kv ln"
+            )
+            budget = int(3_000 * seconds * 1.2)
+            result = run_load(
+                urls, kvstore_txs(budget), connections=CONNECTIONS, max_seconds=seconds
+            )
+        finally:
+            for proc, _ in procs:
+                proc.terminate()
+            for proc, log in procs:
+                proc.wait(timeout=30)
+                log.close()
+    return {"scenario": "4-validator localnet, kvstore app, max rate", **result.summary()}
 
 
 def localnet(seconds: float) -> dict[str, Any]:
@@ -160,6 +281,30 @@ def localnet(seconds: float) -> dict[str, Any]:
         finally:
             stop_localnet(root)
     return {"scenario": "4-validator localnet, max rate, spread over 4 nodes", **result.summary()}
+
+
+def state_sizes() -> list[dict[str, Any]]:
+    """bench/state_bench.py at 10^5 accounts (several block sizes) and 10^6 (2,000-tx blocks)."""
+    out = []
+    for accounts, sizes in ((100_000, "100,500,1000,2000,5000"), (1_000_000, "2000")):
+        res = subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "bench" / "state_bench.py"),
+                "--accounts",
+                str(accounts),
+                "--sizes",
+                sizes,
+                "--blocks",
+                "5",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
+        out.append(json.loads(res.stdout))
+    return out
 
 
 def epochs() -> list[dict[str, Any]]:
@@ -201,34 +346,112 @@ def row(r: dict[str, Any]) -> str:
     )
 
 
+def state_rows(states: list[dict[str, Any]]) -> list[str]:
+    size_rows = [
+        f"| {st['accounts']:,} | {st['state_keys']:,} | {st['state_bytes'] / 2**20:.1f} "
+        f"| {st['sqlite_bytes'] / 2**20:.1f} | {st['rss_mib']} | {st['peak_rss_mib']} "
+        f"| {next(r['commit_ms'] for r in st['rows'] if r['block_txs'] == 2000)} "
+        f"| {next(r['app_hash_ms'] for r in st['rows'] if r['block_txs'] == 2000)} |"
+        for st in states
+    ]
+    by_size = [
+        f"| {st['accounts']:,} | {r['block_txs']} | {r['finalize_block_ms']} | {r['app_hash_ms']} "
+        f"| {r['commit_ms']} | {r['check_tx_ms_per_tx']} |"
+        for st in states
+        for r in st["rows"]
+    ]
+    return [
+        "## State size: 10^5 and 10^6 accounts",
+        "",
+        "`python bench/state_bench.py --accounts N`: a chain holding N accounts, opened by a fresh "
+        "process as the app does; blocks of transfers from funded senders to random existing "
+        "accounts (so every tx touches two random keys: the worst case for the app hash), "
+        "through CheckTx, FinalizeBlock and Commit. RSS is that process's after the blocks "
+        "(VmRSS; peak VmHWM).",
+        "",
+        "| accounts | state keys | state MiB (keys+values) | SQLite file MiB | app RSS MiB "
+        "| peak RSS MiB | Commit ms, 2,000-tx block | app hash ms, 2,000-tx block |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *size_rows,
+        "",
+        "## FinalizeBlock, app hash and Commit vs block size",
+        "",
+        "Median of 5 blocks per size (same tool). The app hash is computed inside FinalizeBlock "
+        "(staging: reading the touched Merkle buckets, hashing them and their paths); Commit "
+        "is the SQLite write of the block.",
+        "",
+        "| accounts | txs per block | FinalizeBlock ms | of which app hash ms | Commit ms "
+        "| CheckTx ms per tx |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *by_size,
+        "",
+    ]
+
+
+def profile_rows(profile: dict[str, Any]) -> list[str]:
+    wall = profile["wall_seconds"]
+    cpu = ", ".join(f"{name} {cores}" for name, cores in profile["cpu_cores"].items())
+    abci = [
+        f"| {method} | {count:,} | {secs:.2f} | {100 * secs / wall:.0f}% "
+        f"| {1000 * secs / count:.3f} |"
+        for method, (secs, count) in sorted(profile["abci"].items(), key=lambda kv: -kv[1][0])
+    ]
+    return [
+        "## Where the time goes (single node, max rate)",
+        "",
+        f"CPU cores used during the {wall:.0f} s run (of {os.cpu_count()}): {cpu}. The app's "
+        "time per ABCI method, from its own `moderntensor_abci_request_seconds` metric:",
+        "",
+        "| method | requests | seconds | share of the run | ms per request |",
+        "| --- | --- | --- | --- | --- |",
+        *abci,
+        "",
+    ]
+
+
 def main() -> None:
+    global CONNECTIONS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--connections", type=int, default=CONNECTIONS)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "RESULTS.md")
     args = ap.parse_args()
+    if args.duration <= 0 or args.connections < 1:
+        ap.error("--duration must be positive and --connections at least 1")
+    CONNECTIONS = args.connections
     started = time.monotonic()
-    single = single_node(args.duration)
+    single, profile = single_node(args.duration)
     kv = kvstore(args.duration)
     ln = localnet(args.duration)
+    kv_ln = kvstore_localnet(args.duration)
+    states = state_sizes()
     ep = epochs()
-    ratio = single[0]["committed_tps"] / kv["committed_tps"] if kv["committed_tps"] else 0.0
-    cmd = f"python bench/run_bench.py --duration {args.duration:g}"
+
+    def ratio(ours: dict[str, Any], theirs: dict[str, Any]) -> float:
+        return ours["committed_tps"] / theirs["committed_tps"] if theirs["committed_tps"] else 0.0
+
+    cmd = f"python bench/run_bench.py --duration {args.duration:g} --connections {CONNECTIONS}"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmark results",
         "",
         f"Regenerate with `make bench` (`{cmd}`). Machine: {machine()}. Run: {when}, "
         f"{(time.monotonic() - started) / 60:.1f} min. Load: pre-signed transfers from "
-        f"{ACCOUNTS} genesis-funded accounts over 4 connections (`abci_app/loadgen.py`); "
-        "latency is submit (broadcast_tx_sync) to the NewBlock event carrying the tx.",
+        f"{ACCOUNTS} genesis-funded accounts (each to the next), {CONNECTIONS} keep-alive "
+        "connections with one request in flight each (`abci_app/loadgen.py`, the sender on the "
+        "same cores as the nodes); latency is submit (broadcast_tx_sync) to the NewBlockHeader "
+        "event of the block carrying the tx. Blocks: timeout_commit 1 s (the default config).",
         "",
         "| scenario | committed tx/s | p50 s | p95 s | p99 s | committed/accepted/sent "
         "| max txs/block |",
         "| --- | --- | --- | --- | --- | --- | --- |",
-        *[row(r) for r in [*single, kv, ln]],
+        *[row(r) for r in [*single, kv, ln, kv_ln]],
         "",
-        f"Our app / kvstore (single node, max rate): **{ratio:.2f}** (target ≥ 0.60).",
+        f"Our app / kvstore: single node **{ratio(single[0], kv):.2f}**, "
+        f"4-validator localnet **{ratio(ln, kv_ln):.2f}** (target ≥ 0.60).",
         "",
+        *profile_rows(profile),
+        *state_rows(states),
         "## Yuma epoch time vs subnet size",
         "",
         "| uids | validators (each weighting every uid) | epoch function ms | epoch in chain ms |",
@@ -246,7 +469,16 @@ def main() -> None:
     old = args.out.read_text() if args.out.exists() else ""
     analysis = old.split("<!-- analysis -->", 1)[1] if "<!-- analysis -->" in old else "\n"
     args.out.write_text("\n".join(lines) + "<!-- analysis -->" + analysis)
-    print(json.dumps({"single": single, "kvstore": kv, "localnet": ln, "epochs": ep}, indent=2))
+    report = {
+        "single": single,
+        "profile": profile,
+        "kvstore": kv,
+        "localnet": ln,
+        "kvstore_localnet": kv_ln,
+        "states": states,
+        "epochs": ep,
+    }
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -77,6 +77,8 @@ class LocalNode:
     timeout_commit: str = "200ms"
     check_invariants: bool = True
     """Run the app with MODERNTENSOR_CHECK_INVARIANTS=1 (tests); benchmarks turn it off."""
+    config: list[tuple[str, str, object]] = field(default_factory=list)
+    """Extra config.toml settings (section, key, value), applied after the template."""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,7 +90,7 @@ class LocalNode:
         init_node(
             self.home,
             self.cfg,
-            overrides=[("consensus", "timeout_commit", self.timeout_commit)],
+            overrides=[("consensus", "timeout_commit", self.timeout_commit), *self.config],
         )
         genesis = json.loads(self.home.genesis_file.read_text())
         accts = genesis["app_state"]["accounts"]
