@@ -28,7 +28,12 @@ VARIANTS: dict[str, list[tuple[str, str, object]]] = {
     "template (timeout_commit 1s, mempool defaults)": [],
     "timeout_commit 500ms": [("consensus", "timeout_commit", "500ms")],
     "timeout_commit 2s": [("consensus", "timeout_commit", "2s")],
+    "timeout_commit 2s, mempool.size 20000": [
+        ("consensus", "timeout_commit", "2s"),
+        ("mempool", "size", 20_000),
+    ],
     "mempool.size 2000": [("mempool", "size", 2000)],
+    "mempool.size 20000": [("mempool", "size", 20_000)],
     "mempool.recheck off": [("mempool", "recheck", False)],
 }
 
