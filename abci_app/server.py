@@ -3,7 +3,8 @@
 CometBFT opens four connections (consensus, mempool, query, snapshot) to the same address. Each
 message is an unsigned varint length followed by a protobuf ``Request``; each is answered in order
 with a ``Response``. Responses are buffered and flushed to the socket when a ``Flush`` arrives,
-as CometBFT's socket client expects.
+as CometBFT's socket client expects (here: all answers to one read are written together, which
+includes every Flush read).
 
 All requests run on one asyncio loop, so the application sees them one at a time and needs no
 locks. A malformed frame closes only its connection. An unexpected exception in the application
@@ -39,21 +40,22 @@ def parse_frames(buf: bytearray) -> list[bytes]:
     """Remove and return every complete frame at the front of ``buf``."""
     frames: list[bytes] = []
     pos = 0
-    while True:
-        try:
-            got = decode_uvarint(buf, pos)
-        except ValueError as e:
-            raise MalformedFrame(str(e)) from None
-        if got is None:
-            break
-        length, start = got
-        if length > MAX_MESSAGE_BYTES:
-            raise MalformedFrame(f"frame of {length} bytes exceeds {MAX_MESSAGE_BYTES}")
-        end = start + length
-        if end > len(buf):
-            break
-        frames.append(bytes(buf[start:end]))
-        pos = end
+    with memoryview(buf) as view:  # one copy per frame (slicing the bytearray would make two)
+        while True:
+            try:
+                got = decode_uvarint(buf, pos)
+            except ValueError as e:
+                raise MalformedFrame(str(e)) from None
+            if got is None:
+                break
+            length, start = got
+            if length > MAX_MESSAGE_BYTES:
+                raise MalformedFrame(f"frame of {length} bytes exceeds {MAX_MESSAGE_BYTES}")
+            end = start + length
+            if end > len(buf):
+                break
+            frames.append(bytes(view[start:end]))
+            pos = end
     if pos:
         del buf[:pos]
     return frames
@@ -110,9 +112,15 @@ class ABCIServer:
                 if not chunk:
                     break
                 buf += chunk
+                out = bytearray()
                 for frame in parse_frames(buf):
-                    if not await self._answer(frame, writer):
+                    if not self._answer(frame, out):
+                        writer.write(out)
                         return
+                # one write for every answer to this chunk (one syscall, not one per CheckTx);
+                # everything read is answered before reading again, so a Flush never waits
+                writer.write(out)
+                await writer.drain()
         except MalformedFrame as e:
             log.error("closing ABCI connection from %s: malformed frame: %s", peer, e)
         except (ConnectionResetError, BrokenPipeError):
@@ -122,8 +130,8 @@ class ABCIServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _answer(self, frame: bytes, writer: asyncio.StreamWriter) -> bool:
-        """Answer one frame; False when the connection must close."""
+    def _answer(self, frame: bytes, out: bytearray) -> bool:
+        """Append the answer to one frame to ``out``; False when the connection must close."""
         req = abci.Request()
         try:
             req.ParseFromString(frame)
@@ -138,17 +146,15 @@ class ABCIServer:
             resp = self.app.handle(req)
         except FatalAppError as e:
             log.error("fatal: %s", e)
-            return self._fail(writer, str(e))
+            return self._fail(out, str(e))
         except Exception as e:  # a bug: report it to CometBFT and stop, never carry on
             log.exception("bug while handling %s", kind)
-            return self._fail(writer, f"{kind}: {type(e).__name__}: {e}")
-        writer.write(encode_frame(resp))
-        if kind == "flush":
-            await writer.drain()
+            return self._fail(out, f"{kind}: {type(e).__name__}: {e}")
+        out += encode_frame(resp)
         return True
 
-    def _fail(self, writer: asyncio.StreamWriter, message: str) -> bool:
-        writer.write(encode_frame(abci.Response(exception=abci.ResponseException(error=message))))
+    def _fail(self, out: bytearray, message: str) -> bool:
+        out += encode_frame(abci.Response(exception=abci.ResponseException(error=message)))
         self.stop(message)
         return False
 
