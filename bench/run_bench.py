@@ -114,6 +114,56 @@ def load_phase(urls: list[str], chain_id: str, seconds: float, rate: float) -> A
     return run_load(urls, streams, connections=CONNECTIONS, rate=rate, max_seconds=seconds)
 
 
+def sample_app(node: LocalNode, pid: int, seconds: float) -> dict[str, Any]:
+    """A separate max-rate phase with py-spy sampling the app (so that sampling does not slow
+    the measured run); returns the functions taking the most of the app's samples."""
+    py_spy = Path(sys.executable).parent / "py-spy"
+    streams = prepare_streams([node.rpc_url], "mt-test-1", seconds, 0)
+    with tempfile.TemporaryDirectory(prefix="mt-spy-") as tmp:
+        raw = Path(tmp) / "app.txt"
+        cmd = [str(py_spy), "record", "-r", "50", "-d", str(int(seconds)), "-f", "raw"]
+        spy = subprocess.Popen(
+            [*cmd, "-o", str(raw), "-p", str(pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        run_load([node.rpc_url], streams, connections=CONNECTIONS, max_seconds=seconds)
+        _, err = spy.communicate(timeout=60)
+        if spy.returncode != 0 or not raw.exists():
+            return {"error": (err or "no output").strip().splitlines()[-1][:200]}
+        return summarize_stacks(raw.read_text())
+
+
+def summarize_stacks(text: str, top: int = 20) -> dict[str, Any]:
+    """Inclusive share of samples per function from py-spy's collapsed stacks (frames joined by
+    ';', then a count), over the stacks below the ABCI server's connection handler (the busy
+    samples of the event loop; py-spy leaves out idle ones)."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in text.splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        serving = [i for i, f in enumerate(frames) if f.startswith("ABCIServer._serve ")]
+        if not serving:
+            continue
+        n = int(count)
+        total += n
+        seen = set()
+        for frame in frames[serving[0] + 1 :]:
+            name = frame.split(" (")[0]
+            where = frame.split(" (", 1)[1].split(":")[0] if " (" in frame else ""
+            key = f"{name} ({where.split('/')[-1]})" if where else name
+            if key not in seen:
+                seen.add(key)
+                inclusive[key] = inclusive.get(key, 0) + n
+    ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])
+    return {
+        "samples": total,
+        "top": [(k, round(100 * v / total, 1)) for k, v in ranked[:top]] if total else [],
+    }
+
+
 def single_node(seconds: float) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rows = []
     profile: dict[str, Any] = {}
@@ -155,6 +205,7 @@ def single_node(seconds: float) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 "wall_seconds": round(wall, 1),
             }
             rows.append({"scenario": "single node, max rate", **full.summary()})
+            profile["py_spy"] = sample_app(node, pids["app"], min(20.0, seconds))
             half = max(1.0, full.summary()["committed_tps"] / 2)
             paced = load_phase([node.rpc_url], "mt-test-1", seconds / 2, half)
             rows.append({"scenario": f"single node, {half:.0f} tx/s (half)", **paced.summary()})
@@ -410,6 +461,20 @@ def profile_rows(profile: dict[str, Any]) -> list[str]:
         f"| {1000 * secs / count:.3f} |"
         for method, (secs, count) in sorted(profile["abci"].items(), key=lambda kv: -kv[1][0])
     ]
+    spy = profile.get("py_spy", {})
+    if spy.get("top"):
+        spy_rows = [
+            "py-spy on the live app during a further 20 s at max rate (50 samples/s, stacks of "
+            f"the busy ABCI-serving thread only, {spy['samples']} samples), share of those "
+            "samples spent in each function or below it:",
+            "",
+            "| function | share |",
+            "| --- | --- |",
+            *[f"| `{name}` | {share}% |" for name, share in spy["top"]],
+            "",
+        ]
+    else:
+        spy_rows = [f"(py-spy could not sample the app: {spy.get('error', 'not run')})", ""]
     return [
         "## Where the time goes (single node, max rate)",
         "",
@@ -420,6 +485,7 @@ def profile_rows(profile: dict[str, Any]) -> list[str]:
         "| --- | --- | --- | --- | --- |",
         *abci,
         "",
+        *spy_rows,
     ]
 
 
