@@ -38,6 +38,7 @@ from .types import (
     TxResult,
     ValidatorUpdate,
     Vote,
+    events_discarded,
 )
 
 log = logging.getLogger("moderntensor.app")
@@ -222,7 +223,8 @@ class Application:
 
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
-        r = check_tx(self.check_state, req.tx, self._check_context())
+        with events_discarded():  # CheckTx answers carry no events
+            r = check_tx(self.check_state, req.tx, self._check_context())
         if self.metrics is not None:
             self.metrics.check_txs.labels(str(r.code)).inc()
         return abci.ResponseCheckTx(code=r.code, log=r.log, codespace=r.codespace)
@@ -230,9 +232,10 @@ class Application:
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
         base = self._block_base()
-        txs = select_txs(
-            base, list(req.txs), load_context(base, req.height, self.verified), req.max_tx_bytes
-        )
+        with events_discarded():  # only which txs pass matters here
+            txs = select_txs(
+                base, list(req.txs), load_context(base, req.height, self.verified), req.max_tx_bytes
+            )
         return abci.ResponsePrepareProposal(txs=txs)
 
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:

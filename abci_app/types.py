@@ -26,7 +26,28 @@ class Event:
 
     @staticmethod
     def of(type_: str, **attrs: str | int) -> Event:
+        if not _building_events[0]:
+            return _NO_EVENT
         return Event(type_, tuple(EventAttribute(k, str(v)) for k, v in attrs.items()))
+
+
+_NO_EVENT = Event("")
+_building_events = [True]
+
+
+@contextmanager
+def events_discarded() -> Iterator[None]:
+    """Within this block :meth:`Event.of` builds nothing (it returns an empty placeholder).
+
+    For CheckTx and PrepareProposal, which throw their events away: py-spy showed building them
+    at ~19% of the app's busy time under load. Events never influence execution (nothing reads
+    them back), so results are the same; FinalizeBlock never runs inside this block."""
+    previous = _building_events[0]
+    _building_events[0] = False
+    try:
+        yield
+    finally:
+        _building_events[0] = previous
 
 
 @dataclass

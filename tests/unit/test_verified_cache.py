@@ -15,6 +15,7 @@ from abci_app import tx as tx_module
 from abci_app.errors import FeeTooLow, InvalidSignature, ModernTensorError, TxTooLarge, WrongChainId
 from abci_app.params import AppParams
 from abci_app.tx import VerifiedTxs, decode_tx, tx_hash
+from abci_app.types import Event, events_discarded
 
 
 def count_verifies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -102,5 +103,19 @@ def test_warm_and_cold_nodes_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         checked = calls[0]
         assert warm.block(txs) == cold.block(txs)
         assert calls[0] - checked == len(txs)  # only the cold node verified the block's txs
+        # the whole FinalizeBlock answer, events included (CheckTx built none), is the same
+        warm_resp, cold_resp = warm.last_response(), cold.last_response()
+        assert warm_resp is not None and warm_resp == cold_resp
+        assert any(e.type == "transfer" for r in warm_resp.tx_results for e in r.events)
     warm.close()
     cold.close()
+
+
+def test_events_are_discarded_only_inside_the_block() -> None:
+    assert Event.of("transfer", amount=5).attributes[0].value == "5"
+    with events_discarded():
+        assert Event.of("transfer", amount=5).attributes == ()
+        with events_discarded():
+            pass
+        assert Event.of("fee", amount=1).attributes == ()  # still inside the outer block
+    assert Event.of("transfer", amount=5).attributes[0].key == "amount"
