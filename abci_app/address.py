@@ -44,12 +44,7 @@ def to_bech32(addr: bytes) -> str:
         raise InvalidAddress(f"an address is {ADDRESS_LEN} bytes, got {len(addr)}")
     n = int.from_bytes(addr, "big")  # 160 bits = exactly 32 five-bit symbols, no padding
     symbols = [(n >> shift) & 31 for shift in range(155, -1, -5)]
-    chk = _AFTER_HRP
-    for v in symbols:
-        chk = ((chk & 0x1FFFFFF) << 5) ^ v ^ _STEP[chk >> 25]
-    for _ in range(6):
-        chk = ((chk & 0x1FFFFFF) << 5) ^ _STEP[chk >> 25]
-    chk ^= 1
+    chk = functools.reduce(_polymod_step, symbols + [0] * 6, _AFTER_HRP) ^ 1
     checksum = [(chk >> shift) & 31 for shift in range(25, -1, -5)]
     return HRP + "1" + "".join(_CHARSET[v] for v in symbols + checksum)
 

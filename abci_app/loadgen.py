@@ -32,7 +32,7 @@ from websockets.sync.client import connect
 from .address import address_from_pubkey
 from .client.rpc import MAX_EVENT_BYTES, NodeUnreachable, RPCClient, RPCError
 from .modules.bank.messages import MsgTransfer
-from .tx import build_tx
+from .tx import build_tx, tx_hash
 
 
 def bench_key(seed: str, i: int) -> SigningKey:
@@ -184,10 +184,7 @@ def run_load(
     total = sum(len(lane) for lane in lanes)
     targets = [urlsplit(u) for u in node_urls]
     prepared = [
-        [
-            (hashlib.sha256(raw).digest(), broadcast_request(targets[i % len(targets)].netloc, raw))
-            for raw in lane
-        ]
+        [(tx_hash(raw), broadcast_request(targets[i % len(targets)].netloc, raw)) for raw in lane]
         for i, lane in enumerate(lanes)
     ]
     stop = threading.Event()
@@ -263,6 +260,12 @@ def run_load(
     return result
 
 
+def _block_tx_hashes(rpc: RPCClient, height: int) -> list[bytes]:
+    """Hashes of the txs of committed block ``height``, read with ``/block``."""
+    txs = rpc.call("block", height=str(height))["block"]["data"].get("txs") or []
+    return [tx_hash(b64decode(tx)) for tx in txs]
+
+
 def _backfill(
     url: str, submitted_at: dict[bytes, float], lock: threading.Lock, result: LoadResult
 ) -> None:
@@ -276,11 +279,10 @@ def _backfill(
     try:
         with RPCClient(url, timeout=10, retries=1) as rpc:
             for height in missing:
-                txs = rpc.call("block", height=str(height))["block"]["data"].get("txs") or []
+                hashes = _block_tx_hashes(rpc, height)
                 with lock:
                     result.backfilled_blocks += 1
-                    for tx in txs:
-                        digest = hashlib.sha256(b64decode(tx)).digest()
+                    for digest in hashes:
                         if submitted_at.pop(digest, None) is not None:
                             result.committed += 1
     except (NodeUnreachable, RPCError):
@@ -318,11 +320,11 @@ def _watch_blocks(
                         continue
                     seen = time.monotonic()
                     height = int(data["value"]["header"]["height"])
-                    txs = rpc.call("block", height=str(height))["block"]["data"].get("txs") or []
+                    hashes = _block_tx_hashes(rpc, height)
                     with lock:
-                        result.blocks.append((height, len(txs), seen))
-                        for tx in txs:
-                            t0 = submitted_at.pop(hashlib.sha256(b64decode(tx)).digest(), None)
+                        result.blocks.append((height, len(hashes), seen))
+                        for digest in hashes:
+                            t0 = submitted_at.pop(digest, None)
                             if t0 is not None:
                                 result.committed += 1
                                 result.latencies.append(seen - t0)
