@@ -17,12 +17,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import LocalNode, addr_of  # noqa: E402
+from run_bench import ACCOUNTS, bench_node
 
-from abci_app.loadgen import bench_accounts, presign_transfers, run_load  # noqa: E402
+from abci_app.loadgen import bench_accounts, presign_transfers, run_load
 
 VARIANTS: dict[str, list[tuple[str, str, object]]] = {
     "template (timeout_commit 1s, mempool defaults)": [],
@@ -41,18 +40,9 @@ VARIANTS: dict[str, list[tuple[str, str, object]]] = {
 def measure(
     config: list[tuple[str, str, object]], seconds: float, connections: int
 ) -> dict[str, Any]:
-    keys = bench_accounts("bench", 200)
-    timeout = next((v for s, k, v in config if k == "timeout_commit"), "1s")
-    rest = [c for c in config if c[1] != "timeout_commit"]
+    keys = bench_accounts("bench", ACCOUNTS)
     with tempfile.TemporaryDirectory(prefix="mt-sweep-") as tmp:
-        node = LocalNode(
-            Path(tmp) / "node",
-            accounts=[(addr_of(k), 10**15) for k in keys],
-            timeout_commit=str(timeout),
-            check_invariants=False,
-            config=rest,
-        )
-        node.init().start(min_height=2)
+        node = bench_node(Path(tmp) / "node", config)
         try:
             streams = presign_transfers(keys, "mt-test-1", int(3_000 * seconds * 1.2))
             result = run_load([node.rpc_url], streams, connections=connections, max_seconds=seconds)

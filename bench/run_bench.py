@@ -29,7 +29,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -95,6 +95,57 @@ def machine() -> str:
         if line.startswith("MemTotal")
     )
     return f"{os.cpu_count()} cores, {mem / 1024:.1f} GiB RAM, {platform.machine()}"
+
+
+def bench_node(root: Path, config: list[tuple[str, str, object]] | None = None) -> LocalNode:
+    """A started single node whose genesis funds the bench accounts (invariants off, as a
+    production node runs; timeout_commit 1 s unless ``config`` sets it)."""
+    settings = list(config or [])
+    timeout = next((v for _, k, v in settings if k == "timeout_commit"), "1s")
+    node = LocalNode(
+        root,
+        accounts=[(addr_of(k), 10**15) for k in bench_accounts("bench", ACCOUNTS)],
+        timeout_commit=str(timeout),
+        check_invariants=False,
+        config=[c for c in settings if c[1] != "timeout_commit"],
+    )
+    return node.init().start(min_height=2)
+
+
+def wait_for_blocks(url: str, timeout: float, what: str) -> None:
+    wait_until(lambda: RPCClient(url, timeout=2, retries=0).latest_height() >= 2, timeout, what)
+
+
+Started = tuple[subprocess.Popen[bytes], IO[bytes]]
+"""A process this script started, with its open log file."""
+
+
+def start_kvstore(home: Path, log_path: Path, *flags: str) -> Started:
+    """``cometbft start`` with the built-in kvstore app; stop it with :func:`stop_all`."""
+    log = open(log_path, "wb")  # noqa: SIM115 - closed by stop_all
+    cmd = [str(find_cometbft()), "start", "--home", str(home), "--proxy_app=kvstore", *flags]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, log
+
+
+def stop_all(started: list[Started]) -> None:
+    for proc, _ in started:
+        proc.terminate()
+    for proc, log in started:
+        proc.wait(timeout=30)
+        log.close()
+
+
+def bench_script(name: str, *args: str) -> Any:
+    """Run another bench/ script and return the JSON it prints."""
+    res = subprocess.run(
+        [sys.executable, str(REPO / "bench" / name), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    return json.loads(res.stdout)
 
 
 def prepare_streams(urls: list[str], chain_id: str, seconds: float, rate: float) -> Any:
@@ -168,19 +219,13 @@ def single_node(seconds: float) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rows = []
     profile: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="mt-bench-") as tmp:
-        keys = bench_accounts("bench", ACCOUNTS)
-        node = LocalNode(
-            Path(tmp) / "node",
-            accounts=[(addr_of(k), 10**15) for k in keys],
-            timeout_commit="1s",
-            check_invariants=False,
-        )
-        node.init().start(min_height=2)
+        node = bench_node(Path(tmp) / "node")
         try:
             pids = {name: proc.pid for name, proc in node.procs.items()}
             metrics_url = f"http://127.0.0.1:{node.cfg.app_metrics_port}/metrics"
             streams = prepare_streams([node.rpc_url], "mt-test-1", seconds, 0)
             abci_before = abci_seconds(metrics_url)
+            zero = (0.0, 0)
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             own_before = sum(os.times()[:2])
             started = time.monotonic()
@@ -195,12 +240,9 @@ def single_node(seconds: float) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                     "load generator": round((sum(os.times()[:2]) - own_before) / wall, 2),
                 },
                 "abci": {
-                    method: (
-                        round(secs - abci_before.get(method, (0.0, 0))[0], 2),
-                        count - abci_before.get(method, (0.0, 0))[1],
-                    )
+                    method: (round(secs - abci_before.get(method, zero)[0], 2), count - before)
                     for method, (secs, count) in abci_seconds(metrics_url).items()
-                    if count - abci_before.get(method, (0.0, 0))[1] > 0
+                    if (before := abci_before.get(method, zero)[1]) < count
                 },
                 "wall_seconds": round(wall, 1),
             }
@@ -228,20 +270,15 @@ def kvstore(seconds: float) -> dict[str, Any]:
         ]
         config.write_text(patch_config(config.read_text(), same))
         rpc, p2p = free_ports(2)
-        cmd = [
-            str(comet),
-            "start",
-            "--home",
-            str(home),
-            "--proxy_app=kvstore",
+        url = f"http://127.0.0.1:{rpc}"
+        proc = start_kvstore(
+            home,
+            Path(tmp) / "kv.log",
             f"--rpc.laddr=tcp://127.0.0.1:{rpc}",
             f"--p2p.laddr=tcp://127.0.0.1:{p2p}",
-        ]
-        log = open(Path(tmp) / "kv.log", "wb")  # noqa: SIM115 - closed below
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{rpc}"
+        )
         try:
-            wait_until(lambda: RPCClient(url, timeout=2, retries=0).latest_height() >= 2, 60, "kv")
+            wait_for_blocks(url, 60, "the kvstore node")
             result = run_load(
                 [url],
                 kvstore_txs(kvstore_budget(seconds)),
@@ -249,9 +286,7 @@ def kvstore(seconds: float) -> dict[str, Any]:
                 max_seconds=seconds,
             )
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-            log.close()
+            stop_all([proc])
     return {"scenario": "single node, kvstore app, max rate", **result.summary()}
 
 
@@ -259,7 +294,6 @@ def kvstore_localnet(seconds: float) -> dict[str, Any]:
     """The same 4-validator localnet layout (our tooling's configs and ports), each node running
     CometBFT's built-in kvstore app instead of ours; the genesis lists the validators directly,
     since kvstore does not read our gen_txs."""
-    comet = find_cometbft()
     with tempfile.TemporaryDirectory(prefix="mt-kvln-") as tmp:
         root = Path(tmp) / "ln"
         base = random.randrange(20000, 31000, 100)
@@ -283,26 +317,12 @@ def kvstore_localnet(seconds: float) -> dict[str, Any]:
             genesis = json.loads(path.read_text())
             genesis["validators"] = validators
             path.write_text(json.dumps(genesis, indent=2))
-        procs = []
+        procs: list[Started] = []
         try:
             for n in nodes:
-                log = open(root / f"{n.name}-kv.log", "wb")  # noqa: SIM115 - closed with the process
-                cmd = [str(comet), "start", "--home", str(root / n.name / "cometbft")]
-                procs.append(
-                    (
-                        subprocess.Popen(
-                            [*cmd, "--proxy_app=kvstore"],
-                            stdout=log,
-                            stderr=subprocess.STDOUT,
-                            start_new_session=True,
-                        ),
-                        log,
-                    )
-                )
+                procs.append(start_kvstore(root / n.name / "cometbft", root / f"{n.name}-kv.log"))
             urls = [n.rpc_url for n in nodes]
-            wait_until(
-                lambda: RPCClient(urls[0], timeout=2, retries=0).latest_height() >= 2, 120, "kv ln"
-            )
+            wait_for_blocks(urls[0], 120, "the kvstore localnet")
             result = run_load(
                 urls,
                 kvstore_txs(kvstore_budget(seconds)),
@@ -310,11 +330,7 @@ def kvstore_localnet(seconds: float) -> dict[str, Any]:
                 max_seconds=seconds,
             )
         finally:
-            for proc, _ in procs:
-                proc.terminate()
-            for proc, log in procs:
-                proc.wait(timeout=30)
-                log.close()
+            stop_all(procs)
     return {"scenario": "4-validator localnet, kvstore app, max rate", **result.summary()}
 
 
@@ -327,9 +343,7 @@ def localnet(seconds: float) -> dict[str, Any]:
         try:
             nodes = all_nodes(root)
             urls = [n.rpc_url for n in nodes]
-            wait_until(
-                lambda: RPCClient(urls[0], timeout=2, retries=0).latest_height() >= 2, 120, "ln"
-            )
+            wait_for_blocks(urls[0], 120, "the localnet")
             dev = Keyring(root / "keyring").get("dev")
             keys = bench_accounts("bench", ACCOUNTS)
             with RPCClient(urls[0], timeout=10) as c:
@@ -350,48 +364,18 @@ def localnet(seconds: float) -> dict[str, Any]:
 
 def state_sizes() -> list[dict[str, Any]]:
     """bench/state_bench.py at 10^5 accounts (several block sizes) and 10^6 (2,000-tx blocks)."""
-    out = []
-    for accounts, sizes in ((100_000, "100,500,1000,2000,5000"), (1_000_000, "2000")):
-        res = subprocess.run(
-            [
-                sys.executable,
-                str(REPO / "bench" / "state_bench.py"),
-                "--accounts",
-                str(accounts),
-                "--sizes",
-                sizes,
-                "--blocks",
-                "5",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=REPO,
-        )
-        out.append(json.loads(res.stdout))
-    return out
+    return [
+        bench_script("state_bench.py", "--accounts", str(n), "--sizes", sizes, "--blocks", "5")
+        for n, sizes in ((100_000, "100,500,1000,2000,5000"), (1_000_000, "2000"))
+    ]
 
 
 def epochs() -> list[dict[str, Any]]:
     out = []
     for uids, validators in ((64, 16), (128, 32), (256, 64)):
-        res = subprocess.run(
-            [
-                sys.executable,
-                str(REPO / "bench" / "epoch_bench.py"),
-                "--subnets",
-                "1",
-                "--uids",
-                str(uids),
-                "--validators",
-                str(validators),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=REPO,
+        data = bench_script(
+            "epoch_bench.py", "--subnets", "1", "--uids", str(uids), "--validators", str(validators)
         )
-        data = json.loads(res.stdout)
         out.append(
             {
                 "uids": uids,
