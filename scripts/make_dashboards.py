@@ -22,6 +22,18 @@ OUT = Path(__file__).resolve().parent.parent / "deploy" / "grafana" / "dashboard
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
 
 
+def dashboard(title: str, uid: str, panels: list[TimeSeries]) -> Dashboard:
+    """The settings every ModernTensor dashboard shares."""
+    return Dashboard(
+        title=title,
+        uid=uid,
+        panels=panels,
+        tags=["moderntensor"],
+        timezone="browser",
+        refresh="10s",
+    ).auto_panel_ids()
+
+
 def series(title: str, exprs: list[tuple[str, str]], unit: str = "", pos: int = 0) -> TimeSeries:
     """A time-series panel; ``exprs`` are (PromQL, legend) pairs. Panels flow two per row."""
     return TimeSeries(
@@ -107,14 +119,7 @@ def chain() -> Dashboard:
             pos=9,
         ),
     ]
-    return Dashboard(
-        title="ModernTensor: chain overview",
-        uid="mt-chain",
-        panels=panels,
-        tags=["moderntensor"],
-        timezone="browser",
-        refresh="10s",
-    ).auto_panel_ids()
+    return dashboard("ModernTensor: chain overview", "mt-chain", panels)
 
 
 def validators() -> Dashboard:
@@ -162,14 +167,7 @@ def validators() -> Dashboard:
             pos=5,
         ),
     ]
-    return Dashboard(
-        title="ModernTensor: validators",
-        uid="mt-validators",
-        panels=panels,
-        tags=["moderntensor"],
-        timezone="browser",
-        refresh="10s",
-    ).auto_panel_ids()
+    return dashboard("ModernTensor: validators", "mt-validators", panels)
 
 
 def subnets() -> Dashboard:
@@ -234,14 +232,7 @@ def subnets() -> Dashboard:
             pos=5,
         ),
     ]
-    return Dashboard(
-        title="ModernTensor: subnets",
-        uid="mt-subnets",
-        panels=panels,
-        tags=["moderntensor"],
-        timezone="browser",
-        refresh="10s",
-    ).auto_panel_ids()
+    return dashboard("ModernTensor: subnets", "mt-subnets", panels)
 
 
 DASHBOARDS = {"chain.json": chain, "validators.json": validators, "subnets.json": subnets}
