@@ -14,12 +14,14 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import __version__
 from ._proto.tendermint.abci import types_pb2 as abci
 from ._proto.tendermint.crypto import keys_pb2, proof_pb2
 from ._proto.tendermint.types import validator_pb2
+from .crashpoints import NO_CRASH, CrashPlan
 from .errors import CODESPACE, HeightNotAvailable, InvalidGenesis, ModernTensorError
 from .execution import ChainContext, check_tx, execute_block, init_chain, load_context, select_txs
 from .genesis import parse_app_state
@@ -28,6 +30,18 @@ from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
 from .query import run_query
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
+from .state.snapshot import (
+    FORMAT as SNAPSHOT_FORMAT,
+)
+from .state.snapshot import (
+    ChunkHashMismatch,
+    Restore,
+    SnapshotError,
+    SnapshotMetadata,
+    SnapshotStore,
+    discard,
+    swap_in,
+)
 from .tx import VerifiedTxs
 from .types import (
     NO_PROBE,
@@ -48,6 +62,10 @@ APP_VERSION = 1
 
 class FatalAppError(RuntimeError):
     """A request the app must not answer (inconsistent height, bad genesis): stop the node."""
+
+
+class HaltReached(Exception):
+    """CometBFT asked for a block past ``--halt-height``: stop cleanly, without answering."""
 
 
 def _add_events(target: Any, events: list[Event]) -> None:
@@ -96,9 +114,23 @@ class Application:
         db: StateDB,
         check_invariants: bool | None = None,
         metrics: AppMetrics | None = None,
+        *,
+        snapshots: SnapshotStore | None = None,
+        crash: CrashPlan = NO_CRASH,
+        halt_height: int = 0,
     ) -> None:
         self.db = db
         self.metrics = metrics
+        self.snapshots = snapshots
+        """Where state-sync snapshots are taken, served from (None: no state sync offered)."""
+        self.crash = crash
+        self.halt_height = halt_height
+        """Commit this height, then stop (0: never). Cosmos SDK's ``halt-height``."""
+        self.halted = False
+        """True once the halt height is committed: the server stops shortly after."""
+        self.restore: Restore | None = None
+        if self.db.store.path != ":memory:":
+            discard(self._restore_path())  # a restore interrupted by a crash starts over
         self.verified = VerifiedTxs()
         """Signatures verified by CheckTx are not verified again for the block (issue 8)."""
         self.probe: Probe = MetricsProbe(metrics) if metrics is not None else NO_PROBE
@@ -120,9 +152,7 @@ class Application:
                 prepare_proposal=self.prepare_proposal(r.prepare_proposal)
             ),
             "process_proposal": lambda r: abci.Response(
-                process_proposal=abci.ResponseProcessProposal(
-                    status=abci.ResponseProcessProposal.ACCEPT
-                )
+                process_proposal=self.process_proposal(r.process_proposal)
             ),
             "finalize_block": lambda r: abci.Response(
                 finalize_block=self.finalize_block(r.finalize_block)
@@ -134,18 +164,15 @@ class Application:
                 )
             ),
             "commit": lambda r: abci.Response(commit=self.commit()),
-            # State sync is not offered yet: no snapshots, and any offered one is refused.
-            "list_snapshots": lambda r: abci.Response(list_snapshots=abci.ResponseListSnapshots()),
+            "list_snapshots": lambda r: abci.Response(list_snapshots=self.list_snapshots()),
             "offer_snapshot": lambda r: abci.Response(
-                offer_snapshot=abci.ResponseOfferSnapshot(result=abci.ResponseOfferSnapshot.REJECT)
+                offer_snapshot=self.offer_snapshot(r.offer_snapshot)
             ),
             "load_snapshot_chunk": lambda r: abci.Response(
-                load_snapshot_chunk=abci.ResponseLoadSnapshotChunk()
+                load_snapshot_chunk=self.load_snapshot_chunk(r.load_snapshot_chunk)
             ),
             "apply_snapshot_chunk": lambda r: abci.Response(
-                apply_snapshot_chunk=abci.ResponseApplySnapshotChunk(
-                    result=abci.ResponseApplySnapshotChunk.ABORT
-                )
+                apply_snapshot_chunk=self.apply_snapshot_chunk(r.apply_snapshot_chunk)
             ),
         }
 
@@ -217,9 +244,11 @@ class Application:
             len(genesis.accounts),
             len(updates),
         )
-        return abci.ResponseInitChain(
+        resp = abci.ResponseInitChain(
             app_hash=staged.app_hash, validators=[_validator_update_pb(u) for u in updates]
         )
+        self.crash.hit("init_chain:after", req.initial_height)
+        return resp
 
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
@@ -230,7 +259,15 @@ class Application:
         return abci.ResponseCheckTx(code=r.code, log=r.log, codespace=r.codespace)
 
     # --- consensus ---------------------------------------------------------------------------
+    def _check_halt(self, height: int) -> None:
+        if self.halt_height and height > self.halt_height:
+            raise HaltReached(
+                f"asked for height {height}: this node halts after {self.halt_height} "
+                "(--halt-height); restart it without the option, or on the new version"
+            )
+
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
+        self._check_halt(req.height)
         base = self._block_base()
         with events_discarded():  # only which txs pass matters here
             txs = select_txs(
@@ -238,7 +275,12 @@ class Application:
             )
         return abci.ResponsePrepareProposal(txs=txs)
 
+    def process_proposal(self, req: abci.RequestProcessProposal) -> abci.ResponseProcessProposal:
+        self._check_halt(req.height)
+        return abci.ResponseProcessProposal(status=abci.ResponseProcessProposal.ACCEPT)
+
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
+        self._check_halt(req.height)
         expected = self.db.height + 1
         if self.db.height > 0 and req.height != expected:
             raise FatalAppError(f"FinalizeBlock for height {req.height}, expected {expected}")
@@ -266,20 +308,140 @@ class Application:
             app_hash=self.pending.app_hash,
         )
         _add_events(resp.events, outcome.events)
+        self.crash.hit("finalize:after", req.height)
         return resp
 
     def commit(self) -> abci.ResponseCommit:
         if self.pending is None:
             raise FatalAppError("Commit without a finalized block")
+        height = self.pending.height
         start = time.perf_counter()
+        self.crash.hit("commit:before_write", height)
         self.db.commit(self.pending)
+        self.crash.hit("commit:after_write", height)
         if self.metrics is not None:
             self.metrics.commit_seconds.observe(time.perf_counter() - start)
             record_chain_state(self.metrics, self.db)
         self.pending = None
         self.genesis = None
         self._reset_check_state()
+        if self.snapshots is not None and self.snapshots.due(height):
+            self.snapshots.take(self.db.store.path, height, self.db.app_hash)
+        if self.halt_height and height >= self.halt_height:
+            log.info("committed the halt height %d: stopping (--halt-height)", height)
+            self.halted = True
         return abci.ResponseCommit(retain_height=0)
+
+    # --- state sync --------------------------------------------------------------------------
+    def _restore_path(self) -> Path:
+        return Path(self.db.store.path + ".restore")
+
+    def list_snapshots(self) -> abci.ResponseListSnapshots:
+        if self.snapshots is None:
+            return abci.ResponseListSnapshots()
+        return abci.ResponseListSnapshots(
+            snapshots=[
+                abci.Snapshot(
+                    height=s.height,
+                    format=s.metadata.format,
+                    chunks=len(s.metadata.chunk_hashes),
+                    hash=s.metadata.hash,
+                    metadata=s.metadata.encode(),
+                )
+                for s in self.snapshots.list()
+            ]
+        )
+
+    def load_snapshot_chunk(
+        self, req: abci.RequestLoadSnapshotChunk
+    ) -> abci.ResponseLoadSnapshotChunk:
+        if self.snapshots is None:
+            return abci.ResponseLoadSnapshotChunk()
+        return abci.ResponseLoadSnapshotChunk(
+            chunk=self.snapshots.load_chunk(req.height, req.format, req.chunk)
+        )
+
+    def offer_snapshot(self, req: abci.RequestOfferSnapshot) -> abci.ResponseOfferSnapshot:
+        """Accept a snapshot only if it is format 1, well formed, self-consistent, and claims
+        the app hash CometBFT's light client trusts for its height (checked again, for real,
+        after the last chunk)."""
+        result = abci.ResponseOfferSnapshot
+        snap = req.snapshot
+        if self.db.height > 0 or self.genesis is not None:
+            log.error(
+                "refusing a snapshot: this node already has state (height %d)", self.db.height
+            )
+            return result(result=result.ABORT)
+        if snap.format != SNAPSHOT_FORMAT:
+            return result(result=result.REJECT_FORMAT)
+        try:
+            meta = SnapshotMetadata.decode(snap.metadata)
+        except SnapshotError as e:
+            log.warning("snapshot at %d rejected: %s", snap.height, e)
+            return result(result=result.REJECT)
+        if meta.hash != snap.hash or meta.height != snap.height:
+            log.warning("snapshot at %d rejected: hash or height differ from metadata", snap.height)
+            return result(result=result.REJECT)
+        if len(meta.chunk_hashes) != snap.chunks or meta.app_hash != req.app_hash:
+            log.warning(
+                "snapshot at %d rejected: its app hash %s is not the trusted %s",
+                snap.height,
+                meta.app_hash.hex(),
+                bytes(req.app_hash).hex(),
+            )
+            return result(result=result.REJECT)
+        if self.restore is not None:
+            self.restore.abort()
+        self.restore = Restore(self._restore_path(), meta, bytes(req.app_hash))
+        log.info("restoring snapshot at height %d: %d chunks", meta.height, snap.chunks)
+        return result(result=result.ACCEPT)
+
+    def apply_snapshot_chunk(
+        self, req: abci.RequestApplySnapshotChunk
+    ) -> abci.ResponseApplySnapshotChunk:
+        """Write one verified chunk; a chunk whose hash is wrong is refetched from another peer
+        and its sender rejected; a snapshot whose restored root is not the trusted app hash is
+        rejected as a whole, leaving no state behind."""
+        result = abci.ResponseApplySnapshotChunk
+        restore = self.restore
+        if restore is None:
+            return result(result=result.ABORT)
+        try:
+            last = restore.apply(req.index, req.chunk)
+        except ChunkHashMismatch as e:
+            log.warning("%s (sent by peer %s): refetching it, rejecting the sender", e, req.sender)
+            return result(
+                result=result.RETRY,
+                refetch_chunks=[req.index],
+                reject_senders=[req.sender] if req.sender else [],
+            )
+        except SnapshotError as e:
+            log.error("snapshot at %d rejected: %s", restore.meta.height, e)
+            restore.abort()
+            self.restore = None
+            return result(result=result.REJECT_SNAPSHOT)
+        self.crash.hit("snapshot:restore", req.index)
+        if not last:
+            return result(result=result.ACCEPT)
+        self.restore = None
+        try:
+            restore.finish()
+        except SnapshotError as e:
+            log.error("snapshot at %d rejected: %s", restore.meta.height, e)
+            restore.abort()
+            return result(result=result.REJECT_SNAPSHOT)
+        live = Path(self.db.store.path)
+        self.db.close()
+        swap_in(restore.path, live)
+        self.db = StateDB(live)
+        self._reset_check_state()
+        log.info(
+            "state restored from snapshot: height %d, %d entries, app hash %s",
+            self.db.height,
+            restore.entries,
+            self.db.app_hash.hex(),
+        )
+        return result(result=result.ACCEPT)
 
     # --- queries -----------------------------------------------------------------------------
     def query(self, req: abci.RequestQuery) -> abci.ResponseQuery:

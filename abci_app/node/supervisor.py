@@ -43,8 +43,9 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def app_command(home: NodeHome) -> list[str]:
-    return [sys.executable, "-m", "abci_app", "--home", str(home.root), "node", "app"]
+def app_command(home: NodeHome, halt_height: int = 0) -> list[str]:
+    cmd = [sys.executable, "-m", "abci_app", "--home", str(home.root), "node", "app"]
+    return cmd + (["--halt-height", str(halt_height)] if halt_height else [])
 
 
 def cometbft_command(home: NodeHome) -> list[str]:
@@ -68,12 +69,14 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
         proc.wait()
 
 
-def run_node(home: NodeHome, announce: bool = True) -> int:
+def run_node(home: NodeHome, announce: bool = True, halt_height: int = 0) -> int:
+    """Run both processes until Ctrl-C, or until one exits; return the exit code (0 when the
+    app stopped cleanly at ``halt_height``)."""
     cfg = home.load_config()
     for name, port in (("ABCI", cfg.abci_port), ("RPC", cfg.rpc_port), ("P2P", cfg.p2p_port)):
         if port_in_use(port):
             raise StartError(f"{name} port {port} is already in use (another node running?)")
-    app = _spawn(app_command(home), home.logs / "app.log")
+    app = _spawn(app_command(home, halt_height), home.logs / "app.log")
     try:
         wait_for_port(cfg.abci_port, 30, app)
     except StartError as e:
@@ -110,6 +113,9 @@ def run_node(home: NodeHome, announce: bool = True) -> int:
     code = 0
     while not stopping:
         if app.poll() is not None:
+            if app.returncode == 0 and halt_height:
+                print(f"the app committed the halt height {halt_height} and stopped")
+                break
             print(f"the app exited with code {app.returncode}; see {home.logs / 'app.log'}")
             code = 1
             break
