@@ -212,7 +212,9 @@ def test_malformed_chunk_content_rejects_the_snapshot(tmp_path: Path, damage: st
     else:  # a duplicate entry
         bad = chunk + encode_entry(*entries[-1])
     meta = SnapshotMetadata.decode(snap.metadata)
-    lie = SnapshotMetadata(meta.height, meta.app_hash, meta.entries, (hashlib.sha256(bad).digest(),))
+    lie = SnapshotMetadata(
+        meta.height, meta.app_hash, meta.entries, (hashlib.sha256(bad).digest(),)
+    )
     fake = abci.Snapshot(
         height=snap.height, format=1, chunks=1, hash=lie.hash, metadata=lie.encode()
     )
