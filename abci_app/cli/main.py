@@ -216,11 +216,12 @@ def node_app(
         )
     try:
         code = asyncio.run(run_server(app, address))
+        height = app.db.height
     finally:
         snapshots.wait()
         app.db.close()
     if code == 0 and app.halted:
-        click.echo(f"halted after committing height {app.db.height} (--halt-height)")
+        click.echo(f"halted after committing height {height} (--halt-height)")
     sys.exit(code)
 
 

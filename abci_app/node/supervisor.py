@@ -20,6 +20,10 @@ from .cometbft import find_cometbft
 from .home import NodeHome
 
 
+HALT_WAIT_SECONDS = 10.0
+"""How long ``node start --halt-height`` waits for the app's exit once either process stopped."""
+
+
 class StartError(Exception):
     """The node could not be started (port busy, app did not come up)."""
 
@@ -112,10 +116,17 @@ def run_node(home: NodeHome, announce: bool = True, halt_height: int = 0) -> int
         print("Press Ctrl-C to stop.", flush=True)
     code = 0
     while not stopping:
-        if app.poll() is not None:
-            if app.returncode == 0 and halt_height:
+        if halt_height and (app.poll() is not None or comet.poll() is not None):
+            # at the halt height the app stops and cometbft follows it (or the other way
+            # round, by a few milliseconds): the app's exit code says whether it halted
+            try:
+                app.wait(HALT_WAIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+            if app.returncode == 0:
                 print(f"the app committed the halt height {halt_height} and stopped")
                 break
+        if app.poll() is not None:
             print(f"the app exited with code {app.returncode}; see {home.logs / 'app.log'}")
             code = 1
             break
