@@ -7,6 +7,7 @@ either exits, the other is stopped too, so the node never runs half-alive.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,7 +19,6 @@ from pathlib import Path
 
 from .cometbft import find_cometbft
 from .home import NodeHome
-
 
 HALT_WAIT_SECONDS = 10.0
 """How long ``node start --halt-height`` waits for the app's exit once either process stopped."""
@@ -119,10 +119,8 @@ def run_node(home: NodeHome, announce: bool = True, halt_height: int = 0) -> int
         if halt_height and (app.poll() is not None or comet.poll() is not None):
             # at the halt height the app stops and cometbft follows it (or the other way
             # round, by a few milliseconds): the app's exit code says whether it halted
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 app.wait(HALT_WAIT_SECONDS)
-            except subprocess.TimeoutExpired:
-                pass
             if app.returncode == 0:
                 print(f"the app committed the halt height {halt_height} and stopped")
                 break

@@ -31,8 +31,17 @@ def test_halt_height_then_export_restarts_the_chain_with_the_same_state(
     node: LocalNode = node_factory(accounts=[(a, START) for a in ADDRS])
     node.init()
     start = subprocess.Popen(
-        [sys.executable, "-m", "abci_app", "--home", str(node.root), "node", "start"]
-        + ["--halt-height", str(HALT)],
+        [
+            sys.executable,
+            "-m",
+            "abci_app",
+            "--home",
+            str(node.root),
+            "node",
+            "start",
+            "--halt-height",
+            str(HALT),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
