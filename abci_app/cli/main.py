@@ -20,6 +20,7 @@ from ..node.init import DEFAULT_DEV_BALANCE, init_node
 from ..node.supervisor import run_node
 from .bench import bench
 from .common import Ctx, default_home, emit, format_mdt, parse_amount, user_errors
+from .e2e import e2e
 from .subnet import subnet
 from .txsend import TxOpts, address_arg, explain, keyring_of, query_json, send_tx, tx_options
 
@@ -527,15 +528,20 @@ def localnet_start(
 
 @localnet.command("add-node")
 @click.argument("name")
+@click.option(
+    "--state-sync",
+    is_flag=True,
+    help="Join from a snapshot of the running validators instead of replaying from genesis.",
+)
 @click.pass_obj
-def localnet_add_node(obj: Ctx, name: str) -> None:
-    """Add a full node that joins through the seed node (example: … localnet add-node node4;
-    then localnet start --node node4)."""
+def localnet_add_node(obj: Ctx, name: str, state_sync: bool) -> None:
+    """Add a full node that joins through the seed node (example: … localnet add-node node4
+    --state-sync; then localnet start --node node4)."""
     from ..node.localnet import LocalnetError, add_full_node
 
     try:
         with user_errors():
-            n = add_full_node(obj.localnet_root, name)
+            n = add_full_node(obj.localnet_root, name, state_sync=state_sync)
     except LocalnetError as e:
         raise click.ClickException(str(e)) from None
     emit(obj, {"node": n.name, "rpc": n.rpc_url}, f"added {n.name} (rpc {n.rpc_url})")
@@ -1165,6 +1171,7 @@ def status(obj: Ctx) -> None:
 
 cli.add_command(subnet)
 cli.add_command(bench)
+cli.add_command(e2e)
 
 
 @cli.command("explorer")
