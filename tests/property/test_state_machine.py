@@ -3,8 +3,9 @@ balances, nonces, delegations, unbonding and supply (hypothesis stateful testing
 
 Rewards are switched off (block_reward 0, every fee burned) so the model is exact: a tx whose
 nonce is right pays its fee even when its message fails; a wrong nonce changes nothing; the
-supply falls by exactly the fees (burned as the next block begins). After every block each account's balance + unbonding, nonce
-and delegated tokens, the supply and the app's own invariants must match.
+supply falls by exactly the fees (burned as the next block begins). After every block each
+account's balance + unbonding, nonce and delegated tokens, the supply and the app's own
+invariants must match.
 """
 
 from __future__ import annotations
