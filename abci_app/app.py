@@ -54,10 +54,9 @@ from .types import (
     Vote,
     events_discarded,
 )
+from .upgrades import APP_VERSION, VersionTooNew, migrate, set_version, state_version
 
 log = logging.getLogger("moderntensor.app")
-
-APP_VERSION = 1
 
 
 class FatalAppError(RuntimeError):
@@ -217,7 +216,7 @@ class Application:
         return abci.ResponseInfo(
             data="moderntensor",
             version=__version__,
-            app_version=APP_VERSION,
+            app_version=state_version(self.db) if height > 0 else APP_VERSION,
             last_block_height=height,
             last_block_app_hash=self.db.app_hash if height > 0 else b"",
         )
@@ -229,6 +228,7 @@ class Application:
             genesis = parse_app_state(req.app_state_bytes, req.chain_id)
             state = Overlay(self.db)
             updates = init_chain(state, req.chain_id, genesis)
+            set_version(state, APP_VERSION)  # a new chain starts at this app version
         except InvalidGenesis as e:
             raise FatalAppError(e.log()) from None
         if not updates and not req.validators:
@@ -286,6 +286,12 @@ class Application:
             raise FatalAppError(f"FinalizeBlock for height {req.height}, expected {expected}")
         start = time.perf_counter()
         state = self._block_base()
+        try:
+            upgraded = migrate(state)  # once, in the first block a newer app executes
+        except VersionTooNew as e:
+            raise FatalAppError(f"{e}: run the newer version of moderntensor") from None
+        if upgraded:
+            log.info("state migrated to app version %d at height %d", APP_VERSION, req.height)
         outcome = execute_block(
             state,
             list(req.txs),
@@ -307,7 +313,9 @@ class Application:
             validator_updates=[_validator_update_pb(u) for u in outcome.validator_updates],
             app_hash=self.pending.app_hash,
         )
-        _add_events(resp.events, outcome.events)
+        _add_events(resp.events, upgraded + outcome.events)
+        if upgraded:  # the next headers carry the new app version
+            resp.consensus_param_updates.version.app = APP_VERSION
         self.crash.hit("finalize:after", req.height)
         return resp
 

@@ -242,8 +242,15 @@ class Network:
     def _spawn(self, node: Node, name: str, cmd: list[str], env: dict[str, str]) -> None:
         node.home.logs.mkdir(parents=True, exist_ok=True)
         with open(node.home.logs / f"{name}.log", "ab") as log:
+            # cwd: the node's home, so `python -m abci_app` imports the installed package (or
+            # PYTHONPATH's previous version), never a source tree that happens to be the cwd
             node.procs[name] = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+                cwd=node.home.root,
             )
 
     def start(self, node: Node, env: dict[str, str] | None = None, halt_height: int = 0) -> None:

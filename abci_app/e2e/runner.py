@@ -14,12 +14,14 @@ from pathlib import Path
 
 from ..client.rpc import NodeUnreachable, RPCClient, RPCError
 from ..crashpoints import ENV_VAR
+from ..upgrades import APP_VERSION
 from . import invariants, perturb
 from .invariants import Check
 from .manifest import ONCE_POINTS, Manifest, Perturbation
 from .network import Network, Node
 from .proxy import ProxyHub
 from .report import Report
+from .versions import pinned
 from .workload import Workload
 
 log = logging.getLogger("moderntensor.e2e")
@@ -207,6 +209,8 @@ class Run:
         checks.append(invariants.validator_updates(ref))
         if m.state_sync:
             checks.append(self._state_sync_check())
+        if m.upgrade is not None:
+            checks.append(self._upgrade_check(ref, m.upgrade.at_height))
         self.report.txs_committed = committed
         self.report.blocks = min((n.height() or 0 for n in ups), default=0)
         self.report.details = {
@@ -216,6 +220,28 @@ class Run:
             "tx_kinds": _kinds(self.workload.stats.accepted),
             "proxied_bytes": sum(link.bytes for link in self.hub.links),
         }
+
+    def _upgrade_check(self, ref: Node, halt: int) -> Check:
+        """Headers up to the halt carry the previous app version; the block after the
+        migration (H+1) carries the new one, and so does the app's Info."""
+        name = "app version: previous up to the halt, current from H+2 on"
+        try:
+            with RPCClient(ref.rpc_url, timeout=5, retries=1) as rpc:
+
+                def version(h: int) -> int:
+                    return int(rpc.call("header", height=str(h))["header"]["version"]["app"])
+
+                got = (version(halt), version(halt + 1), version(halt + 2))
+                info = int(rpc.call("abci_info")["response"].get("app_version", 0))
+        except (NodeUnreachable, RPCError) as e:
+            return Check(name, False, str(e))
+        _, old = pinned()
+        want = (old, old, APP_VERSION)
+        return Check(
+            name,
+            got == want and info == APP_VERSION,
+            f"headers at {halt}, {halt + 1}, {halt + 2}: {got} (want {want}); Info {info}",
+        )
 
     def _state_sync_check(self) -> Check:
         """A node joined by state sync keeps blocks only from its snapshot height on."""

@@ -6,6 +6,7 @@ ACCOUNT = b"acct/"  # acct/<20-byte address> -> Account (balance u64 || nonce u6
 SUPPLY = b"bank/supply"  # total supply, u64
 PARAMS = b"params/app"  # canonical JSON of AppParams
 CHAIN_ID = b"app/chain_id"  # UTF-8 chain id, fixed by InitChain
+APP_VERSION_KEY = b"app/version"  # u64 app version that wrote the state (absent: version 1)
 
 
 def account_key(address: bytes) -> bytes:

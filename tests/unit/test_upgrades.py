@@ -1,0 +1,122 @@
+"""The app version in state and the migration registry: the mechanics with a registry of our
+own, and the real thing: a state written by the previous version's code (from git) opened by
+this one on two instances that replay the same blocks (same hashes, migrated once)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from chain_driver import Driver, genesis_app_state, transfer
+
+from abci_app._proto.tendermint.abci import types_pb2 as abci
+from abci_app.e2e.versions import pinned, previous_version
+from abci_app.state.overlay import Overlay
+from abci_app.types import Event
+from abci_app.upgrades import APP_VERSION, VersionTooNew, migrate, set_version, state_version
+
+
+class Mem:
+    def __init__(self) -> None:
+        self.data: dict[bytes, bytes] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.data.get(key)
+
+    def iter_prefix(self, prefix: bytes):  # type: ignore[no-untyped-def]
+        return iter(sorted((k, v) for k, v in self.data.items() if k.startswith(prefix)))
+
+
+def test_migrations_run_in_order_once_and_record_the_version() -> None:
+    ran: list[int] = []
+
+    def step(v: int):  # type: ignore[no-untyped-def]
+        def f(state: Overlay) -> list[Event]:
+            ran.append(v)
+            state.set(f"m/{v}".encode(), b"done")
+            return [Event.of("migrated", to=v)]
+
+        return f
+
+    registry = {2: step(2), 3: step(3), 4: step(4)}
+    state = Overlay(Mem())
+    assert state_version(state) == 1  # nothing recorded: the first version
+    events = migrate(state, 4, registry)
+    assert ran == [2, 3, 4]
+    assert [e.type for e in events] == ["migrated"] * 3 + ["upgrade"]
+    assert state_version(state) == 4 and state.get(b"m/3") == b"done"
+    assert migrate(state, 4, registry) == [] and ran == [2, 3, 4]  # once
+    with pytest.raises(VersionTooNew):
+        migrate(state, 3, registry)
+    fresh = Overlay(Mem())
+    set_version(fresh, 2)
+    with pytest.raises(KeyError, match="no migration to app version 5"):
+        migrate(fresh, 5, registry)
+
+
+def test_a_new_chain_starts_at_this_version(tmp_path: Path) -> None:
+    d = Driver.open(tmp_path / "s.sqlite")
+    d.init_chain(genesis_app_state(2))
+    d.block([])
+    assert state_version(d.app.db) == APP_VERSION == 2
+    assert d.app.info(abci.RequestInfo()).app_version == APP_VERSION
+    assert not d.last_response().HasField("consensus_param_updates")  # type: ignore[union-attr]
+    d.close()
+
+
+PREVIOUS_CHAIN = """
+import sys
+sys.path.insert(0, "tests")
+from chain_driver import Driver, genesis_app_state, transfer
+d = Driver.open(sys.argv[1])
+d.init_chain(genesis_app_state(4))
+for i in range(5):
+    d.block([transfer(i % 4, (i + 1) % 4, 1000 + i, i // 4)])
+d.close()
+"""
+
+
+@pytest.fixture(scope="module")
+def previous_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return previous_version(tmp_path_factory.mktemp("previous"))
+
+
+def test_previous_version_state_migrates_once_and_deterministically(
+    previous_tree: Path, tmp_path: Path
+) -> None:
+    commit, old_version = pinned()
+    assert (previous_tree / ".ready").read_text().strip() == commit
+    made = subprocess.run(
+        [sys.executable, "-c", PREVIOUS_CHAIN, str(tmp_path / "old.sqlite")],
+        cwd=previous_tree,
+        env={"PYTHONPATH": str(previous_tree)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    for name in ("a", "b"):
+        shutil.copy(tmp_path / "old.sqlite", tmp_path / f"{name}.sqlite")
+    a, b = Driver.open(tmp_path / "a.sqlite"), Driver.open(tmp_path / "b.sqlite")
+    assert a.height == b.height == 5
+    assert state_version(a.app.db) == old_version == 1
+    assert a.app.info(abci.RequestInfo()).app_version == old_version  # what the headers say
+    blocks = [[transfer(0, 2, 7, 2)], [], [transfer(1, 3, 9, 2)]]
+    for i, txs in enumerate(blocks):
+        ha, hb = a.block(txs), b.block(txs)
+        assert ha == hb  # the migration is deterministic
+        resp = a.last_response()
+        assert resp is not None
+        upgrades = [e for e in resp.events if e.type == "upgrade"]
+        if i == 0:  # migrated in the first block this version executes, and only then
+            assert len(upgrades) == 1
+            assert resp.consensus_param_updates.version.app == APP_VERSION
+        else:
+            assert not upgrades and not resp.HasField("consensus_param_updates")
+    assert state_version(a.app.db) == APP_VERSION
+    assert a.app.info(abci.RequestInfo()).app_version == APP_VERSION
+    a.close()
+    b.close()
