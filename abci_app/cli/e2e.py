@@ -30,6 +30,8 @@ def e2e() -> None:
 def e2e_run(obj: Ctx, manifests: tuple[Path, ...], workdir: Path | None, keep: bool) -> None:
     """Run each manifest and print one table; exit 0 only if every invariant held (example:
     moderntensor e2e run e2e/manifests/short.toml)."""
+    # Imported here, not at the top: the runner checks the app's own invariants on the nodes'
+    # databases, which loads every module of the chain; only this command needs them.
     from ..e2e.manifest import ManifestError, load_manifest
     from ..e2e.report import table
     from ..e2e.runner import run_manifest

@@ -16,6 +16,7 @@ node's state database). Each check returns a :class:`Check`; none raises on a br
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -116,8 +117,6 @@ def committed_counts(node: Node) -> tuple[Counter[str], dict[str, int]]:
     """How often each tx hash is in the node's blocks, and the height of each."""
     counts: Counter[str] = Counter()
     heights: dict[str, int] = {}
-    import hashlib
-
     with RPCClient(node.rpc_url, timeout=10, retries=1) as rpc:
         lo, hi = _range(rpc)
         for h in range(lo, hi + 1):

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from ..client.rpc import NodeUnreachable, RPCClient, RPCError
 from ..crashpoints import ENV_VAR
+from ..node.cometbft import CometBFTError
+from ..node.init import InitError
+from ..node.localnet import LocalnetError
+from ..node.supervisor import StartError
 from ..upgrades import APP_VERSION
 from . import invariants, perturb
 from .invariants import Check
@@ -26,6 +31,9 @@ from .workload import Workload
 
 log = logging.getLogger("moderntensor.e2e")
 
+HOLD_BLOCKS = 5
+"""The workload stops this many blocks before an upgrade's halt height: CometBFT does not keep
+its mempool across a restart, so txs still waiting there at the halt would be lost."""
 STEP_TIMEOUT = 90.0
 """Seconds the nodes that are up get to move 2 blocks on after a perturbation."""
 
@@ -90,8 +98,19 @@ class Run:
             self.workload.start(m.timeout_seconds)
             self._loop(deadline)
             self._finish()
-        except (perturb.PerturbationFailed, RuntimeError, OSError) as e:
-            self.fail("the run completed", str(e))
+        except (
+            perturb.PerturbationFailed,
+            LocalnetError,
+            StartError,
+            InitError,
+            CometBFTError,
+            NodeUnreachable,
+            RPCError,
+            subprocess.SubprocessError,
+            RuntimeError,
+            OSError,
+        ) as e:  # reported as a broken invariant; the nodes are stopped below
+            self.fail("the run completed", f"{type(e).__name__}: {e}")
         finally:
             if self.workload is not None:
                 self.workload.stop()
@@ -122,7 +141,7 @@ class Run:
                     )
                     self._start(f)
             up = m.upgrade
-            if up is not None and up in self.pending and h >= up.at_height - 3:
+            if up is not None and up in self.pending and h >= up.at_height - HOLD_BLOCKS:
                 self.workload.hold()  # mempools drain before every node halts
             if self.pending and h >= self.pending[0].at_height:
                 self._apply(self.pending.pop(0))

@@ -91,6 +91,7 @@ class Workload:
         self.subnet = self.accounts[n_transfer + 1 :] if subnets else []
         self.stats = Stats()
         self._hold = threading.Event()
+        self._round_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="e2e-workload", daemon=True)
         self._next_sender = 0
@@ -105,8 +106,11 @@ class Workload:
         self._thread.start()
 
     def hold(self) -> None:
-        """Stop submitting (before every submitter goes down, e.g. an upgrade halt)."""
+        """Stop submitting (before every submitter goes down, e.g. an upgrade halt); returns
+        once no round is in progress, so nothing is sent after it."""
         self._hold.set()
+        with self._round_lock:
+            pass
 
     def release(self) -> None:
         for a in self.accounts:
@@ -122,13 +126,12 @@ class Workload:
     def _run(self) -> None:
         deadline = time.monotonic() + self.max_seconds
         while not self._stop.is_set() and time.monotonic() < deadline:
-            if self._hold.is_set():
-                time.sleep(0.2)
-                continue
-            try:
-                self._round()
-            except (NodeUnreachable, RPCError) as e:
-                log.info("workload round skipped: %s", e)
+            with self._round_lock:
+                if not self._hold.is_set():
+                    try:
+                        self._round()
+                    except (NodeUnreachable, RPCError) as e:
+                        log.info("workload round skipped: %s", e)
             time.sleep(0.2)
 
     def _round(self) -> None:
