@@ -50,12 +50,12 @@ from abci_app.loadgen import (  # noqa: E402
 from abci_app.modules.bank.messages import MsgTransfer  # noqa: E402
 from abci_app.node.cometbft import find_cometbft, load_template, patch_config  # noqa: E402
 from abci_app.node.localnet import (  # noqa: E402
-    LocalnetPlan,
     all_nodes,
     init_localnet,
     start_localnet,
     stop_localnet,
 )
+from abci_app.node.plan import LocalnetPlan  # noqa: E402
 from abci_app.tx import build_tx  # noqa: E402
 
 ACCOUNTS = 200

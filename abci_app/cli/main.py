@@ -395,7 +395,8 @@ def localnet_init(
     obj: Ctx, validators: int, seed: bool, base_port: int, chain_id: str, docker: bool
 ) -> None:
     """Create the nodes without starting them (example: moderntensor localnet init -n 4)."""
-    from ..node.localnet import LocalnetError, LocalnetPlan, init_localnet
+    from ..node.localnet import init_localnet
+    from ..node.plan import LocalnetError, LocalnetPlan
 
     root = obj.localnet_root
     try:
@@ -430,14 +431,8 @@ def localnet_start(
     wait: bool,
 ) -> None:
     """Create the localnet if needed and start it (example: moderntensor localnet start -n 4)."""
-    from ..node.localnet import (
-        LocalnetError,
-        LocalnetPlan,
-        init_localnet,
-        load_plan,
-        node_status,
-        start_localnet,
-    )
+    from ..node.localnet import init_localnet, load_plan, node_status, start_localnet
+    from ..node.plan import LocalnetError, LocalnetPlan
 
     root = obj.localnet_root
     try:
@@ -478,7 +473,8 @@ def localnet_start(
 def localnet_add_node(obj: Ctx, name: str) -> None:
     """Add a full node that joins through the seed node (example: … localnet add-node node4;
     then localnet start --node node4)."""
-    from ..node.localnet import LocalnetError, add_full_node
+    from ..node.localnet import add_full_node
+    from ..node.plan import LocalnetError
 
     try:
         with user_errors():
@@ -503,7 +499,8 @@ def localnet_stop(obj: Ctx, only: tuple[str, ...]) -> None:
 @click.pass_obj
 def localnet_status_cmd(obj: Ctx) -> None:
     """Height, peers, voting power and app hash of every node (example: … localnet status)."""
-    from ..node.localnet import LocalnetError, localnet_status
+    from ..node.localnet import localnet_status
+    from ..node.plan import LocalnetError
 
     try:
         st = localnet_status(obj.localnet_root)
@@ -557,7 +554,7 @@ def localnet_compose(
           MT_UID=$(id -u) MT_GID=$(id -g) docker compose -f deploy/compose.yaml up
     """
     from ..node.deploy_files import alerts_text, compose_text, prometheus_text
-    from ..node.localnet import LocalnetError, LocalnetPlan
+    from ..node.plan import LocalnetError, LocalnetPlan
 
     try:
         plan = LocalnetPlan(validators, seed, base_port, chain_id)
