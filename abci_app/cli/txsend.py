@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..address import from_bech32
+from ..client.keyring import Keyring
 from ..client.rpc import CommittedTx
 from ..errors import ERRORS_BY_CODE, InvalidAddress
 from ..node.home import NodeHome
@@ -19,9 +20,8 @@ from ..tx import build_tx
 from .common import Ctx, emit, user_errors
 
 
-def keyring_of(obj: Ctx) -> Any:
-    from ..client.keyring import Keyring
-
+def keyring_of(obj: Ctx) -> Keyring:
+    """The keyring of --home (``<home>/keyring``)."""
     return Keyring(NodeHome(obj.home).keyring)
 
 
