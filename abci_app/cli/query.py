@@ -8,6 +8,7 @@ import click
 from ..address import from_bech32, module_address, to_bech32
 from ..client.proof import verify_query_proof
 from .common import Ctx, emit, format_mdt, user_errors
+from .query_table import QueryRoute, add_query_commands
 from .txsend import explain
 
 
@@ -44,15 +45,6 @@ def query_account(obj: Ctx, address: str, prove: bool) -> None:
     )
 
 
-@query.command("params")
-@click.pass_obj
-def query_params(obj: Ctx) -> None:
-    """Chain id and parameters (example: moderntensor query params)."""
-    with user_errors(), obj.rpc() as rpc:
-        data = rpc.abci_query("/params").json()
-    emit(obj, data)
-
-
 @query.command("supply")
 @click.pass_obj
 def query_supply(obj: Ctx) -> None:
@@ -66,3 +58,13 @@ def query_supply(obj: Ctx) -> None:
         data,
         f"total supply {format_mdt(total)}; fees collected {format_mdt(int(fees['balance']))}",
     )
+
+
+QUERIES = (
+    QueryRoute(
+        "params", "/params", "Chain id and parameters (example: moderntensor query params)."
+    ),
+)
+"""``query …`` commands that are one route each: (command, abci_query route, text renderer)."""
+
+add_query_commands(query, QUERIES)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,8 +26,9 @@ from ..modules.staking.messages import (
 )
 from ..node.genesis_file import read_pv_pubkey
 from ..node.home import NodeHome
-from .common import Ctx, emit, format_mdt, parse_amount, user_errors
-from .txsend import TxOpts, address_arg, query_json, send_tx, tx_options
+from .common import Ctx, format_mdt, parse_amount, user_errors
+from .query_table import Arg, QueryRoute, add_query_commands
+from .txsend import TxOpts, address_arg, send_tx, tx_options
 
 
 @click.group("staking")
@@ -220,79 +222,71 @@ def tx_unjail(obj: Ctx, tx: TxOpts) -> None:
 
 
 # --- queries ---------------------------------------------------------------------------------
-@query_staking.command("validators")
-@click.pass_obj
-def query_validators(obj: Ctx) -> None:
-    """Every validator with tokens, power and status (example: … query staking validators)."""
-    data = query_json(obj, "/validators")
-    emit(
-        obj,
-        data,
-        lambda: (
-            "\n".join(
-                f"{v['moniker']:20} {v['operator']}  power {v['power']:>8}  "
-                f"{format_mdt(int(v['tokens']))}{'  JAILED' if v['jailed'] else ''}"
-                for v in data
-            )
-            or "(no validators)"
-        ),
+def _validators_text(data: Any) -> str:
+    return (
+        "\n".join(
+            f"{v['moniker']:20} {v['operator']}  power {v['power']:>8}  "
+            f"{format_mdt(int(v['tokens']))}{'  JAILED' if v['jailed'] else ''}"
+            for v in data
+        )
+        or "(no validators)"
     )
 
 
-@query_staking.command("validator")
-@click.argument("operator")
-@click.pass_obj
-def query_validator(obj: Ctx, operator: str) -> None:
-    """One validator by operator address (example: … query staking validator mt1…)."""
-    emit(obj, query_json(obj, f"/validator/{operator}"))
-
-
-@query_staking.command("delegations")
-@click.argument("delegator")
-@click.pass_obj
-def query_delegations(obj: Ctx, delegator: str) -> None:
-    """Delegations of an address (example: … query staking delegations mt1…)."""
-    emit(obj, query_json(obj, f"/delegations/{delegator}"))
-
-
-@query_staking.command("unbonding")
-@click.argument("delegator")
-@click.pass_obj
-def query_unbonding(obj: Ctx, delegator: str) -> None:
-    """Unbonding entries of an address (example: … query staking unbonding mt1…)."""
-    emit(obj, query_json(obj, f"/unbonding/{delegator}"))
-
-
-@query_staking.command("rewards")
-@click.argument("address")
-@click.pass_obj
-def query_rewards(obj: Ctx, address: str) -> None:
-    """Pending delegation rewards and commission (example: … query staking rewards mt1…)."""
-    data = query_json(obj, f"/rewards/{address}")
-    emit(
-        obj,
-        data,
-        lambda: "\n".join(
-            [f"{r['validator']}  {format_mdt(int(r['amount']))}" for r in data["rewards"]]
-            + [
-                f"commission  {format_mdt(int(data['commission']))}",
-                f"total       {format_mdt(int(data['total']))}",
-            ]
-        ),
+def _rewards_text(data: Any) -> str:
+    return "\n".join(
+        [f"{r['validator']}  {format_mdt(int(r['amount']))}" for r in data["rewards"]]
+        + [
+            f"commission  {format_mdt(int(data['commission']))}",
+            f"total       {format_mdt(int(data['total']))}",
+        ]
     )
 
 
-@query_staking.command("signing-info")
-@click.argument("operator")
-@click.pass_obj
-def query_signing_info(obj: Ctx, operator: str) -> None:
-    """Missed blocks, jail time and tombstone of a validator (example: … query staking
-    signing-info mt1…)."""
-    emit(obj, query_json(obj, f"/signing_info/{operator}"))
+STAKING_QUERIES = (
+    QueryRoute(
+        "validators",
+        "/validators",
+        "Every validator with tokens, power and status (example: … query staking validators).",
+        render=_validators_text,
+    ),
+    QueryRoute(
+        "validator",
+        "/validator/{operator}",
+        "One validator by operator address (example: … query staking validator mt1…).",
+        (Arg("operator"),),
+    ),
+    QueryRoute(
+        "delegations",
+        "/delegations/{delegator}",
+        "Delegations of an address (example: … query staking delegations mt1…).",
+        (Arg("delegator"),),
+    ),
+    QueryRoute(
+        "unbonding",
+        "/unbonding/{delegator}",
+        "Unbonding entries of an address (example: … query staking unbonding mt1…).",
+        (Arg("delegator"),),
+    ),
+    QueryRoute(
+        "params", "/params/staking", "Staking parameters (example: … query staking params)."
+    ),
+    # distribution and slashing (under staking for now)
+    QueryRoute(
+        "rewards",
+        "/rewards/{address}",
+        "Pending delegation rewards and commission (example: … query staking rewards mt1…).",
+        (Arg("address"),),
+        _rewards_text,
+    ),
+    QueryRoute(
+        "signing-info",
+        "/signing_info/{operator}",
+        "Missed blocks, jail time and tombstone of a validator (example: … query staking "
+        "signing-info mt1…).",
+        (Arg("operator"),),
+    ),
+)
+"""``query staking …``: (command, abci_query route, text renderer)."""
 
-
-@query_staking.command("params")
-@click.pass_obj
-def query_staking_params(obj: Ctx) -> None:
-    """Staking parameters (example: … query staking params)."""
-    emit(obj, query_json(obj, "/params/staking"))
+add_query_commands(query_staking, STAKING_QUERIES)
