@@ -46,6 +46,8 @@ HINTS = {
 
 
 def explain(code: int, log: str) -> str:
+    """A rejection as one line, ``rejected with code N (ErrorName): log``, plus a hint line
+    when ``HINTS`` has one for the code."""
     err = ERRORS_BY_CODE.get(code)
     name = err.__name__ if err else "error"
     hint = HINTS.get(code)
@@ -159,6 +161,7 @@ def _progress(timeout: float) -> Callable[[float], None] | None:
 
 
 def address_arg(text: str) -> bytes:
+    """A bech32 ``mt1…`` argument as its 20 address bytes; a bad one is one error line (exit 1)."""
     try:
         return from_bech32(text)
     except InvalidAddress as e:
