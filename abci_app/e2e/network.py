@@ -30,14 +30,8 @@ from ..node import genesis_file
 from ..node.cometbft import find_cometbft, patch_config
 from ..node.home import NodeHome
 from ..node.init import node_id
-from ..node.localnet import (
-    LocalnetPlan,
-    NodePlan,
-    add_full_node,
-    all_nodes,
-    init_localnet,
-    state_sync_settings,
-)
+from ..node.localnet import add_full_node, all_nodes, init_localnet, state_sync_settings
+from ..node.plan import LocalnetPlan, NodePlan
 from ..node.supervisor import port_in_use, wait_for_port
 from ..params import BASE_UNITS_PER_MDT
 from .manifest import Manifest

@@ -17,7 +17,7 @@ from ..client.rpc import NodeUnreachable, RPCClient, RPCError
 from ..crashpoints import ENV_VAR
 from ..node.cometbft import CometBFTError
 from ..node.init import InitError
-from ..node.localnet import LocalnetError
+from ..node.plan import LocalnetError
 from ..node.supervisor import StartError
 from ..upgrades import APP_VERSION
 from . import invariants, perturb

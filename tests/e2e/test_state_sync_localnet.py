@@ -13,13 +13,8 @@ import pytest
 from harness import free_base, height, run_cli, wait_until
 
 from abci_app.client.rpc import RPCClient
-from abci_app.node.localnet import (
-    LocalnetPlan,
-    all_nodes,
-    init_localnet,
-    start_localnet,
-    stop_localnet,
-)
+from abci_app.node.localnet import all_nodes, init_localnet, start_localnet, stop_localnet
+from abci_app.node.plan import LocalnetPlan
 from abci_app.state.snapshot import SnapshotStore
 
 pytestmark = pytest.mark.e2e
