@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .address import module_address, to_bech32
+from .address import to_bech32
 from .codec import U64_MAX, encode_uvarint
 from .errors import (
     CODESPACE,
@@ -23,6 +23,7 @@ from .errors import (
 from .genesis import GenesisState
 from .modules.bank.handlers import apply_transfer
 from .modules.bank.messages import MsgTransfer
+from .modules.bank.module_accounts import FEE_COLLECTOR
 from .modules.bank.state import Account, credit, get_account, set_account, set_supply
 from .modules.distribution.genesis import init_distribution
 from .modules.distribution.messages import MsgWithdrawRewards
@@ -62,9 +63,6 @@ from .state.keys import CHAIN_ID, PARAMS
 from .state.overlay import KVReader, Overlay
 from .tx import DecodedTx, Message, VerifiedTxs, decode_tx
 from .types import NO_PROBE, BlockHeader, Event, Probe, TxResult, ValidatorUpdate
-
-FEE_COLLECTOR = module_address("fee_collector")
-"""Fees accrue here; the staking module pays them out with block rewards."""
 
 
 @dataclass(frozen=True)

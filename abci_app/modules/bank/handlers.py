@@ -5,13 +5,12 @@ from __future__ import annotations
 from ...address import to_bech32
 from ...state.overlay import Overlay
 from ...types import Event
+from .keeper import send
 from .messages import MsgTransfer
-from .state import credit, debit
 
 
 def apply_transfer(state: Overlay, sender: bytes, msg: MsgTransfer) -> list[Event]:
-    debit(state, sender, msg.amount)
-    credit(state, msg.to, msg.amount)
+    send(state, sender, msg.to, msg.amount)
     return [
         Event.of(
             "transfer",

@@ -14,12 +14,13 @@ what is owed.
 from __future__ import annotations
 
 from ...address import to_bech32
+from ...params import RATE_ONE
 from ...state.keys import DIST_PARAMS
 from ...state.overlay import KVReader, Overlay
 from ...types import Event, Vote
-from ..bank.state import Account, credit, debit, get_account, get_supply, set_supply
+from ..bank.keeper import burn, mint, send
+from ..bank.state import Account, get_account, get_supply
 from ..staking.state import (
-    RATE_ONE,
     delegations_of,
     get_shares,
     get_validator,
@@ -57,13 +58,11 @@ def block_reward(params: DistributionParams, height: int) -> int:
     return params.block_reward >> halvings if halvings < 64 else 0
 
 
-def mint(state: Overlay, params: DistributionParams, height: int) -> int:
+def mint_block_reward(state: Overlay, params: DistributionParams, height: int) -> int:
     """Mint this block's reward into the distribution pool; return the amount."""
-    supply = get_supply(state)
-    amount = min(block_reward(params, height), max(0, params.max_supply - supply))
+    amount = min(block_reward(params, height), max(0, params.max_supply - get_supply(state)))
     if amount:
-        credit(state, DISTRIBUTION_POOL, amount)
-        set_supply(state, supply + amount)
+        mint(state, DISTRIBUTION_POOL, amount)
         set_minted(state, get_minted(state) + amount)
     return amount
 
@@ -73,12 +72,10 @@ def collect_fees(state: Overlay, params: DistributionParams, fee_collector: byte
     fees = (get_account(state, fee_collector) or Account()).balance
     if not fees:
         return 0
-    debit(state, fee_collector, fees)
-    burn = fees * params.fee_burn_rate // RATE_ONE
-    if burn:
-        set_supply(state, get_supply(state) - burn)
-    credit(state, DISTRIBUTION_POOL, fees - burn)
-    return fees - burn
+    burned = fees * params.fee_burn_rate // RATE_ONE
+    burn(state, fee_collector, burned)
+    send(state, fee_collector, DISTRIBUTION_POOL, fees - burned)
+    return fees - burned
 
 
 def reward_validator(state: Overlay, cons: bytes, amount: int) -> None:
@@ -98,7 +95,7 @@ def allocate(
 ) -> list[Event]:
     """Begin-block step: pay the previous block's signers and proposer."""
     params = get_params(state)
-    minted = mint(state, params, height)
+    minted = mint_block_reward(state, params, height)
     to_subnets = accrue_emission(
         state,
         minted - minted * params.consensus_reward_share // RATE_ONE,
@@ -148,8 +145,7 @@ def settle(state: Overlay, delegator: bytes, cons: bytes) -> int:
     """
     amount = pending_rewards(state, delegator, cons)
     if amount:
-        debit(state, DISTRIBUTION_POOL, amount)
-        credit(state, delegator, amount)
+        send(state, DISTRIBUTION_POOL, delegator, amount)
     set_start(state, delegator, cons, get_accumulator(state, cons))
     return amount
 
@@ -171,8 +167,7 @@ def settle_event(delegator: bytes, operator: bytes, amount: int) -> list[Event]:
 def withdraw_commission(state: Overlay, cons: bytes, operator: bytes) -> int:
     amount = get_commission(state, cons)
     if amount:
-        debit(state, DISTRIBUTION_POOL, amount)
-        credit(state, operator, amount)
+        send(state, DISTRIBUTION_POOL, operator, amount)
         set_commission(state, cons, 0)
     return amount
 

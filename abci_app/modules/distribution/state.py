@@ -9,12 +9,14 @@ floor division leaves stays in the pool (never created, never lost).
 
 from __future__ import annotations
 
-from ...address import module_address
 from ...codec import decode_u64, encode_u64
 from ...state.keys import COMMISSION, MINTED, PREV_PROPOSER, REWARD_ACC, REWARD_START
 from ...state.overlay import KVReader, Overlay
+from ..bank.module_accounts import module_account
 
-DISTRIBUTION_POOL = module_address("distribution")
+DISTRIBUTION_POOL = module_account("distribution", minter=True)
+"""Receives the minted block reward and the collected fees; holds every reward not yet
+withdrawn (commission and delegators' rewards) and the floor division dust."""
 ACC_PRECISION = 10**27
 
 

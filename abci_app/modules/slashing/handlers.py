@@ -11,14 +11,14 @@ from dataclasses import replace
 
 from ...address import to_bech32
 from ...errors import NotJailed, SelfBondTooLow, StillJailed, Tombstoned, UnknownValidator
+from ...params import RATE_ONE
 from ...state.overlay import Overlay
 from ...types import BlockHeader, Event
-from ..bank.state import debit, get_supply, set_supply
+from ..bank.keeper import burn
 from ..distribution.rewards import settle
 from ..distribution.state import delete_start
 from ..staking.state import (
     BONDED_POOL,
-    RATE_ONE,
     UNBONDING_POOL,
     Redelegation,
     Validator,
@@ -51,12 +51,6 @@ from .state import (
 )
 
 
-def _burn(state: Overlay, pool: bytes, amount: int) -> None:
-    if amount:
-        debit(state, pool, amount)
-        set_supply(state, get_supply(state) - amount)
-
-
 def _slash_redelegation(state: Overlay, r: Redelegation, fraction: int) -> int:
     """Cut the shares a delegator moved away from the offender after the infraction."""
     dst = get_validator(state, r.dst)
@@ -75,7 +69,7 @@ def _slash_redelegation(state: Overlay, r: Redelegation, fraction: int) -> int:
         state, dst.with_(tokens=dst.tokens - tokens, delegator_shares=dst.delegator_shares - cut)
     )
     set_redelegation(state, replace(r, shares=r.shares - cut))
-    _burn(state, BONDED_POOL, tokens)
+    burn(state, BONDED_POOL, tokens)
     return tokens
 
 
@@ -85,7 +79,7 @@ def slash(
     """Burn ``fraction`` of ``v``'s tokens and jail it. With ``since_height`` (double sign),
     unbonding entries created at or after that height lose the same fraction."""
     amount = v.tokens * fraction // RATE_ONE
-    _burn(state, BONDED_POOL, amount)
+    burn(state, BONDED_POOL, amount)
     v2 = v.with_(tokens=v.tokens - amount, jailed=True)
     set_validator(state, v2)
     burned = amount
@@ -99,7 +93,7 @@ def slash(
                 if cut:
                     remove_unbonding(state, e)
                     add_unbonding(state, replace(e, amount=e.amount - cut))
-                    _burn(state, UNBONDING_POOL, cut)
+                    burn(state, UNBONDING_POOL, cut)
                     burned += cut
         for r in all_redelegations(state):
             if r.src == v.cons_address and r.creation_height >= since_height:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import InvalidGenesis
+from ...params import RATE_ONE
 from ...schema import IntParams
-
-RATE_ONE = 10**9
 
 
 @dataclass(frozen=True)

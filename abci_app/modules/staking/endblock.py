@@ -14,7 +14,7 @@ from ...address import to_bech32
 from ...state.keys import VALIDATOR
 from ...state.overlay import Overlay
 from ...types import Event, ValidatorUpdate
-from ..bank.state import credit, debit
+from ..bank.keeper import send
 from .state import (
     UNBONDING_POOL,
     active_set,
@@ -35,8 +35,7 @@ def complete_unbondings(state: Overlay, height: int) -> list[Event]:
         set_redelegation(state, replace(r, shares=0))
     events = []
     for entry in matured_unbondings(state, height):
-        debit(state, UNBONDING_POOL, entry.amount)
-        credit(state, entry.delegator, entry.amount)
+        send(state, UNBONDING_POOL, entry.delegator, entry.amount)
         remove_unbonding(state, entry)
         events.append(
             Event.of(

@@ -21,15 +21,15 @@ from nacl.signing import SigningKey, VerifyKey
 from ...address import address_from_pubkey, to_bech32
 from ...codec import canonical_json
 from ...errors import InvalidGenesis
+from ...params import RATE_ONE
 from ...schema import check_object, parse_address, parse_amount
 from ...state.overlay import Overlay
 from ...types import ValidatorUpdate
-from ..bank.state import credit, debit
+from ..bank.keeper import send
 from .params import StakingParams
 from .state import (
     BONDED_POOL,
     DEFAULT_COMMISSION,
-    RATE_ONE,
     Redelegation,
     UnbondingEntry,
     Validator,
@@ -325,8 +325,7 @@ def init_staking(
             state, UnbondingEntry(u.delegator, by_op[u.validator], u.completion_height, u.amount)
         )
     for g in gentxs:
-        debit(state, g.operator, g.self_bond)
-        credit(state, BONDED_POOL, g.self_bond)
+        send(state, g.operator, BONDED_POOL, g.self_bond)
         v = Validator(g.operator, g.pub_key, g.self_bond, g.moniker)
         set_validator(state, v)
         set_shares(state, g.operator, v.cons_address, g.self_bond)

@@ -18,7 +18,7 @@ from ...errors import (
 )
 from ...state.overlay import Overlay
 from ...types import Event
-from ..bank.state import credit, debit
+from ..bank.keeper import send
 from ..distribution.rewards import settle, settle_event
 from ..distribution.state import delete_start
 from .messages import (
@@ -63,8 +63,7 @@ def apply_create_validator(
         raise ConsensusKeyInUse(f"consensus address {cons.hex().upper()} is taken")
     if msg.self_bond < params.min_self_bond:
         raise SelfBondTooLow(f"self_bond {msg.self_bond} < min_self_bond {params.min_self_bond}")
-    debit(state, sender, msg.self_bond)
-    credit(state, BONDED_POOL, msg.self_bond)
+    send(state, sender, BONDED_POOL, msg.self_bond)
     v = Validator(
         operator=sender,
         pub_key=msg.pub_key,
@@ -125,8 +124,7 @@ def delegate_tokens(
 
 def apply_delegate(state: Overlay, sender: bytes, msg: MsgDelegate) -> list[Event]:
     v = _validator(state, msg.validator)
-    debit(state, sender, msg.amount)
-    credit(state, BONDED_POOL, msg.amount)
+    send(state, sender, BONDED_POOL, msg.amount)
     _, events = delegate_tokens(state, sender, v, msg.amount)
     return [
         *events,
@@ -177,8 +175,7 @@ def apply_undelegate(
 ) -> list[Event]:
     v = _validator(state, msg.validator)
     _, out, events = unbond_tokens(state, sender, v, msg.amount, params)
-    debit(state, BONDED_POOL, out)
-    credit(state, UNBONDING_POOL, out)
+    send(state, BONDED_POOL, UNBONDING_POOL, out)
     done = height + params.unbonding_blocks
     add_unbonding(state, UnbondingEntry(sender, v.cons_address, done, out))
     return [

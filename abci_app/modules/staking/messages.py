@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ...address import ADDRESS_LEN
 from ...codec import U64_MAX
 from ...errors import InvalidAddress, InvalidAmount, InvalidCommission, InvalidMessage
-from .state import RATE_ONE
+from ...params import RATE_ONE
 
 MAX_MONIKER = 64
 MAX_WEBSITE = 140

@@ -8,7 +8,8 @@
   first so end-block finds the matured ones with one prefix scan, and indexed by delegator.
 * last power: what CometBFT currently has, so end-block can return only the differences.
 
-Rates (commission) are fixed-point integers: RATE_ONE (10^9) is 100%, rounding is floor.
+Rates (commission) are fixed-point integers: RATE_ONE (10^9, abci_app.params) is 100%, rounding
+is floor.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ...address import from_bech32, module_address, to_bech32
+from ...address import from_bech32, to_bech32
 from ...codec import canonical_json, decode_u64, encode_u64
 from ...state.keys import (
     DELEGATION,
@@ -37,15 +38,13 @@ from ...state.keys import (
     validator_key,
 )
 from ...state.overlay import KVReader, Overlay
+from ..bank.module_accounts import module_account
 from .params import StakingParams
 
-BONDED_POOL = module_address("bonded_pool")
+BONDED_POOL = module_account("bonded_pool", burner=True)
 """Holds every validator's tokens: its balance always equals the sum of validator tokens."""
-UNBONDING_POOL = module_address("unbonding_pool")
+UNBONDING_POOL = module_account("unbonding_pool", burner=True)
 """Holds tokens of unbonding entries until they mature."""
-
-RATE_ONE = 10**9
-"""Fixed-point one for rates: 10^8 is 10%."""
 DEFAULT_COMMISSION = (10**8, 2 * 10**8, 10**7)
 """(rate, max rate, max change per edit): 10%, 20%, 1 percentage point."""
 

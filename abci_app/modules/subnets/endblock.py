@@ -10,6 +10,7 @@ from __future__ import annotations
 from ...address import to_bech32
 from ...state.overlay import Overlay
 from ...types import NO_PROBE, Event, Probe
+from ..bank.keeper import send
 from ..bank.state import credit, debit
 from .epoch import EpochInput, EpochOutput, run_epoch
 from .handlers import is_epoch_block, window
@@ -49,8 +50,7 @@ def accrue_emission(state: Overlay, amount: int, from_pool: bytes) -> int:
             set_subnet(state, s.with_(pending_emission=s.pending_emission + share))
             moved += share
     if moved:
-        debit(state, from_pool, moved)
-        credit(state, SUBNET_EMISSION_POOL, moved)
+        send(state, from_pool, SUBNET_EMISSION_POOL, moved)
     return moved
 
 
@@ -84,8 +84,7 @@ def _pay(state: Overlay, subnet: Subnet, nodes: list[Neuron], out: EpochOutput) 
     """Pay the epoch's emission out of the emission pool; return the neurons with their new
     epoch outputs (written by the caller)."""
     if out.owner_emission:
-        debit(state, SUBNET_EMISSION_POOL, out.owner_emission)
-        credit(state, subnet.owner, out.owner_emission)
+        send(state, SUBNET_EMISSION_POOL, subnet.owner, out.owner_emission)
     miners = sum(out.miner_emission)
     validators = sum(out.validator_emission)
     if miners + validators:

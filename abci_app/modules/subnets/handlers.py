@@ -31,7 +31,7 @@ from ...errors import (
 )
 from ...state.overlay import Overlay
 from ...types import Event
-from ..bank.state import credit, debit, get_supply, set_supply
+from ..bank.keeper import burn, send
 from .epoch import Row
 from .messages import (
     MsgAddSubnetStake,
@@ -88,12 +88,6 @@ def next_epoch_height(netuid: int, tempo: int, height: int) -> int:
     return height + (-(height + netuid + 1)) % (tempo + 1)
 
 
-def _burn(state: Overlay, payer: bytes, amount: int) -> None:
-    if amount:
-        debit(state, payer, amount)
-        set_supply(state, get_supply(state) - amount)
-
-
 def _subnet(state: Overlay, netuid: int) -> Subnet:
     subnet = get_subnet(state, netuid)
     if subnet is None:
@@ -118,7 +112,7 @@ def apply_register_subnet(
     if not free:
         raise SubnetLimitReached(f"{params.max_subnets} subnets exist (max_subnets)")
     cost = lock_cost(state, params, height)
-    _burn(state, sender, cost)
+    burn(state, sender, cost)
     remember_lock(state, cost, height)
     hp = Hyperparams()
     subnet = Subnet(
@@ -186,7 +180,7 @@ def apply_register_neuron(
         pruned = to_bech32(victim.hotkey)
         delete_uid(state, msg.netuid, victim.hotkey)
         clear_uid_rows(state, msg.netuid, uid)
-    _burn(state, sender, subnet.burn)
+    burn(state, sender, subnet.burn)
     set_neuron(state, msg.netuid, Neuron(uid, sender, registered_at=height, last_update=height))
     set_uid(state, msg.netuid, sender, uid)
     set_subnet(state, subnet.with_(registrations=subnet.registrations + 1))
@@ -213,8 +207,7 @@ def apply_serve_axon(state: Overlay, sender: bytes, msg: MsgServeAxon) -> list[E
 def apply_add_stake(state: Overlay, sender: bytes, msg: MsgAddSubnetStake) -> list[Event]:
     _subnet(state, msg.netuid)
     _neuron(state, msg.netuid, msg.hotkey)
-    debit(state, sender, msg.amount)
-    credit(state, SUBNET_STAKE_POOL, msg.amount)
+    send(state, sender, SUBNET_STAKE_POOL, msg.amount)
     change_stake(state, sender, msg.netuid, msg.hotkey, msg.amount)
     return [
         Event.of(
@@ -235,8 +228,7 @@ def apply_remove_stake(state: Overlay, sender: bytes, msg: MsgRemoveSubnetStake)
             f"{to_bech32(sender)} has {mine} staked on {to_bech32(msg.hotkey)}, not {msg.amount}"
         )
     change_stake(state, sender, msg.netuid, msg.hotkey, -msg.amount)
-    debit(state, SUBNET_STAKE_POOL, msg.amount)
-    credit(state, sender, msg.amount)
+    send(state, SUBNET_STAKE_POOL, sender, msg.amount)
     return [
         Event.of(
             "remove_subnet_stake",

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ...address import module_address, to_bech32
+from ...address import to_bech32
 from ...codec import canonical_json, decode_u64, encode_u64
 from ...state.keys import (
     BONDS,
@@ -35,12 +35,13 @@ from ...state.keys import (
     uid_key,
 )
 from ...state.overlay import KVReader, Overlay
+from ..bank.module_accounts import module_account
 from .epoch import Row
 from .params import Hyperparams, SubnetParams
 
-SUBNET_STAKE_POOL = module_address("subnet_stake")
+SUBNET_STAKE_POOL = module_account("subnet_stake")
 """Holds every token staked on subnet hotkeys: its balance equals the sum of subnet stakes."""
-SUBNET_EMISSION_POOL = module_address("subnet_emission")
+SUBNET_EMISSION_POOL = module_account("subnet_emission")
 """Holds emission accrued to subnets and not yet paid by an epoch."""
 
 
