@@ -20,8 +20,9 @@ from . import __version__
 from ._proto.tendermint.abci import types_pb2 as abci
 from ._proto.tendermint.crypto import keys_pb2, proof_pb2
 from ._proto.tendermint.types import validator_pb2
+from .context import ChainContext
 from .errors import CODESPACE, HeightNotAvailable, InvalidGenesis, ModernTensorError
-from .execution import ChainContext, check_tx, execute_block, init_chain, load_context, select_txs
+from .execution import check_tx, execute_block, init_chain, load_context, select_txs
 from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
@@ -30,15 +31,16 @@ from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
 from .tx import VerifiedTxs
 from .types import (
+    DISCARD_EVENTS,
     NO_PROBE,
     BlockHeader,
     Event,
+    EventLog,
     Evidence,
     Probe,
     TxResult,
     ValidatorUpdate,
     Vote,
-    events_discarded,
 )
 
 log = logging.getLogger("moderntensor.app")
@@ -181,7 +183,9 @@ class Application:
 
     def _check_context(self) -> ChainContext:
         if self._check_ctx is None:
-            self._check_ctx = load_context(self.check_state, self.db.height + 1, self.verified)
+            self._check_ctx = load_context(
+                self.check_state, self.db.height + 1, DISCARD_EVENTS, self.verified
+            )
         return self._check_ctx
 
     # --- info / genesis ----------------------------------------------------------------------
@@ -223,8 +227,7 @@ class Application:
 
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
-        with events_discarded():  # CheckTx answers carry no events
-            r = check_tx(self.check_state, req.tx, self._check_context())
+        r = check_tx(self.check_state, req.tx, self._check_context())  # (builds no events)
         if self.metrics is not None:
             self.metrics.check_txs.labels(str(r.code)).inc()
         return abci.ResponseCheckTx(code=r.code, log=r.log, codespace=r.codespace)
@@ -232,10 +235,8 @@ class Application:
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
         base = self._block_base()
-        with events_discarded():  # only which txs pass matters here
-            txs = select_txs(
-                base, list(req.txs), load_context(base, req.height, self.verified), req.max_tx_bytes
-            )
+        ctx = load_context(base, req.height, DISCARD_EVENTS, self.verified)  # only choices matter
+        txs = select_txs(base, list(req.txs), ctx, req.max_tx_bytes)
         return abci.ResponsePrepareProposal(txs=txs)
 
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
@@ -247,7 +248,7 @@ class Application:
         outcome = execute_block(
             state,
             list(req.txs),
-            load_context(state, req.height, self.verified),
+            load_context(state, req.height, EventLog(), self.verified),
             block_header(req),
             self.probe,
         )

@@ -31,6 +31,7 @@ from .modules.subnets.queries import subnets_query
 from .state.db import StateDB
 from .state.keys import account_key
 from .state.merkle import PROOF_OP_TYPE, BucketProof
+from .types import DISCARD_EVENTS
 
 
 @dataclass
@@ -68,7 +69,7 @@ def run_query(db: StateDB, path: str, prove: bool) -> QueryResult:
         value, proof = db.prove(key)
         return QueryResult(value or b"", key, proof if prove else None)
     if path == "/params":
-        ctx = load_context(db, db.height)
+        ctx = load_context(db, db.height, DISCARD_EVENTS)
         return QueryResult(_json({"chain_id": ctx.chain_id, "params": ctx.params.to_dict()}))
     if path == "/supply":
         return QueryResult(_json({"total": str(get_supply(db)), "minted": str(get_minted(db))}))

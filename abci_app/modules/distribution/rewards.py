@@ -13,20 +13,17 @@ what is owed.
 
 from __future__ import annotations
 
-from ...address import to_bech32
 from ...params import RATE_ONE
 from ...state.keys import DIST_PARAMS
 from ...state.overlay import KVReader, Overlay
 from ...types import Event, Vote
 from ..bank.keeper import burn, mint, send
+from ..bank.module_accounts import FEE_COLLECTOR
 from ..bank.state import Account, get_account, get_supply
 from ..staking.state import (
-    delegations_of,
     get_shares,
     get_validator,
-    validator_by_operator,
 )
-from ..subnets.endblock import accrue_emission
 from .params import DistributionParams
 from .state import (
     ACC_PRECISION,
@@ -90,18 +87,31 @@ def reward_validator(state: Overlay, cons: bytes, amount: int) -> None:
         set_accumulator(state, cons, get_accumulator(state, cons) + delta)
 
 
+def subnet_share(params: DistributionParams, minted: int) -> int:
+    """The part of a block's minted reward offered to the subnets: all but
+    ``consensus_reward_share`` of it (floor on the validators' part)."""
+    return minted - minted * params.consensus_reward_share // RATE_ONE
+
+
 def allocate(
-    state: Overlay, height: int, proposer: bytes, votes: tuple[Vote, ...], fee_collector: bytes
+    state: Overlay,
+    params: DistributionParams,
+    height: int,
+    proposer: bytes,
+    votes: tuple[Vote, ...],
+    minted: int,
+    to_subnets: int,
 ) -> list[Event]:
-    """Begin-block step: pay the previous block's signers and proposer."""
-    params = get_params(state)
-    minted = mint_block_reward(state, params, height)
-    to_subnets = accrue_emission(
-        state,
-        minted - minted * params.consensus_reward_share // RATE_ONE,
-        DISTRIBUTION_POOL,
-    )
-    fees = collect_fees(state, params, fee_collector)
+    """Begin-block step: pay the previous block's signers and proposer what stayed of the
+    minted reward (``minted - to_subnets``) plus the collected fees (less the burned part).
+
+    The proposer of the previous block (remembered from the last call) gets
+    ``base_proposer_reward + bonus_proposer_reward * signed power / total power`` of it; the
+    rest goes to the validators that signed, pro rata to power, in ascending address order.
+    Every division floors and the dust stays in the distribution pool. Returns the
+    ``rewards(height, minted, subnets, fees, paid)`` event.
+    """
+    fees = collect_fees(state, params, FEE_COLLECTOR)
     total = minted - to_subnets + fees
     prev = get_prev_proposer(state)
     if proposer:
@@ -150,50 +160,9 @@ def settle(state: Overlay, delegator: bytes, cons: bytes) -> int:
     return amount
 
 
-def settle_event(delegator: bytes, operator: bytes, amount: int) -> list[Event]:
-    """The event of an automatic withdrawal when a delegation changes (none for 0)."""
-    if not amount:
-        return []
-    return [
-        Event.of(
-            "withdraw_rewards",
-            delegator=to_bech32(delegator),
-            validator=to_bech32(operator),
-            amount=amount,
-        )
-    ]
-
-
 def withdraw_commission(state: Overlay, cons: bytes, operator: bytes) -> int:
     amount = get_commission(state, cons)
     if amount:
         send(state, DISTRIBUTION_POOL, operator, amount)
         set_commission(state, cons, 0)
     return amount
-
-
-def apply_withdraw_rewards(state: Overlay, sender: bytes, validator: bytes) -> list[Event]:
-    """Withdraw the sender's delegation rewards (from one validator, or all when ``validator``
-    is empty) and, for an operator, its validator's commission."""
-    events = []
-    targets = delegations_of(state, sender)
-    if validator:
-        v = validator_by_operator(state, validator)
-        targets = [(c, s) for c, s in targets if v is not None and c == v.cons_address]
-    for cons, _ in targets:
-        amount = settle(state, sender, cons)
-        v = get_validator(state, cons)
-        op = v.operator if v is not None else cons
-        events.append(
-            Event.of(
-                "withdraw_rewards",
-                delegator=to_bech32(sender),
-                validator=to_bech32(op),
-                amount=amount,
-            )
-        )
-    own = validator_by_operator(state, sender)
-    if own is not None and (not validator or validator == sender):
-        amount = withdraw_commission(state, own.cons_address, sender)
-        events.append(Event.of("withdraw_commission", validator=to_bech32(sender), amount=amount))
-    return events

@@ -79,9 +79,3 @@ def validator_set_updates(
             Event.of("validator_update", consensus_address=cons.hex().upper(), power=power)
         )
     return updates, events
-
-
-def end_block(state: Overlay, height: int) -> tuple[list[ValidatorUpdate], list[Event]]:
-    events = complete_unbondings(state, height)
-    updates, set_events = validator_set_updates(state)
-    return updates, events + set_events

@@ -197,6 +197,11 @@ def set_shares(state: Overlay, delegator: bytes, cons_address: bytes, shares: in
         state.set(delegation_key(delegator, cons_address), shares.to_bytes(16, "big"))
 
 
+def self_bond_of(state: KVReader, v: Validator) -> int:
+    """Tokens the operator's own delegation to ``v`` is worth now (floor)."""
+    return v.tokens_for(get_shares(state, v.operator, v.cons_address))
+
+
 def delegations_of(state: KVReader, delegator: bytes) -> list[tuple[bytes, int]]:
     """[(consensus address, shares)] of one delegator, in key order."""
     prefix = DELEGATION + delegator

@@ -11,6 +11,8 @@ window w is revealed in window w + 1 and expires when that window's epoch has ru
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...address import to_bech32
 from ...errors import (
     AlreadyRegistered,
@@ -30,7 +32,6 @@ from ...errors import (
     WeightsVersionTooLow,
 )
 from ...state.overlay import Overlay
-from ...types import Event
 from ..bank.keeper import burn, send
 from .epoch import Row
 from .messages import (
@@ -45,7 +46,7 @@ from .messages import (
     MsgSetWeights,
     commit_hash,
 )
-from .params import Hyperparams
+from .params import Hyperparams, SubnetParams
 from .state import (
     SUBNET_STAKE_POOL,
     Axon,
@@ -59,7 +60,6 @@ from .state import (
     get_commit,
     get_hyperparams,
     get_neuron,
-    get_params,
     get_subnet,
     lock_cost,
     neurons,
@@ -73,6 +73,9 @@ from .state import (
     stake_of,
     uid_of,
 )
+
+if TYPE_CHECKING:
+    from ...context import ChainContext
 
 
 def window(netuid: int, tempo: int, height: int) -> int:
@@ -104,9 +107,10 @@ def _neuron(state: Overlay, netuid: int, hotkey: bytes) -> Neuron:
 
 
 def apply_register_subnet(
-    state: Overlay, sender: bytes, msg: MsgRegisterSubnet, height: int
-) -> list[Event]:
-    params = get_params(state)
+    state: Overlay, sender: bytes, msg: MsgRegisterSubnet, ctx: ChainContext
+) -> None:
+    params = ctx.params_of(SubnetParams)
+    height = ctx.height
     taken = {s.netuid for s in all_subnets(state)}
     free = [n for n in range(1, params.max_subnets + 1) if n not in taken]
     if not free:
@@ -125,12 +129,12 @@ def apply_register_subnet(
     )
     set_subnet(state, subnet)
     set_hyperparams(state, subnet.netuid, hp)
-    return [Event.of("register_subnet", netuid=subnet.netuid, owner=to_bech32(sender), lock=cost)]
+    ctx.events.emit("register_subnet", netuid=subnet.netuid, owner=to_bech32(sender), lock=cost)
 
 
 def apply_set_hyperparams(
-    state: Overlay, sender: bytes, msg: MsgSetSubnetHyperparams
-) -> list[Event]:
+    state: Overlay, sender: bytes, msg: MsgSetSubnetHyperparams, ctx: ChainContext
+) -> None:
     subnet = _subnet(state, msg.netuid)
     if subnet.owner != sender:
         raise NotSubnetOwner(f"subnet {msg.netuid} is owned by {to_bech32(subnet.owner)}")
@@ -145,7 +149,7 @@ def apply_set_hyperparams(
     set_hyperparams(state, msg.netuid, hp)
     set_subnet(state, subnet.with_(burn=min(max(subnet.burn, hp.min_burn), hp.max_burn)))
     attrs = {k: changes[k] for k in sorted(changes)}
-    return [Event.of("set_subnet_hyperparams", netuid=msg.netuid, **attrs)]
+    ctx.events.emit("set_subnet_hyperparams", netuid=msg.netuid, **attrs)
 
 
 def prune_candidate(nodes: list[Neuron], hp: Hyperparams, height: int) -> Neuron | None:
@@ -159,8 +163,9 @@ def prune_candidate(nodes: list[Neuron], hp: Hyperparams, height: int) -> Neuron
 
 
 def apply_register_neuron(
-    state: Overlay, sender: bytes, msg: MsgRegisterNeuron, height: int
-) -> list[Event]:
+    state: Overlay, sender: bytes, msg: MsgRegisterNeuron, ctx: ChainContext
+) -> None:
+    height = ctx.height
     subnet = _subnet(state, msg.netuid)
     if uid_of(state, msg.netuid, sender) is not None:
         raise AlreadyRegistered(f"{to_bech32(sender)} on subnet {msg.netuid}")
@@ -184,43 +189,43 @@ def apply_register_neuron(
     set_neuron(state, msg.netuid, Neuron(uid, sender, registered_at=height, last_update=height))
     set_uid(state, msg.netuid, sender, uid)
     set_subnet(state, subnet.with_(registrations=subnet.registrations + 1))
-    return [
-        Event.of(
-            "register_neuron",
-            netuid=msg.netuid,
-            uid=uid,
-            hotkey=to_bech32(sender),
-            burn=subnet.burn,
-            pruned=pruned,
-        )
-    ]
+    ctx.events.emit(
+        "register_neuron",
+        netuid=msg.netuid,
+        uid=uid,
+        hotkey=to_bech32(sender),
+        burn=subnet.burn,
+        pruned=pruned,
+    )
 
 
-def apply_serve_axon(state: Overlay, sender: bytes, msg: MsgServeAxon) -> list[Event]:
+def apply_serve_axon(state: Overlay, sender: bytes, msg: MsgServeAxon, ctx: ChainContext) -> None:
     _subnet(state, msg.netuid)
     neuron = _neuron(state, msg.netuid, sender)
     axon = Axon(msg.ip, msg.port, msg.protocol, msg.version)
     set_neuron(state, msg.netuid, neuron.with_(axon=axon))
-    return [Event.of("serve_axon", netuid=msg.netuid, uid=neuron.uid, ip=msg.ip, port=msg.port)]
+    ctx.events.emit("serve_axon", netuid=msg.netuid, uid=neuron.uid, ip=msg.ip, port=msg.port)
 
 
-def apply_add_stake(state: Overlay, sender: bytes, msg: MsgAddSubnetStake) -> list[Event]:
+def apply_add_stake(
+    state: Overlay, sender: bytes, msg: MsgAddSubnetStake, ctx: ChainContext
+) -> None:
     _subnet(state, msg.netuid)
     _neuron(state, msg.netuid, msg.hotkey)
     send(state, sender, SUBNET_STAKE_POOL, msg.amount)
     change_stake(state, sender, msg.netuid, msg.hotkey, msg.amount)
-    return [
-        Event.of(
-            "add_subnet_stake",
-            netuid=msg.netuid,
-            staker=to_bech32(sender),
-            hotkey=to_bech32(msg.hotkey),
-            amount=msg.amount,
-        )
-    ]
+    ctx.events.emit(
+        "add_subnet_stake",
+        netuid=msg.netuid,
+        staker=to_bech32(sender),
+        hotkey=to_bech32(msg.hotkey),
+        amount=msg.amount,
+    )
 
 
-def apply_remove_stake(state: Overlay, sender: bytes, msg: MsgRemoveSubnetStake) -> list[Event]:
+def apply_remove_stake(
+    state: Overlay, sender: bytes, msg: MsgRemoveSubnetStake, ctx: ChainContext
+) -> None:
     _subnet(state, msg.netuid)
     mine = stake_of(state, sender, msg.netuid, msg.hotkey)
     if mine < msg.amount:
@@ -229,15 +234,13 @@ def apply_remove_stake(state: Overlay, sender: bytes, msg: MsgRemoveSubnetStake)
         )
     change_stake(state, sender, msg.netuid, msg.hotkey, -msg.amount)
     send(state, SUBNET_STAKE_POOL, sender, msg.amount)
-    return [
-        Event.of(
-            "remove_subnet_stake",
-            netuid=msg.netuid,
-            staker=to_bech32(sender),
-            hotkey=to_bech32(msg.hotkey),
-            amount=msg.amount,
-        )
-    ]
+    ctx.events.emit(
+        "remove_subnet_stake",
+        netuid=msg.netuid,
+        staker=to_bech32(sender),
+        hotkey=to_bech32(msg.hotkey),
+        amount=msg.amount,
+    )
 
 
 def _check_rate(neuron: Neuron, hp: Hyperparams, height: int) -> None:
@@ -265,9 +268,8 @@ def _check_version(hp: Hyperparams, version_key: int) -> None:
         )
 
 
-def apply_set_weights(
-    state: Overlay, sender: bytes, msg: MsgSetWeights, height: int
-) -> list[Event]:
+def apply_set_weights(state: Overlay, sender: bytes, msg: MsgSetWeights, ctx: ChainContext) -> None:
+    height = ctx.height
     subnet = _subnet(state, msg.netuid)
     neuron = _neuron(state, msg.netuid, sender)
     hp = get_hyperparams(state, msg.netuid)
@@ -280,12 +282,13 @@ def apply_set_weights(
     row = _row(subnet, msg.uids, msg.weights)
     set_weights_row(state, msg.netuid, neuron.uid, row)
     set_neuron(state, msg.netuid, neuron.with_(last_update=height, last_weights_tx=height))
-    return [Event.of("set_weights", netuid=msg.netuid, uid=neuron.uid, count=len(row))]
+    ctx.events.emit("set_weights", netuid=msg.netuid, uid=neuron.uid, count=len(row))
 
 
 def apply_commit_weights(
-    state: Overlay, sender: bytes, msg: MsgCommitWeights, height: int
-) -> list[Event]:
+    state: Overlay, sender: bytes, msg: MsgCommitWeights, ctx: ChainContext
+) -> None:
+    height = ctx.height
     _subnet(state, msg.netuid)
     neuron = _neuron(state, msg.netuid, sender)
     hp = get_hyperparams(state, msg.netuid)
@@ -296,20 +299,19 @@ def apply_commit_weights(
     set_commit(state, msg.netuid, neuron.uid, msg.commit_hash, w)
     set_neuron(state, msg.netuid, neuron.with_(last_weights_tx=height))
     reveal_from = next_epoch_height(msg.netuid, hp.tempo, height) + 1
-    return [
-        Event.of(
-            "commit_weights",
-            netuid=msg.netuid,
-            uid=neuron.uid,
-            reveal_from=reveal_from,
-            reveal_until=next_epoch_height(msg.netuid, hp.tempo, reveal_from),
-        )
-    ]
+    ctx.events.emit(
+        "commit_weights",
+        netuid=msg.netuid,
+        uid=neuron.uid,
+        reveal_from=reveal_from,
+        reveal_until=next_epoch_height(msg.netuid, hp.tempo, reveal_from),
+    )
 
 
 def apply_reveal_weights(
-    state: Overlay, sender: bytes, msg: MsgRevealWeights, height: int
-) -> list[Event]:
+    state: Overlay, sender: bytes, msg: MsgRevealWeights, ctx: ChainContext
+) -> None:
+    height = ctx.height
     subnet = _subnet(state, msg.netuid)
     neuron = _neuron(state, msg.netuid, sender)
     hp = get_hyperparams(state, msg.netuid)
@@ -335,4 +337,4 @@ def apply_reveal_weights(
     set_weights_row(state, msg.netuid, neuron.uid, row)
     delete_commit(state, msg.netuid, neuron.uid)
     set_neuron(state, msg.netuid, neuron.with_(last_update=height))
-    return [Event.of("reveal_weights", netuid=msg.netuid, uid=neuron.uid, count=len(row))]
+    ctx.events.emit("reveal_weights", netuid=msg.netuid, uid=neuron.uid, count=len(row))
