@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .address import to_bech32
 from .chain_modules import MSG_BY_TYPE, load_module_params
-from .codec import U64_MAX, encode_uvarint
+from .codec import encode_uvarint
 from .context import ChainContext
 from .errors import (
     CODESPACE,
@@ -23,21 +23,21 @@ from .errors import (
     UnknownAccount,
 )
 from .genesis import GenesisState
+from .modules.bank import genesis as bank_genesis
 from .modules.bank.module_accounts import FEE_COLLECTOR
-from .modules.bank.state import Account, credit, get_account, set_account, set_supply
-from .modules.distribution.genesis import init_distribution
+from .modules.bank.state import Account, credit, get_account, set_account
+from .modules.distribution import genesis as distribution_genesis
 from .modules.distribution.hooks import DistributionHooks
 from .modules.distribution.params import DistributionParams
 from .modules.distribution.rewards import allocate, mint_block_reward, subnet_share
 from .modules.distribution.state import DISTRIBUTION_POOL
-from .modules.slashing.genesis import init_slashing
+from .modules.slashing import genesis as slashing_genesis
 from .modules.slashing.handlers import handle_downtime, handle_evidence, record_block_time
+from .modules.staking import genesis as staking_genesis
 from .modules.staking.endblock import complete_unbondings, validator_set_updates
-from .modules.staking.genesis import init_staking
-from .modules.staking.state import consensus_address
+from .modules.subnets import genesis as subnets_genesis
 from .modules.subnets.endblock import accrue_emission
 from .modules.subnets.endblock import end_block as subnets_end_block
-from .modules.subnets.genesis import init_subnets
 from .params import AppParams
 from .state.keys import CHAIN_ID, PARAMS
 from .state.overlay import KVReader, Overlay
@@ -77,33 +77,22 @@ def load_context(
 
 
 def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[ValidatorUpdate]:
-    """Write the genesis state; return the initial validator set (empty: CometBFT's own).
+    """Write the genesis state, module by module (bank first: staking bonds gen_txs from the
+    accounts, distribution finds validators in staking's records); return the initial validator
+    set (empty: CometBFT's own). ``genesis`` was validated by :func:`parse_app_state`.
 
-    ``genesis`` was validated by :func:`parse_app_state`.
+    Raises:
+        InvalidGenesis: an empty chain id, or a total supply past 2^64 - 1.
     """
     if not chain_id:
         raise InvalidGenesis("chain_id must not be empty")
     state.set(CHAIN_ID, chain_id.encode())
     state.set(PARAMS, genesis.params.encode())
-    for acct in genesis.accounts:
-        set_account(state, acct.address, Account(balance=acct.balance, nonce=acct.nonce))
-    if genesis.total_supply > U64_MAX:
-        raise InvalidGenesis("total supply overflows 64 bits")
-    set_supply(state, genesis.total_supply)
-    updates = init_staking(
-        state,
-        genesis.staking_params,
-        list(genesis.validators),
-        list(genesis.gen_txs),
-        list(genesis.delegations),
-        list(genesis.unbondings),
-        list(genesis.redelegations),
-    )
-    cons_of = {v.operator: v.cons_address for v in genesis.validators}
-    cons_of.update({g.operator: consensus_address(g.pub_key) for g in genesis.gen_txs})
-    init_distribution(state, genesis.distribution, cons_of)
-    init_slashing(state, genesis.slashing)
-    init_subnets(state, genesis.subnets)
+    bank_genesis.init_genesis(state, genesis.bank)
+    updates = staking_genesis.init_genesis(state, genesis.staking)
+    distribution_genesis.init_genesis(state, genesis.distribution)
+    slashing_genesis.init_genesis(state, genesis.slashing)
+    subnets_genesis.init_genesis(state, genesis.subnets)
     return updates
 
 

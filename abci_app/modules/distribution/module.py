@@ -6,8 +6,10 @@ from __future__ import annotations
 from ..._proto.moderntensor.tx.v1 import tx_pb2
 from ..spec import Module, MsgSpec
 from .handlers import apply_withdraw_rewards
+from .invariants import invariants
 from .messages import MsgWithdrawRewards
 from .params import DistributionParams
+from .queries import distribution_query
 from .rewards import get_params
 
 MODULE = Module(
@@ -21,4 +23,6 @@ MODULE = Module(
         ),
     ),
     params=(DistributionParams, get_params),
+    invariants=invariants,
+    query=distribution_query,
 )

@@ -11,6 +11,7 @@ from .handlers import (
     apply_redelegate,
     apply_undelegate,
 )
+from .invariants import invariants
 from .messages import (
     MsgCreateValidator,
     MsgDelegate,
@@ -19,6 +20,7 @@ from .messages import (
     MsgUndelegate,
 )
 from .params import StakingParams
+from .queries import staking_query
 from .state import get_params
 
 MODULE = Module(
@@ -36,4 +38,6 @@ MODULE = Module(
         MsgSpec("redelegate", MsgRedelegate, tx_pb2.MsgRedelegate, apply_redelegate),
     ),
     params=(StakingParams, get_params),
+    invariants=invariants,
+    query=staking_query,
 )

@@ -165,6 +165,14 @@ def validator_by_operator(state: KVReader, operator: bytes) -> Validator | None:
     return None if cons is None else get_validator(state, cons)
 
 
+def consensus_address_of(state: KVReader, operator: bytes) -> bytes:
+    """The consensus address of the validator ``operator`` runs (KeyError when none)."""
+    cons = state.get(operator_key(operator))
+    if cons is None:
+        raise KeyError(f"no validator operated by {to_bech32(operator)}")
+    return cons
+
+
 def all_validators(state: KVReader) -> list[Validator]:
     """Every validator record, ordered by consensus address."""
     return [Validator.from_dict(json.loads(v)) for _, v in state.iter_prefix(VALIDATOR)]

@@ -16,6 +16,7 @@ from .handlers import (
     apply_set_hyperparams,
     apply_set_weights,
 )
+from .invariants import invariants
 from .messages import (
     MsgAddSubnetStake,
     MsgCommitWeights,
@@ -28,6 +29,7 @@ from .messages import (
     MsgSetWeights,
 )
 from .params import SubnetParams
+from .queries import subnets_query
 from .state import get_params
 
 MODULE = Module(
@@ -58,4 +60,6 @@ MODULE = Module(
         MsgSpec("reveal_weights", MsgRevealWeights, tx_pb2.MsgRevealWeights, apply_reveal_weights),
     ),
     params=(SubnetParams, get_params),
+    invariants=invariants,
+    query=subnets_query,
 )

@@ -52,7 +52,12 @@ def _subnet_json(state: KVReader, netuid: int, height: int) -> dict[str, Any]:
 
 
 def subnets_query(state: KVReader, path: str, height: int) -> Any | None:
-    """``height`` is the last committed height (the next block is height + 1)."""
+    """The answer to ``path`` when it is one of the routes above, else None; ``height`` is the
+    last committed height (the next block is height + 1).
+
+    Raises:
+        UnknownSubnet, InvalidQuery: a subnet path with a bad netuid, uid or tail.
+    """
     if path == "/subnets":
         return [_subnet_json(state, s.netuid, height) for s in all_subnets(state)]
     if path == "/params/subnets":
