@@ -36,7 +36,7 @@ from .modules.slashing.handlers import handle_downtime, handle_evidence, record_
 from .modules.staking import genesis as staking_genesis
 from .modules.staking.endblock import complete_unbondings, validator_set_updates
 from .modules.subnets import genesis as subnets_genesis
-from .modules.subnets.endblock import accrue_emission
+from .modules.subnets.emission import accrue_emission
 from .modules.subnets.endblock import end_block as subnets_end_block
 from .params import AppParams
 from .state.keys import CHAIN_ID, PARAMS

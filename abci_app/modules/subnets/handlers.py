@@ -3,10 +3,8 @@
 A handler raises a ModernTensorError before or after writing; execution.py runs messages in a
 branch that is dropped on failure, so a rejected message changes nothing.
 
-Windows: subnet ``n`` runs its epoch at the end of every block with
-``(height + n + 1) % (tempo + 1) == 0``. The blocks after one epoch up to and including the
-next epoch's block form one window, numbered ``(height + n) // (tempo + 1)``. A commit made in
-window w is revealed in window w + 1 and expires when that window's epoch has run.
+The epoch schedule and the commit-reveal windows are in schedule.py, what registering costs in
+pricing.py.
 """
 
 from __future__ import annotations
@@ -47,6 +45,8 @@ from .messages import (
     commit_hash,
 )
 from .params import Hyperparams, SubnetParams
+from .pricing import clamp_burn, lock_cost, remember_lock
+from .schedule import next_epoch_height, window
 from .state import (
     SUBNET_STAKE_POOL,
     Axon,
@@ -61,9 +61,7 @@ from .state import (
     get_hyperparams,
     get_neuron,
     get_subnet,
-    lock_cost,
     neurons,
-    remember_lock,
     set_commit,
     set_hyperparams,
     set_neuron,
@@ -76,19 +74,6 @@ from .state import (
 
 if TYPE_CHECKING:
     from ...context import ChainContext
-
-
-def window(netuid: int, tempo: int, height: int) -> int:
-    return (height + netuid) // (tempo + 1)
-
-
-def is_epoch_block(netuid: int, tempo: int, height: int) -> bool:
-    return (height + netuid + 1) % (tempo + 1) == 0
-
-
-def next_epoch_height(netuid: int, tempo: int, height: int) -> int:
-    """The first block at or after ``height`` whose end runs the subnet's epoch."""
-    return height + (-(height + netuid + 1)) % (tempo + 1)
 
 
 def _subnet(state: Overlay, netuid: int) -> Subnet:
@@ -147,7 +132,7 @@ def apply_set_hyperparams(
             f"max_allowed_uids {hp.max_allowed_uids} is below the {subnet.n} registered neurons"
         )
     set_hyperparams(state, msg.netuid, hp)
-    set_subnet(state, subnet.with_(burn=min(max(subnet.burn, hp.min_burn), hp.max_burn)))
+    set_subnet(state, subnet.with_(burn=clamp_burn(subnet.burn, hp)))
     attrs = {k: changes[k] for k in sorted(changes)}
     ctx.events.emit("set_subnet_hyperparams", netuid=msg.netuid, **attrs)
 

@@ -15,7 +15,8 @@ from typing import Any
 from ...address import from_bech32, to_bech32
 from ...errors import InvalidQuery, UnknownSubnet
 from ...state.overlay import KVReader
-from .handlers import next_epoch_height
+from .pricing import lock_cost
+from .schedule import next_epoch_height
 from .state import (
     all_bonds,
     all_subnets,
@@ -26,7 +27,6 @@ from .state import (
     get_subnet,
     get_weights,
     hotkey_stake,
-    lock_cost,
     neurons,
     stakes_by,
 )

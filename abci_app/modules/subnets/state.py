@@ -28,7 +28,6 @@ from ...state.keys import (
     NEURON,
     STAKE_BY,
     SUBNET,
-    SUBNET_LOCK,
     SUBNET_PARAMS,
     WEIGHTS,
     netuid_bytes,
@@ -200,7 +199,7 @@ class Neuron:
         )
 
 
-# --- params and lock cost -------------------------------------------------------------------
+# --- params -------------------------------------------------------------------------------
 def get_params(state: KVReader) -> SubnetParams:
     raw = state.get(SUBNET_PARAMS)
     return SubnetParams() if raw is None else SubnetParams.decode(raw)
@@ -208,21 +207,6 @@ def get_params(state: KVReader) -> SubnetParams:
 
 def set_params(state: Overlay, params: SubnetParams) -> None:
     state.set(SUBNET_PARAMS, params.encode())
-
-
-def lock_cost(state: KVReader, params: SubnetParams, height: int) -> int:
-    """Twice the last lock, minus its linear decay since then; never below min_lock_cost."""
-    raw = state.get(SUBNET_LOCK)
-    if raw is None:
-        return params.min_lock_cost
-    mem = json.loads(raw)
-    last, at = int(mem["last_lock"]), int(mem["last_height"])
-    decay = last * max(0, height - at) // params.lock_reduction_interval
-    return max(params.min_lock_cost, 2 * last - decay)
-
-
-def remember_lock(state: Overlay, lock: int, height: int) -> None:
-    state.set(SUBNET_LOCK, canonical_json({"last_lock": str(lock), "last_height": height}))
 
 
 # --- subnets --------------------------------------------------------------------------------
