@@ -25,7 +25,9 @@ def apply_withdraw_rewards(
     Writes: the distribution pool, sender's balance, the delegations' reward start records,
     the commission record. Events: ``withdraw_rewards(delegator, validator, amount)`` per
     delegation (also for 0), then ``withdraw_commission(validator, amount)`` for an operator.
-    Raises nothing of its own: an unknown or empty target withdraws nothing.
+
+    Raises:
+        Nothing of its own: an unknown validator or no delegation withdraws nothing.
     """
     targets = delegations_of(state, sender)
     if msg.validator:

@@ -1,4 +1,8 @@
-"""Subnet message handlers: pure functions of (state, sender, message, height).
+"""Subnet message handlers: pure functions ``(state, sender, msg, ctx) -> None``.
+
+The sender of a neuron message is the neuron's hotkey; the sender of a stake message is the
+staker, Bittensor's coldkey (the account whose tokens are staked). Events keep the attribute
+name ``staker`` they have always had.
 
 A handler raises a ModernTensorError before or after writing; execution.py runs messages in a
 branch that is dropped on failure, so a rejected message changes nothing.
@@ -94,6 +98,17 @@ def _neuron(state: Overlay, netuid: int, hotkey: bytes) -> Neuron:
 def apply_register_subnet(
     state: Overlay, sender: bytes, msg: MsgRegisterSubnet, ctx: ChainContext
 ) -> None:
+    """Register a subnet owned by ``sender`` on the lowest free netuid (1..max_subnets),
+    burning the current lock cost (pricing.lock_cost; subtensor ``register_network``).
+
+    Writes: sender's balance and the supply (burn), the lock memory, the subnet record (burn at
+    the default ``min_burn``) and its default hyperparameters.
+    Events: ``register_subnet(netuid, owner, lock)``.
+
+    Raises:
+        SubnetLimitReached: ``max_subnets`` subnets exist.
+        InsufficientFunds: the sender cannot pay the lock cost.
+    """
     params = ctx.params_of(SubnetParams)
     height = ctx.height
     taken = {s.netuid for s in all_subnets(state)}
@@ -120,6 +135,20 @@ def apply_register_subnet(
 def apply_set_hyperparams(
     state: Overlay, sender: bytes, msg: MsgSetSubnetHyperparams, ctx: ChainContext
 ) -> None:
+    """Set the named hyperparameters of subnet ``msg.netuid`` (owner only); the change is
+    validated as a whole, and the current burn is clamped into the new [min_burn, max_burn].
+
+    Preconditions: ``msg`` validated (known names, each once, one value per name).
+    Writes: the hyperparameters, the subnet's burn.
+    Events: ``set_subnet_hyperparams(netuid, <name>=<value> ...)`` (names sorted).
+
+    Raises:
+        UnknownSubnet: no such netuid.
+        NotSubnetOwner: ``sender`` does not own it.
+        InvalidHyperparams: a value out of its range, max_allowed_validators >
+            max_allowed_uids, min_burn > max_burn, or max_allowed_uids below the neurons
+            registered.
+    """
     subnet = _subnet(state, msg.netuid)
     if subnet.owner != sender:
         raise NotSubnetOwner(f"subnet {msg.netuid} is owned by {to_bech32(subnet.owner)}")
@@ -150,6 +179,20 @@ def prune_candidate(nodes: list[Neuron], hp: Hyperparams, height: int) -> Neuron
 def apply_register_neuron(
     state: Overlay, sender: bytes, msg: MsgRegisterNeuron, ctx: ChainContext
 ) -> None:
+    """Register ``sender`` as a hotkey on subnet ``msg.netuid``, burning the subnet's current
+    burn (subtensor ``burned_register``). A full subnet replaces :func:`prune_candidate`; the
+    pruned uid's weights, bonds and commit go with it.
+
+    Writes: sender's balance and the supply (burn), the neuron and hotkey index (and the pruned
+    ones'), the subnet (size, registrations counted for the burn adjustment).
+    Events: ``register_neuron(netuid, uid, hotkey, burn, pruned)`` (pruned: "" or a hotkey).
+
+    Raises:
+        UnknownSubnet: no such netuid.
+        AlreadyRegistered: ``sender`` already has a uid there.
+        SubnetFull: the subnet is full and every neuron is within its immunity period.
+        InsufficientFunds: the sender cannot pay the burn.
+    """
     height = ctx.height
     subnet = _subnet(state, msg.netuid)
     if uid_of(state, msg.netuid, sender) is not None:
@@ -185,6 +228,16 @@ def apply_register_neuron(
 
 
 def apply_serve_axon(state: Overlay, sender: bytes, msg: MsgServeAxon, ctx: ChainContext) -> None:
+    """Publish the endpoint of ``sender``'s neuron on subnet ``msg.netuid`` (subtensor
+    ``serve_axon``).
+
+    Preconditions: ``msg`` validated (an IPv4/IPv6 address, port 1-65535, protocol <= 255).
+    Writes: the neuron's axon. Events: ``serve_axon(netuid, uid, ip, port)``.
+
+    Raises:
+        UnknownSubnet: no such netuid.
+        NotRegistered: ``sender`` has no uid there.
+    """
     _subnet(state, msg.netuid)
     neuron = _neuron(state, msg.netuid, sender)
     axon = Axon(msg.ip, msg.port, msg.protocol, msg.version)
@@ -195,6 +248,18 @@ def apply_serve_axon(state: Overlay, sender: bytes, msg: MsgServeAxon, ctx: Chai
 def apply_add_stake(
     state: Overlay, sender: bytes, msg: MsgAddSubnetStake, ctx: ChainContext
 ) -> None:
+    """Stake ``msg.amount`` of ``sender``'s tokens (the coldkey, in Bittensor's terms) on the
+    registered hotkey ``msg.hotkey`` of subnet ``msg.netuid`` (subtensor ``add_stake``): the
+    hotkey's weight in Yuma consensus.
+
+    Writes: sender's balance, the subnet stake pool, the coldkey's part, the hotkey's and the
+    subnet's totals. Events: ``add_subnet_stake(netuid, staker, hotkey, amount)``.
+
+    Raises:
+        UnknownSubnet: no such netuid.
+        NotRegistered: the hotkey has no uid there.
+        InsufficientFunds: the sender cannot pay.
+    """
     _subnet(state, msg.netuid)
     _neuron(state, msg.netuid, msg.hotkey)
     send(state, sender, SUBNET_STAKE_POOL, msg.amount)
@@ -211,6 +276,17 @@ def apply_add_stake(
 def apply_remove_stake(
     state: Overlay, sender: bytes, msg: MsgRemoveSubnetStake, ctx: ChainContext
 ) -> None:
+    """Take ``msg.amount`` of ``sender``'s (the coldkey's) stake off hotkey ``msg.hotkey`` of
+    subnet ``msg.netuid``, back to its balance at once (subtensor ``remove_stake``); also from
+    a pruned hotkey.
+
+    Writes: the coldkey's part, the hotkey's and the subnet's totals, the stake pool, sender's
+    balance. Events: ``remove_subnet_stake(netuid, staker, hotkey, amount)``.
+
+    Raises:
+        UnknownSubnet: no such netuid.
+        InsufficientSubnetStake: ``sender`` staked less than the amount on that hotkey.
+    """
     _subnet(state, msg.netuid)
     mine = stake_of(state, sender, msg.netuid, msg.hotkey)
     if mine < msg.amount:
@@ -254,6 +330,21 @@ def _check_version(hp: Hyperparams, version_key: int) -> None:
 
 
 def apply_set_weights(state: Overlay, sender: bytes, msg: MsgSetWeights, ctx: ChainContext) -> None:
+    """Set ``sender``'s weight row on subnet ``msg.netuid`` directly (commit_reveal = 0;
+    subtensor ``set_weights``). Zero weights are dropped; the row is stored sorted by uid.
+
+    Preconditions: ``msg`` validated (as many uids as weights, no uid twice, u16 values).
+    Writes: the weight row; the neuron's ``last_update`` and ``last_weights_tx``.
+    Events: ``set_weights(netuid, uid, count)``.
+
+    Raises:
+        UnknownSubnet: no such netuid.
+        NotRegistered: ``sender`` has no uid there.
+        CommitRevealMismatch: the subnet uses commit-reveal.
+        WeightsVersionTooLow: ``version_key`` below the subnet's ``weights_version``.
+        WeightsRateLimited: within ``weights_rate_limit`` blocks of its last weights.
+        InvalidWeights: a uid that does not exist.
+    """
     height = ctx.height
     subnet = _subnet(state, msg.netuid)
     neuron = _neuron(state, msg.netuid, sender)
@@ -273,6 +364,19 @@ def apply_set_weights(state: Overlay, sender: bytes, msg: MsgSetWeights, ctx: Ch
 def apply_commit_weights(
     state: Overlay, sender: bytes, msg: MsgCommitWeights, ctx: ChainContext
 ) -> None:
+    """Commit the hash of ``sender``'s next weights on subnet ``msg.netuid`` (commit_reveal =
+    1), to be revealed in the next window (schedule.py); a newer commit replaces an unrevealed
+    one. Subtensor ``commit_weights``.
+
+    Writes: the commit (hash and window); the neuron's ``last_weights_tx``.
+    Events: ``commit_weights(netuid, uid, reveal_from, reveal_until)`` (heights).
+
+    Raises:
+        UnknownSubnet: no such netuid.
+        NotRegistered: ``sender`` has no uid there.
+        CommitRevealMismatch: the subnet has commit-reveal off.
+        WeightsRateLimited: within ``weights_rate_limit`` blocks of its last weights.
+    """
     height = ctx.height
     _subnet(state, msg.netuid)
     neuron = _neuron(state, msg.netuid, sender)
@@ -296,6 +400,23 @@ def apply_commit_weights(
 def apply_reveal_weights(
     state: Overlay, sender: bytes, msg: MsgRevealWeights, ctx: ChainContext
 ) -> None:
+    """Reveal the weights ``sender`` committed on subnet ``msg.netuid`` in the window after the
+    commit's; they become its row (subtensor ``reveal_weights``).
+
+    Preconditions: ``msg`` validated (as for set_weights; salt of at most 64 bytes).
+    Writes: the weight row, the commit (deleted), the neuron's ``last_update``.
+    Events: ``reveal_weights(netuid, uid, count)``.
+
+    Raises:
+        UnknownSubnet: no such netuid.
+        NotRegistered: ``sender`` has no uid there.
+        CommitRevealMismatch: the subnet has commit-reveal off.
+        NoWeightsCommit: no pending commit.
+        RevealOutOfWindow: still in the commit's window, or past the next one.
+        RevealMismatch: the hash of uids, weights, salt and version_key differs.
+        WeightsVersionTooLow: ``version_key`` below the subnet's ``weights_version``.
+        InvalidWeights: a uid that does not exist.
+    """
     height = ctx.height
     subnet = _subnet(state, msg.netuid)
     neuron = _neuron(state, msg.netuid, sender)

@@ -16,7 +16,7 @@ from .state import (
 
 
 def invariants(state: KVReader) -> list[str]:
-    """* the stake pool = every hotkey's stake = the sum of its stakers' parts, per hotkey and
+    """* the stake pool = every hotkey's stake = the sum of its coldkeys' parts, per hotkey and
       per subnet (``total_stake``);
     * the emission pool = the subnets' pending emission;
     * each subnet's uids are 0..n-1 and the hotkey index points at them.

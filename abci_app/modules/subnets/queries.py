@@ -64,10 +64,10 @@ def subnets_query(state: KVReader, path: str, height: int) -> Any | None:
         params = get_params(state)
         return {**params.to_dict(), "lock_cost": str(lock_cost(state, params, height + 1))}
     if path.startswith("/subnet_stake/"):
-        staker = from_bech32(path[len("/subnet_stake/") :])
+        coldkey = from_bech32(path[len("/subnet_stake/") :])
         return [
             {"netuid": n, "hotkey": to_bech32(h), "amount": str(a)}
-            for n, h, a in stakes_by(state, staker)
+            for n, h, a in stakes_by(state, coldkey)
         ]
     if not path.startswith("/subnet/"):
         return None

@@ -6,8 +6,9 @@
   outputs (the metagraph); subnet/uid/ indexes uids by hotkey.
 * weights and bonds: compact sparse rows, one per validator uid, packed as big-endian
   (uid u16, value u16) pairs in ascending uid order (4 bytes per entry; a 256-wide row is 1 KiB).
-* stake: per (netuid, hotkey) the total, and per (staker, netuid, hotkey) each staker's part, so
-  an account's positions are one prefix scan. The tokens sit in SUBNET_STAKE_POOL.
+* stake: per (netuid, hotkey) the total, and per (coldkey, netuid, hotkey) each coldkey's part
+  (the coldkey is the staking account, as Bittensor calls it), so an account's positions are
+  one prefix scan. The tokens sit in SUBNET_STAKE_POOL.
 * emission accrued to a subnet waits in SUBNET_EMISSION_POOL until its epoch pays it out.
 """
 
@@ -337,27 +338,27 @@ def hotkey_stake(state: KVReader, netuid: int, hotkey: bytes) -> int:
     return 0 if raw is None else decode_u64(raw)
 
 
-def stake_of(state: KVReader, staker: bytes, netuid: int, hotkey: bytes) -> int:
-    raw = state.get(STAKE_BY + staker + netuid_bytes(netuid) + hotkey)
+def stake_of(state: KVReader, coldkey: bytes, netuid: int, hotkey: bytes) -> int:
+    raw = state.get(STAKE_BY + coldkey + netuid_bytes(netuid) + hotkey)
     return 0 if raw is None else decode_u64(raw)
 
 
 def change_stake(
     state: Overlay,
-    staker: bytes,
+    coldkey: bytes,
     netuid: int,
     hotkey: bytes,
     delta: int,
     update_subnet: bool = True,
 ) -> None:
-    """Add (or, negative, remove) stake of ``staker`` on ``hotkey``; keeps the hotkey's and
+    """Add (or, negative, remove) stake of ``coldkey`` on ``hotkey``; keeps the hotkey's and
     (unless the caller batches it, ``update_subnet=False``) the subnet's totals in step.
     Callers move the tokens and check amounts first."""
-    mine = stake_of(state, staker, netuid, hotkey) + delta
+    mine = stake_of(state, coldkey, netuid, hotkey) + delta
     total = hotkey_stake(state, netuid, hotkey) + delta
     if mine < 0 or total < 0:
         raise ValueError("subnet stake would go negative")  # handlers check first: a bug
-    key = STAKE_BY + staker + netuid_bytes(netuid) + hotkey
+    key = STAKE_BY + coldkey + netuid_bytes(netuid) + hotkey
     hk = HOTKEY_STAKE + netuid_bytes(netuid) + hotkey
     if mine:
         state.set(key, encode_u64(mine))
@@ -372,9 +373,9 @@ def change_stake(
         set_subnet(state, subnet.with_(total_stake=subnet.total_stake + delta))
 
 
-def stakes_by(state: KVReader, staker: bytes) -> list[tuple[int, bytes, int]]:
-    """(netuid, hotkey, amount) of every position of ``staker``."""
-    p = STAKE_BY + staker
+def stakes_by(state: KVReader, coldkey: bytes) -> list[tuple[int, bytes, int]]:
+    """(netuid, hotkey, amount) of every position of ``coldkey``."""
+    p = STAKE_BY + coldkey
     out = []
     for k, v in state.iter_prefix(p):
         rest = k[len(p) :]
@@ -391,7 +392,7 @@ def all_hotkey_stakes(state: KVReader) -> list[tuple[int, bytes, int]]:
 
 
 def all_stake_entries(state: KVReader) -> list[tuple[bytes, int, bytes, int]]:
-    """(staker, netuid, hotkey, amount) of every position."""
+    """(coldkey, netuid, hotkey, amount) of every position."""
     out = []
     for k, v in state.iter_prefix(STAKE_BY):
         rest = k[len(STAKE_BY) :]
