@@ -131,6 +131,10 @@ def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
 
 
 class Application:
+    """The ABCI++ application: one method per request kind (ABCI_METHODS), each small.
+    The server calls :meth:`handle`; connection-level error policy lives in the server.
+    """
+
     def __init__(
         self,
         db: StateDB,
@@ -203,13 +207,16 @@ class Application:
 
     # --- connection ------------------------------------------------------------------------
     def echo(self, req: abci.RequestEcho) -> abci.ResponseEcho:
+        """Echo the message (connection check)."""
         return abci.ResponseEcho(message=req.message)
 
     def flush(self, req: abci.RequestFlush) -> abci.ResponseFlush:
+        """Nothing is buffered here: answer at once."""
         return abci.ResponseFlush()
 
     # --- info / genesis ----------------------------------------------------------------------
     def info(self, req: abci.RequestInfo) -> abci.ResponseInfo:
+        """The last committed height and app hash; CometBFT replays blocks after them."""
         height = self.db.height
         return abci.ResponseInfo(
             data="moderntensor",
@@ -220,6 +227,9 @@ class Application:
         )
 
     def init_chain(self, req: abci.RequestInitChain) -> abci.ResponseInitChain:
+        """Load genesis into a pending overlay (committed with block 1) and return
+        the initial validator set and app hash. A bad genesis stops the node (FatalAppError).
+        """
         if self.db.height > 0:
             raise FatalAppError("InitChain called on a chain that has already committed blocks")
         try:
@@ -247,6 +257,7 @@ class Application:
 
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
+        """Mempool admission on the check-state (no events built)."""
         r = check_tx(self.check_state, req.tx, self._check_context())  # (builds no events)
         if self.metrics is not None:
             self.metrics.check_txs.labels(str(r.code)).inc()
@@ -254,13 +265,14 @@ class Application:
 
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
+        """The mempool's txs that would pay their fee, within max_tx_bytes."""
         base = self._block_base()
         ctx = load_context(base, req.height, DISCARD_EVENTS, self.verified)  # only choices matter
         txs = select_txs(base, list(req.txs), ctx, req.max_tx_bytes)
         return abci.ResponsePrepareProposal(txs=txs)
 
     def process_proposal(self, req: abci.RequestProcessProposal) -> abci.ResponseProcessProposal:
-        """Every proposal is accepted (the proposal verifier is the hardening issue's)."""
+        """Every proposal is accepted for now (verifying it, DESIGN.md section 2, is to come)."""
         return abci.ResponseProcessProposal(status=abci.ResponseProcessProposal.ACCEPT)
 
     def extend_vote(self, req: abci.RequestExtendVote) -> abci.ResponseExtendVote:
@@ -270,6 +282,7 @@ class Application:
     def verify_vote_extension(
         self, req: abci.RequestVerifyVoteExtension
     ) -> abci.ResponseVerifyVoteExtension:
+        """No vote extensions: every (empty) one is accepted."""
         return abci.ResponseVerifyVoteExtension(status=abci.ResponseVerifyVoteExtension.ACCEPT)
 
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
@@ -297,6 +310,9 @@ class Application:
                 raise FatalAppError(f"invariants broken at height {height}: {problems}")
 
     def commit(self, req: abci.RequestCommit | None = None) -> abci.ResponseCommit:
+        """Persist the staged block atomically (state, height, app hash), then reset
+        the check-state for the mempool's recheck.
+        """
         if self.pending is None:
             raise FatalAppError("Commit without a finalized block")
         start = time.perf_counter()
@@ -311,6 +327,7 @@ class Application:
 
     # --- queries -----------------------------------------------------------------------------
     def query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
+        """Answer an ``abci_query`` on the last committed state."""
         height = self.db.height
         try:
             if req.height not in (0, height):
@@ -331,17 +348,21 @@ class Application:
 
     # --- state sync (the snapshot connection) -----------------------------------------------
     def list_snapshots(self, req: abci.RequestListSnapshots) -> abci.ResponseListSnapshots:
+        """State sync: see :mod:`abci_app.snapshots`."""
         return self.snapshots.list_snapshots(req)
 
     def offer_snapshot(self, req: abci.RequestOfferSnapshot) -> abci.ResponseOfferSnapshot:
+        """State sync: see :mod:`abci_app.snapshots`."""
         return self.snapshots.offer_snapshot(req)
 
     def load_snapshot_chunk(
         self, req: abci.RequestLoadSnapshotChunk
     ) -> abci.ResponseLoadSnapshotChunk:
+        """State sync: see :mod:`abci_app.snapshots`."""
         return self.snapshots.load_snapshot_chunk(req)
 
     def apply_snapshot_chunk(
         self, req: abci.RequestApplySnapshotChunk
     ) -> abci.ResponseApplySnapshotChunk:
+        """State sync: see :mod:`abci_app.snapshots`."""
         return self.snapshots.apply_snapshot_chunk(req)

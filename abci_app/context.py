@@ -20,6 +20,10 @@ P = TypeVar("P", bound=IntParams)
 
 @dataclass(frozen=True)
 class ChainContext:
+    """Loaded once per block (FinalizeBlock, PrepareProposal) or per Commit (CheckTx)
+    by :func:`abci_app.execution.load_context`; frozen, so a handler cannot change it.
+    """
+
     chain_id: str
     height: int
     """The height being executed (CheckTx: the next one to be committed)."""

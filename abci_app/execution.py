@@ -129,6 +129,7 @@ def route(state: Overlay, sender: bytes, msg: Message, ctx: ChainContext) -> Non
 
 
 def error_result(err: ModernTensorError, events: list[Event] | None = None) -> TxResult:
+    """The tx result of a refused tx: its code, log and codespace (and the ante's events)."""
     return TxResult(code=err.code, log=err.log(), codespace=CODESPACE, events=events or [])
 
 
@@ -210,6 +211,8 @@ def check_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
 
 @dataclass
 class BlockOutcome:
+    """What executing a block produced, for FinalizeBlock's answer."""
+
     tx_results: list[TxResult]
     events: list[Event]
     validator_updates: list[ValidatorUpdate]

@@ -66,18 +66,22 @@ class GenesisState:
 
     @property
     def accounts(self) -> tuple[GenesisAccount, ...]:
+        """The genesis accounts (bank's section)."""
         return self.bank.accounts
 
     @property
     def total_supply(self) -> int:
+        """Sum of the genesis balances, base units."""
         return self.bank.total_supply
 
     @property
     def validators(self) -> tuple[Validator, ...]:
+        """Already bonded validators (staking's section)."""
         return self.staking.validators
 
     @property
     def gen_txs(self) -> tuple[GenTx, ...]:
+        """Signed genesis validators (staking's section)."""
         return self.staking.gen_txs
 
     def to_dict(self) -> dict[str, Any]:

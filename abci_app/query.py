@@ -33,6 +33,8 @@ from .types import DISCARD_EVENTS
 
 @dataclass
 class QueryResult:
+    """A query's answer: the value (JSON or raw bytes), the key, and a proof if asked."""
+
     value: bytes
     key: bytes = b""
     proof: BucketProof | None = None

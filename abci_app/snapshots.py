@@ -14,17 +14,21 @@ class NoSnapshots:
     without state sync)."""
 
     def list_snapshots(self, req: abci.RequestListSnapshots) -> abci.ResponseListSnapshots:
+        """No snapshot is offered."""
         return abci.ResponseListSnapshots()
 
     def offer_snapshot(self, req: abci.RequestOfferSnapshot) -> abci.ResponseOfferSnapshot:
+        """Any offered snapshot is rejected."""
         return abci.ResponseOfferSnapshot(result=abci.ResponseOfferSnapshot.REJECT)
 
     def load_snapshot_chunk(
         self, req: abci.RequestLoadSnapshotChunk
     ) -> abci.ResponseLoadSnapshotChunk:
+        """No chunk is served."""
         return abci.ResponseLoadSnapshotChunk()
 
     def apply_snapshot_chunk(
         self, req: abci.RequestApplySnapshotChunk
     ) -> abci.ResponseApplySnapshotChunk:
+        """Abort: nothing can be restored from snapshots."""
         return abci.ResponseApplySnapshotChunk(result=abci.ResponseApplySnapshotChunk.ABORT)

@@ -63,15 +63,20 @@ class VerifiedTxs:
         return len(self._txs)
 
     def get(self, tx_hash: bytes) -> DecodedTx | None:
+        """The decoded tx with hash ``tx_hash``, if this node verified it already."""
         return self._txs.get(tx_hash)
 
     def add(self, tx: DecodedTx) -> None:
+        """Remember a verified tx (the oldest is forgotten past ``capacity``)."""
         self._txs[tx.hash] = tx
         if len(self._txs) > self.capacity:
             self._txs.popitem(last=False)
 
 
 def sign_bytes(chain_id: str, body: bytes) -> bytes:
+    """What a tx's signature covers: ``"moderntensor/tx/v1" || uvarint(len(chain_id)) ||
+    chain_id || body`` (body: the exact serialized TxBody).
+    """
     cid = chain_id.encode()
     return SIGN_DOMAIN + encode_uvarint(len(cid)) + cid + body
 
@@ -83,6 +88,10 @@ def tx_hash(raw: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class DecodedTx:
+    """A tx that passed every stateless check: its hash, size (bytes), sender address
+    (from ``pub_key``), chain id, nonce, fee (base units), memo and typed messages.
+    """
+
     hash: bytes
     size: int
     """Bytes of the raw tx (checked against ``max_tx_bytes`` again when reused from a cache)."""

@@ -100,6 +100,8 @@ DISCARD_EVENTS = DiscardEvents()
 
 @dataclass
 class TxResult:
+    """One tx's result (ABCI ExecTxResult / ResponseCheckTx without protobuf)."""
+
     code: int = 0
     log: str = ""
     codespace: str = ""

@@ -46,6 +46,8 @@ def unweighed(msg: Msg) -> int:
 
 @dataclass(frozen=True)
 class MsgSpec(Generic[M]):
+    """One row of the message table."""
+
     name: str
     """The ``Msg`` oneof field name in tx.proto: what events (``message.action``), metrics and
     clients call the message."""
@@ -59,6 +61,8 @@ class MsgSpec(Generic[M]):
 
 @dataclass(frozen=True)
 class Module:
+    """What a module declares about itself."""
+
     name: str
     messages: tuple[MsgSpec[Any], ...] = ()
     params: tuple[type[IntParams], Callable[[KVReader], IntParams]] | None = None

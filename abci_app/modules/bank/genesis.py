@@ -24,6 +24,8 @@ _REQUIRED_ACCOUNT_FIELDS = {"address", "balance"}
 
 @dataclass(frozen=True)
 class GenesisAccount:
+    """One ``app_state.accounts`` entry: address, balance (base units), nonce."""
+
     address: bytes
     balance: int
     nonce: int = 0
@@ -37,14 +39,18 @@ class GenesisAccount:
 
 @dataclass(frozen=True)
 class BankGenesis:
+    """Bank's genesis section: the accounts."""
+
     accounts: tuple[GenesisAccount, ...] = ()
     """Sorted by address."""
 
     @property
     def total_supply(self) -> int:
+        """Sum of the balances, base units."""
         return sum(a.balance for a in self.accounts)
 
     def balances(self) -> dict[bytes, int]:
+        """Balance by address."""
         return {a.address: a.balance for a in self.accounts}
 
     def to_dict(self) -> list[dict[str, Any]]:

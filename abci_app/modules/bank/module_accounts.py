@@ -19,6 +19,8 @@ from ...address import module_address
 
 @dataclass(frozen=True)
 class ModuleAccount:
+    """A module account and what it may do to the supply."""
+
     name: str
     address: bytes
     minter: bool = False

@@ -30,6 +30,10 @@ from .state import (
 
 @dataclass(frozen=True)
 class DistributionGenesis:
+    """Distribution's genesis section: params and, after an export, the
+    reward state (minted total, previous proposer, accumulators, commissions, delegation starts).
+    """
+
     params: DistributionParams = field(default_factory=DistributionParams)
     minted: int = 0
     previous_proposer: bytes = b""

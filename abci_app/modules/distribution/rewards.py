@@ -1,14 +1,18 @@
-"""Minting, allocating a block's rewards, settling and withdrawing them.
+"""The reward rules: minting by the emission schedule, allocating a block's rewards, settling
+and withdrawing them.
 
-Allocation (begin of block H, for the commit of block H-1):
-1. mint the block reward (halved every ``halving_interval`` blocks, capped at ``max_supply``);
-   all but ``consensus_reward_share`` of it accrues to the subnets, pro rata to their stake
-   (none when no subnet has stake); take the fees collected so far, burning ``fee_burn_rate``;
-2. the previous block's proposer gets base + bonus * (signed power / total power) of it;
-3. the rest goes to the validators that signed, pro rata to power; of each share the validator
+Begin of block H, for the commit of block H-1 (execution calls the steps in this order):
+1. :func:`mint_block_reward`: the block reward (halved every ``halving_interval`` blocks, capped
+   at ``max_supply``), minted by bank into the distribution pool;
+2. (subnets) all but ``consensus_reward_share`` of it (:func:`subnet_share`) accrues to the
+   subnets, pro rata to their stake (none when no subnet has stake);
+3. :func:`allocate`: the fees collected so far join it (``fee_burn_rate`` of them burned); the
+   previous block's proposer gets base + bonus * (signed power / total power) of the total and
+   the rest goes to the validators that signed, pro rata to power; of each share the validator
    keeps ``commission_rate`` as commission and the rest raises its reward-per-share accumulator.
 Every division floors; remainders stay in the distribution pool, so the pool always covers
-what is owed.
+what is owed. Delegations are paid when their shares change (:func:`settle`, through staking's
+hooks) or on ``withdraw_rewards``. Model: Cosmos SDK x/distribution (F1 fee distribution).
 """
 
 from __future__ import annotations
@@ -42,15 +46,21 @@ from .state import (
 
 
 def get_params(state: KVReader) -> DistributionParams:
+    """Distribution's params as stored (defaults before genesis writes them)."""
     raw = state.get(DIST_PARAMS)
     return DistributionParams() if raw is None else DistributionParams.decode(raw)
 
 
 def set_params(state: Overlay, params: DistributionParams) -> None:
+    """Store distribution's params (genesis only)."""
     state.set(DIST_PARAMS, params.encode())
 
 
 def block_reward(params: DistributionParams, height: int) -> int:
+    """The block reward at ``height`` in base units before the supply cap:
+    ``block_reward >> (height // halving_interval)`` (0 after 64 halvings). ModernTensor's
+    published schedule: 0.24 MDT per block, halving every 8,760,000 blocks.
+    """
     halvings = height // params.halving_interval
     return params.block_reward >> halvings if halvings < 64 else 0
 
@@ -142,6 +152,9 @@ def allocate(
 
 
 def pending_rewards(state: KVReader, delegator: bytes, cons: bytes) -> int:
+    """Rewards a delegation has earned and not been paid, base units:
+    ``shares * (accumulator - start) // ACC_PRECISION`` (Cosmos F1's reward per share).
+    """
     shares = get_shares(state, delegator, cons)
     acc = get_accumulator(state, cons)
     return shares * (acc - get_start(state, delegator, cons)) // ACC_PRECISION
@@ -161,6 +174,9 @@ def settle(state: Overlay, delegator: bytes, cons: bytes) -> int:
 
 
 def withdraw_commission(state: Overlay, cons: bytes, operator: bytes) -> int:
+    """Pay a validator's unpaid commission to its ``operator``; return the
+    amount (0 writes nothing).
+    """
     amount = get_commission(state, cons)
     if amount:
         send(state, DISTRIBUTION_POOL, operator, amount)

@@ -34,6 +34,8 @@ _INFO_FIELDS = {
 
 @dataclass(frozen=True)
 class SlashingGenesis:
+    """Slashing's genesis section: params, the last block time, signing records."""
+
     params: SlashingParams = field(default_factory=SlashingParams)
     block_time: int = 0
     infos: tuple[tuple[bytes, SigningInfo, tuple[int, ...]], ...] = ()

@@ -31,6 +31,10 @@ from .state import (
 
 
 def complete_unbondings(state: Overlay, height: int) -> list[Event]:
+    """End-block step: entries completing at ``height`` leave the unbonding pool
+    for their delegators (``complete_unbonding`` events); redelegation entries completing now stop
+    being slashable for their source (their shares are zeroed).
+    """
     for r in matured_redelegations(state, height):  # no longer slashable for the source
         set_redelegation(state, replace(r, shares=0))
     events = []

@@ -56,6 +56,10 @@ _GENTX_FIELDS = {"operator", "operator_pub_key", "pub_key", "self_bond", "monike
 
 @dataclass(frozen=True)
 class GenTx:
+    """A validator's signed genesis entry (Cosmos gentx): operator account and its public
+    key, consensus key, self-bond (base units), moniker and the operator's signature.
+    """
+
     operator: bytes
     operator_pub_key: bytes
     pub_key: bytes
@@ -64,6 +68,7 @@ class GenTx:
     signature: bytes
 
     def signed_fields(self, chain_id: str) -> dict[str, str]:
+        """What the operator signs, as canonical JSON fields (chain id included)."""
         return {
             "chain_id": chain_id,
             "operator": to_bech32(self.operator),
@@ -73,6 +78,7 @@ class GenTx:
         }
 
     def sign_bytes(self, chain_id: str) -> bytes:
+        """``GENTX_DOMAIN || canonical_json(signed_fields)``."""
         return GENTX_DOMAIN + canonical_json(self.signed_fields(chain_id))
 
     def to_dict(self) -> dict[str, str]:
@@ -107,6 +113,11 @@ def _b64_key(value: Any, where: str) -> bytes:
 
 
 def parse_gentx(raw: Any, where: str, chain_id: str) -> GenTx:
+    """Parse one gen_tx and verify its signature over ``chain_id``.
+
+    Raises:
+        InvalidGenesis: a field broke a rule, or the signature does not verify.
+    """
     check_object(raw, where, _GENTX_FIELDS, _GENTX_FIELDS)
     operator = parse_address(raw["operator"], f"{where}.operator")
     try:
@@ -148,6 +159,11 @@ _VALIDATOR_FIELDS = _VALIDATOR_REQUIRED | {
 
 
 def parse_validator(raw: Any, where: str) -> Validator:
+    """Parse one already-bonded validator of ``staking.validators``.
+
+    Raises:
+        InvalidGenesis: a field broke a rule (commission rates out of range included).
+    """
     check_object(raw, where, _VALIDATOR_FIELDS, _VALIDATOR_REQUIRED)
     tokens = parse_amount(raw["tokens"], f"{where}.tokens")
     if not isinstance(raw.get("jailed", False), bool):
@@ -177,6 +193,8 @@ def parse_validator(raw: Any, where: str) -> Validator:
 
 @dataclass(frozen=True)
 class GenesisDelegation:
+    """A delegation in genesis: delegator, validator operator, shares."""
+
     delegator: bytes
     validator: bytes  # operator address
     shares: int
@@ -191,6 +209,8 @@ class GenesisDelegation:
 
 @dataclass(frozen=True)
 class GenesisUnbonding:
+    """An unbonding entry in genesis, its validator named by operator."""
+
     delegator: bytes
     validator: bytes  # operator address
     completion_height: int
@@ -206,6 +226,7 @@ class GenesisUnbonding:
 
 
 def parse_delegation(raw: Any, where: str) -> GenesisDelegation:
+    """Raises InvalidGenesis naming the field that broke a rule."""
     fields = {"delegator", "validator", "shares"}
     check_object(raw, where, fields, fields)
     return GenesisDelegation(
@@ -216,6 +237,7 @@ def parse_delegation(raw: Any, where: str) -> GenesisDelegation:
 
 
 def parse_unbonding(raw: Any, where: str) -> GenesisUnbonding:
+    """Raises InvalidGenesis naming the field that broke a rule."""
     fields = {"delegator", "validator", "completion_height", "amount"}
     check_object(raw, where, fields, fields)
     return GenesisUnbonding(
@@ -247,6 +269,7 @@ def parse_redelegation(raw: Any, where: str) -> RedelegationRecord:
 def redelegation_dict(
     delegator: bytes, src: bytes, dst: bytes, created: int, done: int, shares: int
 ) -> dict[str, Any]:
+    """The JSON form of a redelegation entry."""
     return {
         "delegator": to_bech32(delegator),
         "src": to_bech32(src),
@@ -288,6 +311,11 @@ def check_exported(
 
 
 def check_unique(validators: list[Validator], gentxs: list[GenTx]) -> None:
+    """One validator per operator and per consensus key.
+
+    Raises:
+        InvalidGenesis: an operator or a consensus key twice.
+    """
     seen_ops: set[bytes] = set()
     seen_keys: set[bytes] = set()
     for op, key, what in [(v.operator, v.pub_key, "validator") for v in validators] + [
@@ -303,6 +331,11 @@ def check_unique(validators: list[Validator], gentxs: list[GenTx]) -> None:
 
 
 def check_bonds(params: StakingParams, validators: list[Validator], gentxs: list[GenTx]) -> None:
+    """Each gen_tx bonds at least ``min_self_bond``.
+
+    Raises:
+        InvalidGenesis: naming the gen_tx.
+    """
     for g in gentxs:
         if g.self_bond < params.min_self_bond:
             raise InvalidGenesis(

@@ -18,6 +18,8 @@ from .state import Validator
 
 
 class StakingHooks(Protocol):
+    """The moments staking announces; every method is called inside the block's writes."""
+
     def after_validator_created(self, state: Overlay, validator: Validator) -> None:
         """``validator`` and its operator's self-delegation were just written."""
 

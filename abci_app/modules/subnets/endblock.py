@@ -36,6 +36,7 @@ from .state import (
 def epoch_input(
     state: Overlay, subnet: Subnet, hp: Hyperparams, height: int, nodes: list[Neuron]
 ) -> EpochInput:
+    """The epoch function's input for ``subnet`` read from state (``nodes`` by uid)."""
     return EpochInput(
         height=height,
         params=hp.epoch_params(),
@@ -104,6 +105,10 @@ def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: in
 
 
 def end_block(state: Overlay, height: int, probe: Probe = NO_PROBE) -> list[Event]:
+    """End-block step: for each subnet by netuid, adjust its registration burn when
+    due (``registration_burn`` event) and run its Yuma epoch when ``height`` is its epoch block
+    (``subnet_epoch`` and ``commit_expired`` events), timed by ``probe``.
+    """
     events: list[Event] = []
     for subnet in all_subnets(state):
         hp = get_hyperparams(state, subnet.netuid)

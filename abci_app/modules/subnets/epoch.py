@@ -49,6 +49,8 @@ Row = tuple[tuple[int, int], ...]
 
 @dataclass(frozen=True)
 class EpochParams:
+    """The hyperparameters one epoch reads."""
+
     kappa: int = 32_767
     """u16 fraction of stake that must support a consensus weight (65535 = 1.0)."""
     bonds_moving_average: int = 900_000
@@ -59,6 +61,10 @@ class EpochParams:
 
 @dataclass(frozen=True)
 class EpochInput:
+    """One epoch's input: per uid (index) stake (base units), last weights update and
+    registration heights; sparse weight and bond rows; the emission to pay (base units).
+    """
+
     height: int
     params: EpochParams
     stake: tuple[int, ...]
@@ -73,6 +79,8 @@ class EpochInput:
 
 @dataclass(frozen=True)
 class EpochOutput:
+    """One epoch's result per uid (u16 fractions, 65535 = 1.0) and its payouts."""
+
     active: tuple[bool, ...]
     validator_permit: tuple[bool, ...]
     consensus: tuple[int, ...]

@@ -46,6 +46,8 @@ _KINDS += (BONDS, COMMIT, HOTKEY_STAKE, STAKE_BY)
 
 @dataclass(frozen=True)
 class SubnetsGenesis:
+    """Subnets' genesis section: chain-wide params and every record (after an export)."""
+
     params: SubnetParams = field(default_factory=SubnetParams)
     records: tuple[tuple[bytes, bytes], ...] = ()
 
