@@ -8,6 +8,8 @@ checked by x/bank's keeper on MintCoins/BurnCoins):
 * a **burner** may have its tokens burned (:func:`..keeper.burn`).
 
 User accounts burn only their own tokens, paying a burn-priced message (subnet registration).
+The registry is complete once every module is imported (``abci_app.chain_modules`` imports
+them all).
 """
 
 from __future__ import annotations
