@@ -21,42 +21,61 @@ from . import __version__
 from ._proto.tendermint.abci import types_pb2 as abci
 from ._proto.tendermint.crypto import keys_pb2, proof_pb2
 from ._proto.tendermint.types import validator_pb2
+from .context import ChainContext
 from .crashpoints import NO_CRASH, CrashPlan
 from .errors import CODESPACE, HeightNotAvailable, InvalidGenesis, ModernTensorError
-from .execution import ChainContext, check_tx, execute_block, init_chain, load_context, select_txs
+from .execution import (
+    BlockOutcome,
+    check_tx,
+    execute_block,
+    init_chain,
+    load_context,
+    select_txs,
+)
 from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
 from .query import run_query
+from .snapshots import NoSnapshots, StateSync
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
-from .state.snapshot import (
-    FORMAT as SNAPSHOT_FORMAT,
-)
-from .state.snapshot import (
-    ChunkHashMismatch,
-    Restore,
-    SnapshotError,
-    SnapshotMetadata,
-    SnapshotStore,
-    discard,
-    swap_in,
-)
+from .state.snapshot import SnapshotStore, swap_in
 from .tx import VerifiedTxs
 from .types import (
+    DISCARD_EVENTS,
     NO_PROBE,
     BlockHeader,
     Event,
+    EventLog,
     Evidence,
     Probe,
     TxResult,
     ValidatorUpdate,
     Vote,
-    events_discarded,
 )
 from .upgrades import APP_VERSION, VersionTooNew, migrate, set_version, state_version
 
 log = logging.getLogger("moderntensor.app")
+
+ABCI_METHODS = (
+    "echo",
+    "flush",
+    "info",
+    "init_chain",
+    "query",
+    "check_tx",
+    "prepare_proposal",
+    "process_proposal",
+    "finalize_block",
+    "extend_vote",
+    "verify_vote_extension",
+    "commit",
+    "list_snapshots",
+    "offer_snapshot",
+    "load_snapshot_chunk",
+    "apply_snapshot_chunk",
+)
+"""Every ABCI++ request of CometBFT v0.38, answered by the method of the same name."""
 
 
 class FatalAppError(RuntimeError):
@@ -89,6 +108,16 @@ def _exec_result_pb(r: TxResult) -> abci.ExecTxResult:
     return out
 
 
+def _finalize_block_pb(outcome: BlockOutcome, app_hash: bytes) -> abci.ResponseFinalizeBlock:
+    resp = abci.ResponseFinalizeBlock(
+        tx_results=[_exec_result_pb(r) for r in outcome.tx_results],
+        validator_updates=[_validator_update_pb(u) for u in outcome.validator_updates],
+        app_hash=app_hash,
+    )
+    _add_events(resp.events, outcome.events)
+    return resp
+
+
 def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
     """The plain-data view of FinalizeBlock's request that block execution uses."""
     votes = tuple(
@@ -108,28 +137,27 @@ def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
 
 
 class Application:
+    """The ABCI++ application: one method per request kind (ABCI_METHODS), each small.
+    The server calls :meth:`handle`; connection-level error policy lives in the server.
+    """
+
     def __init__(
         self,
         db: StateDB,
         check_invariants: bool | None = None,
         metrics: AppMetrics | None = None,
         *,
-        snapshots: SnapshotStore | None = None,
+        snapshot_store: SnapshotStore | None = None,
         crash: CrashPlan = NO_CRASH,
         halt_height: int = 0,
     ) -> None:
         self.db = db
         self.metrics = metrics
-        self.snapshots = snapshots
-        """Where state-sync snapshots are taken, served from (None: no state sync offered)."""
         self.crash = crash
         self.halt_height = halt_height
         """Commit this height, then stop (0: never). Cosmos SDK's ``halt-height``."""
         self.halted = False
         """True once the halt height is committed: the server stops shortly after."""
-        self.restore: Restore | None = None
-        if self.db.store.path != ":memory:":
-            discard(self._restore_path())  # a restore interrupted by a crash starts over
         self.verified = VerifiedTxs()
         """Signatures verified by CheckTx are not verified again for the block (issue 8)."""
         self.probe: Probe = MetricsProbe(metrics) if metrics is not None else NO_PROBE
@@ -140,40 +168,30 @@ class Application:
         self.pending: PendingCommit | None = None
         self.check_state = Overlay(db)
         self._check_ctx: ChainContext | None = None
+        self.snapshots: NoSnapshots = (
+            NoSnapshots()
+            if db.store.path == ":memory:"
+            else StateSync(
+                snapshot_store,
+                Path(db.store.path),
+                lambda: self.db.height > 0 or self.genesis is not None,
+                self._swap_in,
+                crash,
+            )
+        )
+        """The snapshot connection's answers (state sync: snapshots.py)."""
         self.handlers: dict[str, Callable[[abci.Request], abci.Response]] = {
-            "echo": lambda r: abci.Response(echo=abci.ResponseEcho(message=r.echo.message)),
-            "flush": lambda r: abci.Response(flush=abci.ResponseFlush()),
-            "info": lambda r: abci.Response(info=self.info(r.info)),
-            "init_chain": lambda r: abci.Response(init_chain=self.init_chain(r.init_chain)),
-            "query": lambda r: abci.Response(query=self.query(r.query)),
-            "check_tx": lambda r: abci.Response(check_tx=self.check_tx(r.check_tx)),
-            "prepare_proposal": lambda r: abci.Response(
-                prepare_proposal=self.prepare_proposal(r.prepare_proposal)
-            ),
-            "process_proposal": lambda r: abci.Response(
-                process_proposal=self.process_proposal(r.process_proposal)
-            ),
-            "finalize_block": lambda r: abci.Response(
-                finalize_block=self.finalize_block(r.finalize_block)
-            ),
-            "extend_vote": lambda r: abci.Response(extend_vote=abci.ResponseExtendVote()),
-            "verify_vote_extension": lambda r: abci.Response(
-                verify_vote_extension=abci.ResponseVerifyVoteExtension(
-                    status=abci.ResponseVerifyVoteExtension.ACCEPT
-                )
-            ),
-            "commit": lambda r: abci.Response(commit=self.commit()),
-            "list_snapshots": lambda r: abci.Response(list_snapshots=self.list_snapshots()),
-            "offer_snapshot": lambda r: abci.Response(
-                offer_snapshot=self.offer_snapshot(r.offer_snapshot)
-            ),
-            "load_snapshot_chunk": lambda r: abci.Response(
-                load_snapshot_chunk=self.load_snapshot_chunk(r.load_snapshot_chunk)
-            ),
-            "apply_snapshot_chunk": lambda r: abci.Response(
-                apply_snapshot_chunk=self.apply_snapshot_chunk(r.apply_snapshot_chunk)
-            ),
+            kind: self._answer(kind, getattr(self, kind)) for kind in ABCI_METHODS
         }
+
+    @staticmethod
+    def _answer(kind: str, method: Callable[[Any], Any]) -> Callable[[abci.Request], abci.Response]:
+        """``Request.<kind>`` -> ``method`` -> ``Response.<kind>``."""
+
+        def answer(req: abci.Request) -> abci.Response:
+            return abci.Response(**{kind: method(getattr(req, kind))})
+
+        return answer
 
     def handle(self, req: abci.Request) -> abci.Response:
         """Answer one request. Unknown kinds raise KeyError (the server closes the connection)."""
@@ -207,11 +225,23 @@ class Application:
 
     def _check_context(self) -> ChainContext:
         if self._check_ctx is None:
-            self._check_ctx = load_context(self.check_state, self.db.height + 1, self.verified)
+            self._check_ctx = load_context(
+                self.check_state, self.db.height + 1, DISCARD_EVENTS, self.verified
+            )
         return self._check_ctx
+
+    # --- connection ------------------------------------------------------------------------
+    def echo(self, req: abci.RequestEcho) -> abci.ResponseEcho:
+        """Echo the message (connection check)."""
+        return abci.ResponseEcho(message=req.message)
+
+    def flush(self, req: abci.RequestFlush) -> abci.ResponseFlush:
+        """Nothing is buffered here: answer at once."""
+        return abci.ResponseFlush()
 
     # --- info / genesis ----------------------------------------------------------------------
     def info(self, req: abci.RequestInfo) -> abci.ResponseInfo:
+        """The last committed height and app hash; CometBFT replays blocks after them."""
         height = self.db.height
         return abci.ResponseInfo(
             data="moderntensor",
@@ -222,6 +252,9 @@ class Application:
         )
 
     def init_chain(self, req: abci.RequestInitChain) -> abci.ResponseInitChain:
+        """Load genesis into a pending overlay (committed with block 1) and return
+        the initial validator set and app hash. A bad genesis stops the node (FatalAppError).
+        """
         if self.db.height > 0:
             raise FatalAppError("InitChain called on a chain that has already committed blocks")
         try:
@@ -252,34 +285,41 @@ class Application:
 
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
-        with events_discarded():  # CheckTx answers carry no events
-            r = check_tx(self.check_state, req.tx, self._check_context())
+        """Mempool admission on the check-state (no events built)."""
+        r = check_tx(self.check_state, req.tx, self._check_context())  # (builds no events)
         if self.metrics is not None:
             self.metrics.check_txs.labels(str(r.code)).inc()
         return abci.ResponseCheckTx(code=r.code, log=r.log, codespace=r.codespace)
 
     # --- consensus ---------------------------------------------------------------------------
-    def _check_halt(self, height: int) -> None:
-        if self.halt_height and height > self.halt_height:
-            raise HaltReached(
-                f"asked for height {height}: this node halts after {self.halt_height} "
-                "(--halt-height); restart it without the option, or on the new version"
-            )
-
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
+        """The mempool's txs that would pay their fee, within max_tx_bytes."""
         self._check_halt(req.height)
         base = self._block_base()
-        with events_discarded():  # only which txs pass matters here
-            txs = select_txs(
-                base, list(req.txs), load_context(base, req.height, self.verified), req.max_tx_bytes
-            )
+        ctx = load_context(base, req.height, DISCARD_EVENTS, self.verified)  # only choices matter
+        txs = select_txs(base, list(req.txs), ctx, req.max_tx_bytes)
         return abci.ResponsePrepareProposal(txs=txs)
 
     def process_proposal(self, req: abci.RequestProcessProposal) -> abci.ResponseProcessProposal:
+        """Every proposal is accepted for now (verifying it, DESIGN.md section 2, is to come)."""
         self._check_halt(req.height)
         return abci.ResponseProcessProposal(status=abci.ResponseProcessProposal.ACCEPT)
 
+    def extend_vote(self, req: abci.RequestExtendVote) -> abci.ResponseExtendVote:
+        """No vote extensions."""
+        return abci.ResponseExtendVote()
+
+    def verify_vote_extension(
+        self, req: abci.RequestVerifyVoteExtension
+    ) -> abci.ResponseVerifyVoteExtension:
+        """No vote extensions: every (empty) one is accepted."""
+        return abci.ResponseVerifyVoteExtension(status=abci.ResponseVerifyVoteExtension.ACCEPT)
+
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
+        """Execute the decided block in memory and stage its writes; Commit persists them.
+
+        A newer app version on older state first runs the migrations (upgrades.py), once, and
+        tells CometBFT the new app version (``consensus_param_updates.version.app``)."""
         self._check_halt(req.height)
         expected = self.db.height + 1
         if self.db.height > 0 and req.height != expected:
@@ -292,34 +332,39 @@ class Application:
             raise FatalAppError(f"{e}: run the newer version of moderntensor") from None
         if upgraded:
             log.info("state migrated to app version %d at height %d", APP_VERSION, req.height)
-        outcome = execute_block(
-            state,
-            list(req.txs),
-            load_context(state, req.height, self.verified),
-            block_header(req),
-            self.probe,
-        )
-        if self.check_invariants:
-            problems = check_invariants(state)
-            if problems:
-                raise FatalAppError(f"invariants broken at height {req.height}: {problems}")
+        ctx = load_context(state, req.height, EventLog(), self.verified)
+        outcome = execute_block(state, list(req.txs), ctx, block_header(req), self.probe)
+        outcome.events[:0] = upgraded
+        self._check_invariants(state, req.height)
         staged_at = time.perf_counter()
         self.pending = self.db.stage(req.height, state.writes)
         if self.metrics is not None:
             done = time.perf_counter()
             record_block(self.metrics, outcome, done - start, done - staged_at)
-        resp = abci.ResponseFinalizeBlock(
-            tx_results=[_exec_result_pb(r) for r in outcome.tx_results],
-            validator_updates=[_validator_update_pb(u) for u in outcome.validator_updates],
-            app_hash=self.pending.app_hash,
-        )
-        _add_events(resp.events, upgraded + outcome.events)
+        resp = _finalize_block_pb(outcome, self.pending.app_hash)
         if upgraded:  # the next headers carry the new app version
             resp.consensus_param_updates.version.app = APP_VERSION
         self.crash.hit("finalize:after", req.height)
         return resp
 
-    def commit(self) -> abci.ResponseCommit:
+    def _check_halt(self, height: int) -> None:
+        if self.halt_height and height > self.halt_height:
+            raise HaltReached(
+                f"asked for height {height}: this node halts after {self.halt_height} "
+                "(--halt-height); restart it without the option, or on the new version"
+            )
+
+    def _check_invariants(self, state: Overlay, height: int) -> None:
+        """With invariant checks on, a broken invariant stops the node (better than diverging)."""
+        if self.check_invariants:
+            problems = check_invariants(state)
+            if problems:
+                raise FatalAppError(f"invariants broken at height {height}: {problems}")
+
+    def commit(self, req: abci.RequestCommit | None = None) -> abci.ResponseCommit:
+        """Persist the staged block atomically (state, height, app hash), then reset
+        the check-state for the mempool's recheck.
+        """
         if self.pending is None:
             raise FatalAppError("Commit without a finalized block")
         height = self.pending.height
@@ -333,126 +378,23 @@ class Application:
         self.pending = None
         self.genesis = None
         self._reset_check_state()
-        if self.snapshots is not None and self.snapshots.due(height):
-            self.snapshots.take(self.db.store.path, height, self.db.app_hash)
+        self.snapshots.after_commit(self.db.store.path, height, self.db.app_hash)
         if self.halt_height and height >= self.halt_height:
             log.info("committed the halt height %d: stopping (--halt-height)", height)
             self.halted = True
         return abci.ResponseCommit(retain_height=0)
 
-    # --- state sync --------------------------------------------------------------------------
-    def _restore_path(self) -> Path:
-        return Path(self.db.store.path + ".restore")
-
-    def list_snapshots(self) -> abci.ResponseListSnapshots:
-        if self.snapshots is None:
-            return abci.ResponseListSnapshots()
-        return abci.ResponseListSnapshots(
-            snapshots=[
-                abci.Snapshot(
-                    height=s.height,
-                    format=s.metadata.format,
-                    chunks=len(s.metadata.chunk_hashes),
-                    hash=s.metadata.hash,
-                    metadata=s.metadata.encode(),
-                )
-                for s in self.snapshots.list()
-            ]
-        )
-
-    def load_snapshot_chunk(
-        self, req: abci.RequestLoadSnapshotChunk
-    ) -> abci.ResponseLoadSnapshotChunk:
-        if self.snapshots is None:
-            return abci.ResponseLoadSnapshotChunk()
-        return abci.ResponseLoadSnapshotChunk(
-            chunk=self.snapshots.load_chunk(req.height, req.format, req.chunk)
-        )
-
-    def offer_snapshot(self, req: abci.RequestOfferSnapshot) -> abci.ResponseOfferSnapshot:
-        """Accept a snapshot only if it is format 1, well formed, self-consistent, and claims
-        the app hash CometBFT's light client trusts for its height (checked again, for real,
-        after the last chunk)."""
-        result = abci.ResponseOfferSnapshot
-        snap = req.snapshot
-        if self.db.height > 0 or self.genesis is not None:
-            log.error(
-                "refusing a snapshot: this node already has state (height %d)", self.db.height
-            )
-            return result(result=result.ABORT)
-        if snap.format != SNAPSHOT_FORMAT:
-            return result(result=result.REJECT_FORMAT)
-        try:
-            meta = SnapshotMetadata.decode(snap.metadata)
-        except SnapshotError as e:
-            log.warning("snapshot at %d rejected: %s", snap.height, e)
-            return result(result=result.REJECT)
-        if meta.hash != snap.hash or meta.height != snap.height:
-            log.warning("snapshot at %d rejected: hash or height differ from metadata", snap.height)
-            return result(result=result.REJECT)
-        if len(meta.chunk_hashes) != snap.chunks or meta.app_hash != req.app_hash:
-            log.warning(
-                "snapshot at %d rejected: its app hash %s is not the trusted %s",
-                snap.height,
-                meta.app_hash.hex(),
-                bytes(req.app_hash).hex(),
-            )
-            return result(result=result.REJECT)
-        if self.restore is not None:
-            self.restore.abort()
-        self.restore = Restore(self._restore_path(), meta, bytes(req.app_hash))
-        log.info("restoring snapshot at height %d: %d chunks", meta.height, snap.chunks)
-        return result(result=result.ACCEPT)
-
-    def apply_snapshot_chunk(
-        self, req: abci.RequestApplySnapshotChunk
-    ) -> abci.ResponseApplySnapshotChunk:
-        """Write one verified chunk; a chunk whose hash is wrong is refetched from another peer
-        and its sender rejected; a snapshot whose restored root is not the trusted app hash is
-        rejected as a whole, leaving no state behind."""
-        result = abci.ResponseApplySnapshotChunk
-        restore = self.restore
-        if restore is None:
-            return result(result=result.ABORT)
-        try:
-            last = restore.apply(req.index, req.chunk)
-        except ChunkHashMismatch as e:
-            log.warning("%s (sent by peer %s): refetching it, rejecting the sender", e, req.sender)
-            return result(
-                result=result.RETRY,
-                refetch_chunks=[req.index],
-                reject_senders=[req.sender] if req.sender else [],
-            )
-        except SnapshotError as e:
-            log.error("snapshot at %d rejected: %s", restore.meta.height, e)
-            restore.abort()
-            self.restore = None
-            return result(result=result.REJECT_SNAPSHOT)
-        self.crash.hit("snapshot:restore", req.index)
-        if not last:
-            return result(result=result.ACCEPT)
-        self.restore = None
-        try:
-            restore.finish()
-        except SnapshotError as e:
-            log.error("snapshot at %d rejected: %s", restore.meta.height, e)
-            restore.abort()
-            return result(result=result.REJECT_SNAPSHOT)
+    def _swap_in(self, restored: Path) -> None:
+        """State sync: the verified restored database becomes the app's state."""
         live = Path(self.db.store.path)
         self.db.close()
-        swap_in(restore.path, live)
+        swap_in(restored, live)
         self.db = StateDB(live)
         self._reset_check_state()
-        log.info(
-            "state restored from snapshot: height %d, %d entries, app hash %s",
-            self.db.height,
-            restore.entries,
-            self.db.app_hash.hex(),
-        )
-        return result(result=result.ACCEPT)
 
     # --- queries -----------------------------------------------------------------------------
     def query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
+        """Answer an ``abci_query`` on the last committed state."""
         height = self.db.height
         try:
             if req.height not in (0, height):
@@ -470,3 +412,24 @@ class Application:
                 )
             )
         return resp
+
+    # --- state sync (the snapshot connection) -----------------------------------------------
+    def list_snapshots(self, req: abci.RequestListSnapshots) -> abci.ResponseListSnapshots:
+        """State sync: see :mod:`abci_app.snapshots`."""
+        return self.snapshots.list_snapshots(req)
+
+    def offer_snapshot(self, req: abci.RequestOfferSnapshot) -> abci.ResponseOfferSnapshot:
+        """State sync: see :mod:`abci_app.snapshots`."""
+        return self.snapshots.offer_snapshot(req)
+
+    def load_snapshot_chunk(
+        self, req: abci.RequestLoadSnapshotChunk
+    ) -> abci.ResponseLoadSnapshotChunk:
+        """State sync: see :mod:`abci_app.snapshots`."""
+        return self.snapshots.load_snapshot_chunk(req)
+
+    def apply_snapshot_chunk(
+        self, req: abci.RequestApplySnapshotChunk
+    ) -> abci.ResponseApplySnapshotChunk:
+        """State sync: see :mod:`abci_app.snapshots`."""
+        return self.snapshots.apply_snapshot_chunk(req)

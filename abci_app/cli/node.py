@@ -162,7 +162,7 @@ def node_app(
     app = Application(
         StateDB(home.state_db),
         metrics=metrics,
-        snapshots=snapshots,
+        snapshot_store=snapshots,
         crash=crash,
         halt_height=halt_height,
     )

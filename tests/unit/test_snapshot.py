@@ -29,7 +29,7 @@ Apply = abci.ResponseApplySnapshotChunk
 def source_chain(tmp: Path, blocks: int = 30, chunk_bytes: int = 1024) -> tuple[Driver, int]:
     """A chain of transfers and subnet activity whose app snapshots every 10 blocks."""
     store = SnapshotStore(tmp / "snapshots", interval=10, keep=2, chunk_bytes=chunk_bytes)
-    d = Driver(Application(StateDB(tmp / "src.sqlite"), True, snapshots=store))
+    d = Driver(Application(StateDB(tmp / "src.sqlite"), True, snapshot_store=store))
     state = genesis_app_state(N)
     state["subnets"] = {"params": {"min_lock_cost": 10**9}}
     d.init_chain(state)
@@ -68,7 +68,7 @@ def all_entries(db: StateDB) -> list[tuple[bytes, bytes]]:
 
 def test_round_trip_restores_the_same_state_and_the_chain_continues(tmp_path: Path) -> None:
     src, height = source_chain(tmp_path)
-    listed = src.app.list_snapshots().snapshots
+    listed = src.app.list_snapshots(abci.RequestListSnapshots()).snapshots
     assert [s.height for s in listed] == [30, 20]  # keep=2: the snapshot at 10 was pruned
     snap = listed[0]
     assert snap.chunks > 5  # 1 KiB chunks: the restore really streams several chunks
@@ -92,7 +92,10 @@ def test_round_trip_restores_the_same_state_and_the_chain_continues(tmp_path: Pa
 def test_two_nodes_write_byte_identical_snapshots(tmp_path: Path) -> None:
     a, _ = source_chain(tmp_path / "a")
     b, _ = source_chain(tmp_path / "b")
-    sa, sb = a.app.list_snapshots().snapshots[0], b.app.list_snapshots().snapshots[0]
+    sa, sb = (
+        a.app.list_snapshots(abci.RequestListSnapshots()).snapshots[0],
+        b.app.list_snapshots(abci.RequestListSnapshots()).snapshots[0],
+    )
     assert (sa.hash, sa.metadata) == (sb.hash, sb.metadata)
     assert chunks_of(a.app, sa) == chunks_of(b.app, sb)
     a.close()
@@ -101,7 +104,7 @@ def test_two_nodes_write_byte_identical_snapshots(tmp_path: Path) -> None:
 
 def test_corrupted_chunk_is_refetched_and_its_sender_rejected(tmp_path: Path) -> None:
     src, _ = source_chain(tmp_path)
-    snap = src.app.list_snapshots().snapshots[0]
+    snap = src.app.list_snapshots(abci.RequestListSnapshots()).snapshots[0]
     chunks = chunks_of(src.app, snap)
     dst = fresh_app(tmp_path)
     assert offer(dst, snap, src.app.db.app_hash) == Offer.ACCEPT
@@ -156,7 +159,7 @@ def test_a_forged_snapshot_is_rejected_after_the_last_chunk_and_leaves_nothing(
     tmp_path: Path,
 ) -> None:
     src, _ = source_chain(tmp_path)
-    snap = src.app.list_snapshots().snapshots[0]
+    snap = src.app.list_snapshots(abci.RequestListSnapshots()).snapshots[0]
     fake, fake_chunks = forged(snap, chunks_of(src.app, snap))
     dst = fresh_app(tmp_path)
     assert offer(dst, fake, src.app.db.app_hash) == Offer.ACCEPT
@@ -174,7 +177,7 @@ def test_a_forged_snapshot_is_rejected_after_the_last_chunk_and_leaves_nothing(
 
 def test_offers_that_cannot_be_right_are_refused_before_any_download(tmp_path: Path) -> None:
     src, _ = source_chain(tmp_path, blocks=10)
-    snap = src.app.list_snapshots().snapshots[0]
+    snap = src.app.list_snapshots(abci.RequestListSnapshots()).snapshots[0]
     trusted = src.app.db.app_hash
     dst = fresh_app(tmp_path)
     assert offer(dst, snap, b"\x01" * 32) == Offer.REJECT  # not the trusted app hash
@@ -201,7 +204,7 @@ def test_offers_that_cannot_be_right_are_refused_before_any_download(tmp_path: P
 @pytest.mark.parametrize("damage", ["truncated", "unordered", "extra"])
 def test_malformed_chunk_content_rejects_the_snapshot(tmp_path: Path, damage: str) -> None:
     src, _ = source_chain(tmp_path, blocks=10, chunk_bytes=1 << 20)
-    snap = src.app.list_snapshots().snapshots[0]
+    snap = src.app.list_snapshots(abci.RequestListSnapshots()).snapshots[0]
     (chunk,) = chunks_of(src.app, snap)
     entries = list(decode_entries(chunk))
     if damage == "truncated":
@@ -229,14 +232,14 @@ def test_snapshot_is_pinned_to_its_height_while_blocks_commit(tmp_path: Path) ->
     """take() opens the read transaction before returning: blocks committed while the
     background thread writes do not leak into the snapshot."""
     store = SnapshotStore(tmp_path / "snaps", interval=5, chunk_bytes=256)
-    d = Driver(Application(StateDB(tmp_path / "s.sqlite"), True, snapshots=store))
+    d = Driver(Application(StateDB(tmp_path / "s.sqlite"), True, snapshot_store=store))
     d.init_chain(genesis_app_state(N))
     hashes = {}
     for h in range(1, 9):
         d.block([transfer(h, h + 1, 1000 + h, 0)])
         hashes[h] = d.app.db.app_hash
     store.wait()
-    (snap,) = d.app.list_snapshots().snapshots
+    (snap,) = d.app.list_snapshots(abci.RequestListSnapshots()).snapshots
     assert snap.height == 5
     assert SnapshotMetadata.decode(snap.metadata).app_hash == hashes[5] != hashes[8]
     dst = fresh_app(tmp_path)
