@@ -4,10 +4,12 @@ are in :mod:`abci_app.state.snapshot`; this module answers CometBFT with them.
 
 * ListSnapshots / LoadSnapshotChunk: what :class:`SnapshotStore` holds (nothing without one);
 * OfferSnapshot: accepted only if it is format 1, well formed, self-consistent, offered to a
-  node that has no state yet, and claims the app hash CometBFT's light client trusts;
+  node that has no state yet, and claims the app hash CometBFT's light client trusts (its 256
+  subtree nodes must hash up to it);
 * ApplySnapshotChunk: a chunk whose hash is wrong is refetched from another peer and its sender
   rejected (RETRY, ``refetch_chunks``, ``reject_senders``); a snapshot whose content is
-  malformed, or whose restored root is not the trusted app hash, is rejected as a whole
+  malformed, or whose entries do not hash to its subtree nodes (checked as each subtree
+  completes) or to the trusted app hash, is rejected as a whole
   (REJECT_SNAPSHOT) and leaves nothing behind; after the last good chunk the restored database
   is swapped in (the app's ``swap`` callback).
 
@@ -30,6 +32,7 @@ from .state.snapshot import (
     SnapshotMetadata,
     SnapshotStore,
     discard,
+    fold,
 )
 
 log = logging.getLogger("moderntensor.app")
@@ -145,6 +148,11 @@ class StateSync(NoSnapshots):
                 snap.height,
                 meta.app_hash.hex(),
                 bytes(req.app_hash).hex(),
+            )
+            return Offer(result=Offer.REJECT)
+        if fold(list(meta.subtrees)) != req.app_hash:
+            log.warning(
+                "snapshot at %d rejected: its subtrees do not make its app hash", snap.height
             )
             return Offer(result=Offer.REJECT)
         if self.restore is not None:

@@ -8,11 +8,14 @@ chunks of about ``chunk_bytes`` at entry boundaries (default 1 MiB, far below Co
 chunk message limit). The metadata (below 4 MB for any state up to ~100 GiB) is::
 
     b"MTSNAP" || u8 format || u64 height || app_hash[32] || u64 entries || u32 chunks
-              || sha256(chunk_0) || ... || sha256(chunk_n-1)
+              || sha256(chunk_0) || ... || sha256(chunk_n-1) || subtree_0[32] || ... || subtree_255
 
-and the snapshot's ``hash`` is sha256(metadata). Only the per-chunk hashes are trusted to find a
-bad chunk (a peer could lie about all of them at once); what is trusted in the end is the app
-hash from CometBFT's light client: after the last chunk the restored Merkle root must equal it.
+and the snapshot's ``hash`` is sha256(metadata). The subtrees are the 256 nodes of the app-hash
+Merkle tree 8 levels above the buckets (each covers 256 buckets). What is trusted is the app hash
+from CometBFT's light client: the offer is refused unless the subtrees hash up to it, and as the
+entries stream by in bucket order each subtree, once complete, must hash to its node, so a peer
+lying about the content is caught within 1/256 of the state (plus a chunk), not after all of
+it. The per-chunk hashes only find which chunk a peer corrupted (a liar controls all of them).
 
 Taking one (Cosmos SDK's snapshot manager is the model): right after the Commit of a height
 divisible by ``interval`` a second SQLite connection opens a read transaction, which pins that
@@ -42,7 +45,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..codec import decode_uvarint, encode_uvarint
-from .merkle import MerkleTree, bucket_hash_of_leaves, bucket_of, leaf_hash, value_hash
+from .merkle import (
+    EMPTY_BUCKET,
+    NUM_BUCKETS,
+    MerkleTree,
+    bucket_hash_of_leaves,
+    bucket_of,
+    leaf_hash,
+    node_hash,
+    value_hash,
+)
 from .store import Store
 
 log = logging.getLogger("moderntensor.snapshot")
@@ -54,6 +66,9 @@ MAX_CHUNKS = 100_000
 """A snapshot offered with more chunks is refused before anything is downloaded (100,000 x 1 MiB
 is ~100 GiB; the metadata then is 3.2 MB, under CometBFT's 4 MB snapshot message)."""
 _HEADER = struct.Struct(">6sBQ32sQI")
+SUBTREE_LEVEL = 8
+"""Metadata carries the tree's nodes at this level (0 = buckets): 2^(DEPTH-8) = 256 of them."""
+NUM_SUBTREES = NUM_BUCKETS >> SUBTREE_LEVEL
 
 
 class SnapshotError(Exception):
@@ -72,13 +87,15 @@ class SnapshotMetadata:
     app_hash: bytes
     entries: int
     chunk_hashes: tuple[bytes, ...]
+    subtrees: tuple[bytes, ...]
+    """The tree's NUM_SUBTREES nodes at SUBTREE_LEVEL (they hash up to the app hash)."""
     format: int = FORMAT
 
     def encode(self) -> bytes:
         head = _HEADER.pack(
             MAGIC, self.format, self.height, self.app_hash, self.entries, len(self.chunk_hashes)
         )
-        return head + b"".join(self.chunk_hashes)
+        return head + b"".join(self.chunk_hashes) + b"".join(self.subtrees)
 
     @classmethod
     def decode(cls, data: bytes) -> SnapshotMetadata:
@@ -90,14 +107,26 @@ class SnapshotMetadata:
             raise SnapshotError("snapshot metadata is not ModernTensor format 1")
         if not 1 <= n <= MAX_CHUNKS:
             raise SnapshotError(f"snapshot has {n} chunks (allowed 1..{MAX_CHUNKS})")
-        if len(data) != _HEADER.size + 32 * n:
+        if len(data) != _HEADER.size + 32 * (n + NUM_SUBTREES):
             raise SnapshotError("snapshot metadata length does not match its chunk count")
-        hashes = tuple(data[_HEADER.size + 32 * i : _HEADER.size + 32 * (i + 1)] for i in range(n))
-        return cls(height, app_hash, entries, hashes, fmt)
+        hashes = _split32(data[_HEADER.size : _HEADER.size + 32 * n])
+        subtrees = _split32(data[_HEADER.size + 32 * n :])
+        return cls(height, app_hash, entries, hashes, subtrees, fmt)
 
     @property
     def hash(self) -> bytes:
         return hashlib.sha256(self.encode()).digest()
+
+
+def _split32(data: bytes) -> tuple[bytes, ...]:
+    return tuple(bytes(data[i : i + 32]) for i in range(0, len(data), 32))
+
+
+def fold(nodes: list[bytes]) -> bytes:
+    """The root of a complete binary tree over ``nodes`` (a power of two of them)."""
+    while len(nodes) > 1:
+        nodes = [node_hash(nodes[i], nodes[i + 1]) for i in range(0, len(nodes), 2)]
+    return nodes[0]
 
 
 def encode_entry(key: bytes, value: bytes) -> bytes:
@@ -157,7 +186,9 @@ def write_snapshot(
                 flush()
     if buf or not hashes:
         flush()
-    meta = SnapshotMetadata(height, app_hash, entries, tuple(hashes))
+    buckets = {int(i): bytes(h) for i, h in conn.execute("SELECT idx, hash FROM buckets")}
+    subtrees = tuple(MerkleTree(buckets).levels[SUBTREE_LEVEL])
+    meta = SnapshotMetadata(height, app_hash, entries, tuple(hashes), subtrees)
     (folder / "metadata").write_bytes(meta.encode())
     return meta
 
@@ -290,6 +321,9 @@ class Restore:
         self._bucket: int | None = None
         self._leaves: dict[bytes, bytes] = {}
         self.bucket_hashes: dict[int, bytes] = {}
+        self._verified_subtrees = 0
+        if fold(list(meta.subtrees)) != trusted_app_hash:
+            raise SnapshotError("the snapshot's subtree hashes do not hash to the trusted app hash")
         discard(path)
         self.store = Store(path)
 
@@ -311,6 +345,7 @@ class Restore:
             self._last = (b, key)
             if b != self._bucket:
                 self._close_bucket()
+                self._verify_subtrees(b >> SUBTREE_LEVEL)  # those before b's are complete
                 self._bucket = b
             leaf = leaf_hash(key, value_hash(value))
             self._leaves[key] = leaf
@@ -325,11 +360,24 @@ class Restore:
             self.bucket_hashes[self._bucket] = bucket_hash_of_leaves(self._leaves)
         self._leaves = {}
 
+    def _verify_subtrees(self, below: int) -> None:
+        """Check every subtree numbered below ``below`` (all their entries have streamed by)
+        against the metadata, which was checked against the trusted app hash."""
+        per = 1 << SUBTREE_LEVEL
+        for k in range(self._verified_subtrees, below):
+            got = fold(
+                [self.bucket_hashes.get(b, EMPTY_BUCKET) for b in range(k * per, (k + 1) * per)]
+            )
+            if got != self.meta.subtrees[k]:
+                raise SnapshotError(f"entries of subtree {k} do not hash to the snapshot's node")
+        self._verified_subtrees = max(self._verified_subtrees, below)
+
     def finish(self) -> None:
         """After the last chunk: check the Merkle root against the trusted app hash and record
         height and app hash; raise SnapshotError (and leave nothing) on any mismatch."""
         self._close_bucket()
         self._bucket = None
+        self._verify_subtrees(NUM_SUBTREES)
         if self.entries != self.meta.entries:
             raise SnapshotError(
                 f"snapshot has {self.entries} entries, its metadata says {self.meta.entries}"

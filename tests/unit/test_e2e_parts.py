@@ -196,3 +196,45 @@ def test_report_table_lists_failures() -> None:
     ]
     assert "1/2" in text and "FAILED b: c2: why" in text
     assert ok.held and not bad.held and not Report("empty").held
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    """A missing or bad manifest and a bad crash point are one-line errors, no traceback."""
+    from harness import run_cli
+
+    from abci_app.node.home import NodeConfig, NodeHome
+
+    res = run_cli(tmp_path, "e2e", "run", str(tmp_path / "missing.toml"))
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [
+        f"Error: cannot read {tmp_path / 'missing.toml'}: No such file or directory"
+    ]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'validators = 4\n[[perturb]]\nat_height = 3\nnode = "validator7"\naction = "kill"\n'
+    )
+    res = run_cli(tmp_path, "e2e", "run", str(bad))
+    assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1
+    assert "no node 'validator7'" in res.stderr
+    NodeHome(tmp_path / "home").save_config(NodeConfig("c", "m", 1, 2, 3, 4, 0))
+    env_cmd = ["env", "MODERNTENSOR_CRASH_AT=commit:sometime"]
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [
+            *env_cmd,
+            sys.executable,
+            "-m",
+            "abci_app",
+            "--home",
+            str(tmp_path / "home"),
+            "node",
+            "app",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "unknown crash point 'commit:sometime'" in res.stderr

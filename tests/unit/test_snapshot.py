@@ -122,16 +122,22 @@ def test_corrupted_chunk_is_refetched_and_its_sender_rejected(tmp_path: Path) ->
     src.close()
 
 
-def forged(snap: abci.Snapshot, chunks: list[bytes]) -> tuple[abci.Snapshot, list[bytes]]:
-    """The same snapshot with one balance raised, its metadata recomputed to match (the liar
-    controls every chunk hash), still claiming the true app hash."""
+def forged(
+    snap: abci.Snapshot, chunks: list[bytes], first: bool = False
+) -> tuple[abci.Snapshot, list[bytes]]:
+    """The same snapshot with one balance raised (the first account, or with ``first`` the very
+    first entry changed), its chunk hashes recomputed to match (the liar controls every one),
+    still claiming the true app hash and subtree nodes (or its offer would be refused)."""
     meta = SnapshotMetadata.decode(snap.metadata)
     new_chunks = []
     changed = False
     for c in chunks:
         out = bytearray()
         for k, v in decode_entries(c):
-            if not changed and k.startswith(b"acct/"):
+            if not changed and first:
+                v = v + b"\x00"
+                changed = True
+            elif not changed and k.startswith(b"acct/"):
                 v = (int.from_bytes(v[:8], "big") + 10**9).to_bytes(8, "big") + v[8:]
                 changed = True
             out += encode_entry(k, v)
@@ -142,6 +148,7 @@ def forged(snap: abci.Snapshot, chunks: list[bytes]) -> tuple[abci.Snapshot, lis
         meta.app_hash,
         meta.entries,
         tuple(hashlib.sha256(c).digest() for c in new_chunks),
+        meta.subtrees,
     )
     return (
         abci.Snapshot(
@@ -155,16 +162,24 @@ def forged(snap: abci.Snapshot, chunks: list[bytes]) -> tuple[abci.Snapshot, lis
     )
 
 
-def test_a_forged_snapshot_is_rejected_after_the_last_chunk_and_leaves_nothing(
-    tmp_path: Path,
-) -> None:
+def apply_until_refused(app: Application, chunks: list[bytes]) -> list[int]:
+    results = []
+    for i, c in enumerate(chunks):
+        results.append(apply(app, i, c).result)
+        if results[-1] != Apply.ACCEPT:
+            break
+    return results
+
+
+def test_a_forged_snapshot_is_rejected_and_leaves_nothing(tmp_path: Path) -> None:
     src, _ = source_chain(tmp_path)
     snap = src.app.list_snapshots(abci.RequestListSnapshots()).snapshots[0]
     fake, fake_chunks = forged(snap, chunks_of(src.app, snap))
     dst = fresh_app(tmp_path)
     assert offer(dst, fake, src.app.db.app_hash) == Offer.ACCEPT
-    results = [apply(dst, i, c).result for i, c in enumerate(fake_chunks)]
-    assert results == [Apply.ACCEPT] * (snap.chunks - 1) + [Apply.REJECT_SNAPSHOT]
+    results = apply_until_refused(dst, fake_chunks)
+    assert results[-1] == Apply.REJECT_SNAPSHOT
+    assert set(results[:-1]) <= {Apply.ACCEPT}
     assert dst.db.height == 0
     assert not (tmp_path / "dst.sqlite.restore").exists()
     # then the honest snapshot restores fine
@@ -172,6 +187,29 @@ def test_a_forged_snapshot_is_rejected_after_the_last_chunk_and_leaves_nothing(
     for i, c in enumerate(chunks_of(src.app, snap)):
         assert apply(dst, i, c).result == Apply.ACCEPT
     assert dst.db.app_hash == src.app.db.app_hash
+    src.close()
+
+
+def test_a_lie_is_caught_as_soon_as_its_subtree_is_complete(tmp_path: Path) -> None:
+    """The forged entry is the very first: the restore stops within the first chunks, not
+    after downloading the whole snapshot."""
+    src, _ = source_chain(tmp_path)
+    snap = src.app.list_snapshots(abci.RequestListSnapshots()).snapshots[0]
+    fake, fake_chunks = forged(snap, chunks_of(src.app, snap), first=True)
+    dst = fresh_app(tmp_path)
+    assert offer(dst, fake, src.app.db.app_hash) == Offer.ACCEPT
+    results = apply_until_refused(dst, fake_chunks)
+    assert results[-1] == Apply.REJECT_SNAPSHOT
+    assert len(results) <= 2 < snap.chunks
+    # a liar that also forges a subtree node to match its content is refused at the offer
+    meta = SnapshotMetadata.decode(fake.metadata)
+    subtrees = list(meta.subtrees)
+    subtrees[0] = hashlib.sha256(b"forged").digest()
+    lie = SnapshotMetadata(
+        meta.height, meta.app_hash, meta.entries, meta.chunk_hashes, tuple(subtrees)
+    )
+    fake.hash, fake.metadata = lie.hash, lie.encode()
+    assert offer(fresh_app(tmp_path, "other"), fake, src.app.db.app_hash) == Offer.REJECT
     src.close()
 
 
@@ -216,7 +254,7 @@ def test_malformed_chunk_content_rejects_the_snapshot(tmp_path: Path, damage: st
         bad = chunk + encode_entry(*entries[-1])
     meta = SnapshotMetadata.decode(snap.metadata)
     lie = SnapshotMetadata(
-        meta.height, meta.app_hash, meta.entries, (hashlib.sha256(bad).digest(),)
+        meta.height, meta.app_hash, meta.entries, (hashlib.sha256(bad).digest(),), meta.subtrees
     )
     fake = abci.Snapshot(
         height=snap.height, format=1, chunks=1, hash=lie.hash, metadata=lie.encode()
