@@ -216,7 +216,9 @@ class SnapshotStore:
         self.taken: list[int] = []
         """Heights snapshotted by this process (for tests and logs)."""
         root.mkdir(parents=True, exist_ok=True)
-        for leftover in root.glob("*.tmp"):  # a snapshot interrupted by a crash
+        # a snapshot interrupted by a crash (the store is created once, by the app, at start;
+        # readers use stored_snapshots(), which removes nothing)
+        for leftover in root.glob("*.tmp"):
             shutil.rmtree(leftover, ignore_errors=True)
 
     def due(self, height: int) -> bool:
@@ -283,16 +285,7 @@ class SnapshotStore:
 
     def list(self) -> list[StoredSnapshot]:
         """Complete snapshots, newest first (a folder that fails to parse is skipped)."""
-        out = []
-        for folder in self.root.iterdir():
-            if not folder.name.isdigit():
-                continue
-            try:
-                meta = SnapshotMetadata.decode((folder / "metadata").read_bytes())
-            except (OSError, SnapshotError):
-                continue
-            out.append(StoredSnapshot(meta.height, meta, folder))
-        return sorted(out, key=lambda s: s.height, reverse=True)
+        return stored_snapshots(self.root)
 
     def load_chunk(self, height: int, fmt: int, index: int) -> bytes:
         """A chunk's bytes, or b"" if there is no such snapshot or chunk (pruned meanwhile)."""
@@ -302,6 +295,21 @@ class SnapshotStore:
             return (self.root / f"{height:012d}" / f"chunk-{index:06d}").read_bytes()
         except OSError:
             return b""
+
+
+def stored_snapshots(root: Path) -> list[StoredSnapshot]:
+    """The complete snapshots in ``root``, newest first, read without taking ownership (a
+    :class:`SnapshotStore` is the one owner: it removes interrupted snapshots when created)."""
+    out = []
+    for folder in root.iterdir() if root.is_dir() else []:
+        if not folder.name.isdigit():
+            continue
+        try:
+            meta = SnapshotMetadata.decode((folder / "metadata").read_bytes())
+        except (OSError, SnapshotError):
+            continue
+        out.append(StoredSnapshot(meta.height, meta, folder))
+    return sorted(out, key=lambda s: s.height, reverse=True)
 
 
 # --- restoring -------------------------------------------------------------------------------

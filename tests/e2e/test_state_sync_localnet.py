@@ -15,7 +15,7 @@ from harness import free_base, height, run_cli, wait_until
 from abci_app.client.rpc import RPCClient
 from abci_app.node.localnet import all_nodes, init_localnet, start_localnet, stop_localnet
 from abci_app.node.plan import LocalnetPlan
-from abci_app.state.snapshot import SnapshotStore
+from abci_app.state.snapshot import stored_snapshots
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def net(tmp_path: Path, cometbft_bin: Path) -> Iterator[Path]:
 
 
 def snapshot_heights(root: Path, name: str) -> list[int]:
-    return [s.height for s in SnapshotStore(root / name / "app" / "snapshots").list()]
+    return [s.height for s in stored_snapshots(root / name / "app" / "snapshots")]
 
 
 def test_add_node_state_sync_refetches_corrupted_chunks_from_the_honest_peer(net: Path) -> None:
@@ -52,7 +52,7 @@ def test_add_node_state_sync_refetches_corrupted_chunks_from_the_honest_peer(net
     start_localnet(net, ["node0", "node1", "node2"])
     wait_until(lambda: height(vals[0]) >= 24, 120, "the chain to go on")
     honest = snapshot_heights(net, "node2")
-    snap = SnapshotStore(net / "node2" / "app" / "snapshots").list()[0]
+    snap = stored_snapshots(net / "node2" / "app" / "snapshots")[0]
     assert len(snap.metadata.chunk_hashes) >= 8  # a restore of many chunks
     for liar in ("node0", "node1"):  # every chunk of every snapshot they serve is corrupted
         for f in sorted((net / liar / "app" / "snapshots").glob("*/chunk-*")):
