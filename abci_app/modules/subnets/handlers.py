@@ -116,7 +116,7 @@ def apply_register_subnet(
     if not free:
         raise SubnetLimitReached(f"{params.max_subnets} subnets exist (max_subnets)")
     cost = lock_cost(state, params, height)
-    burn(state, sender, cost)
+    burn(state, sender, cost, "subnet_lock")
     remember_lock(state, cost, height)
     hp = Hyperparams()
     subnet = Subnet(
@@ -213,7 +213,7 @@ def apply_register_neuron(
         pruned = to_bech32(victim.hotkey)
         delete_uid(state, msg.netuid, victim.hotkey)
         clear_uid_rows(state, msg.netuid, uid)
-    burn(state, sender, subnet.burn)
+    burn(state, sender, subnet.burn, "registration")
     set_neuron(state, msg.netuid, Neuron(uid, sender, registered_at=height, last_update=height))
     set_uid(state, msg.netuid, sender, uid)
     set_subnet(state, subnet.with_(registrations=subnet.registrations + 1))
