@@ -83,6 +83,10 @@ def d_pool() -> bytes:
     return module_address("distribution")
 
 
+PRICE = 100 * MDT  # the max_cost of registrations (above every price in the scenario)
+SALT = b"pepper and salt!"  # 16 bytes
+
+
 def genesis() -> dict[str, Any]:
     state = genesis_app_state(N, 10**15, {"unbonding_blocks": 12, "commission_change_blocks": 1})
     state["slashing"] = {
@@ -255,11 +259,19 @@ def run(d: Driver) -> Recorder:
     down = frozenset({C_CONS})
     names = ("tempo", "weights_rate_limit", "max_allowed_uids", "immunity_period")
     names += ("max_allowed_validators", "commit_reveal", "adjustment_interval")
-    r.block([s.tx(4, MsgRegisterSubnet()), s.tx(5, MsgRegisterSubnet())], down)
+    cap = ("max_registrations_per_block",)
     r.block(
         [
-            s.tx(4, MsgSetSubnetHyperparams(1, names, (4, 2, 4, 3, 2, 0, 5))),
-            s.tx(5, MsgSetSubnetHyperparams(2, (*names[:3], names[4]), (3, 2, 8, 4))),
+            s.tx(4, MsgRegisterSubnet(max_cost=PRICE)),
+            s.tx(5, MsgRegisterSubnet(max_cost=PRICE)),
+            s.tx(6, MsgRegisterSubnet(max_cost=MDT)),  # 150: the lock doubled to 4 MDT
+        ],
+        down,
+    )
+    r.block(
+        [
+            s.tx(4, MsgSetSubnetHyperparams(1, names + cap, (4, 2, 4, 3, 2, 0, 5, 4))),
+            s.tx(5, MsgSetSubnetHyperparams(2, (*names[:3], names[4], *cap), (3, 2, 8, 4, 3))),
             s.tx(4, MsgSetSubnetHyperparams(2, ("tempo",), (9,))),  # 132: not the owner
             s.tx(5, MsgSetSubnetHyperparams(2, ("max_allowed_validators",), (9,))),  # 133
             s.tx(6, MsgSetSubnetHyperparams(7, ("tempo",), (9,))),  # 130
@@ -267,14 +279,15 @@ def run(d: Driver) -> Recorder:
         down,
     )
     r.block(
-        [s.tx(i, MsgRegisterNeuron(1)) for i in (0, 1, 2, 3)]
-        + [s.tx(i, MsgRegisterNeuron(2)) for i in (0, 1, 6)]
-        + [s.tx(0, MsgRegisterNeuron(1))],  # 134: already registered
+        [s.tx(i, MsgRegisterNeuron(1, PRICE)) for i in (0, 1, 2, 3)]
+        + [s.tx(i, MsgRegisterNeuron(2, PRICE)) for i in (0, 1, 6)]
+        + [s.tx(0, MsgRegisterNeuron(1, PRICE))]  # 134: already registered
+        + [s.tx(7, MsgRegisterNeuron(2, PRICE))],  # 151: 3 per block on subnet 2
         down,
     )
     r.block(
         [
-            s.tx(7, MsgRegisterNeuron(1)),  # 135: all immune
+            s.tx(7, MsgRegisterNeuron(1, PRICE)),  # 135: all immune
             s.tx(1, MsgServeAxon(1, "10.0.0.1", 8091, 4, 1)),
             s.tx(7, MsgServeAxon(1, "10.0.0.7", 8091, 4, 1)),  # 136
             s.tx(4, MsgAddSubnetStake(1, acct(0), 300 * MDT)),
@@ -285,19 +298,20 @@ def run(d: Driver) -> Recorder:
         ],
         down,
     )
-    salt = b"pepper"
+    salt = SALT
     commit0 = commit_hash(acct(0), 2, (1, 2), (100, 200), salt, 0)
     r.block(
         [
             s.tx(0, MsgSetWeights(1, (1, 2, 3), (30_000, 20_000, 10_000))),
             s.tx(1, MsgSetWeights(1, (0, 2), (5_000, 60_000))),
             s.tx(0, MsgCommitWeights(2, commit0)),
-            s.tx(1, MsgCommitWeights(2, commit_hash(acct(1), 2, (0,), (9,), b"", 0))),
+            s.tx(0, MsgCommitWeights(2, commit_hash(acct(0), 2, (1,), (1,), salt, 0))),  # 152
+            s.tx(1, MsgCommitWeights(2, commit_hash(acct(1), 2, (0,), (9,), salt, 0))),
             s.tx(6, MsgSetWeights(2, (0,), (1,))),  # 139: commit-reveal is on
             s.tx(2, MsgSetWeights(1, (9,), (1,))),  # 137: unknown uid
             s.tx(5, MsgRemoveSubnetStake(1, acct(1), 40 * MDT)),
             s.tx(5, MsgRemoveSubnetStake(1, acct(1), 10**15)),  # 143
-            s.tx(6, MsgRevealWeights(2, (0,), (1,), b"")),  # 140: nothing committed
+            s.tx(6, MsgRevealWeights(2, (0,), (1,), salt)),  # 140: nothing committed
         ],
         down,
     )
@@ -329,12 +343,12 @@ def run(d: Driver) -> Recorder:
     r.block([s.tx(1, MsgUnjail())])
     for _ in range(5):
         r.block([])
-    r.block([s.tx(1, MsgUnjail()), s.tx(7, MsgRegisterNeuron(1))])  # prunes the lowest
+    r.block([s.tx(1, MsgUnjail()), s.tx(7, MsgRegisterNeuron(1, PRICE))])  # prunes the lowest
     r.block(
         [
-            s.tx(7, MsgRegisterNeuron(2)),
-            s.tx(3, MsgRegisterSubnet()),
-            s.tx(6, MsgRegisterSubnet()),  # 131: max_subnets is 3
+            s.tx(7, MsgRegisterNeuron(2, PRICE)),
+            s.tx(3, MsgRegisterSubnet(max_cost=PRICE)),
+            s.tx(6, MsgRegisterSubnet(max_cost=PRICE)),  # 131: max_subnets is 3
         ]
     )
 

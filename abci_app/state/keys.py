@@ -80,7 +80,7 @@ NEURON = b"subnet/neu/"  # subnet/neu/<netuid u16><uid u16> -> canonical JSON of
 HOTKEY_UID = b"subnet/uid/"  # subnet/uid/<netuid u16><hotkey 20> -> uid u16
 WEIGHTS = b"subnet/w/"  # subnet/w/<netuid u16><uid u16> -> packed (uid u16, weight u16) pairs
 BONDS = b"subnet/b/"  # subnet/b/<netuid u16><uid u16> -> packed (uid u16, bond u16) pairs
-COMMIT = b"subnet/c/"  # subnet/c/<netuid u16><uid u16> -> commit hash 32 || epoch index u64
+COMMIT = b"subnet/c/"  # subnet/c/<netuid u16><uid u16> -> WeightsCommit (hash 32, 3 heights u64)
 HOTKEY_STAKE = b"subnet/hks/"  # subnet/hks/<netuid u16><hotkey 20> -> u64 stake on the hotkey
 STAKE_BY = b"subnet/stk/"  # subnet/stk/<coldkey 20><netuid u16><hotkey 20> -> u64 its part
 
