@@ -288,6 +288,14 @@ class ValidatorHasNoTokens(StakingError):
     summary = "validator has no tokens left for its shares"
 
 
+class MaxEntriesReached(StakingError):
+    """Cosmos x/staking ``ErrMaxUnbondingDelegationEntries`` /
+    ``ErrMaxRedelegationEntries``."""
+
+    code = 122
+    summary = "too many unbonding or redelegation entries for this pair"
+
+
 # --- slashing -------------------------------------------------------------------------------
 class NotJailed(SlashingError):
     code = 116

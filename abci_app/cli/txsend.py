@@ -40,6 +40,7 @@ HINTS = {
     120: "one commission change per commission_change_blocks: retry from the height in the message",
     121: "the validator was slashed to zero: delegate elsewhere (its delegators can leave with "
     "`tx staking undelegate --all`)",
+    122: "wait until the first entry completes (the height in the message)",
     130: "list subnets with `moderntensor subnet list`",
     134: "this key already has a uid there: `moderntensor subnet metagraph <netuid>`",
     135: "wait until a neuron's immunity period ends, or ask the owner to raise max_allowed_uids",

@@ -288,6 +288,28 @@ def test_undelegate_all_closes_a_delegation(tmp_path: Path) -> None:
     s.nonces[SMALL] -= 1
 
 
+def test_unbonding_and_redelegation_entries_are_bounded(tmp_path: Path) -> None:
+    """Cosmos x/staking ``MaxEntries`` (7): a delegator cannot grow the lists a slash walks
+    through without bound; entries of one block for one pair are one entry."""
+    d, s = chain(tmp_path, staking={"max_entries": 2})
+    d.block([s.tx(SMALL, MsgDelegate(OPS[A], 10 * MDT))])
+    codes = [d.block([s.tx(SMALL, MsgUndelegate(OPS[A], MDT))])[1][0] for _ in range(3)]
+    assert codes == [0, 0, 122]  # MaxEntriesReached
+    _, codes = d.block(
+        [s.tx(SMALL, MsgUndelegate(OPS[A], MDT)), s.tx(SMALL, MsgUndelegate(OPS[A], MDT))]
+    )
+    assert codes == [122, 122]
+    codes = [
+        d.block(
+            [s.tx(SMALL, MsgRedelegate(OPS[A], OPS[B], MDT), MsgRedelegate(OPS[A], OPS[B], MDT))]
+        )[1][0]
+        for _ in range(3)
+    ]
+    assert codes == [0, 0, 122]
+    who = to_bech32(addr_of(seeded_key(SMALL)))
+    assert len(q(d, f"/unbonding/{who}")) == 2  # type: ignore[arg-type]
+
+
 def community_pool(d: Driver) -> int:
     (pool,) = [a for a in q(d, "/module_accounts") if a["name"] == "community_pool"]  # type: ignore[attr-defined]
     return int(pool["balance"])

@@ -17,6 +17,7 @@ from ...errors import (
     InsufficientDelegation,
     InvalidAmount,
     InvalidCommission,
+    MaxEntriesReached,
     SelfBondTooLow,
     TransitiveRedelegation,
     UnknownValidator,
@@ -46,8 +47,10 @@ from .state import (
     get_shares,
     get_validator,
     receiving_redelegation,
+    redelegation_entries,
     set_shares,
     set_validator,
+    unbondings_of,
     validator_by_operator,
 )
 
@@ -291,14 +294,25 @@ def apply_undelegate(state: Overlay, sender: bytes, msg: MsgUndelegate, ctx: Cha
 
     Raises:
         UnknownValidator: no validator with that operator.
+        MaxEntriesReached: ``max_entries`` unbonding entries from this validator are live.
         InsufficientDelegation: no delegation, or it is worth less than the amount.
     """
     params = ctx.params_of(StakingParams)
     v = _validator(state, msg.validator)
+    done = ctx.height + params.unbonding_blocks
+    heights = {
+        e.completion_height
+        for e in unbondings_of(state, sender)
+        if e.cons_address == v.cons_address
+    }
     _, out = unbond_tokens(
         state, sender, v, msg.amount, params, ctx.hooks, ctx.events, everything=msg.all
     )
-    done = ctx.height + params.unbonding_blocks
+    if out and done not in heights and len(heights) >= params.max_entries:
+        raise MaxEntriesReached(
+            f"{len(heights)} unbonding entries from {v.moniker} (max_entries): the first "
+            f"completes at height {min(heights)}"
+        )
     if out:
         send(state, BONDED_POOL, UNBONDING_POOL, out)
         add_unbonding(state, UnbondingEntry(sender, v.cons_address, done, out))
@@ -327,6 +341,7 @@ def apply_redelegate(state: Overlay, sender: bytes, msg: MsgRedelegate, ctx: Cha
         UnknownValidator: either operator has no validator.
         TransitiveRedelegation: ``sender``'s stake at the source is still arriving by
             redelegation (the log gives the height it completes at).
+        MaxEntriesReached: ``max_entries`` redelegations of this pair are live.
         InsufficientDelegation: the source delegation is worth less than the amount.
         ValidatorHasNoTokens: the destination was slashed to zero tokens.
         InvalidAmount: the moved tokens buy less than one share of the destination.
@@ -340,6 +355,13 @@ def apply_redelegate(state: Overlay, sender: bytes, msg: MsgRedelegate, ctx: Cha
             f"stake of {to_bech32(sender)} is still redelegating into {src.moniker} until height "
             f"{arriving_until}: redelegate it after that (undelegating is allowed)"
         )
+    done = ctx.height + params.unbonding_blocks
+    entries = redelegation_entries(state, sender, src.cons_address, dst.cons_address)
+    if done not in entries and len(entries) >= params.max_entries:
+        raise MaxEntriesReached(
+            f"{len(entries)} redelegations from {src.moniker} to {dst.moniker} (max_entries): "
+            f"the first completes at height {min(entries)}"
+        )
     _, out = unbond_tokens(state, sender, src, msg.amount, params, ctx.hooks, ctx.events)
     dst2 = delegate_tokens(state, sender, dst, out, ctx.hooks, ctx.events)
     add_redelegation(
@@ -349,7 +371,7 @@ def apply_redelegate(state: Overlay, sender: bytes, msg: MsgRedelegate, ctx: Cha
             src.cons_address,
             dst.cons_address,
             ctx.height,
-            ctx.height + params.unbonding_blocks,
+            done,
             dst2.delegator_shares - dst.delegator_shares,
             out,
         ),

@@ -27,3 +27,7 @@ class StakingParams(IntParams):
     """Blocks between two commission changes of one validator (creation counts as one): 24 h at
     one block per second, as Cosmos x/staking's ``ValidateNewRate`` allows one change per 24 h
     of ``UpdateTime``. Each change may also raise the rate by at most its max_change_rate."""
+    max_entries: int = 7
+    """Live unbonding entries per (delegator, validator), and redelegation entries per
+    (delegator, source, destination), at most (Cosmos ``MaxEntries``, 7): bounds what a slash
+    must walk through. Entries of one block for one pair are one entry."""

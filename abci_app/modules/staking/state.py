@@ -428,6 +428,17 @@ def redelegations_from(state: KVReader, src: bytes) -> list[Redelegation]:
     return out
 
 
+def redelegation_entries(state: KVReader, delegator: bytes, src: bytes, dst: bytes) -> list[int]:
+    """Completion heights of the live redelegations of ``delegator`` from ``src`` to ``dst``."""
+    prefix = REDELEGATION_TO + delegator + dst
+    n = len(prefix)
+    return [
+        int.from_bytes(k[n : n + 8], "big")
+        for k, _ in state.iter_prefix(prefix)
+        if k[n + 8 :] == src
+    ]
+
+
 def receiving_redelegation(state: KVReader, delegator: bytes, dst: bytes) -> int | None:
     """The completion height of the first live redelegation of ``delegator`` into ``dst``, or
     None (Cosmos ``HasReceivingRedelegation``)."""
