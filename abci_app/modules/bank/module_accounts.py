@@ -13,7 +13,9 @@ them all).
 
 No message may send tokens to a module account (Cosmos SDK x/bank ``BlockedAddrs``): the tokens
 would either break the invariant of the pool that holds them (every checking node halts) or be
-owned by nobody. :func:`is_module_account` is the test every sending handler applies.
+owned by nobody. A handler that sends tokens to an address the message names (``transfer``)
+refuses every address in :data:`MODULE_ACCOUNTS` (code 104); the other messages send only to
+their sender or to a registered hotkey or validator, which no module account can be.
 """
 
 from __future__ import annotations
@@ -45,12 +47,6 @@ def module_account(name: str, *, minter: bool = False, burner: bool = False) -> 
         raise ValueError(f"module account {name!r} is declared twice")
     MODULE_ACCOUNTS[acct.address] = acct
     return acct.address
-
-
-def is_module_account(address: bytes) -> bool:
-    """Whether ``address`` is a declared module account (never a valid recipient of a message
-    that sends tokens)."""
-    return address in MODULE_ACCOUNTS
 
 
 FEE_COLLECTOR = module_account("fee_collector", burner=True)
