@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .codec import decode_u64, encode_u64
+from .modules.distribution.migrations import migrate_to_2 as distribution_to_2
 from .state.keys import APP_VERSION_KEY
 from .state.overlay import KVReader, Overlay
 from .types import Event
 
 APP_VERSION = 2
-"""The version this code runs. 1: no version in state; 2: the version is in state."""
+"""The version this code runs. 1: the pinned previous commit (e2e/previous_version.toml): no
+version in state, no outstanding rewards, no supply origin; 2: those are in state."""
 
 Migration = Callable[[Overlay], list[Event]]
 
@@ -42,12 +44,14 @@ def set_version(state: Overlay, version: int) -> None:
     state.set(APP_VERSION_KEY, encode_u64(version))
 
 
-def _record_version(state: Overlay) -> list[Event]:
-    """1 -> 2: version 1 kept no version in state; from 2 on it is part of the app hash."""
-    return []
+def _to_2(state: Overlay) -> list[Event]:
+    """1 -> 2: version 1 kept no version in state (from 2 on it is part of the app hash:
+    ``migrate`` records it), nor distribution's outstanding rewards and the supply's origin
+    (modules/distribution/migrations.py)."""
+    return distribution_to_2(state)
 
 
-MIGRATIONS: dict[int, Migration] = {2: _record_version}
+MIGRATIONS: dict[int, Migration] = {2: _to_2}
 """Migration to version v (from v-1), by v. Add one with each version that changes state."""
 
 
