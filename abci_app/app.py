@@ -173,7 +173,7 @@ class Application:
         self.check_invariants = check_invariants
         self.genesis: Overlay | None = None
         self.pending: PendingCommit | None = None
-        self.check_state = Overlay(db)
+        self.check_state = self._migrated_base()
         self._check_ctx: ChainContext | None = None
         self.snapshots: NoSnapshots = (
             NoSnapshots()
@@ -219,7 +219,7 @@ class Application:
         self._reset_check_state()
 
     def _reset_check_state(self) -> None:
-        self.check_state = self._block_base()
+        self.check_state = self._migrated_base()
         self._check_ctx = None
 
     # --- views -------------------------------------------------------------------------------
@@ -228,6 +228,18 @@ class Application:
         base = Overlay(self.db)
         if self.genesis is not None:
             base.writes = dict(self.genesis.writes)
+        return base
+
+    def _migrated_base(self) -> Overlay:
+        """:meth:`_block_base` as this version reads it: a state written by an older version
+        is migrated in the overlay (never persisted; the first FinalizeBlock migrates it for
+        real), so CheckTx and PrepareProposal never run this code over a schema it does not
+        know (the upgrade e2e found CheckTx failing there before the first block)."""
+        base = self._block_base()
+        try:
+            migrate(base)
+        except VersionTooNew as e:
+            raise FatalAppError(f"{e}: run the newer version of moderntensor") from None
         return base
 
     def _check_context(self) -> ChainContext:
@@ -302,7 +314,7 @@ class Application:
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
         """The mempool's txs that would pay their fee, within max_tx_bytes."""
         self._check_halt(req.height)
-        base = self._block_base()
+        base = self._migrated_base()
         ctx = load_context(base, req.height, DISCARD_EVENTS, self.verified)  # only choices matter
         txs = select_txs(base, list(req.txs), ctx, req.max_tx_bytes)
         return abci.ResponsePrepareProposal(txs=txs)

@@ -132,6 +132,10 @@ class ABCIServer:
             log.error("closing ABCI connection from %s: malformed frame: %s", peer, e)
         except (ConnectionResetError, BrokenPipeError):
             log.info("ABCI connection from %s reset", peer)
+        except asyncio.CancelledError:
+            # the server is stopping (asyncio.run cancels the connections): end quietly, or
+            # Python 3.11's stream callback logs a traceback for the cancelled task
+            log.info("ABCI connection from %s closed: the app is stopping", peer)
         finally:
             writer.close()
             with contextlib.suppress(Exception):

@@ -61,6 +61,7 @@ def test_halt_height_then_export_restarts_the_chain_with_the_same_state(
     assert start.returncode == 0, out
     assert f"committed the halt height {HALT} and stopped" in out
     assert f"committed the halt height {HALT}: stopping" in node.log("app")
+    assert "Traceback" not in node.log("app")  # a clean stop, not a crash
 
     db = StateDB(node.home.state_db)
     assert db.height == HALT  # exactly H: the app never finalized H+1

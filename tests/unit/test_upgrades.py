@@ -4,17 +4,22 @@ this one on two instances that replay the same blocks (same hashes, migrated onc
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from chain_driver import Driver, genesis_app_state, transfer
+from chain_driver import VALIDATOR_OPERATOR, Driver, genesis_app_state, transfer
+from harness import CHAIN_ID, addr_of
 
 from abci_app._proto.tendermint.abci import types_pb2 as abci
+from abci_app.address import to_bech32
 from abci_app.e2e.versions import pinned, previous_version
+from abci_app.modules.staking.messages import MsgUndelegate
 from abci_app.state.overlay import Overlay
+from abci_app.tx import build_tx
 from abci_app.types import Event
 from abci_app.upgrades import APP_VERSION, VersionTooNew, migrate, set_version, state_version
 
@@ -104,6 +109,16 @@ def test_previous_version_state_migrates_once_and_deterministically(
     assert a.height == b.height == 5
     assert state_version(a.app.db) == old_version == 1
     assert a.app.info(abci.RequestInfo()).app_version == old_version  # what the headers say
+    # before the first block migrates it for real, CheckTx already reads the state as this
+    # version does: an undelegation settles the rewards version 1 kept no outstanding for
+    operator = to_bech32(addr_of(VALIDATOR_OPERATOR))
+    nonce = int(json.loads(a.query(f"/account/{operator}").value)["nonce"])
+    undelegate = build_tx(
+        VALIDATOR_OPERATOR, CHAIN_ID, nonce, 1_000, [MsgUndelegate(addr_of(VALIDATOR_OPERATOR), 1)]
+    )
+    checked = a.check(undelegate)
+    assert checked.code == 0, checked.log
+    a.app._reset_check_state()
     blocks = [[transfer(0, 2, 7, 2)], [], [transfer(1, 3, 9, 2)]]
     for i, txs in enumerate(blocks):
         ha, hb = a.block(txs), b.block(txs)
