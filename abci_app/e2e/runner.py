@@ -237,6 +237,9 @@ class Run:
             "accepted_txs": len(self.workload.stats.accepted),
             "refused_by_code": self.workload.stats.refused,
             "tx_kinds": _kinds(self.workload.stats.accepted),
+            "workload_rounds": self.workload.stats.rounds,
+            "workload_rounds_skipped": self.workload.stats.skipped_rounds,
+            "workload_last_error": self.workload.stats.last_error,
             "proxied_bytes": sum(link.bytes for link in self.hub.links),
         }
 

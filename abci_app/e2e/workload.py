@@ -68,6 +68,9 @@ class Stats:
     refused: dict[int, int] = field(default_factory=dict)
     """CheckTx refusals by code (a nonce race after a resync is normal; none is lost)."""
     committed: set[str] = field(default_factory=set)
+    rounds: int = 0
+    skipped_rounds: int = 0
+    last_error: str = ""
 
 
 class Workload:
@@ -130,7 +133,11 @@ class Workload:
                 if not self._hold.is_set():
                     try:
                         self._round()
-                    except (NodeUnreachable, RPCError) as e:
+                        self.stats.rounds += 1
+                    except (NodeUnreachable, RPCError, ValueError, KeyError) as e:
+                        # a node restarting answers with errors or half answers: next round
+                        self.stats.skipped_rounds += 1
+                        self.stats.last_error = f"{type(e).__name__}: {e}"
                         log.info("workload round skipped: %s", e)
             time.sleep(0.2)
 

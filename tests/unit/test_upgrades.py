@@ -75,11 +75,16 @@ def test_a_new_chain_starts_at_this_version(tmp_path: Path) -> None:
 PREVIOUS_CHAIN = """
 import sys
 sys.path.insert(0, "tests")
-from chain_driver import Driver, genesis_app_state, transfer
+from chain_driver import VALIDATOR_OPERATOR, Driver, genesis_app_state, signed, transfer
+from harness import addr_of
+from abci_app.modules.staking.messages import MsgDelegate
 d = Driver.open(sys.argv[1])
 d.init_chain(genesis_app_state(4))
-for i in range(5):
-    d.block([transfer(i % 4, (i + 1) % 4, 1000 + i, i // 4)])
+validator = addr_of(VALIDATOR_OPERATOR)
+for i in range(4):  # delegations starting at different heights: rewards with fractions
+    d.block([signed(i, [MsgDelegate(validator, (i + 1) * 3 * 10**9 + 7 * i)], 0)])
+for i in range(3):
+    d.block([transfer(i, i + 1, 1000 + i, 1)])
 d.close()
 """
 
@@ -106,7 +111,7 @@ def test_previous_version_state_migrates_once_and_deterministically(
     for name in ("a", "b"):
         shutil.copy(tmp_path / "old.sqlite", tmp_path / f"{name}.sqlite")
     a, b = Driver.open(tmp_path / "a.sqlite"), Driver.open(tmp_path / "b.sqlite")
-    assert a.height == b.height == 5
+    assert a.height == b.height == 7
     assert state_version(a.app.db) == old_version == 1
     assert a.app.info(abci.RequestInfo()).app_version == old_version  # what the headers say
     # before the first block migrates it for real, CheckTx already reads the state as this
@@ -119,7 +124,7 @@ def test_previous_version_state_migrates_once_and_deterministically(
     checked = a.check(undelegate)
     assert checked.code == 0, checked.log
     a.app._reset_check_state()
-    blocks = [[transfer(0, 2, 7, 2)], [], [transfer(1, 3, 9, 2)]]
+    blocks = [[transfer(0, 2, 7, 2)], [], [transfer(1, 3, 9, 2)], *([[]] * 150)]
     for i, txs in enumerate(blocks):
         ha, hb = a.block(txs), b.block(txs)
         assert ha == hb  # the migration is deterministic

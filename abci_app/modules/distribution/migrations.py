@@ -9,30 +9,47 @@ from ..bank.keeper import send
 from ..bank.module_accounts import COMMUNITY_POOL
 from ..bank.state import Account, get_account, get_genesis_supply, get_supply, set_genesis_supply
 from ..staking.state import all_delegations, all_validators
-from .rewards import pending_rewards
-from .state import DISTRIBUTION_POOL, all_commissions, get_minted, get_outstanding, set_outstanding
+from .state import (
+    ACC_PRECISION,
+    DISTRIBUTION_POOL,
+    all_commissions,
+    get_accumulator,
+    get_minted,
+    get_outstanding,
+    get_start,
+    set_outstanding,
+)
 
 
 def migrate_to_2(state: Overlay) -> list[Event]:
     """App version 1 -> 2: the bookkeeping version 1 did not keep (Cosmos x/distribution's
     ``ValidatorOutstandingRewards``, and the supply's origin).
 
-    * Each validator's outstanding rewards = its delegations' pending rewards
-      (``shares * (accumulator - start) // ACC_PRECISION``); the floor dust version 1 left in
-      the distribution pool beyond those and the unpaid commissions goes to the community pool,
-      as version 2 does with a removed validator's dust (``sweep_outstanding``).
+    * Each validator's outstanding rewards = what its delegations have earned and not been
+      paid, *before* the floor of each payout: ceil(sum of ``shares * (accumulator - start)``
+      / ACC_PRECISION). Not the sum of the floored pending rewards: with no slack for the
+      fractions, the next block's reward can lift several floors at once past what it adds
+      (the upgrade e2e found "pending rewards > outstanding" one block after the migration).
+      Version 1 credited every reward in full, so the pool covers that per validator. What
+      the pool holds beyond it and the unpaid commissions (version 1 kept the community's
+      share and the dust in the same account) goes to the community pool, where version 2
+      keeps them (``sweep_outstanding``).
     * The origin supply = supply - minted: version 1 did not count its burns, so whatever it
       burned is part of the origin (from here on every burn is counted by reason).
 
     Pure over ``state``; raises RuntimeError if the pool holds less than it owes (a state no
     version 1 node could have written: better to stop than to migrate it).
     """
+    earned: dict[bytes, int] = {}  # sum of shares * (accumulator - start), not yet divided
+    for delegator, cons, shares in all_delegations(state):
+        growth = get_accumulator(state, cons) - get_start(state, delegator, cons)
+        earned[cons] = earned.get(cons, 0) + shares * growth
     pending: dict[bytes, int] = {}
-    for delegator, cons, _ in all_delegations(state):
-        pending[cons] = pending.get(cons, 0) + pending_rewards(state, delegator, cons)
     for v in sorted(all_validators(state), key=lambda v: v.cons_address):
-        if get_outstanding(state, v.cons_address) == 0 and pending.get(v.cons_address):
-            set_outstanding(state, v.cons_address, pending[v.cons_address])
+        owed = -(-earned.get(v.cons_address, 0) // ACC_PRECISION)  # ceil
+        if get_outstanding(state, v.cons_address) == 0 and owed:
+            set_outstanding(state, v.cons_address, owed)
+            pending[v.cons_address] = owed
     pool = (get_account(state, DISTRIBUTION_POOL) or Account()).balance
     owed = sum(c for _, c in all_commissions(state)) + sum(pending.values())
     if pool < owed:
