@@ -127,9 +127,9 @@ def committed_counts(node: Node) -> tuple[Counter[str], dict[str, int]]:
     return counts, heights
 
 
-def txs_exactly_once(ref: Node, stats: Stats) -> tuple[Check, int]:
+def txs_exactly_once(ref: Node, stats: Stats) -> tuple[Check, dict[str, int]]:
     """Every accepted tx once in ``ref``'s blocks (a validator with the whole history) and
-    queryable there; returns the check and the number of accepted txs committed."""
+    queryable there; returns the check and the height of each accepted tx committed."""
     name = "every accepted tx committed exactly once and queryable"
     try:
         counts, heights = committed_counts(ref)
@@ -143,8 +143,9 @@ def txs_exactly_once(ref: Node, stats: Stats) -> tuple[Check, int]:
                     if got is None or got.height != heights[h]:
                         unfound.append(h)
     except (NodeUnreachable, RPCError) as e:
-        return Check(name, False, str(e)), 0
-    committed = sum(1 for h in stats.accepted if counts[h] == 1)
+        return Check(name, False, str(e)), {}
+    at = {h: heights[h] for h in stats.accepted if counts[h] == 1}
+    committed = len(at)
     problems = []
     if missing:
         problems.append(f"{len(missing)} never committed (e.g. {missing[0]})")
@@ -155,7 +156,7 @@ def txs_exactly_once(ref: Node, stats: Stats) -> tuple[Check, int]:
     if not stats.accepted:
         problems.append("the workload got no tx accepted")
     detail = "; ".join(problems) or f"{committed} of {len(stats.accepted)} accepted txs"
-    return Check(name, not problems, detail), committed
+    return Check(name, not problems, detail), at
 
 
 def _key(update: dict[str, Any]) -> str:

@@ -223,14 +223,25 @@ class Run:
         checks.append(agree)
         checks.append(invariants.own_app_hashes(ups))
         ref = net.nodes[m.submitters()[0]]
-        tx_check, committed = invariants.txs_exactly_once(ref, self.workload.stats)
+        tx_check, committed_at = invariants.txs_exactly_once(ref, self.workload.stats)
         checks.append(tx_check)
+        kinds = _kinds(self.workload.stats.accepted)
+        missing = [k for k in self.workload.expected_kinds() if not kinds.get(k)]
+        checks.append(
+            Check(
+                "the workload ran: every enabled kind of tx accepted",
+                not missing,
+                f"none accepted of {missing} (refusals by code: {self.workload.stats.refused})"
+                if missing
+                else f"{kinds}",
+            )
+        )
         checks.append(invariants.validator_updates(ref))
         if m.state_sync:
             checks.append(self._state_sync_check())
         if m.upgrade is not None:
             checks.append(self._upgrade_check(ref, m.upgrade.at_height))
-        self.report.txs_committed = committed
+        self.report.txs_committed = len(committed_at)
         self.report.blocks = min((n.height() or 0 for n in ups), default=0)
         self.report.details = {
             "heights_compared": compared,
@@ -242,6 +253,11 @@ class Run:
             "workload_last_error": self.workload.stats.last_error,
             "proxied_bytes": sum(link.bytes for link in self.hub.links),
         }
+        if m.upgrade is not None:
+            halt = m.upgrade.at_height
+            self.report.details["txs_committed_after_halt"] = sum(
+                1 for h in committed_at.values() if h > halt
+            )
 
     def _upgrade_check(self, ref: Node, halt: int) -> Check:
         """Headers up to the halt carry the previous app version; the block after the

@@ -42,6 +42,10 @@ log = logging.getLogger("moderntensor.e2e.workload")
 
 FEE = 1_000
 MDT = BASE_UNITS_PER_MDT
+MAX_LOCK = 10_000 * MDT
+"""The most the subnet owner agrees to burn to register (the lock cost starts at 1,000 MDT)."""
+MAX_BURN = 100 * MDT
+"""The most a neuron agrees to burn to register."""
 SUBNET_HYPERPARAMS = (("tempo", 9), ("weights_rate_limit", 2), ("commit_reveal", 0))
 
 
@@ -98,6 +102,7 @@ class Workload:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="e2e-workload", daemon=True)
         self._next_sender = 0
+        self._clients: dict[str, RPCClient] = {}
         self.operators: list[bytes] = []
         self.uids: dict[bytes, int] = {}
         self.last_height = 0
@@ -124,6 +129,8 @@ class Workload:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(30)
+        for client in self._clients.values():
+            client.close()
 
     # --- the loop -------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -143,13 +150,13 @@ class Workload:
 
     def _round(self) -> None:
         ref = self.accounts[0].submitter
-        with RPCClient(ref.rpc_url, timeout=5, retries=0) as rpc:
-            height = rpc.latest_height()
-            if height <= self.last_height:
-                return
-            for h in range(max(self.last_height + 1, 1), height + 1):
-                self._note_block(rpc, h)
-            self.last_height = height
+        rpc = self._client(ref)
+        height = rpc.latest_height()
+        if height <= self.last_height:
+            return
+        for h in range(max(self.last_height + 1, 1), height + 1):
+            self._note_block(rpc, h)
+        self.last_height = height
         for _ in range(self.transfers_per_block):
             sender = self.senders[self._next_sender % len(self.senders)]
             self._next_sender += 1
@@ -170,23 +177,23 @@ class Workload:
 
     def _send(self, acct: Account, msgs: list[Message], kind: str) -> bool:
         """Sign and broadcast one tx from ``acct``; True if CheckTx accepted it."""
+        rpc = self._client(acct.submitter)
         try:
-            with RPCClient(acct.submitter.rpc_url, timeout=5, retries=0) as rpc:
-                if acct.resync or acct.nonce is None:
-                    if acct.in_flight:
-                        return False  # wait until its pending txs are in blocks
-                    info = rpc.abci_query(f"/account/{_bech32(acct.address)}").json()
-                    acct.nonce = int(info["nonce"])
-                    acct.resync = False
-                raw = build_tx(acct.key, self.chain_id, acct.nonce, FEE, msgs)
-                tx_hash = hashlib.sha256(raw).hexdigest().upper()
-                try:
-                    res = rpc.broadcast_tx_sync(raw)
-                except NodeUnreachable:
-                    self.stats.uncertain.add(tx_hash)
-                    acct.in_flight.add(tx_hash)
-                    acct.resync = True
-                    return False
+            if acct.resync or acct.nonce is None:
+                if acct.in_flight:
+                    return False  # wait until its pending txs are in blocks
+                info = rpc.abci_query(f"/account/{_bech32(acct.address)}").json()
+                acct.nonce = int(info["nonce"])
+                acct.resync = False
+            raw = build_tx(acct.key, self.chain_id, acct.nonce, FEE, msgs)
+            tx_hash = hashlib.sha256(raw).hexdigest().upper()
+            try:
+                res = rpc.broadcast_tx_sync(raw)
+            except NodeUnreachable:
+                self.stats.uncertain.add(tx_hash)
+                acct.in_flight.add(tx_hash)
+                acct.resync = True
+                return False
         except (NodeUnreachable, RPCError):
             return False
         if res.code != 0:
@@ -208,8 +215,14 @@ class Workload:
             self.operators = [from_bech32(v["operator"]) for v in self._query("/validators")]
         ops = self.operators
         i = acct.steps_done
-        cycle = i // 3  # delegate to v, move part of it to w, undelegate part of that
-        v, w = ops[cycle % len(ops)], ops[(cycle + 1) % len(ops)]
+        # delegate to v, move part of it to w, undelegate part of that; sources and
+        # destinations never overlap (redelegating stake that is still arriving by
+        # redelegation is refused, code 119), so every step is valid
+        cycle = i // 3
+        sources, dests = ops[0::2], ops[1::2] or ops[:1]
+        v, w = sources[cycle % len(sources)], dests[cycle % len(dests)]
+        if v == w:  # a single validator: nothing to redelegate between
+            return
         steps: list[tuple[str, Message]] = [
             ("delegate", MsgDelegate(v, 5 * MDT)),
             ("redelegate", MsgRedelegate(v, w, 2 * MDT)),
@@ -223,7 +236,7 @@ class Workload:
         owner, validator, *miners = self.subnet
         steps: list[tuple[Account, Callable[[], tuple[str, Message] | None]]] = []
         if owner.steps_done == 0:
-            steps.append((owner, lambda: ("register_subnet", MsgRegisterSubnet())))
+            steps.append((owner, lambda: ("register_subnet", MsgRegisterSubnet(MAX_LOCK))))
         elif owner.steps_done == 1:
             names = tuple(n for n, _ in SUBNET_HYPERPARAMS)
             values = tuple(v for _, v in SUBNET_HYPERPARAMS)
@@ -233,7 +246,7 @@ class Workload:
         elif not owner.in_flight:  # the subnet exists with its hyperparams
             for n in [validator, *miners]:
                 if n.steps_done == 0:
-                    steps.append((n, lambda: ("register_neuron", MsgRegisterNeuron(1))))
+                    steps.append((n, lambda: ("register_neuron", MsgRegisterNeuron(1, MAX_BURN))))
             if validator.steps_done == 1:
                 v = validator.address
                 steps.append(
@@ -257,9 +270,25 @@ class Workload:
         weights = tuple(self.rng.randrange(1, 65536) for _ in uids)
         return "set_weights", MsgSetWeights(1, uids, weights)
 
+    def expected_kinds(self) -> list[str]:
+        """The tx kinds each enabled actor must have got accepted for the run to count."""
+        kinds = ["transfer"] if self.transfers_per_block else []
+        if self.staker is not None:
+            kinds += ["delegate", "redelegate", "undelegate"]
+        if self.subnet:
+            kinds += ["register_subnet", "register_neuron", "add_subnet_stake", "set_weights"]
+        return kinds
+
+    def _client(self, node: Node) -> RPCClient:
+        """One keep-alive client per submitter (a connection per request made a round of a
+        few txs take a second or two: fewer rounds than blocks)."""
+        client = self._clients.get(node.name)
+        if client is None:
+            client = self._clients[node.name] = RPCClient(node.rpc_url, timeout=5, retries=0)
+        return client
+
     def _query(self, path: str) -> dict:  # type: ignore[type-arg]
-        with RPCClient(self.accounts[0].submitter.rpc_url, timeout=5, retries=1) as rpc:
-            res = rpc.abci_query(path)
+        res = self._client(self.accounts[0].submitter).abci_query(path)
         if res.code != 0:
             raise RPCError(f"query {path}: {res.log}")
         return res.json()  # type: ignore[no-any-return]

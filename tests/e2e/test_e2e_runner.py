@@ -23,6 +23,7 @@ EXPECTED_CHECKS = {
     "state-synced nodes' block stores start at a snapshot height",
     "state invariants (supply = balances, pools = records) on every node's database",
     "no process over",
+    "the workload ran: every enabled kind of tx accepted",
 }
 
 

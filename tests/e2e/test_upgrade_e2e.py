@@ -37,5 +37,6 @@ def test_previous_version_halts_and_the_current_one_continues(
     assert "halted all 4 nodes at 14 on the previous version" in done
     version = next(c for c in report["checks"] if c["name"].startswith("app version"))
     assert "(1, 1, 2)" in version["detail"] and "Info 2" in version["detail"]
-    assert report["blocks"] >= 26
-    assert report["txs_committed"] > 50  # before and after the upgrade
+    assert report["blocks"] >= 30
+    after = report["details"]["txs_committed_after_halt"]
+    assert after >= 20 and report["txs_committed"] - after >= 20  # both versions took txs
