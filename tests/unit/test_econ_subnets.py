@@ -19,6 +19,7 @@ from abci_app.modules.subnets.messages import (
     MsgCommitWeights,
     MsgRegisterNeuron,
     MsgRegisterSubnet,
+    MsgRemoveSubnetStake,
     MsgRevealWeights,
     MsgSetSubnetHyperparams,
     MsgSetWeights,
@@ -304,3 +305,43 @@ def test_epoch_rounding_dust_goes_to_the_community_pool(tmp_path: Path) -> None:
     (rewards,) = [e for e in d.last_response().events if e.type == "rewards"]  # type: ignore[union-attr]
     allocation_dust = int({a.key: a.value for a in rewards.attributes}["community_pool"])
     assert pool() - pool0 == int(ev["dust"]) + allocation_dust
+
+
+def test_stake_added_for_an_epoch_block_captures_nothing(tmp_path: Path) -> None:
+    """subtensor PR 737 (protect from fast stake/unstake): Yuma weighs a hotkey by the lowest
+    stake it held since the previous epoch. Before, 50,000 MDT staked in the epoch block itself
+    (and removed in the next) made the attacker the whole consensus: its miner took all the
+    incentive and its validator all the dividends of the tempo's emission, that the honest
+    validator's stake had drawn to the subnet. Removing the stake after one epoch and adding it
+    back for the next does not work either; stake that stays through a whole tempo counts."""
+    d, s = chain(tmp_path)
+    subnet_with(d, s, tempo=9, commit_reveal=0, weights_rate_limit=0)  # epochs end 8, 18, 28..
+    honest_v, honest_m, evil_v, evil_m = 1, 2, 5, 6
+    for i in (honest_v, honest_m, evil_v, evil_m):  # uids 0..3, blocks 3..6
+        register(d, s, i)
+    d.block(
+        [
+            s.tx(honest_v, MsgAddSubnetStake(1, addr(honest_v), 1_000 * MDT)),
+            s.tx(honest_v, MsgSetWeights(1, (1,), (65_535,))),
+            s.tx(evil_v, MsgSetWeights(1, (3,), (65_535,))),
+        ]
+    )  # block 7
+    whale = 50_000 * MDT
+
+    def miners_paid() -> tuple[int, int]:
+        meta = q(d, "/subnet/1/metagraph")["neurons"]  # type: ignore[index]
+        return int(meta[1]["emission"]), int(meta[3]["emission"])
+
+    until(d, 17)
+    d.block([s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), whale))])  # block 18: the epoch
+    honest, evil = miners_paid()
+    assert honest > 0 and evil == 0
+    assert q(d, "/subnet/1/metagraph")["neurons"][2]["epoch_stake"] == str(whale)  # type: ignore[index]
+    d.block([s.tx(evil_v, MsgRemoveSubnetStake(1, addr(evil_v), whale))])  # block 19: away...
+    until(d, 27)
+    d.block([s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), whale))])  # ...and back for 28
+    honest, evil = miners_paid()
+    assert honest > 0 and evil == 0
+    until(d, 38)  # the whale's stake stayed from epoch 28 to 38: it is consensus now
+    honest, evil = miners_paid()
+    assert honest == 0 and evil > 0

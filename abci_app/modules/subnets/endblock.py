@@ -28,18 +28,22 @@ from .state import (
     neurons,
     replace_bonds,
     set_neuron,
+    set_stake_floor,
     set_subnet,
+    stake_floor,
 )
 
 
 def epoch_input(
     state: Overlay, subnet: Subnet, hp: Hyperparams, height: int, nodes: list[Neuron]
 ) -> EpochInput:
-    """The epoch function's input for ``subnet`` read from state (``nodes`` by uid)."""
+    """The epoch function's input for ``subnet`` read from state (``nodes`` by uid). Each
+    neuron's stake is its stake floor (state.stake_floor: the lowest stake it held since the
+    last epoch), so stake that arrived for this epoch block weighs nothing."""
     return EpochInput(
         height=height,
         params=hp.epoch_params(),
-        stake=tuple(hotkey_stake(state, subnet.netuid, n.hotkey) for n in nodes),
+        stake=tuple(stake_floor(state, subnet.netuid, n.hotkey) for n in nodes),
         last_update=tuple(n.last_update for n in nodes),
         registered_at=tuple(n.registered_at for n in nodes),
         weights=all_weights(state, subnet.netuid),
@@ -62,12 +66,17 @@ def _expire_commits(
 
 
 def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: int) -> list[Event]:
-    """Run one epoch and apply it: bonds, payouts, metagraph, expired commits, subnet record."""
+    """Run one epoch and apply it: bonds, payouts, stake floors restarted at each neuron's
+    stake, metagraph, expired commits, subnet record."""
     nodes = neurons(state, subnet.netuid)
     inp = epoch_input(state, subnet, hp, height, nodes)
     out = run_epoch(inp)
     replace_bonds(state, subnet.netuid, out.bonds)
     nodes = pay_epoch(state, subnet, nodes, out)
+    for n in nodes:  # the next epoch weighs what stays from now on (dividends included)
+        set_stake_floor(
+            state, subnet.netuid, n.hotkey, hotkey_stake(state, subnet.netuid, n.hotkey)
+        )
     nodes, events = _expire_commits(state, subnet.netuid, height, nodes)
     for n in nodes:
         set_neuron(state, subnet.netuid, n)

@@ -16,6 +16,8 @@ its sender signed (subtensor ``register_limit``) and is capped per block and per
 change of the burn bounds takes effect from the next block (end-block clamps it). A commit keeps
 the reveal window it was given, a second one waits for the first to be revealed or to expire,
 and a revealed weight counts only for uids registered before the commit (subtensor PR 1789).
+Yuma weighs a hotkey by the lowest stake it held since the last epoch (state.stake_floor;
+subtensor PR 737), so stake added in an epoch block and removed after it captures nothing.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ from .state import (
     set_commit,
     set_hyperparams,
     set_neuron,
+    set_stake_floor,
     set_subnet,
     set_uid,
     set_weights_row,
@@ -225,7 +228,8 @@ def apply_register_neuron(
 
     Preconditions: ``msg`` validated (max_cost > 0).
     Writes: sender's balance and the supply (burn), the neuron and hotkey index (and the pruned
-    ones'), the subnet (size, registrations counted per block and per interval).
+    ones'), both hotkeys' stake floors (0: stake left on the hotkey weighs in Yuma from the
+    next epoch on), the subnet (size, registrations counted per block and per interval).
     Events: ``register_neuron(netuid, uid, hotkey, burn, pruned)`` (pruned: "" or a hotkey).
 
     Raises:
@@ -262,7 +266,9 @@ def apply_register_neuron(
         pruned = to_bech32(victim.hotkey)
         delete_uid(state, msg.netuid, victim.hotkey)
         clear_uid_rows(state, msg.netuid, uid)
+        set_stake_floor(state, msg.netuid, victim.hotkey, 0)
     burn(state, sender, subnet.burn, "registration")
+    set_stake_floor(state, msg.netuid, sender, 0)  # its stake weighs from the next epoch on
     set_neuron(state, msg.netuid, Neuron(uid, sender, registered_at=height, last_update=height))
     set_uid(state, msg.netuid, sender, uid)
     this_block = subnet.block_registrations if subnet.last_registration_block == height else 0
@@ -307,7 +313,9 @@ def apply_add_stake(
 ) -> None:
     """Stake ``msg.amount`` of ``sender``'s tokens (the coldkey, in Bittensor's terms) on the
     registered hotkey ``msg.hotkey`` of subnet ``msg.netuid`` (subtensor ``add_stake``): the
-    hotkey's weight in Yuma consensus.
+    hotkey's weight in Yuma consensus from the epoch after the next one (an epoch weighs the
+    stake that stayed since the previous epoch: state.stake_floor, subtensor PR 737), so
+    stake added for one epoch block and removed after it earns nothing of that epoch.
 
     Writes: sender's balance, the subnet stake pool, the coldkey's part, the hotkey's and the
     subnet's totals. Events: ``add_subnet_stake(netuid, staker, hotkey, amount)``.
@@ -337,8 +345,9 @@ def apply_remove_stake(
     subnet ``msg.netuid``, back to its balance at once (subtensor ``remove_stake``); also from
     a pruned hotkey.
 
-    Writes: the coldkey's part, the hotkey's and the subnet's totals, the stake pool, sender's
-    balance. Events: ``remove_subnet_stake(netuid, staker, hotkey, amount)``.
+    Writes: the coldkey's part, the hotkey's and the subnet's totals (and its stake floor when
+    the stake falls below it), the stake pool, sender's balance.
+    Events: ``remove_subnet_stake(netuid, staker, hotkey, amount)``.
 
     Raises:
         UnknownSubnet: no such netuid.

@@ -9,6 +9,7 @@ from .state import (
     SUBNET_STAKE_POOL,
     all_hotkey_stakes,
     all_stake_entries,
+    all_stake_floors,
     all_subnets,
     neurons,
     uid_of,
@@ -19,7 +20,8 @@ def invariants(state: KVReader) -> list[str]:
     """* the stake pool = every hotkey's stake = the sum of its coldkeys' parts, per hotkey and
       per subnet (``total_stake``);
     * the emission pool = the subnets' pending emission;
-    * each subnet's uids are 0..n-1 and the hotkey index points at them.
+    * each subnet's uids are 0..n-1 and the hotkey index points at them;
+    * a stake floor belongs to a registered hotkey and is at most its stake.
     """
     problems = []
     hotkeys = {(n, h): a for n, h, a in all_hotkey_stakes(state)}
@@ -45,4 +47,7 @@ def invariants(state: KVReader) -> list[str]:
             problems.append(f"subnet {s.netuid}: uids are not 0..{s.n - 1}")
         if any(uid_of(state, s.netuid, n.hotkey) != n.uid for n in nodes):
             problems.append(f"subnet {s.netuid}: the hotkey index disagrees with the neurons")
+    for netuid, hotkey, floor in all_stake_floors(state):
+        if uid_of(state, netuid, hotkey) is None or floor > hotkeys.get((netuid, hotkey), 0):
+            problems.append(f"subnet {netuid}: a stake floor {floor} above its hotkey's stake")
     return problems
