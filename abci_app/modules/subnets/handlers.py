@@ -228,8 +228,9 @@ def apply_register_neuron(
 
     Preconditions: ``msg`` validated (max_cost > 0).
     Writes: sender's balance and the supply (burn), the neuron and hotkey index (and the pruned
-    ones'), both hotkeys' stake floors (0: stake left on the hotkey weighs in Yuma from the
-    next epoch on), the subnet (size, registrations counted per block and per interval).
+    ones'), the pruned hotkey's stake floor (dropped: a hotkey registers with none, so stake
+    left on it weighs in Yuma only from the epoch after the next), the subnet (size,
+    registrations counted per block and per interval).
     Events: ``register_neuron(netuid, uid, hotkey, burn, pruned)`` (pruned: "" or a hotkey).
 
     Raises:
@@ -268,7 +269,6 @@ def apply_register_neuron(
         clear_uid_rows(state, msg.netuid, uid)
         set_stake_floor(state, msg.netuid, victim.hotkey, 0)
     burn(state, sender, subnet.burn, "registration")
-    set_stake_floor(state, msg.netuid, sender, 0)  # its stake weighs from the next epoch on
     set_neuron(state, msg.netuid, Neuron(uid, sender, registered_at=height, last_update=height))
     set_uid(state, msg.netuid, sender, uid)
     this_block = subnet.block_registrations if subnet.last_registration_block == height else 0

@@ -463,7 +463,8 @@ def stake_floor(state: KVReader, netuid: int, hotkey: bytes) -> int:
 
 def set_stake_floor(state: Overlay, netuid: int, hotkey: bytes, amount: int) -> None:
     """Write the hotkey's stake floor (0 deletes it): the epoch restarts every neuron's floor at
-    its stake, a registration or a pruning at 0."""
+    its stake, a pruning drops it (only registered hotkeys have one, so a registration starts
+    at 0)."""
     key = STAKE_FLOOR + netuid_bytes(netuid) + hotkey
     if amount:
         state.set(key, encode_u64(amount))
