@@ -13,7 +13,8 @@ pricing.py.
 Rules an attacker cannot game (issue 14): a registration never burns more than the ``max_cost``
 its sender signed (subtensor ``register_limit``) and is capped per block and per interval
 (subtensor ``MaxRegistrationsPerBlock``, ``TargetRegistrationsPerInterval`` x 3); an owner's
-change of the burn bounds takes effect from the next block (end-block clamps it). A commit keeps
+change of hyperparameters takes effect from the next block (end-block applies it), so no tx
+meets a price, window, version or cap it could not have seen. A commit keeps
 the reveal window it was given, a second one waits for the first to be revealed or to expire,
 and a revealed weight counts only for uids registered before the commit (subtensor PR 1789).
 Yuma weighs a hotkey by the lowest stake it held since the last epoch (state.stake_floor;
@@ -78,11 +79,13 @@ from .state import (
     get_commit,
     get_hyperparams,
     get_neuron,
+    get_next_hyperparams,
     get_subnet,
     neurons,
     set_commit,
     set_hyperparams,
     set_neuron,
+    set_next_hyperparams,
     set_stake_floor,
     set_subnet,
     set_uid,
@@ -156,13 +159,16 @@ def apply_register_subnet(
 def apply_set_hyperparams(
     state: Overlay, sender: bytes, msg: MsgSetSubnetHyperparams, ctx: ChainContext
 ) -> None:
-    """Set the named hyperparameters of subnet ``msg.netuid`` (owner only); the change is
-    validated as a whole. The current burn is clamped into a new [min_burn, max_burn] at the
-    end of the block (subnets' end-block), so a registrant in the same block never pays a price
-    it could not have seen.
+    """Set the named hyperparameters of subnet ``msg.netuid`` (owner only), from the next
+    block on; the change is validated as a whole. Until the end of this block every tx still
+    meets the hyperparameters it was signed against (subnets' end-block applies the change,
+    :func:`.endblock.apply_next_hyperparams`): a registrant never pays a burn, a committer never
+    gets a reveal window (tempo), a revealer never meets a weights_version, that it could not
+    have seen, and no cap is raised under the block's own registrations. A second change in
+    the same block builds on the first.
 
     Preconditions: ``msg`` validated (known names, each once, one value per name).
-    Writes: the hyperparameters.
+    Writes: the hyperparameters for the next block.
     Events: ``set_subnet_hyperparams(netuid, <name>=<value> ...)`` (names sorted).
 
     Raises:
@@ -175,7 +181,7 @@ def apply_set_hyperparams(
     subnet = _subnet(state, msg.netuid)
     if subnet.owner != sender:
         raise NotSubnetOwner(f"subnet {msg.netuid} is owned by {to_bech32(subnet.owner)}")
-    old = get_hyperparams(state, msg.netuid)
+    old = get_next_hyperparams(state, msg.netuid) or get_hyperparams(state, msg.netuid)
     changes = dict(zip(msg.names, msg.values, strict=True))
     hp = Hyperparams(**{**old.to_dict(), **changes})
     hp.validate()
@@ -183,7 +189,7 @@ def apply_set_hyperparams(
         raise InvalidHyperparams(
             f"max_allowed_uids {hp.max_allowed_uids} is below the {subnet.n} registered neurons"
         )
-    set_hyperparams(state, msg.netuid, hp)
+    set_next_hyperparams(state, msg.netuid, hp)
     attrs = {k: changes[k] for k in sorted(changes)}
     ctx.events.emit("set_subnet_hyperparams", netuid=msg.netuid, **attrs)
 

@@ -13,6 +13,7 @@ from .state import (
     all_stake_entries,
     all_stake_floors,
     all_subnets,
+    any_next_hyperparams,
     neurons,
     uid_of,
 )
@@ -24,6 +25,7 @@ def invariants(state: KVReader) -> list[str]:
     * the emission pool = the subnets' pending emission;
     * each subnet's uids are 0..n-1 and the hotkey index points at them;
     * a stake floor belongs to a registered hotkey and is at most its stake;
+    * no owner's change of hyperparameters is still waiting (end-block applied it);
     * no module account owns a subnet, is a hotkey or stakes (epochs pay owners, miners and
       stakers: a pool paid that way breaks its invariant; Cosmos x/bank ``BlockedAddrs``).
     """
@@ -42,6 +44,8 @@ def invariants(state: KVReader) -> list[str]:
     pool = (get_account(state, SUBNET_EMISSION_POOL) or Account()).balance
     if pool != pending:
         problems.append(f"subnet emission pool {pool} != pending emission {pending}")
+    if any_next_hyperparams(state):
+        problems.append("an owner's change of hyperparameters was not applied at end-block")
     roles = [(s.owner, "owns a subnet") for s in subnets]
     for s in subnets:
         staked = sum(a for (n, _), a in hotkeys.items() if n == s.netuid)

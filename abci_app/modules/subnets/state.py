@@ -29,6 +29,7 @@ from ...state.keys import (
     HOTKEY_UID,
     HYPERPARAMS,
     NEURON,
+    NEXT_HYPERPARAMS,
     STAKE_BY,
     STAKE_FLOOR,
     SUBNET,
@@ -257,6 +258,27 @@ def get_hyperparams(state: KVReader, netuid: int) -> Hyperparams:
 def set_hyperparams(state: Overlay, netuid: int, hp: Hyperparams) -> None:
     """Write the subnet's hyperparameters."""
     state.set(HYPERPARAMS + netuid_bytes(netuid), hp.encode())
+
+
+def get_next_hyperparams(state: KVReader, netuid: int) -> Hyperparams | None:
+    """The hyperparameters an owner set in this block, in force from the next one (None when
+    the owner changed nothing in this block)."""
+    raw = state.get(NEXT_HYPERPARAMS + netuid_bytes(netuid))
+    return None if raw is None else Hyperparams.decode(raw)
+
+
+def set_next_hyperparams(state: Overlay, netuid: int, hp: Hyperparams | None) -> None:
+    """Write (None: drop) the hyperparameters that take effect from the next block."""
+    key = NEXT_HYPERPARAMS + netuid_bytes(netuid)
+    if hp is None:
+        state.delete(key)
+    else:
+        state.set(key, hp.encode())
+
+
+def any_next_hyperparams(state: KVReader) -> bool:
+    """Whether a change of hyperparameters is still waiting (never, once end-block has run)."""
+    return any(True for _ in state.iter_prefix(NEXT_HYPERPARAMS))
 
 
 # --- neurons --------------------------------------------------------------------------------
