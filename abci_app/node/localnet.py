@@ -171,7 +171,9 @@ def init_localnet(
 
     validators = [n for n in nodes if n.validator]
     seed = [n for n in nodes if not n.validator]
-    shared = Keyring(root / "keyring")
+    # development keys: the `test` backend, explicitly (unattended nodes, faucet and tests)
+    Keyring.set_default_backend(root / "keyring", "test")
+    shared = Keyring(root / "keyring", backend="test")
     g = genesis_file.new_genesis(
         plan.chain_id,
         staking_params={"max_validators": max(100, plan.validators), **(staking_params or {})},
@@ -192,7 +194,8 @@ def init_localnet(
             extra_fill=_fill(plan, n, peers, seeds, docker),
         )
         if n.validator:
-            op = Keyring(home.keyring).add("validator")
+            Keyring.set_default_backend(home.keyring, "test")
+            op = Keyring(home.keyring, backend="test").add("validator")
             genesis_file.add_account(g, op.address, OPERATOR_BALANCE)
             gtx = genesis_file.gentx(
                 op.signing_key, pv_key_file(home), SELF_BOND, n.name, plan.chain_id
@@ -224,6 +227,7 @@ def add_full_node(root: Path, name: str) -> NodePlan:
     node = all_nodes(root)[-1]
     home = NodeHome(root / name)
     run_cometbft_init(home)
+    Keyring.set_default_backend(home.keyring, "test")  # a localnet's keys are development keys
     seed = seeds[0]
     seed_addr = f"{node_id(NodeHome(root / seed.name))}@127.0.0.1:{seed.p2p}"
     write_config(

@@ -108,7 +108,7 @@ def test_cli_errors_are_one_clear_line(
     (tmp_path / "keyring").mkdir()
     from abci_app.client.keyring import Keyring
 
-    Keyring(tmp_path / "keyring").add("dev")
+    Keyring(tmp_path / "keyring", backend="test").add("dev")
     dead = f"http://127.0.0.1:{free_ports(1)[0]}"
     res = mt(tmp_path / "home" if args[0] == "node" else tmp_path, *args, node=dead)
     assert res.returncode == code, (res.stdout, res.stderr)
