@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
-from typing import Any
 
 import click
 
 from ..address import from_bech32
+from ..client.commits import CommitEntry, CommitStore
 from ..client.rpc import CommittedTx
 from ..errors import ModernTensorError
 from ..modules.subnets.epoch import run_epoch
@@ -167,8 +167,13 @@ def subnet_set_weights(obj: Ctx, netuid: int, weights: str, version_key: int, tx
     send_tx(obj, tx, [msg], f"{len(uids)} weights set on subnet {netuid}")
 
 
-def _commit_file(obj: Ctx, netuid: int, key_name: str) -> Path:
-    return NodeHome(obj.home).root / "weight-commits" / f"{netuid}-{key_name}.json"
+def _commit_store(obj: Ctx) -> CommitStore:
+    return CommitStore(NodeHome(obj.home).root / "weight-commits")
+
+
+def _hotkey(obj: Ctx, key_name: str) -> str:
+    with user_errors():
+        return str(keyring_of(obj).info(key_name).address)
 
 
 @subnet.command("commit-weights")
@@ -182,27 +187,47 @@ def subnet_commit_weights(
     obj: Ctx, netuid: int, weights: str, salt: str | None, version_key: int, tx: TxOpts
 ) -> None:
     """Commit a hash of your weights; reveal them in the next epoch with `subnet reveal-weights`.
-    The weights and salt are kept in <home>/weight-commits/ for the reveal (example:
+    Once the commit is in a block, the weights and salt are kept in <home>/weight-commits/
+    under the commit hash, so a refused commit never replaces the one on chain (example:
     moderntensor subnet commit-weights 1 --weights 3=100,4=200 --from validator1)."""
     uids, values = parse_weights(weights)
+    if tx.no_wait:
+        raise click.UsageError(
+            "commit-weights waits for its block (the salt is saved once the commit is in one): "
+            "drop --no-wait"
+        )
     try:
         salt_bytes = bytes.fromhex(salt) if salt is not None else secrets.token_bytes(16)
     except ValueError:
         raise click.BadParameter(f"--salt {salt!r} is not hex") from None
-    with user_errors():
-        hotkey = from_bech32(keyring_of(obj).get(tx.from_).address)
-    digest = commit_hash(hotkey, netuid, uids, values, salt_bytes, version_key)
-    path = _commit_file(obj, netuid, tx.from_)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    saved = {"uids": list(uids), "weights": list(values), "salt": salt_bytes.hex()}
-    path.write_text(json.dumps({**saved, "version_key": version_key}))
+    hotkey = _hotkey(obj, tx.from_)
+    digest = commit_hash(from_bech32(hotkey), netuid, uids, values, salt_bytes, version_key)
 
     def text(done: CommittedTx) -> str:
         start = event_attr(done, "commit_weights", "reveal_from")
         end = event_attr(done, "commit_weights", "reveal_until")
-        return f"weights committed; reveal at heights {start}..{end} (salt {salt_bytes.hex()})"
+        return f"weights committed; reveal at heights {start}..{end} (commit {digest.hex()})"
 
-    send_tx(obj, tx, [MsgCommitWeights(netuid, digest)], text)
+    done = send_tx(obj, tx, [MsgCommitWeights(netuid, digest)], text)
+    if done is not None:  # in a block with code 0: now the salt belongs to the chain's commit
+        entry = CommitEntry(
+            netuid, hotkey, list(uids), list(values), salt_bytes.hex(), version_key, done.height
+        )
+        _commit_store(obj).save(digest, entry)
+
+
+def _commit_on_chain(obj: Ctx, netuid: int, hotkey: str) -> bytes:
+    """The pending commit hash the chain holds for ``hotkey`` on ``netuid``."""
+    metagraph = query_json(obj, f"/subnet/{netuid}/metagraph")
+    uid = next((n["uid"] for n in metagraph["neurons"] if n["hotkey"] == hotkey), None)
+    if uid is None:
+        raise click.ClickException(f"{hotkey} is not registered on subnet {netuid}")
+    commit = query_json(obj, f"/subnet/{netuid}/weights/{uid}").get("commit")
+    if commit is None:
+        raise click.ClickException(
+            f"{hotkey} has no pending commit on subnet {netuid} (code 140 if revealed now)"
+        )
+    return bytes.fromhex(commit["hash"])
 
 
 @subnet.command("reveal-weights")
@@ -220,26 +245,29 @@ def subnet_reveal_weights(
     version_key: int | None,
     tx: TxOpts,
 ) -> None:
-    """Reveal committed weights (example: moderntensor subnet reveal-weights 1 --from
-    validator1, using what commit-weights saved)."""
-    saved: dict[str, Any] = {}
-    path = _commit_file(obj, netuid, tx.from_)
+    """Reveal committed weights: the saved entry whose hash is the commit on chain (example:
+    moderntensor subnet reveal-weights 1 --from validator1)."""
+    saved: CommitEntry | None = None
     if weights is None or salt is None:
-        if not path.exists():
+        on_chain = _commit_on_chain(obj, netuid, _hotkey(obj, tx.from_))
+        with user_errors():
+            saved = _commit_store(obj).get(on_chain)
+        if saved is None:
             raise click.ClickException(
-                f"no saved commit for {tx.from_} on subnet {netuid}: pass --weights and --salt"
+                f"no saved weights match the commit on chain ({on_chain.hex()}) for {tx.from_} "
+                f"on subnet {netuid}: pass --weights and --salt as committed"
             )
-        saved = json.loads(path.read_text())
     uids, values = (
-        parse_weights(weights)
-        if weights is not None
-        else (tuple(saved["uids"]), tuple(saved["weights"]))
+        parse_weights(weights) if weights is not None else (tuple(saved.uids), tuple(saved.weights))  # type: ignore[union-attr]
     )
     try:
-        salt_bytes = bytes.fromhex(salt if salt is not None else saved["salt"])
+        salt_bytes = bytes.fromhex(salt if salt is not None else saved.salt)  # type: ignore[union-attr]
     except ValueError:
         raise click.BadParameter(f"--salt {salt!r} is not hex") from None
-    version = version_key if version_key is not None else int(saved.get("version_key", 0))
+    if version_key is not None:
+        version = version_key
+    else:
+        version = saved.version_key if saved is not None else 0
     msg = MsgRevealWeights(netuid, uids, values, salt_bytes, version)
     send_tx(obj, tx, [msg], f"{len(uids)} weights revealed on subnet {netuid}")
 

@@ -101,10 +101,11 @@ def event_attr(done: CommittedTx, event_type: str, key: str) -> str | None:
 
 def send_tx(
     obj: Ctx, tx: TxOpts, msgs: list[Any], done_text: str | Callable[[CommittedTx], str]
-) -> None:
+) -> CommittedTx | None:
     """Sign ``msgs`` with the keyring key, broadcast, wait for the block, report the result.
 
-    ``done_text`` may read the committed tx's events (e.g. the netuid a registration got)."""
+    ``done_text`` may read the committed tx's events (e.g. the netuid a registration got).
+    Returns the committed tx (code 0), or None with ``--no-wait``."""
     with user_errors(), obj.rpc() as rpc:
         key = keyring_of(obj).get(tx.from_)
         params = rpc.abci_query("/params").json()
@@ -118,7 +119,7 @@ def send_tx(
             raise click.ClickException(explain(res.code, res.log))
         if tx.no_wait:
             emit(obj, {"hash": res.hash, "code": 0}, f"broadcast {res.hash}")
-            return
+            return None
         progress = None
         if obj.output == "text":
             click.echo(f"broadcast {res.hash}, waiting for a block…", err=True)
@@ -140,6 +141,7 @@ def send_tx(
             )
         text = done_text(done) if callable(done_text) else done_text
         emit(obj, data, f"committed at height {done.height}: {text} (tx {done.hash})")
+        return done
 
 
 def _progress(timeout: float) -> Callable[[float], None] | None:
