@@ -7,14 +7,12 @@ Exit code 0 when every check is ok or a warning, 1 when one failed.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from ..node.doctor import FAIL, Check, check_disk, check_hotkey, check_node, check_validator, worst
+from ..node.doctor import FAIL, Check, check_disk, check_hotkey, check_node, check_validator
 from ..node.home import NodeHome
 from .common import Ctx, emit, user_errors
-from .txsend import keyring_of
+from .txsend import address_arg, keyring_of
 
 _MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
@@ -33,8 +31,6 @@ def doctor(obj: Ctx, key_name: str | None, address: str | None) -> None:
         with user_errors():
             address = keyring_of(obj).info(key_name).address
     if address:
-        from .txsend import address_arg
-
         address_arg(address)
     checks: list[Check] = []
     with obj.rpc() as rpc:
@@ -52,5 +48,6 @@ def doctor(obj: Ctx, key_name: str | None, address: str | None) -> None:
             for c in checks
         ),
     )
-    if worst(checks) == FAIL:
-        sys.exit(1)
+    failed = [c.name for c in checks if c.status == FAIL]
+    if failed:
+        raise click.ClickException(f"{len(failed)} check(s) failed: {', '.join(failed)}")

@@ -48,9 +48,13 @@ def localnet(ctx: click.Context, root: Path) -> None:
 
 
 def _plan_options(f: Any) -> Any:
-    f = click.option("--validators", "-n", type=int, default=DEFAULT_VALIDATORS, show_default=True)(
-        f
-    )
+    f = click.option(
+        "--validators",
+        "-n",
+        type=click.IntRange(1, 200),
+        default=DEFAULT_VALIDATORS,
+        show_default=True,
+    )(f)
     f = click.option(
         "--seed/--no-seed",
         default=True,
@@ -59,7 +63,7 @@ def _plan_options(f: Any) -> Any:
     )(f)
     f = click.option(
         "--base-port",
-        type=int,
+        type=click.IntRange(1024, 60000),
         default=DEFAULT_BASE_PORT,
         show_default=True,
         help="Node i uses base+10i (+0 p2p, +1 rpc, +2 abci, +3 cometbft metrics, +4 app metrics).",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..address import from_bech32
 from ..client.commits import CommitEntry, CommitStore
 from ..client.rpc import CommittedTx
+from ..codec import U64_MAX
 from ..errors import ModernTensorError
 from ..modules.subnets.epoch import run_epoch
 from ..modules.subnets.epoch_json import epoch_output_json, parse_epoch_input
@@ -27,9 +29,17 @@ from ..modules.subnets.messages import (
     commit_hash,
 )
 from ..node.home import NodeHome
-from .common import Ctx, format_mdt, parse_amount, user_errors
+from .common import PORT, U16, U64, Ctx, format_mdt, parse_amount, user_errors
 from .query_table import Arg, QueryRoute, add_query_commands
-from .txsend import TxOpts, address_arg, event_attr, keyring_of, send_tx, tx_options
+from .txsend import (
+    TxOpts,
+    address_arg,
+    event_attr,
+    keyring_of,
+    query_json,
+    send_tx,
+    tx_options,
+)
 
 
 @click.group()
@@ -42,7 +52,8 @@ def parse_weights(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     uids, weights = [], []
     for item in text.split(","):
         uid, sep, weight = item.strip().partition("=")
-        if not sep or not uid.isdigit() or not weight.isdigit():
+        ok = sep and all(x.isascii() and x.isdigit() and len(x) <= 5 for x in (uid, weight))
+        if not ok or int(uid) > 65535 or int(weight) > 65535:
             raise click.BadParameter(f"{item!r}: give weights as UID=WEIGHT,UID=WEIGHT (u16)")
         uids.append(int(uid))
         weights.append(int(weight))
@@ -66,7 +77,7 @@ def subnet_register(obj: Ctx, tx: TxOpts) -> None:
 
 
 @subnet.command("set-hyperparams")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.argument("values", nargs=-1, required=True)
 @tx_options
 @click.pass_obj
@@ -76,8 +87,8 @@ def subnet_set_hyperparams(obj: Ctx, netuid: int, values: tuple[str, ...], tx: T
     names, ints = [], []
     for item in values:
         name, sep, value = item.partition("=")
-        if not sep or not value.isdigit():
-            raise click.BadParameter(f"{item!r}: use NAME=INTEGER, e.g. tempo=99")
+        if not sep or not (value.isascii() and value.isdigit()) or int(value) > U64_MAX:
+            raise click.BadParameter(f"{item!r}: use NAME=INTEGER (0..2^64-1), e.g. tempo=99")
         names.append(name)
         ints.append(int(value))
     msg = MsgSetSubnetHyperparams(netuid, tuple(names), tuple(ints))
@@ -85,7 +96,7 @@ def subnet_set_hyperparams(obj: Ctx, netuid: int, values: tuple[str, ...], tx: T
 
 
 @subnet.command("register-neuron")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @tx_options
 @click.pass_obj
 def subnet_register_neuron(obj: Ctx, netuid: int, tx: TxOpts) -> None:
@@ -101,11 +112,11 @@ def subnet_register_neuron(obj: Ctx, netuid: int, tx: TxOpts) -> None:
 
 
 @subnet.command("serve-axon")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--ip", required=True, help="IPv4 or IPv6 address miners are reached at.")
-@click.option("--port", type=int, required=True)
-@click.option("--protocol", type=int, default=4, show_default=True)
-@click.option("--version", "version_", type=int, default=0, show_default=True)
+@click.option("--port", type=PORT, required=True)
+@click.option("--protocol", type=U64, default=4, show_default=True)
+@click.option("--version", "version_", type=U64, default=0, show_default=True)
 @tx_options
 @click.pass_obj
 def subnet_serve_axon(
@@ -119,7 +130,7 @@ def subnet_serve_axon(
 
 
 @subnet.command("add-stake")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--hotkey", required=True, help="Registered hotkey address (mt1…).")
 @click.option("--amount", required=True, help="Base units or MDT (10mdt).")
 @tx_options
@@ -133,7 +144,7 @@ def subnet_add_stake(obj: Ctx, netuid: int, hotkey: str, amount: str, tx: TxOpts
 
 
 @subnet.command("remove-stake")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--hotkey", required=True, help="Hotkey address (mt1…).")
 @click.option("--amount", required=True, help="Base units or MDT (10mdt).")
 @tx_options
@@ -147,9 +158,9 @@ def subnet_remove_stake(obj: Ctx, netuid: int, hotkey: str, amount: str, tx: TxO
 
 
 @subnet.command("set-weights")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--weights", required=True, help="UID=WEIGHT pairs, e.g. 3=100,4=65535 (u16).")
-@click.option("--version-key", type=int, default=0, show_default=True)
+@click.option("--version-key", type=U64, default=0, show_default=True)
 @tx_options
 @click.pass_obj
 def subnet_set_weights(obj: Ctx, netuid: int, weights: str, version_key: int, tx: TxOpts) -> None:
@@ -170,10 +181,10 @@ def _hotkey(obj: Ctx, key_name: str) -> str:
 
 
 @subnet.command("commit-weights")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--weights", required=True, help="UID=WEIGHT pairs, e.g. 3=100,4=65535 (u16).")
 @click.option("--salt", default=None, help="Hex salt (default: 16 random bytes).")
-@click.option("--version-key", type=int, default=0, show_default=True)
+@click.option("--version-key", type=U64, default=0, show_default=True)
 @tx_options
 @click.pass_obj
 def subnet_commit_weights(
@@ -224,10 +235,10 @@ def _commit_on_chain(obj: Ctx, netuid: int, hotkey: str) -> bytes:
 
 
 @subnet.command("reveal-weights")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--weights", default=None, help="As committed (default: the saved commit).")
 @click.option("--salt", default=None, help="As committed (default: the saved commit).")
-@click.option("--version-key", type=int, default=None)
+@click.option("--version-key", type=U64, default=None)
 @tx_options
 @click.pass_obj
 def subnet_reveal_weights(

@@ -12,6 +12,8 @@ import base64
 import binascii
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,17 +49,13 @@ def _write(doc: dict[str, Any], out: Path | None) -> None:
     click.echo(f"wrote {out}", err=True)
 
 
-def _offline_errors() -> Any:
-    from contextlib import contextmanager
-
-    @contextmanager
-    def ctx() -> Any:
-        try:
-            yield
-        except OfflineTxError as e:
-            raise click.ClickException(str(e)) from None
-
-    return ctx()
+@contextmanager
+def _offline_errors() -> Iterator[None]:
+    """A bad tx document is one error line (exit 1)."""
+    try:
+        yield
+    except OfflineTxError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @click.command("sign")
