@@ -73,6 +73,8 @@ def parse_amount(text: str) -> int:
     1..2^64-1 (a chain amount is a u64); anything else (``inf``, ``nan``, ``1e999``, a 20-digit
     number) is a BadParameter, never an exception from deeper down."""
     t = text.strip().lower()
+    if t.startswith("-"):
+        raise click.BadParameter("amount must be positive")
     try:
         if t.endswith("mdt"):
             mdt = Decimal(t[:-3])
