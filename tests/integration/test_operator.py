@@ -77,3 +77,104 @@ def test_a_refused_commit_does_not_break_the_reveal(op: Op) -> None:
     assert row["commit"] is None
     bad = op.mt("subnet", "reveal-weights", "1", "--from", "val", ok=False)
     assert bad.returncode == 1 and "no pending commit" in bad.stderr
+
+
+def test_offline_signing_flow(op: Op, tmp_path: Path) -> None:
+    """generate (online) -> sign with --offline (no node) -> broadcast (online)."""
+    to = op.keys["owner"].address
+    unsigned = tmp_path / "tx.json"
+    gen = run_cli(
+        op.node.root,
+        "tx",
+        "transfer",
+        "--from",
+        "cold",
+        "--to",
+        to,
+        "--amount",
+        "7",
+        "--generate-only",
+        node=op.node.rpc_url,
+    )
+    assert gen.returncode == 0, gen.stderr
+    unsigned.write_text(gen.stdout)
+    doc = json.loads(gen.stdout)
+    assert "signature" not in doc and doc["signer"] == op.keys["cold"].address
+    nonce = int(op.query(f"/account/{op.keys['cold'].address}")["nonce"])
+    # the offline machine: a dead node URL proves nothing is asked of the network
+    dead = "http://127.0.0.1:9"
+    signed = tmp_path / "signed.json"
+    res = run_cli(
+        op.node.root,
+        "tx",
+        "sign",
+        str(unsigned),
+        "--from",
+        "cold",
+        "--offline",
+        "--nonce",
+        str(nonce),
+        "--chain-id",
+        "mt-test-1",
+        "--out",
+        str(signed),
+        node=dead,
+    )
+    assert res.returncode == 0, res.stderr
+    encoded = run_cli(op.node.root, "tx", "encode", str(signed)).stdout.strip()
+    decoded = json.loads(run_cli(op.node.root, "tx", "decode", encoded).stdout)
+    assert decoded["hash"] == json.loads(signed.read_text())["hash"]
+    before = int(op.query(f"/account/{to}")["balance"])
+    done = op.mt("tx", "broadcast", str(signed))
+    assert done["code"] == 0 and done["hash"] == decoded["hash"]
+    assert int(op.query(f"/account/{to}")["balance"]) == before + 7
+    again = op.mt("tx", "broadcast", str(signed), ok=False)  # a replay is refused
+    assert again.returncode == 1 and "already exists" in again.stderr  # the mempool cache
+
+
+def test_two_no_wait_transfers_and_global_options_after_the_command(op: Op) -> None:
+    to = op.keys["val"].address
+    sent = [
+        op.mt("tx", "transfer", "--from", "owner", "--to", to, "--amount", str(i + 1), "--no-wait")
+        for i in range(2)
+    ]
+    with op.node.rpc() as rpc:
+        done = [rpc.wait_for_tx(s["hash"]) for s in sent]
+    assert [d.code for d in done] == [0, 0]
+    res = run_cli(op.node.root, "keys", "show", "owner", "--output", "json")
+    assert res.returncode == 0 and json.loads(res.stdout)["address"] == op.keys["owner"].address
+
+
+def test_prove_through_the_cli_catches_a_lying_node(op: Op) -> None:
+    from lying_proxy import LIE_BALANCE, LyingProxy
+
+    addr = op.keys["owner"].address
+    honest = op.mt("query", "account", addr, "--prove")
+    assert honest["proof"]["verified"] is True
+    proxy = LyingProxy(op.node.rpc_url)
+    try:
+        proxy.lie = "account_json"
+        shown = run_cli(op.node.root, "-o", "json", "query", "account", addr, node=proxy.url)
+        assert int(json.loads(shown.stdout)["balance"]) == LIE_BALANCE  # unproven: the lie
+        proven = run_cli(
+            op.node.root, "-o", "json", "query", "account", addr, "--prove", node=proxy.url
+        )
+        assert int(json.loads(proven.stdout)["balance"]) != LIE_BALANCE  # proven: the truth
+        for lie in ("store_value", "forged_commit"):
+            proxy.lie = lie
+            bad = run_cli(op.node.root, "query", "account", addr, "--prove", node=proxy.url)
+            assert bad.returncode == 1 and bad.stderr.startswith("Error: "), bad.stderr
+            assert "Traceback" not in bad.stderr
+    finally:
+        proxy.close()
+
+
+def test_doctor_on_a_healthy_validator(op: Op) -> None:
+    checks = {c["name"]: c for c in op.mt("doctor", "--key", "dev")}
+    assert checks["node"]["status"] == "ok" and checks["sync"]["status"] == "ok"
+    assert checks["validator"]["status"] == "ok" and "active" in checks["validator"]["detail"]
+    assert checks["signing"]["status"] == "ok"
+    val = {c["name"]: c for c in op.mt("doctor", "--key", "val")}
+    assert any(n.startswith("subnet 1 uid 0") for n in val), val
+    down = run_cli(op.node.root, "doctor", node="http://127.0.0.1:9")
+    assert down.returncode == 1 and "FAIL" in down.stdout and "node start" in down.stdout

@@ -3,6 +3,7 @@ cometbft keeps running; and a home's node is stopped wherever it was started."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import REPO, LocalNode, wait_until
+from harness import REPO, LocalNode, run_cli, wait_until
 
 from abci_app.node.processes import find_node_processes, is_zombie, stop_node_processes
 from abci_app.node.supervisor import port_in_use
@@ -78,8 +79,9 @@ def test_supervisor_signals_leave_no_process(node: LocalNode, tmp_path: Path) ->
 def test_stop_finds_the_node_wherever_it_was_started(node: LocalNode, tmp_path: Path) -> None:
     # started by `node start` in another session
     sup = _start_supervisor(node, tmp_path / "supervisor.log")
-    stopped = stop_node_processes(node.root)
-    assert sorted(p.role for p in stopped) == ["app", "cometbft", "supervisor"]
+    res = run_cli(node.root, "-o", "json", "node", "stop")  # what an operator types
+    assert res.returncode == 0, res.stderr
+    assert sorted(p["role"] for p in json.loads(res.stdout)) == ["app", "cometbft", "supervisor"]
     assert sup.wait(30) == 0
     _all_gone(node)
     # started as two separate processes (`node app` + `cometbft start`, as under systemd)
