@@ -19,6 +19,7 @@ from ..node.cometbft import CometBFTError
 from .bench import bench
 from .common import Ctx, default_home
 from .completion import completion
+from .distribution import query_distribution, query_slashing, tx_distribution, tx_slashing
 from .doctor import doctor
 from .explorer import explorer
 from .faucet import faucet
@@ -108,8 +109,12 @@ cli.add_command(faucet)
 cli.add_command(keys)
 cli.add_command(tx)
 tx.add_command(tx_staking)
+tx.add_command(tx_distribution)
+tx.add_command(tx_slashing)
 cli.add_command(query)
 query.add_command(query_staking)
+query.add_command(query_distribution)
+query.add_command(query_slashing)
 cli.add_command(subnet)
 cli.add_command(bench)
 cli.add_command(status)
