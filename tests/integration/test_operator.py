@@ -178,3 +178,8 @@ def test_doctor_on_a_healthy_validator(op: Op) -> None:
     assert any(n.startswith("subnet 1 uid 0") for n in val), val
     down = run_cli(op.node.root, "doctor", node="http://127.0.0.1:9")
     assert down.returncode == 1 and "FAIL" in down.stdout and "node start" in down.stdout
+
+
+def test_bench_load_says_why_against_an_unfunded_chain(op: Op) -> None:
+    res = run_cli(op.node.root, "bench", "load", "--txs", "10", node=op.node.rpc_url)
+    assert res.returncode == 1 and "holds nothing on this chain" in res.stderr, res.stderr
