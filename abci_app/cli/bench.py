@@ -20,6 +20,20 @@ def bench() -> None:
     """Load generation and measurements."""
 
 
+def _check_funded(obj: Ctx, url: str, keys: list[Any], seed: str) -> None:
+    """Refuse at once when the bench accounts hold nothing on this chain (every tx would be
+    refused with code 20, and the run would report 0 tx/s without saying why)."""
+    with user_errors(), RPCClient(url, timeout=obj.timeout) as rpc:
+        for key in keys[: min(len(keys), 3)]:
+            address = to_bech32(address_from_pubkey(bytes(key.verify_key)))
+            if int(rpc.abci_query(f"/account/{address}").json()["balance"]) == 0:
+                raise click.ClickException(
+                    f"bench account {address} (seed {seed!r}) holds nothing on this chain: "
+                    "`bench load` needs a genesis that funds bench_accounts(seed, n), as "
+                    "bench/run_bench.py's nodes have (a `make localnet` genesis does not)"
+                )
+
+
 @bench.command("load")
 @click.option(
     "--nodes", default=None, help="Comma-separated RPC URLs to spread over (default: --node)."
@@ -55,20 +69,6 @@ def bench() -> None:
 )
 @click.option("--png", type=click.Path(path_type=Path), default=None, help="Write a chart.")
 @click.pass_obj
-def _check_funded(obj: Ctx, url: str, keys: list[Any], seed: str) -> None:
-    """Refuse at once when the bench accounts hold nothing on this chain (every tx would be
-    refused with code 20, and the run would report 0 tx/s without saying why)."""
-    with user_errors(), RPCClient(url, timeout=obj.timeout) as rpc:
-        for key in keys[: min(len(keys), 3)]:
-            address = to_bech32(address_from_pubkey(bytes(key.verify_key)))
-            if int(rpc.abci_query(f"/account/{address}").json()["balance"]) == 0:
-                raise click.ClickException(
-                    f"bench account {address} (seed {seed!r}) holds nothing on this chain: "
-                    "`bench load` needs a genesis that funds bench_accounts(seed, n), as "
-                    "bench/run_bench.py's nodes have (a `make localnet` genesis does not)"
-                )
-
-
 def bench_load(
     obj: Ctx,
     nodes: str | None,
