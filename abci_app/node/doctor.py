@@ -23,7 +23,7 @@ from typing import Any
 
 from ..client.light import time_ns
 from ..client.rpc import NodeUnreachable, RPCClient, RPCError
-from ..modules.slashing.params import RATE_ONE
+from ..params import RATE_ONE
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 STALE_BLOCK_S = 60
