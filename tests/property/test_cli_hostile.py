@@ -111,7 +111,7 @@ def test_hostile_arguments(index: int, home: Path) -> None:
     runner = CliRunner()
 
     @settings(
-        max_examples=8,
+        max_examples=6,
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
