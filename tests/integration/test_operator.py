@@ -71,9 +71,11 @@ def test_a_refused_commit_does_not_break_the_reveal(op: Op) -> None:
     reveal_from = int(_event(first, "commit_weights", "reveal_from"))
     saved = list((op.node.root / "weight-commits").glob("*.json"))
     assert len(saved) == 1
-    # a second commit inside the rate limit is refused (138): the saved entry stays the first's
+    # a second commit is refused by the chain: the saved entry stays the first's
     second = op.mt("subnet", "commit-weights", "1", "--weights", "0=1", "--from", "val", ok=False)
-    assert second.returncode == 1 and "code 138" in second.stderr, second.stderr
+    # (refused as a pending commit, 152, or by the rate limit, 138: either way not on chain)
+    refused = "code 152" in second.stderr or "code 138" in second.stderr
+    assert second.returncode == 1 and refused, second.stderr
     assert list((op.node.root / "weight-commits").glob("*.json")) == saved
     op.node.wait_height(reveal_from)
     done = op.mt("subnet", "reveal-weights", "1", "--from", "val")
