@@ -198,3 +198,25 @@ def test_init_chain_checks_entries_against_its_initial_height(tmp_path: Path) ->
         d.app.init_chain(request)
     d.close()
     init(state, tmp_path / "ok.sqlite")  # from height 1 on, the entry completes at block 7
+
+
+def test_genesis_validate_prints_the_broken_rule_in_one_line(tmp_path: Path) -> None:
+    """What a coordinator sees: `moderntensor genesis validate` exits 1 with the rule, one
+    line, no traceback, before any node starts on the file."""
+    from click.testing import CliRunner
+
+    from abci_app.cli.main import cli
+
+    path = tmp_path / "genesis.json"
+    state = bonded({**VALIDATOR, "delegator_shares": "0"})
+    doc = {
+        "genesis_time": "2026-01-01T00:00:00Z",
+        "chain_id": CHAIN_ID,
+        "consensus_params": genesis_file.DEFAULT_CONSENSUS_PARAMS,
+        "app_state": state,
+    }
+    path.write_text(json.dumps(doc))
+    res = CliRunner().invoke(cli, ["genesis", "validate", str(path)])
+    assert res.exit_code == 1, res.output
+    assert "no share owns them" in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1, res.output
