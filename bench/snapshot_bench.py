@@ -49,8 +49,9 @@ def main() -> None:
             return (time.perf_counter() - t) * 1000
 
         quiet = [block_ms() for _ in range(args.blocks)]
+        pinned_hash = d.app.db.app_hash
         t0 = time.perf_counter()
-        assert store.take(db.store.path, d.app.db.height, d.app.db.app_hash)
+        assert store.take(db.store.path, d.app.db.height, pinned_hash)
         take_ms = (time.perf_counter() - t0) * 1000
         during = []
         while store._thread is not None and store._thread.is_alive():
@@ -67,16 +68,14 @@ def main() -> None:
             hash=snap.metadata.hash,
             metadata=snap.metadata.encode(),
         )
-        offered = dst.offer_snapshot(
-            abci.RequestOfferSnapshot(snapshot=pb, app_hash=d.app.db.app_hash)
-        )
+        offered = dst.offer_snapshot(abci.RequestOfferSnapshot(snapshot=pb, app_hash=pinned_hash))
         assert offered.result == abci.ResponseOfferSnapshot.ACCEPT
         for i in range(pb.chunks):
             chunk = store.load_chunk(snap.height, 1, i)
             r = dst.apply_snapshot_chunk(abci.RequestApplySnapshotChunk(index=i, chunk=chunk))
             assert r.result == abci.ResponseApplySnapshotChunk.ACCEPT
         restore_s = time.perf_counter() - t1
-        assert dst.db.app_hash == d.app.db.app_hash
+        assert dst.db.app_hash == pinned_hash
         print(
             json.dumps(
                 {
