@@ -21,7 +21,7 @@ from abci_app.state.db import StateDB
 
 pytestmark = pytest.mark.integration
 
-CRASH_HEIGHT = 6
+CRASH_HEIGHT = 12  # blocks of 200 ms: time for the load to get txs in first, even on a busy machine
 CASES = {
     # point -> height the app's own state is at after the crash
     "init_chain:after": 0,
