@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from .codec import decode_u64, encode_u64
 from .modules.distribution.migrations import migrate_to_2 as distribution_to_2
 from .modules.staking.migrations import migrate_to_2 as staking_to_2
+from .modules.subnets.migrations import migrate_to_2 as subnets_to_2
 from .state.keys import APP_VERSION_KEY
 from .state.overlay import KVReader, Overlay
 from .types import Event
@@ -49,9 +50,10 @@ def _to_2(state: Overlay) -> list[Event]:
     """1 -> 2: version 1 kept no version in state (from 2 on it is part of the app hash:
     ``migrate`` records it), nor staking's redelegation balances and indexes
     (modules/staking/migrations.py), nor distribution's outstanding rewards and the supply's
-    origin (modules/distribution/migrations.py). Staking first: distribution reads
-    delegations only, which staking's step does not change."""
-    return staking_to_2(state) + distribution_to_2(state)
+    origin (modules/distribution/migrations.py), nor subnets' stake floors and weights
+    commits with their reveal windows (modules/subnets/migrations.py). Staking first:
+    distribution reads delegations only, which staking's step does not change."""
+    return staking_to_2(state) + distribution_to_2(state) + subnets_to_2(state)
 
 
 MIGRATIONS: dict[int, Migration] = {2: _to_2}

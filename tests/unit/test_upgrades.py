@@ -88,6 +88,21 @@ for i in range(3):
 d.close()
 """
 
+PREVIOUS_SUBNET_CHAIN = """
+import sys
+sys.path.insert(0, "tests")
+sys.path.insert(0, "tests/unit")
+from chain_driver import Driver, genesis_app_state
+from test_determinism import N, subnet_blocks
+d = Driver.open(sys.argv[1])
+state = genesis_app_state(N)
+state["subnets"] = {"params": {"min_lock_cost": 10**9}}
+d.init_chain(state)
+for txs in subnet_blocks(seed=3, n_blocks=30):  # stakes, weights, commits over epochs
+    d.block(txs)
+d.close()
+"""
+
 
 @pytest.fixture(scope="module")
 def previous_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -140,3 +155,30 @@ def test_previous_version_state_migrates_once_and_deterministically(
     assert a.app.info(abci.RequestInfo()).app_version == APP_VERSION
     a.close()
     b.close()
+
+
+def test_previous_version_subnet_state_migrates_and_runs_epochs(
+    previous_tree: Path, tmp_path: Path
+) -> None:
+    """Subnets, stakes, weights and pending commits written by the previous version: after
+    the migration the epochs keep running with every invariant checked each block."""
+    made = subprocess.run(
+        [sys.executable, "-c", PREVIOUS_SUBNET_CHAIN, str(tmp_path / "old.sqlite")],
+        cwd=previous_tree,
+        env={"PYTHONPATH": str(previous_tree)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    d = Driver.open(tmp_path / "old.sqlite")
+    assert state_version(d.app.db) == 1
+    epochs = 0
+    for _ in range(40):
+        d.block([])
+        resp = d.last_response()
+        assert resp is not None
+        epochs += sum(e.type == "subnet_epoch" for e in resp.events)
+    assert state_version(d.app.db) == APP_VERSION
+    assert epochs >= 4
+    d.close()
