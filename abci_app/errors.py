@@ -6,7 +6,8 @@ never renumbered or reused. The table in README.md ("Error codes") is checked ag
 :data:`ALL_ERRORS` by a test, so documentation and code cannot drift apart.
 
 Codes 1-99 are the envelope and ante checks, 100-109 bank, 110-129 staking, 130-159 subnets,
-200-299 queries, 300-399 genesis.
+200-299 queries, 300-399 genesis, 400-449 neurons (off-chain: the axon's refusals and what the
+dendrite makes of a miner's answer; never returned by the chain).
 """
 
 from __future__ import annotations
@@ -272,6 +273,57 @@ class InvalidGenesis(ModernTensorError):
     summary = "invalid genesis"
 
 
+# --- neurons (off-chain: axon refusals, dendrite verdicts) -----------------------------------
+class UnsignedRequest(ModernTensorError):
+    code = 400
+    summary = "request is not signed"
+
+
+class BadRequestSignature(ModernTensorError):
+    code = 401
+    summary = "request signature does not verify"
+
+
+class StaleRequest(ModernTensorError):
+    code = 402
+    summary = "request timestamp outside the accepted window"
+
+
+class ReplayedNonce(ModernTensorError):
+    code = 403
+    summary = "request nonce was already used"
+
+
+class NotAValidator(ModernTensorError):
+    code = 404
+    summary = "caller has no validator permit on this subnet"
+
+
+class RequestTooLarge(ModernTensorError):
+    code = 405
+    summary = "request body too large"
+
+
+class AxonBusy(ModernTensorError):
+    code = 406
+    summary = "axon is at its concurrency limit"
+
+
+class BadForwardRequest(ModernTensorError):
+    code = 407
+    summary = "invalid forward request"
+
+
+class BadAxonResponse(ModernTensorError):
+    code = 408
+    summary = "invalid axon response"
+
+
+class MinerUnreachable(ModernTensorError):
+    code = 409
+    summary = "miner did not answer in time"
+
+
 ALL_ERRORS: tuple[type[ModernTensorError], ...] = (
     ModernTensorError,
     TxTooLarge,
@@ -320,6 +372,16 @@ ALL_ERRORS: tuple[type[ModernTensorError], ...] = (
     InvalidQuery,
     HeightNotAvailable,
     InvalidGenesis,
+    UnsignedRequest,
+    BadRequestSignature,
+    StaleRequest,
+    ReplayedNonce,
+    NotAValidator,
+    RequestTooLarge,
+    AxonBusy,
+    BadForwardRequest,
+    BadAxonResponse,
+    MinerUnreachable,
 )
 
 ERRORS_BY_CODE: dict[int, type[ModernTensorError]] = {e.code: e for e in ALL_ERRORS}

@@ -20,6 +20,7 @@ from ..node.init import DEFAULT_DEV_BALANCE, init_node
 from ..node.supervisor import run_node
 from .bench import bench
 from .common import Ctx, default_home, emit, format_mdt, parse_amount, user_errors
+from .neuron import neuron
 from .subnet import subnet
 from .txsend import TxOpts, address_arg, explain, keyring_of, query_json, send_tx, tx_options
 
@@ -1111,6 +1112,7 @@ def status(obj: Ctx) -> None:
 
 
 cli.add_command(subnet)
+cli.add_command(neuron)
 cli.add_command(bench)
 
 

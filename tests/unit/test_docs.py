@@ -25,7 +25,8 @@ def test_codes_are_unique() -> None:
 
 def test_every_dependency_is_pinned_and_explained() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    deps = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    deps = project["dependencies"] + extras["dev"] + extras["ml"]
     readme = (REPO / "README.md").read_text().lower()
     for dep in deps:
         name, sep, version = dep.partition("==")

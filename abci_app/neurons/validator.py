@@ -1,0 +1,206 @@
+"""The validator loop: each round, challenge every miner's axon, score the answers, keep a
+moving average per uid and get weights onto the chain (:mod:`.weights`).
+
+It survives what miners and nodes do: a miner that hangs is cut at the dendrite's timeout and
+scores 0, one that answers garbage scores 0, a node that restarts makes a round fail (counted,
+logged) and the next one try again, with the metagraph's event stream reconnecting by itself.
+Its moving averages (``scores.json``) and pending commits (``commits/``) are in its state
+folder, so a restarted validator carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..client.aio import AsyncChain
+from ..client.keyring import Key
+from ..client.rpc import TxTimeout
+from .commits import CommitStore, write_atomic
+from .dendrite import AxonAnswer, Dendrite
+from .metagraph import SYNC_ERRORS, MetagraphSync
+from .metrics import ValidatorMetrics
+from .scoring import MovingScores, round_score, weights_from_scores
+from .tasks.base import Task
+from .weights import WeightSetter
+
+log = logging.getLogger("moderntensor.neurons.validator")
+
+ROUND_ERRORS = (*SYNC_ERRORS, TxTimeout)
+
+
+@dataclass(frozen=True)
+class ValidatorConfig:
+    """Knobs of the loop (CLI options of ``neuron validator``)."""
+
+    netuid: int
+    state_dir: Path
+    sample_size: int = 16
+    """Inputs per challenge."""
+    timeout: float = 5.0
+    """Seconds a miner has to answer; later is 0."""
+    round_seconds: float = 6.0
+    """Shortest time between the starts of two rounds."""
+    latency_weight: float = 0.2
+    ema_alpha: float = 0.3
+    version_key: int = 0
+    full_sync_every: int = 20
+    """Blocks after which the metagraph is fetched whole even if the subnet record is the same."""
+    rpc_timeout: float = 10.0
+    max_concurrency: int = 32
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    height: int
+    answers: list[AxonAnswer]
+    scores: dict[int, float]
+    uids: tuple[int, ...]
+    weights: tuple[int, ...]
+
+
+class Validator:
+    """``await Validator(...).run(stop)`` until ``stop`` is set."""
+
+    def __init__(
+        self,
+        node: str,
+        key: Key,
+        task: Task,
+        config: ValidatorConfig,
+        metrics: ValidatorMetrics | None = None,
+    ) -> None:
+        self.node = node
+        self.key = key
+        self.task = task
+        self.cfg = config
+        self.metrics = metrics or ValidatorMetrics()
+        self.scores_path = config.state_dir / "scores.json"
+        self.scores = self._load_scores()
+        self.rounds = 0
+        self.start_height: int | None = None
+        self._txs_seen: dict[tuple[str, str], int] = {}
+
+    def _load_scores(self) -> MovingScores:
+        try:
+            data = json.loads(self.scores_path.read_text())
+            return MovingScores.from_json(data, self.cfg.ema_alpha)
+        except FileNotFoundError:
+            return MovingScores(alpha=self.cfg.ema_alpha)
+        except (ValueError, TypeError, AttributeError) as e:
+            log.warning("ignoring unreadable %s: %s", self.scores_path, e)
+            return MovingScores(alpha=self.cfg.ema_alpha)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        chain = AsyncChain(self.node, timeout=self.cfg.rpc_timeout, retries=1)
+        dendrite = Dendrite(
+            self.key, timeout=self.cfg.timeout, max_concurrency=self.cfg.max_concurrency
+        )
+        self.metagraph = MetagraphSync(
+            chain, self.cfg.netuid, self.cfg.rpc_timeout, self.cfg.full_sync_every
+        )
+        self.setter = WeightSetter(
+            chain,
+            self.key,
+            self.cfg.netuid,
+            CommitStore(self.cfg.state_dir / "commits"),
+            self.cfg.version_key,
+        )
+        follower = asyncio.create_task(self.metagraph.run())
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    await self.round(chain, dendrite)
+                    self.metrics.rounds.labels(str(self.cfg.netuid), "ok").inc()
+                except ROUND_ERRORS as e:
+                    self.metrics.rounds.labels(str(self.cfg.netuid), "failed").inc()
+                    log.warning("round failed (retrying): %s: %s", type(e).__name__, e)
+                wait = max(0.5, self.cfg.round_seconds - (time.monotonic() - started))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
+        finally:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+            await dendrite.aclose()
+            await chain.aclose()
+
+    async def _height(self, chain: AsyncChain) -> int:
+        status = await asyncio.wait_for(chain.rpc.call("status"), self.cfg.rpc_timeout)
+        return int(status["sync_info"]["latest_block_height"])
+
+    def _score(self, answers: list[AxonAnswer], challenge: Any) -> dict[int, float]:
+        netuid = str(self.cfg.netuid)
+        out = {}
+        for a in answers:
+            if a.ok:
+                quality = self.task.score(challenge, a.outputs)
+                self.metrics.answer_seconds.labels(netuid).observe(a.latency)
+            else:
+                quality = 0.0
+                log.info("uid %d: %s", a.uid, a.error.log() if a.error else "no answer")
+            s = round_score(quality, a.latency, self.cfg.timeout, self.cfg.latency_weight)
+            self.metrics.round_scores.labels(netuid).observe(s)
+            out[a.uid] = s
+        return out
+
+    async def round(self, chain: AsyncChain, dendrite: Dendrite) -> RoundReport:
+        """One round: sync if needed, query, score, average, weights, metrics."""
+        netuid = self.cfg.netuid
+        height = await self._height(chain)
+        if self.start_height is None:
+            self.start_height = height
+        await self.metagraph.refresh(height)
+        mg = self.metagraph.current
+        assert mg is not None  # refresh() synced or raised
+        me = self.metagraph.neuron(self.key.address)
+        axons = self.metagraph.axons(exclude=self.key.address)
+        rng = random.Random(secrets.randbits(64))
+        challenge = self.task.challenge(rng, self.cfg.sample_size)
+        answers = await dendrite.forward_all(axons, netuid, self.task.name, challenge.inputs)
+        round_scores = self._score(answers, challenge)
+        for neuron in mg.neurons:
+            if neuron.hotkey != self.key.address:
+                score = round_scores.get(neuron.uid, 0.0)
+                self.scores.update(neuron.uid, neuron.hotkey, score)
+        self.scores.keep_only({x.uid: x.hotkey for x in mg.neurons if x.hotkey != self.key.address})
+        write_atomic(self.scores_path, json.dumps(self.scores.to_json()).encode())
+        uids, weights = weights_from_scores(self.scores.scores)
+        hp = await asyncio.wait_for(
+            chain.query(f"/subnet/{netuid}/hyperparams"), self.cfg.rpc_timeout
+        )
+        if me is None:
+            log.warning("%s is not registered on subnet %d: no weights", self.key.address, netuid)
+        else:
+            await self.setter.step(height, hp, me.validator_permit, uids, weights)
+        self.rounds += 1
+        self._publish(height, hp, answers)
+        return RoundReport(height, answers, dict(self.scores.scores), uids, weights)
+
+    def _publish(self, height: int, hp: dict[str, Any], answers: list[AxonAnswer]) -> None:
+        m, n = self.metrics, str(self.cfg.netuid)
+        st = self.setter.status
+        since = height - (st.last_weights_height or self.start_height or height)
+        m.blocks_since_weights.labels(n).set(max(0, since))
+        window = int(hp["tempo"]) + 1
+        interval = max(int(hp["weights_rate_limit"]), window)
+        if int(hp["commit_reveal"]):
+            interval += 2 * window
+        m.weights_interval.labels(n).set(interval)
+        m.miners_queried.labels(n).set(len(answers))
+        m.miners_reachable.labels(n).set(sum(a.ok for a in answers))
+        m.commits_pending.labels(n).set(len(self.setter.pending))
+        m.set_scores(self.cfg.netuid, self.scores.scores)
+        for (kind, outcome), count in self.setter.txs.items():
+            seen = self._txs_seen.get((kind, outcome), 0)
+            if count > seen:
+                m.weights_txs.labels(n, kind, outcome).inc(count - seen)
+                self._txs_seen[(kind, outcome)] = count
