@@ -40,6 +40,7 @@ def _logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
 
 def _serve(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
@@ -155,6 +156,13 @@ def neuron_miner(
     help="Blocks between whole-metagraph syncs.",
 )
 @click.option(
+    "--warmup-rounds",
+    type=click.IntRange(0),
+    default=5,
+    show_default=True,
+    help="Rounds scored after start before committing weights.",
+)
+@click.option(
     "--state-dir",
     type=click.Path(path_type=Path),
     default=None,
@@ -176,6 +184,7 @@ def neuron_validator(
     ema_alpha: float,
     version_key: int,
     full_sync_every: int,
+    warmup_rounds: int,
     state_dir: Path | None,
     metrics_port: int,
     metrics_host: str,
@@ -207,6 +216,7 @@ def neuron_validator(
         version_key=version_key,
         full_sync_every=full_sync_every,
         rpc_timeout=obj.timeout,
+        warmup_rounds=warmup_rounds,
     )
     metrics = ValidatorMetrics()
     if metrics_port:

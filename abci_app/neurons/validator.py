@@ -56,6 +56,11 @@ class ValidatorConfig:
     """Blocks after which the metagraph is fetched whole even if the subnet record is the same."""
     rpc_timeout: float = 10.0
     max_concurrency: int = 32
+    weights_poll: float = 0.3
+    """Seconds between two looks at the chain's height by the weights task."""
+    warmup_rounds: int = 5
+    """Rounds scored after a start before new weights are committed (reveals are not held):
+    averages of miners seen only once or twice would be sent otherwise."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,9 @@ class Validator:
             return MovingScores(alpha=self.cfg.ema_alpha)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Score in rounds and, in a task of its own, follow the chain's height to reveal and
+        commit on time (a round slowed by hanging miners never makes a reveal miss its
+        window). Returns when ``stop`` is set."""
         chain = AsyncChain(self.node, timeout=self.cfg.rpc_timeout, retries=1)
         dendrite = Dendrite(
             self.key, timeout=self.cfg.timeout, max_concurrency=self.cfg.max_concurrency
@@ -114,7 +122,10 @@ class Validator:
             CommitStore(self.cfg.state_dir / "commits"),
             self.cfg.version_key,
         )
-        follower = asyncio.create_task(self.metagraph.run())
+        tasks = [
+            asyncio.create_task(self.metagraph.run()),
+            asyncio.create_task(self._weights_loop(chain, stop)),
+        ]
         try:
             while not stop.is_set():
                 started = time.monotonic()
@@ -128,8 +139,9 @@ class Validator:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), wait)
         finally:
-            follower.cancel()
-            await asyncio.gather(follower, return_exceptions=True)
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await dendrite.aclose()
             await chain.aclose()
 
@@ -153,7 +165,8 @@ class Validator:
         return out
 
     async def round(self, chain: AsyncChain, dendrite: Dendrite) -> RoundReport:
-        """One round: sync if needed, query, score, average, weights, metrics."""
+        """One scoring round: sync if needed, query every axon, score, fold into the moving
+        averages (saved to ``scores.json``), publish metrics."""
         netuid = self.cfg.netuid
         height = await self._height(chain)
         if self.start_height is None:
@@ -161,7 +174,6 @@ class Validator:
         await self.metagraph.refresh(height)
         mg = self.metagraph.current
         assert mg is not None  # refresh() synced or raised
-        me = self.metagraph.neuron(self.key.address)
         axons = self.metagraph.axons(exclude=self.key.address)
         rng = random.Random(secrets.randbits(64))
         challenge = self.task.challenge(rng, self.cfg.sample_size)
@@ -173,19 +185,54 @@ class Validator:
                 self.scores.update(neuron.uid, neuron.hotkey, score)
         self.scores.keep_only({x.uid: x.hotkey for x in mg.neurons if x.hotkey != self.key.address})
         write_atomic(self.scores_path, json.dumps(self.scores.to_json()).encode())
+        self.rounds += 1
+        self._publish_round(answers)
         uids, weights = weights_from_scores(self.scores.scores)
+        return RoundReport(height, answers, dict(self.scores.scores), uids, weights)
+
+    async def weights_step(self, chain: AsyncChain) -> int:
+        """Reveal what is due and commit (or set) the current averages when allowed; the
+        height it acted at."""
+        netuid = self.cfg.netuid
+        height = await self._height(chain)
+        if self.start_height is None:
+            self.start_height = height
         hp = await asyncio.wait_for(
             chain.query(f"/subnet/{netuid}/hyperparams"), self.cfg.rpc_timeout
         )
+        me = self.metagraph.neuron(self.key.address)
         if me is None:
-            log.warning("%s is not registered on subnet %d: no weights", self.key.address, netuid)
+            if self.metagraph.current is not None:
+                log.warning("%s has no uid on subnet %d: no weights", self.key.address, netuid)
         else:
+            uids, weights = weights_from_scores(self.scores.scores)
+            if self.rounds < self.cfg.warmup_rounds:
+                uids, weights = (), ()  # reveal what is due, commit nothing new yet
             await self.setter.step(height, hp, me.validator_permit, uids, weights)
-        self.rounds += 1
-        self._publish(height, hp, answers)
-        return RoundReport(height, answers, dict(self.scores.scores), uids, weights)
+        self._publish_weights(height, hp)
+        return height
 
-    def _publish(self, height: int, hp: dict[str, Any], answers: list[AxonAnswer]) -> None:
+    async def _weights_loop(self, chain: AsyncChain, stop: asyncio.Event) -> None:
+        """Run :meth:`weights_step` on every new block (polled every ``weights_poll``
+        seconds), whatever the scoring rounds are doing."""
+        last = -1
+        while not stop.is_set():
+            try:
+                height = await self._height(chain)
+                if height != last:
+                    last = await self.weights_step(chain)
+            except ROUND_ERRORS as e:
+                log.warning("weights step failed (retrying): %s: %s", type(e).__name__, e)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.cfg.weights_poll)
+
+    def _publish_round(self, answers: list[AxonAnswer]) -> None:
+        m, n = self.metrics, str(self.cfg.netuid)
+        m.miners_queried.labels(n).set(len(answers))
+        m.miners_reachable.labels(n).set(sum(a.ok for a in answers))
+        m.set_scores(self.cfg.netuid, self.scores.scores)
+
+    def _publish_weights(self, height: int, hp: dict[str, Any]) -> None:
         m, n = self.metrics, str(self.cfg.netuid)
         st = self.setter.status
         since = height - (st.last_weights_height or self.start_height or height)
@@ -195,10 +242,7 @@ class Validator:
         if int(hp["commit_reveal"]):
             interval += 2 * window
         m.weights_interval.labels(n).set(interval)
-        m.miners_queried.labels(n).set(len(answers))
-        m.miners_reachable.labels(n).set(sum(a.ok for a in answers))
         m.commits_pending.labels(n).set(len(self.setter.pending))
-        m.set_scores(self.cfg.netuid, self.scores.scores)
         for (kind, outcome), count in self.setter.txs.items():
             seen = self._txs_seen.get((kind, outcome), 0)
             if count > seen:
