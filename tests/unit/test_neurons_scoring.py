@@ -1,0 +1,150 @@
+"""Scoring, moving averages, weights, the digits task, task loading, pending commits on disk."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from abci_app.errors import BadForwardRequest, WeightsRateLimited
+from abci_app.neurons.commits import CommitStore, PendingCommit
+from abci_app.neurons.scoring import MovingScores, round_score, weights_from_scores
+from abci_app.neurons.tasks.base import TaskLoadError, load_task
+from abci_app.neurons.tasks.digits import DigitsTask
+from abci_app.neurons.weights import lifts_at
+
+
+def test_round_score_counts_quality_and_latency() -> None:
+    assert round_score(1.0, 0.0, 2.0, 0.2) == 1.0
+    assert round_score(1.0, 1.0, 2.0, 0.2) == pytest.approx(0.9)
+    assert round_score(0.5, 1.0, 2.0, 0.2) == pytest.approx(0.45)
+    # a timeout scores 0, as do nonsense values a bug or a task could produce
+    for quality, latency in ((1.0, 2.0), (1.0, 5.0), (math.nan, 0.1), (1.5, 0.1), (-0.1, 0.1)):
+        assert round_score(quality, latency, 2.0, 0.2) == 0.0
+    assert round_score(1.0, math.inf, 2.0, 0.2) == 0.0
+
+
+def test_the_same_answers_later_score_lower() -> None:
+    """A copier returns the original's answers after the original answered: always lower."""
+    for latency in (0.001, 0.05, 0.5, 1.9):
+        assert round_score(0.9, latency + 0.002, 2.0, 0.2) < round_score(0.9, latency, 2.0, 0.2)
+
+
+def test_moving_scores_reset_on_a_new_hotkey_and_stay_bounded() -> None:
+    ema = MovingScores(alpha=0.5)
+    assert ema.update(1, "a", 1.0) == 0.5
+    assert ema.update(1, "a", 1.0) == 0.75
+    assert ema.update(1, "b", 1.0) == 0.5  # uid 1 now belongs to someone else
+    ema.update(2, "c", 0.2)
+    ema.keep_only({1: "b"})  # uid 2 left the subnet
+    assert ema.scores == {1: 0.5}
+    back = MovingScores.from_json(json.loads(json.dumps(ema.to_json())), alpha=0.5)
+    assert back.scores == ema.scores and back.hotkeys == ema.hotkeys
+    # a tampered file cannot inject nonsense
+    bad = MovingScores.from_json({"3": ["x", "nan"], "4": ["y", 7.0], "5": ["z", 0.25]}, 0.5)
+    assert bad.scores == {5: 0.25}
+
+
+def test_weights_are_u16_normalised_to_the_best() -> None:
+    assert weights_from_scores({}) == ((), ())
+    assert weights_from_scores({1: 0.0, 2: 0.0}) == ((), ())
+    uids, weights = weights_from_scores({3: 0.5, 1: 1.0, 2: 0.25, 4: 0.0, 5: 1e-9})
+    assert uids == (1, 2, 3) and weights == (65535, 16383, 32767)
+
+
+def test_digits_scores_accuracy_and_zero_for_garbage() -> None:
+    task = DigitsTask()
+    ch = task.challenge(random.Random(7), 20)
+    assert len(ch.inputs) == 20 and all(len(x) == 64 for x in ch.inputs)
+    assert all(0 <= p <= 16 for x in ch.inputs for p in x)
+    assert task.score(ch, list(ch.expected)) == 1.0
+    half = [e if i % 2 else (e + 1) % 10 for i, e in enumerate(ch.expected)]
+    assert task.score(ch, half) == 0.5
+    for garbage in (None, "7", {"outputs": 1}, ch.expected[:-1], [True] * 20, [1.0] * 20):
+        assert task.score(ch, garbage) == 0.0
+    # a challenge's inputs are perturbed copies: not found verbatim in the data set
+    images = {tuple(x) for x, _ in task.held_out}
+    assert sum(tuple(x) in images for x in ch.inputs) < 20
+
+
+def test_digits_reference_models_rank_as_documented() -> None:
+    task = DigitsTask()
+    ch = task.challenge(random.Random(11), 200)
+    acc = {m: task.score(ch, task.reference_miner(m)(ch.inputs)) for m in task.models}
+    assert acc["knn"] > 0.9 and acc["logreg"] > 0.85
+    assert 0.3 < acc["tree"] < 0.8 and acc["constant"] < 0.25
+    with pytest.raises(TaskLoadError):
+        task.reference_miner("gpt")
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        [],
+        "x",
+        [[0] * 63],
+        [[17] + [0] * 63],
+        [[0.5] + [0] * 63],
+        [[True] + [0] * 63],
+        [[0] * 64] * 257,
+    ],
+)
+def test_digits_refuses_bad_inputs(inputs: object) -> None:
+    with pytest.raises(BadForwardRequest):
+        DigitsTask().check_inputs(inputs)
+
+
+def test_a_task_is_one_file(tmp_path: Path) -> None:
+    path = tmp_path / "parity.py"
+    path.write_text(
+        "from abci_app.neurons.tasks.base import Challenge, Task\n"
+        "class Parity(Task):\n"
+        "    name = 'parity'\n"
+        "    models = ('exact',)\n"
+        "    def challenge(self, rng, n):\n"
+        "        xs = [rng.randrange(1000) for _ in range(n)]\n"
+        "        return Challenge(xs, [x % 2 for x in xs])\n"
+        "    def score(self, ch, outputs):\n"
+        "        return float(outputs == ch.expected)\n"
+        "    def check_inputs(self, inputs):\n"
+        "        return inputs\n"
+        "    def reference_miner(self, model):\n"
+        "        return lambda xs: [x % 2 for x in xs]\n"
+    )
+    task = load_task(f"{path}:Parity")
+    ch = task.challenge(random.Random(1), 5)
+    assert task.score(ch, task.reference_miner("exact")(ch.inputs)) == 1.0
+    for bad in ("nope", f"{path}:Missing", f"{tmp_path / 'absent.py'}:X", "json:JSONDecoder"):
+        with pytest.raises(TaskLoadError):
+            load_task(bad)
+
+
+def _commit(h: str) -> PendingCommit:
+    return PendingCommit(1, "mt1x", (1, 2), (65535, 7), b"s" * 32, 0, h, "AB", 10, 22, 32)
+
+
+def test_pending_commits_survive_and_bad_files_are_set_aside(tmp_path: Path) -> None:
+    store = CommitStore(tmp_path / "commits")
+    a, b = _commit("a" * 64), _commit("b" * 64)
+    store.save(a)
+    store.save(b)
+    (tmp_path / "commits" / ("c" * 64 + ".json")).write_text("{not json")
+    assert store.load() == [a, b]
+    assert (tmp_path / "commits" / ("c" * 64 + ".bad")).exists()
+    store.delete(a.commit_hash)
+    assert store.load() == [b]
+    assert not list((tmp_path / "commits").glob("*.tmp"))
+    with pytest.raises(ValueError):
+        store.save(_commit("../../etc/passwd"))
+
+
+def test_rate_limit_height_is_read_from_the_refusal() -> None:
+    err = WeightsRateLimited(
+        "uid 0 sent weights at height 40; weights_rate_limit is 10 blocks, next allowed at "
+        "height 50"
+    )
+    assert lifts_at(err, 45, 10) == 50
+    assert lifts_at(WeightsRateLimited("later"), 45, 10) == 55
