@@ -110,10 +110,13 @@ def neuron_miner(
     from ..neurons.miner import Miner, MinerConfig
 
     _logging(log_level)
+    try:
+        key = load_hotkey(obj.home, from_)  # (before the task: loading one can take seconds)
+    except KeyringError as e:
+        raise click.ClickException(str(e)) from None
     task = _task(task_spec)
     name = model or task.models[0]
     try:
-        key = load_hotkey(obj.home, from_)
         click.echo(f"training {task.name} model {name!r}…", err=True)
         fn = task.reference_miner(name)
     except (KeyringError, TaskLoadError) as e:
@@ -199,11 +202,11 @@ def neuron_validator(
     from ..neurons.validator import Validator, ValidatorConfig
 
     _logging(log_level)
-    task = _task(task_spec)
     try:
-        key = load_hotkey(obj.home, from_)
+        key = load_hotkey(obj.home, from_)  # (before the task: loading one can take seconds)
     except KeyringError as e:
         raise click.ClickException(str(e)) from None
+    task = _task(task_spec)
     folder = state_dir or obj.home / "neurons" / f"validator-{netuid}-{from_}"
     cfg = ValidatorConfig(
         netuid=netuid,

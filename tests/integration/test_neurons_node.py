@@ -377,6 +377,25 @@ def test_a_real_miner_refuses_strangers_replays_and_stale_requests(subnet: Subne
     asyncio.run(go())
 
 
+def test_an_unregistered_miner_is_told_to_register(subnet: Subnet) -> None:
+    res = run_cli(
+        subnet.node.root,
+        "neuron",
+        "miner",
+        "--netuid",
+        str(subnet.netuid),
+        "--from",
+        "stranger",
+        "--model",
+        "constant",
+        "--port",
+        "0",
+        node=subnet.node.rpc_url,
+    )
+    assert res.returncode == 1 and "has no uid on subnet" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+
+
 def test_the_validator_survives_a_node_restart(subnet: Subnet) -> None:
     node = subnet.node
     failed_before = subnet.metric("moderntensor_validator_rounds_total", outcome="failed")

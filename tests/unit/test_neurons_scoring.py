@@ -148,3 +148,18 @@ def test_rate_limit_height_is_read_from_the_refusal() -> None:
     )
     assert lifts_at(err, 45, 10) == 50
     assert lifts_at(WeightsRateLimited("later"), 45, 10) == 55
+
+
+def test_neuron_commands_fail_with_one_line(tmp_path: Path) -> None:
+    """A missing key or an unknown task is one ``Error:`` line and exit 1, no traceback."""
+    from harness import run_cli
+
+    res = run_cli(tmp_path, "neuron", "validator", "--netuid", "1", "--from", "nobody")
+    assert res.returncode == 1 and "no key named 'nobody'" in res.stderr
+    assert "Traceback" not in res.stderr
+    from abci_app.client.keyring import Keyring
+
+    Keyring(tmp_path / "keyring").add("x")
+    res = run_cli(tmp_path, "neuron", "miner", "--netuid", "1", "--from", "x", "--task", "nope")
+    assert res.returncode == 1 and "unknown task 'nope'" in res.stderr
+    assert "Traceback" not in res.stderr
