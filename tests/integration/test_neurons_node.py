@@ -420,12 +420,13 @@ def test_a_restarted_validator_reveals_the_commit_it_persisted(subnet: Subnet) -
     commits = subnet.state_dir / "commits"
 
     def fresh_commit() -> dict[str, Any] | None:
-        """A persisted commit whose reveal window opens a few blocks from now (so the kill
-        surely comes before its reveal)."""
+        """A persisted commit not revealable yet whose window closes at least 20 blocks from
+        now: the kill surely comes before its reveal, and the restarted validator (a few
+        seconds of imports) has time to reveal it."""
         height = subnet.node.height()
         for path in sorted(commits.glob("*.json")):
             record: dict[str, Any] = json.loads(path.read_text())
-            if record["reveal_from"] >= height + 3:
+            if record["reveal_from"] >= height + 2 and record["reveal_until"] >= height + 20:
                 return record
         return None
 
@@ -434,6 +435,7 @@ def test_a_restarted_validator_reveals_the_commit_it_persisted(subnet: Subnet) -
     with subnet.chain() as c:
         pending = c.query(f"/subnet/{subnet.netuid}/weights/{subnet.uid['val']}")["commit"]
     assert pending is not None and pending["hash"] == record["commit_hash"]
+    restarted_at = subnet.node.height()
     subnet.start_validator()
 
     # a reveal by the validator inside that commit's window can only reveal that commit (a
@@ -447,7 +449,16 @@ def test_a_restarted_validator_reveals_the_commit_it_persisted(subnet: Subnet) -
         with subnet.chain() as c:
             return int(c.rpc.call("tx_search", query=query)["total_count"]) == 1
 
-    wait_until(revealed, 90, "the persisted commit revealed by the restarted validator", poll=0.5)
+    wait_until(
+        lambda: revealed() or subnet.node.height() > record["reveal_until"] + 2,
+        120,
+        "the end of the persisted commit's reveal window",
+        poll=0.5,
+    )
+    assert revealed(), (
+        f"restarted at height {restarted_at}, window {record['reveal_from']}.."
+        f"{record['reveal_until']}, now {subnet.node.height()}:\n" + subnet.log("validator")[-4000:]
+    )
     assert not (commits / f"{record['commit_hash']}.json").exists()
     wait_until(
         lambda: (
