@@ -76,6 +76,7 @@ _common = [
 
 
 def common_options(f: Callable[..., None]) -> Callable[..., None]:
+    """--netuid, --from, --task and --log-level, shared by both commands."""
     for option in reversed(_common):
         f = option(f)
     return f

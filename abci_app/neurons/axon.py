@@ -73,10 +73,13 @@ AsyncModel = Callable[[list[Any]], Awaitable[list[Any]]]
 class PermitCheck(Protocol):
     """Who may call: :class:`~.metagraph.MetagraphSync` in a miner, a fixed set in tests."""
 
-    def is_validator(self, hotkey: str) -> bool: ...
+    def is_validator(self, hotkey: str) -> bool:
+        """Whether ``hotkey`` (``mt1…``) may call this axon."""
+        ...
 
 
 def error_response(err: ModernTensorError) -> web.Response:
+    """The JSON refusal for ``err``: its stable code and name, HTTP status by class."""
     body = {"error": {"code": err.code, "name": type(err).__name__, "message": err.log()}}
     return web.json_response(body, status=HTTP_STATUS.get(type(err), 400))
 
@@ -142,6 +145,7 @@ class Axon:
         await web.SockSite(self._runner, sock).start()
 
     async def stop(self) -> None:
+        """Close the listener; requests still in flight get 1 s, then are cancelled."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -177,7 +181,7 @@ class Axon:
     def _parse(self, body: bytes) -> list[Any]:
         try:
             req = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # (RecursionError: nesting)
             raise BadForwardRequest("body is not JSON") from None
         if not isinstance(req, dict) or set(req) != {"netuid", "task", "inputs"}:
             raise BadForwardRequest('body must be {"netuid", "task", "inputs"}')

@@ -36,12 +36,14 @@ class PendingCommit:
     reveal_until: int
 
     def to_json(self) -> dict[str, Any]:
+        """The stored form (salt as hex, tuples as lists)."""
         d = asdict(self)
         d.update(uids=list(self.uids), weights=list(self.weights), salt=self.salt.hex())
         return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> PendingCommit:
+        """Parse the stored form; raises ValueError, KeyError or TypeError when malformed."""
         return cls(
             netuid=int(d["netuid"]),
             hotkey=str(d["hotkey"]),
@@ -85,9 +87,12 @@ class CommitStore:
         return self.folder / f"{commit_hash}.json"
 
     def save(self, commit: PendingCommit) -> None:
+        """Write ``<commit hash>.json`` atomically (ValueError for a hash that is not 64
+        lower-case hex digits: a file name never comes from elsewhere)."""
         write_atomic(self._path(commit.commit_hash), json.dumps(commit.to_json()).encode())
 
     def delete(self, commit_hash: str) -> None:
+        """Forget a commit (revealed, expired or refused); a missing file is fine."""
         self._path(commit_hash).unlink(missing_ok=True)
 
     def load(self) -> list[PendingCommit]:

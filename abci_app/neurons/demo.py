@@ -48,6 +48,8 @@ VALIDATOR_STAKE = 1_000 * MDT
 
 @dataclass(frozen=True)
 class DemoMiner:
+    """A miner of the demo: its key name, the digits model it serves, its role's name."""
+
     key: str
     model: str
     role: str
@@ -73,6 +75,7 @@ class Processes:
         self._files: list[IO[bytes]] = []
 
     def start(self, name: str, args: list[str]) -> None:
+        """Start ``python -m abci_app ARGS`` in its own session, output to ``<name>.log``."""
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed by stop()
         self._files.append(log)
@@ -85,6 +88,7 @@ class Processes:
         )
 
     def dead(self) -> list[str]:
+        """Names of started processes that have exited."""
         return [n for n, p in self.procs.items() if p.poll() is not None]
 
     def stop(self) -> int:

@@ -40,6 +40,7 @@ class AxonAnswer:
 
     @property
     def ok(self) -> bool:
+        """The miner answered, signed, with JSON holding ``outputs``."""
         return self.error is None
 
 
@@ -77,6 +78,7 @@ class Dendrite:
         self._http = httpx.AsyncClient(limits=limits, timeout=timeout)
 
     async def aclose(self) -> None:
+        """Close the connection pool."""
         await self._http.aclose()
 
     async def __aenter__(self) -> Dendrite:
@@ -157,8 +159,8 @@ class Dendrite:
             data = json.loads(answer)
         except BadAxonResponse as e:
             return failed(e)
-        except (ValueError, UnicodeDecodeError):
-            return failed(BadAxonResponse("the answer is not JSON"))
+        except (ValueError, UnicodeDecodeError, RecursionError):  # (deep nesting: a miner's
+            return failed(BadAxonResponse("the answer is not JSON"))  # way to crash a parser)
         if not isinstance(data, dict) or "outputs" not in data:
             return failed(BadAxonResponse('the answer has no "outputs"'))
         return AxonAnswer(axon.uid, axon.hotkey, data["outputs"], latency, None, status)

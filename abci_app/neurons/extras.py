@@ -31,6 +31,7 @@ def install_command() -> str:
 
 
 def in_virtualenv() -> bool:
+    """Whether this interpreter runs in a virtual environment (where installing is safe)."""
     return sys.prefix != sys.base_prefix
 
 

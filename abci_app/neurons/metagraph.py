@@ -40,6 +40,7 @@ class AxonInfo:
 
     @property
     def url(self) -> str:
+        """``http://ip:port`` (IPv6 in brackets)."""
         host = f"[{self.ip}]" if ipaddress.ip_address(self.ip).version == 6 else self.ip
         return f"http://{host}:{self.port}"
 
@@ -83,6 +84,7 @@ class MetagraphSync:
 
     # --- reads -----------------------------------------------------------------------------
     def neuron(self, hotkey: str) -> Neuron | None:
+        """The neuron registered with ``hotkey`` (``mt1…``), or None."""
         return self._by_hotkey.get(hotkey)
 
     def is_validator(self, hotkey: str) -> bool:

@@ -28,6 +28,8 @@ AXON_PROTOCOL = 4
 
 @dataclass(frozen=True)
 class MinerConfig:
+    """Knobs of a miner (CLI options of ``neuron miner``); seconds for timeouts."""
+
     netuid: int
     host: str = "127.0.0.1"
     """Address the axon listens on."""

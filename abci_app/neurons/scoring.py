@@ -55,10 +55,12 @@ class MovingScores:
                 del self.hotkeys[uid]
 
     def to_json(self) -> dict[str, list[object]]:
+        """``{"uid": [hotkey, average]}``, what ``scores.json`` holds."""
         return {str(u): [self.hotkeys[u], self.scores[u]] for u in sorted(self.scores)}
 
     @classmethod
     def from_json(cls, data: dict[str, list[object]], alpha: float) -> MovingScores:
+        """Read ``scores.json``; entries that are not finite averages in [0, 1] are dropped."""
         table = cls(alpha=alpha)
         for uid, (hotkey, score) in data.items():
             value = float(score)  # type: ignore[arg-type]

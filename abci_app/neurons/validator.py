@@ -65,6 +65,8 @@ class ValidatorConfig:
 
 @dataclass(frozen=True)
 class RoundReport:
+    """What one round saw: the answers, the averages after it, the weights they make."""
+
     height: int
     answers: list[AxonAnswer]
     scores: dict[int, float]
@@ -149,12 +151,21 @@ class Validator:
         status = await asyncio.wait_for(chain.rpc.call("status"), self.cfg.rpc_timeout)
         return int(status["sync_info"]["latest_block_height"])
 
+    def _quality(self, challenge: Any, answer: AxonAnswer) -> float:
+        """The task's score of a valid answer; a task plug-in that raises on a miner's
+        outputs (it should not) costs that miner the round, never the validator its loop."""
+        try:
+            return float(self.task.score(challenge, answer.outputs))
+        except Exception:  # a plug-in's bug: logged with its traceback, the answer scores 0
+            log.exception("task %r failed to score uid %d", self.task.name, answer.uid)
+            return 0.0
+
     def _score(self, answers: list[AxonAnswer], challenge: Any) -> dict[int, float]:
         netuid = str(self.cfg.netuid)
         out = {}
         for a in answers:
             if a.ok:
-                quality = self.task.score(challenge, a.outputs)
+                quality = self._quality(challenge, a)
                 self.metrics.answer_seconds.labels(netuid).observe(a.latency)
             else:
                 quality = 0.0

@@ -115,7 +115,8 @@ def compose_text(plan: LocalnetPlan) -> str:
 
 def prometheus_config(plan: LocalnetPlan, docker: bool) -> dict[str, Any]:
     """Scrape every node's CometBFT metrics and app metrics (loopback ports, or compose service
-    names); each target is labelled with its node name."""
+    names), each target labelled with its node name, and the subnet validator neurons listed
+    in ``neurons/*.json`` files beside the config (Prometheus file discovery, re-read live)."""
     d = DOCKER_PORTS
 
     def job(name: str, service: str, port_key: str) -> dict[str, Any]:
@@ -137,7 +138,13 @@ def prometheus_config(plan: LocalnetPlan, docker: bool) -> dict[str, Any]:
     return {
         "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
         "rule_files": ["alerts.yml"],
-        "scrape_configs": [job("cometbft", "cometbft", "prom"), job("app", "app", "app_metrics")],
+        "scrape_configs": [
+            job("cometbft", "cometbft", "prom"),
+            job("app", "app", "app_metrics"),
+            # subnet validators (`neuron validator --metrics-port`): drop a file such as
+            # neurons/val1.json = [{"targets": ["127.0.0.1:9101"]}] beside this config
+            {"job_name": "neuron", "file_sd_configs": [{"files": ["neurons/*.json"]}]},
+        ],
     }
 
 

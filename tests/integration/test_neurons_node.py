@@ -8,8 +8,9 @@ hangs and one that answers garbage. Checked: incentive follows accuracy after tw
 the copier earns no more than the original, hanging and garbage miners earn nothing; requests
 from a non-validator, a replayed nonce and a stale timestamp are refused by a real miner; the
 validator keeps setting weights across a node restart and reveals, after a kill -9 and restart,
-the commit it had persisted; a real Prometheus evaluates the "validator stopped setting
-weights" alert rule against the validator's metrics.
+the commit it had persisted; a real Prometheus with the committed deploy/prometheus.yml (the
+validator named in a ``neurons/*.json`` file) evaluates the "validator stopped setting weights"
+alert rule on the validator's metrics.
 """
 
 from __future__ import annotations
@@ -473,14 +474,13 @@ def test_a_restarted_validator_reveals_the_commit_it_persisted(subnet: Subnet) -
 def test_prometheus_evaluates_the_validator_alert(
     subnet: Subnet, prometheus_bin: Path, tmp_path: Path
 ) -> None:
-    (tmp_path / "alerts.yml").write_text(alerts_text())
-    (tmp_path / "prometheus.yml").write_text(
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-        "rule_files: [alerts.yml]\n"
-        "scrape_configs:\n"
-        "  - job_name: neuron\n"
-        f"    static_configs: [{{targets: ['127.0.0.1:{subnet.metrics_port}']}}]\n"
-    )
+    # the committed stack as an operator deploys it, plus one file naming this validator
+    for name in ("prometheus.yml", "alerts.yml"):
+        (tmp_path / name).write_text((REPO / "deploy" / name).read_text())
+    assert (REPO / "deploy" / "alerts.yml").read_text() == alerts_text()
+    (tmp_path / "neurons").mkdir()
+    target = [{"targets": [f"127.0.0.1:{subnet.metrics_port}"]}]
+    (tmp_path / "neurons" / "val.json").write_text(json.dumps(target))
     (port,) = free_ports(1)
     log = open(tmp_path / "prometheus.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
@@ -504,9 +504,19 @@ def test_prometheus_evaluates_the_validator_alert(
             return bool(res.json()["data"]["result"])
 
         wait_until(has_data, 60, "data for the ValidatorNotSettingWeights query", poll=1)
-        groups = httpx.get(f"{url}/api/v1/rules", timeout=5).json()["data"]["groups"]
-        rule = next(r for g in groups for r in g["rules"] if r["name"] == rules[0].name)
-        assert rule["health"] == "ok", rule
+
+        def rule_health() -> str:
+            groups = httpx.get(f"{url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+            rule = next(r for g in groups for r in g["rules"] if r["name"] == rules[0].name)
+            return str(rule["health"])
+
+        wait_until(lambda: rule_health() == "ok", 30, "the rule evaluated without error", poll=1)
+        # the neuron job came from the file discovery of the committed config
+        active = httpx.get(f"{url}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
+        neuron = [t for t in active if t["labels"]["job"] == "neuron"]
+        assert [t["scrapeUrl"] for t in neuron] == [
+            f"http://127.0.0.1:{subnet.metrics_port}/metrics"
+        ]
         value = httpx.get(f"{url}/api/v1/query", params={"query": rules[0].expr}, timeout=3).json()[
             "data"
         ]["result"][0]["value"][1]

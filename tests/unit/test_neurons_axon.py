@@ -91,7 +91,7 @@ def run(coro: Any) -> Any:
 async def _with_axon(fn: Any, **kw: Any) -> Any:
     params: dict[str, Any] = {
         "port": 0,
-        "max_body": 4096,
+        "max_body": 300_000,
         "max_concurrency": 2,
         "forward_timeout": 2.0,
     }
@@ -151,10 +151,11 @@ def test_refusals_have_their_codes() -> None:
         bad = {**d.signed(target, body), NONCE: "zz"}
         assert isinstance((await d.post(target, body, bad)).error, UnsignedRequest)
         # too large, wrong netuid or task, bad inputs
-        big = body_of(list(range(2000)))
+        big = body_of(list(range(100_000)))
         ans = await d.post(target, big, d.signed(target, big))
         assert isinstance(ans.error, RequestTooLarge) and ans.status == 413
-        for wrong in (body_of([1], netuid=8), body_of([1], task="x"), body_of(["a"]), b"[1"):
+        deep = b"[" * 100_000 + b"]" * 100_000
+        for wrong in (body_of([1], netuid=8), body_of([1], task="x"), body_of(["a"]), b"[1", deep):
             ans = await d.post(target, wrong, d.signed(target, wrong))
             assert isinstance(ans.error, BadForwardRequest) and ans.status == 400, wrong
         assert ax.answers[200] == 1  # only the first of the replayed pair was served
@@ -224,6 +225,12 @@ def test_garbage_unsigned_forged_and_endless_answers_are_failures() -> None:
             return web.Response(
                 body=body, headers=sign_response(OTHER_MINER.signing_key, sig, 200, body)
             )
+        if kind == "deep":  # signed by the right key, nested deeper than any parser recurses
+            from abci_app.neurons.signing import sign_response
+
+            body = b'{"outputs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+            sig = bytes.fromhex(request.headers[SIGNATURE])
+            return web.Response(body=body, headers=sign_response(MINER.signing_key, sig, 200, body))
         return web.Response(body=b"<html>not json</html>")
 
     async def go() -> None:
@@ -231,7 +238,7 @@ def test_garbage_unsigned_forged_and_endless_answers_are_failures() -> None:
         try:
             async with Dendrite(VALIDATOR, timeout=5, max_answer_bytes=64 * 1024) as d:
                 target = AxonInfo(3, MINER.address, "127.0.0.1", port)
-                for kind in ("plain", "forged", "endless"):
+                for kind in ("plain", "forged", "endless", "deep"):
                     mode[0] = kind
                     ans = await d.forward(target, 7, "echo", [1])
                     assert isinstance(ans.error, BadAxonResponse), (kind, ans)

@@ -48,6 +48,8 @@ class DigitsTask(Task):
         self.train = [(images[i], labels[i]) for i in range(len(images)) if i % HELD_OUT_EVERY != 0]
 
     def challenge(self, rng: random.Random, n: int) -> Challenge:
+        """``n`` held-out images (at most all of them), each pixel moved by ±1 with
+        probability ``NOISE_PERCENT``%, and their labels."""
         picked = rng.sample(self.held_out, min(n, len(self.held_out)))
         inputs = []
         for image, _ in picked:
@@ -61,6 +63,8 @@ class DigitsTask(Task):
         return Challenge(inputs=inputs, expected=[label for _, label in picked])
 
     def score(self, challenge: Challenge, outputs: Any) -> float:
+        """Accuracy: the share of labels right. 0 unless ``outputs`` is a list of ints of the
+        challenge's length (a bool or a float anywhere makes the whole answer 0)."""
         if not isinstance(outputs, list) or len(outputs) != len(challenge.expected):
             return 0.0
         correct = 0
@@ -71,6 +75,7 @@ class DigitsTask(Task):
         return correct / len(outputs) if outputs else 0.0
 
     def check_inputs(self, inputs: Any) -> list[Any]:
+        """1-``max_inputs`` images of 64 ints in [0, 16]; else ``BadForwardRequest``."""
         if not isinstance(inputs, list) or not 1 <= len(inputs) <= self.max_inputs:
             raise BadForwardRequest(f"inputs must be a list of 1-{self.max_inputs} images")
         for image in inputs:
@@ -83,6 +88,7 @@ class DigitsTask(Task):
         return inputs
 
     def reference_miner(self, model: str) -> Model:
+        """Train ``model`` (one of :attr:`models`) on the training split; its predict."""
         if model == "constant":
             return lambda inputs: [0 for _ in inputs]
         makers: dict[str, Any] = {
