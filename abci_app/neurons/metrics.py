@@ -22,8 +22,8 @@ class ValidatorMetrics:
         ns = NAMESPACE
         self.blocks_since_weights = Gauge(
             "blocks_since_weights",
-            "Blocks since this validator's weights last landed (reveal or set_weights); "
-            "since the validator started when they never did.",
+            "Blocks since this validator's weights last landed (the chain's last_update: a "
+            "reveal or set_weights, or the registration).",
             ["netuid"],
             namespace=ns,
             registry=r,
@@ -62,6 +62,13 @@ class ValidatorMetrics:
             "miner_score",
             "Moving average score per uid (what weights are made from).",
             ["netuid", "uid"],
+            namespace=ns,
+            registry=r,
+        )
+        self.permit = Gauge(
+            "permit",
+            "1 when the metagraph shows this validator's permit on the subnet (weights need it).",
+            ["netuid"],
             namespace=ns,
             registry=r,
         )

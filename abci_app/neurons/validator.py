@@ -245,9 +245,12 @@ class Validator:
 
     def _publish_weights(self, height: int, hp: dict[str, Any]) -> None:
         m, n = self.metrics, str(self.cfg.netuid)
-        st = self.setter.status
-        since = height - (st.last_weights_height or self.start_height or height)
-        m.blocks_since_weights.labels(n).set(max(0, since))
+        me = self.metagraph.neuron(self.key.address)
+        # the chain's last_update (set by a reveal or set_weights, and at registration) holds
+        # across restarts, so a validator in a crash loop still shows its real gap
+        last = max(me.last_update if me else 0, self.setter.status.last_weights_height or 0)
+        m.blocks_since_weights.labels(n).set(max(0, height - (last or self.start_height or height)))
+        m.permit.labels(n).set(1 if me is not None and me.validator_permit else 0)
         window = int(hp["tempo"]) + 1
         interval = max(int(hp["weights_rate_limit"]), window)
         if int(hp["commit_reveal"]):

@@ -100,6 +100,7 @@ class WeightSetter:
         self.status = WeightsStatus()
         self.txs: Counter[tuple[str, str]] = Counter()
         """(kind, outcome) -> count, e.g. ("commit", "ok"), ("reveal", "RevealOutOfWindow")."""
+        self._said_at: int | None = None
         self.pending: list[PendingCommit] = [
             c for c in store.load() if c.netuid == netuid and c.hotkey == key.address
         ]
@@ -215,6 +216,14 @@ class WeightSetter:
             self.status.last_weights_height = done.height
             self.status.next_allowed = done.height + int(hp["weights_rate_limit"])
 
+    def _say_once(self, height: int, hp: dict[str, Any], text: str) -> None:
+        """Log ``text`` at most once per window (a silent validator is the failure users of
+        other SDKs complain about; a log line per block would bury everything else)."""
+        window = int(hp["tempo"]) + 1
+        if self._said_at is None or height - self._said_at >= window:
+            log.warning("subnet %d: %s", self.netuid, text)
+            self._said_at = height
+
     async def step(
         self,
         height: int,
@@ -229,6 +238,13 @@ class WeightSetter:
         metagraph shows this validator's permit (weights need one)."""
         if int(hp["commit_reveal"]):
             await self._reveal_due(height)
+        if uids and not permit:
+            self._say_once(
+                height,
+                hp,
+                "no validator permit on this subnet yet: weights wait "
+                "(permits go to the top stake holders at each epoch)",
+            )
         if not uids or not permit or height < self.status.next_allowed:
             return
         if int(hp["commit_reveal"]):

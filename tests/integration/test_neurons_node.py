@@ -238,6 +238,14 @@ class Subnet:
         )
 
 
+COPIER_RTT = 0.02
+"""The copier's round trip to the original, in seconds: a copier elsewhere on the network (20
+ms, a same-region RTT). On loopback the hop costs well under a millisecond, less than the
+scheduling noise of a loaded 2-core machine, so without it the copier and the original would
+tie within noise, round by round (a tie also gains the copier nothing, but cannot be asserted
+as "lower")."""
+
+
 def copier_model(good: AxonInfo, netuid: int) -> Any:
     """A miner that answers by asking the good miner first (with its own signed request)."""
     dendrite: list[Dendrite] = []
@@ -245,7 +253,9 @@ def copier_model(good: AxonInfo, netuid: int) -> Any:
     async def copy(inputs: list[Any]) -> list[Any]:
         if not dendrite:
             dendrite.append(Dendrite(KEYS["copier"], timeout=3))
+        await asyncio.sleep(COPIER_RTT / 2)  # to the original...
         ans = await dendrite[0].forward(good, netuid, "digits", inputs)
+        await asyncio.sleep(COPIER_RTT / 2)  # ...and back
         return list(ans.outputs) if ans.ok else []
 
     return copy
@@ -353,6 +363,9 @@ def test_incentive_follows_accuracy_and_the_copier_gains_nothing(subnet: Subnet)
     reachable = subnet.metric("moderntensor_validator_miners_reachable")
     assert 4 <= reachable <= 5  # hanging never answers; garbage answers (signed) garbage
     assert subnet.metric("moderntensor_validator_weights_txs_total", outcome="ok") >= 2
+    assert subnet.metric("moderntensor_validator_permit") == 1
+    since = subnet.metric("moderntensor_validator_blocks_since_weights")
+    assert 0 <= since <= subnet.metric("moderntensor_validator_weights_interval_blocks")
     assert "Traceback" not in subnet.log("validator")
 
 
