@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .address import module_address, to_bech32
-from .codec import U64_MAX, encode_uvarint
+from .address import to_bech32
+from .chain_modules import MSG_BY_TYPE, load_module_params
+from .codec import encode_uvarint
+from .context import ChainContext
 from .errors import (
     CODESPACE,
     BadNonce,
@@ -21,112 +23,91 @@ from .errors import (
     UnknownAccount,
 )
 from .genesis import GenesisState
-from .modules.bank.handlers import apply_transfer
-from .modules.bank.messages import MsgTransfer
-from .modules.bank.state import Account, credit, get_account, set_account, set_supply
-from .modules.distribution.genesis import init_distribution
-from .modules.distribution.messages import MsgWithdrawRewards
-from .modules.distribution.rewards import allocate, apply_withdraw_rewards
-from .modules.slashing.genesis import init_slashing
-from .modules.slashing.handlers import apply_unjail, handle_evidence, handle_votes
-from .modules.slashing.messages import MsgUnjail
-from .modules.staking import handlers as staking
-from .modules.staking.endblock import end_block as staking_end_block
-from .modules.staking.genesis import init_staking
-from .modules.staking.messages import (
-    MsgCreateValidator,
-    MsgDelegate,
-    MsgEditValidator,
-    MsgRedelegate,
-    MsgUndelegate,
-)
-from .modules.staking.params import StakingParams
-from .modules.staking.state import consensus_address
-from .modules.staking.state import get_params as get_staking_params
-from .modules.subnets import handlers as subnets
+from .modules.bank import genesis as bank_genesis
+from .modules.bank.module_accounts import FEE_COLLECTOR
+from .modules.bank.state import Account, credit, get_account, set_account
+from .modules.distribution import genesis as distribution_genesis
+from .modules.distribution.hooks import DistributionHooks
+from .modules.distribution.params import DistributionParams
+from .modules.distribution.rewards import allocate, mint_block_reward, subnet_share
+from .modules.distribution.state import DISTRIBUTION_POOL
+from .modules.slashing import genesis as slashing_genesis
+from .modules.slashing.handlers import handle_downtime, handle_evidence, record_block_time
+from .modules.staking import genesis as staking_genesis
+from .modules.staking.endblock import complete_unbondings, validator_set_updates
+from .modules.subnets import genesis as subnets_genesis
+from .modules.subnets.emission import accrue_emission
 from .modules.subnets.endblock import end_block as subnets_end_block
-from .modules.subnets.genesis import init_subnets
-from .modules.subnets.messages import (
-    MsgAddSubnetStake,
-    MsgCommitWeights,
-    MsgRegisterNeuron,
-    MsgRegisterSubnet,
-    MsgRemoveSubnetStake,
-    MsgRevealWeights,
-    MsgServeAxon,
-    MsgSetSubnetHyperparams,
-    MsgSetWeights,
-)
 from .params import AppParams
 from .state.keys import CHAIN_ID, PARAMS
 from .state.overlay import KVReader, Overlay
 from .tx import DecodedTx, Message, VerifiedTxs, decode_tx
-from .types import NO_PROBE, BlockHeader, Event, Probe, TxResult, ValidatorUpdate
+from .types import (
+    NO_PROBE,
+    BlockHeader,
+    Event,
+    EventSink,
+    Probe,
+    TxResult,
+    ValidatorUpdate,
+)
 
-FEE_COLLECTOR = module_address("fee_collector")
-"""Fees accrue here; the staking module pays them out with block rewards."""
-
-
-@dataclass(frozen=True)
-class ChainContext:
-    """What every tx needs from state and the block; loaded once per block, not per tx."""
-
-    chain_id: str
-    params: AppParams
-    staking: StakingParams
-    height: int
-    verified: VerifiedTxs | None = None
-    """This node's cache of verified signatures (not state; None: verify every time)."""
+STAKING_HOOKS = DistributionHooks()
+"""Distribution follows staking's records through the hooks staking defines."""
 
 
-def load_context(state: KVReader, height: int, verified: VerifiedTxs | None = None) -> ChainContext:
-    """Context for executing at ``height`` (CheckTx uses the next height to be committed)."""
+def load_context(
+    state: KVReader, height: int, events: EventSink, verified: VerifiedTxs | None = None
+) -> ChainContext:
+    """Context for executing at ``height`` (CheckTx uses the next height to be committed), with
+    every module's params read once; ``events`` receives the tx path's events."""
     raw_params = state.get(PARAMS)
     raw_chain = state.get(CHAIN_ID)
     if raw_params is None or raw_chain is None:
         raise RuntimeError("state has no chain id or params: InitChain has not run")
     return ChainContext(
         chain_id=raw_chain.decode(),
-        params=AppParams.decode(raw_params),
-        staking=get_staking_params(state),
         height=height,
+        params=AppParams.decode(raw_params),
+        module_params=load_module_params(state),
+        hooks=STAKING_HOOKS,
+        events=events,
         verified=verified,
     )
 
 
 def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[ValidatorUpdate]:
-    """Write the genesis state; return the initial validator set (empty: CometBFT's own).
+    """Write the genesis state, module by module (bank first: staking bonds gen_txs from the
+    accounts, distribution finds validators in staking's records); return the initial validator
+    set (empty: CometBFT's own). ``genesis`` was validated by :func:`parse_app_state`.
 
-    ``genesis`` was validated by :func:`parse_app_state`.
+    Raises:
+        InvalidGenesis: an empty chain id, or a total supply past 2^64 - 1.
     """
     if not chain_id:
         raise InvalidGenesis("chain_id must not be empty")
     state.set(CHAIN_ID, chain_id.encode())
     state.set(PARAMS, genesis.params.encode())
-    for acct in genesis.accounts:
-        set_account(state, acct.address, Account(balance=acct.balance, nonce=acct.nonce))
-    if genesis.total_supply > U64_MAX:
-        raise InvalidGenesis("total supply overflows 64 bits")
-    set_supply(state, genesis.total_supply)
-    updates = init_staking(
-        state,
-        genesis.staking_params,
-        list(genesis.validators),
-        list(genesis.gen_txs),
-        list(genesis.delegations),
-        list(genesis.unbondings),
-        list(genesis.redelegations),
-    )
-    cons_of = {v.operator: v.cons_address for v in genesis.validators}
-    cons_of.update({g.operator: consensus_address(g.pub_key) for g in genesis.gen_txs})
-    init_distribution(state, genesis.distribution, cons_of)
-    init_slashing(state, genesis.slashing)
-    init_subnets(state, genesis.subnets)
+    bank_genesis.init_genesis(state, genesis.bank)
+    updates = staking_genesis.init_genesis(state, genesis.staking)
+    distribution_genesis.init_genesis(state, genesis.distribution)
+    slashing_genesis.init_genesis(state, genesis.slashing)
+    subnets_genesis.init_genesis(state, genesis.subnets)
     return updates
 
 
-def apply_ante(state: Overlay, tx: DecodedTx) -> list[Event]:
-    """Stateful envelope checks, then charge the fee and bump the nonce."""
+def apply_ante(state: Overlay, tx: DecodedTx, events: EventSink) -> None:
+    """Stateful envelope checks, then charge the fee and bump the nonce (Cosmos SDK's ante:
+    the fee and the nonce stay charged even when a message fails).
+
+    Writes: the sender's account (balance - fee, nonce + 1), the fee collector.
+    Events: ``fee(payer, amount)``.
+
+    Raises:
+        UnknownAccount: the sender has never received funds.
+        BadNonce: the tx's nonce is not the account's nonce.
+        InsufficientFee: the balance does not cover the fee.
+    """
     acct = get_account(state, tx.sender)
     if acct is None:
         raise UnknownAccount(f"{to_bech32(tx.sender)} has never received funds")
@@ -136,52 +117,19 @@ def apply_ante(state: Overlay, tx: DecodedTx) -> list[Event]:
         raise InsufficientFee(f"balance {acct.balance} < fee {tx.fee}")
     set_account(state, tx.sender, Account(acct.balance - tx.fee, acct.nonce + 1))
     credit(state, FEE_COLLECTOR, tx.fee)
-    sender = to_bech32(tx.sender)
-    return [Event.of("fee", payer=sender, amount=tx.fee)]
+    events.emit("fee", payer=to_bech32(tx.sender), amount=tx.fee)
 
 
-def route(state: Overlay, sender: bytes, msg: Message, ctx: ChainContext) -> list[Event]:
-    """Dispatch one message to its module's handler."""
-    if isinstance(msg, MsgTransfer):
-        events = apply_transfer(state, sender, msg)
-    elif isinstance(msg, MsgCreateValidator):
-        events = staking.apply_create_validator(state, sender, msg, ctx.staking)
-    elif isinstance(msg, MsgEditValidator):
-        events = staking.apply_edit_validator(state, sender, msg)
-    elif isinstance(msg, MsgDelegate):
-        events = staking.apply_delegate(state, sender, msg)
-    elif isinstance(msg, MsgUndelegate):
-        events = staking.apply_undelegate(state, sender, msg, ctx.staking, ctx.height)
-    elif isinstance(msg, MsgRedelegate):
-        events = staking.apply_redelegate(state, sender, msg, ctx.staking, ctx.height)
-    elif isinstance(msg, MsgUnjail):
-        events = apply_unjail(state, sender, msg)
-    elif isinstance(msg, MsgWithdrawRewards):
-        events = apply_withdraw_rewards(state, sender, msg.validator)
-    elif isinstance(msg, MsgRegisterSubnet):
-        events = subnets.apply_register_subnet(state, sender, msg, ctx.height)
-    elif isinstance(msg, MsgSetSubnetHyperparams):
-        events = subnets.apply_set_hyperparams(state, sender, msg)
-    elif isinstance(msg, MsgRegisterNeuron):
-        events = subnets.apply_register_neuron(state, sender, msg, ctx.height)
-    elif isinstance(msg, MsgServeAxon):
-        events = subnets.apply_serve_axon(state, sender, msg)
-    elif isinstance(msg, MsgAddSubnetStake):
-        events = subnets.apply_add_stake(state, sender, msg)
-    elif isinstance(msg, MsgRemoveSubnetStake):
-        events = subnets.apply_remove_stake(state, sender, msg)
-    elif isinstance(msg, MsgSetWeights):
-        events = subnets.apply_set_weights(state, sender, msg, ctx.height)
-    elif isinstance(msg, MsgCommitWeights):
-        events = subnets.apply_commit_weights(state, sender, msg, ctx.height)
-    elif isinstance(msg, MsgRevealWeights):
-        events = subnets.apply_reveal_weights(state, sender, msg, ctx.height)
-    else:  # pragma: no cover - decode_tx only yields known message types
-        raise TypeError(f"no handler for {type(msg).__name__}")
-    return [Event.of("message", action=msg.type_url, sender=to_bech32(sender)), *events]
+def route(state: Overlay, sender: bytes, msg: Message, ctx: ChainContext) -> None:
+    """Run one message through its module's handler (from the message table), after a
+    ``message(action, sender)`` event."""
+    spec = MSG_BY_TYPE[type(msg)]
+    ctx.events.emit("message", action=spec.name, sender=to_bech32(sender))
+    spec.handler(state, sender, msg, ctx)
 
 
 def error_result(err: ModernTensorError, events: list[Event] | None = None) -> TxResult:
+    """The tx result of a refused tx: its code, log and codespace (and the ante's events)."""
     return TxResult(code=err.code, log=err.log(), codespace=CODESPACE, events=events or [])
 
 
@@ -191,25 +139,30 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
         tx = decode_tx(raw, ctx.params, ctx.chain_id, ctx.verified)
     except ModernTensorError as err:
         return error_result(err), False
+    msg_type = MSG_BY_TYPE[type(tx.messages[0])].name
+    events = ctx.events
+    start = events.mark()
     ante = state.branch()
     try:
-        ante_events = apply_ante(ante, tx)
+        apply_ante(ante, tx, events)
     except ModernTensorError as err:
+        events.truncate(start)
         refused = error_result(err)
-        refused.msg_type = tx.messages[0].type_url
+        refused.msg_type = msg_type
         return refused, False
     ante.merge_into(state)
+    paid = events.mark()
     msgs = state.branch()
-    events: list[Event] = []
     try:
         for msg in tx.messages:
-            events.extend(route(msgs, tx.sender, msg, ctx))
+            route(msgs, tx.sender, msg, ctx)
     except ModernTensorError as err:
-        failed = error_result(err, ante_events)
-        failed.msg_type = tx.messages[0].type_url
+        events.truncate(paid)  # a failed message reverts every message's writes and events
+        failed = error_result(err, events.take(start))
+        failed.msg_type = msg_type
         return failed, True
     msgs.merge_into(state)
-    return TxResult(code=0, events=ante_events + events, msg_type=tx.messages[0].type_url), True
+    return TxResult(code=0, events=events.take(start), msg_type=msg_type), True
 
 
 def execute_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
@@ -258,6 +211,8 @@ def check_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
 
 @dataclass
 class BlockOutcome:
+    """What executing a block produced, for FinalizeBlock's answer."""
+
     tx_results: list[TxResult]
     events: list[Event]
     validator_updates: list[ValidatorUpdate]
@@ -270,19 +225,37 @@ def execute_block(
     header: BlockHeader,
     probe: Probe = NO_PROBE,
 ) -> BlockOutcome:
-    """Execute a decided block. The steps, in order:
+    """Execute a decided block: these steps, in this order (each names the module that owns
+    its rule):
 
-    1. distribution: mint the block reward, collect fees, pay the previous block's signers
-       and proposer (from ``header.votes``);
-    2. slashing: count the votes over the window (downtime), then the evidence (double sign);
-    3. every tx, in block order;
-    4. subnets: registration-burn adjustments, then the Yuma epochs due at this height;
-    5. staking: release matured unbondings, then the validator-set diff for CometBFT.
+    begin block
+      1. slashing.record_block_time: the header's time, which ``unjail`` compares with;
+      2. distribution.mint_block_reward: the emission schedule (halvings, ``max_supply``);
+         bank mints it into the distribution pool;
+      3. subnets.accrue_emission: the subnets' share of it (all but
+         ``consensus_reward_share``), pro rata to their stake, waits for their epochs;
+      4. distribution.allocate: collect the fees (burning ``fee_burn_rate``), pay the rest of
+         the reward to the previous block's proposer and signers (commission, reward per share);
+      5. slashing.handle_downtime: count the votes over the window, punish the validators down;
+      6. slashing.handle_evidence: punish double signing (slash, jail, tombstone);
+    txs
+      7. every tx in block order (decode, ante, messages through the message table);
+    end block
+      8. subnets.end_block: per subnet, the registration burn adjustment and a due Yuma epoch;
+      9. staking.complete_unbondings: release matured unbondings (and redelegation entries);
+     10. staking.validator_set_updates: the set's changes for CometBFT (applied at H+2).
     """
-    events = allocate(state, header.height, header.proposer, header.votes, FEE_COLLECTOR)
-    events += handle_votes(state, header)
-    events += handle_evidence(state, header)
+    distribution = ctx.params_of(DistributionParams)
+    record_block_time(state, header)
+    minted = mint_block_reward(state, distribution, header.height)
+    to_subnets = accrue_emission(state, subnet_share(distribution, minted), DISTRIBUTION_POOL)
+    events = allocate(
+        state, distribution, header.height, header.proposer, header.votes, minted, to_subnets
+    )
+    events += handle_downtime(state, header, ctx)
+    events += handle_evidence(state, header, ctx)
     results = [execute_tx(state, raw, ctx) for raw in txs]
     events += subnets_end_block(state, ctx.height, probe)
-    updates, end_events = staking_end_block(state, ctx.height)
-    return BlockOutcome(tx_results=results, events=events + end_events, validator_updates=updates)
+    events += complete_unbondings(state, ctx.height)
+    updates, set_events = validator_set_updates(state)
+    return BlockOutcome(tx_results=results, events=events + set_events, validator_updates=updates)

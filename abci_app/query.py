@@ -20,21 +20,21 @@ import json
 from dataclasses import dataclass
 
 from .address import from_bech32, to_bech32
+from .chain_modules import MODULES
 from .errors import InvalidQuery, UnknownQueryPath
 from .execution import load_context
 from .modules.bank.state import Account, get_account, get_supply
-from .modules.distribution.queries import distribution_query
 from .modules.distribution.state import get_minted
-from .modules.slashing.queries import slashing_query
-from .modules.staking.queries import staking_query
-from .modules.subnets.queries import subnets_query
 from .state.db import StateDB
 from .state.keys import account_key
 from .state.merkle import PROOF_OP_TYPE, BucketProof
+from .types import DISCARD_EVENTS
 
 
 @dataclass
 class QueryResult:
+    """A query's answer: the value (JSON or raw bytes), the key, and a proof if asked."""
+
     value: bytes
     key: bytes = b""
     proof: BucketProof | None = None
@@ -68,17 +68,14 @@ def run_query(db: StateDB, path: str, prove: bool) -> QueryResult:
         value, proof = db.prove(key)
         return QueryResult(value or b"", key, proof if prove else None)
     if path == "/params":
-        ctx = load_context(db, db.height)
+        ctx = load_context(db, db.height, DISCARD_EVENTS)
         return QueryResult(_json({"chain_id": ctx.chain_id, "params": ctx.params.to_dict()}))
     if path == "/supply":
         return QueryResult(_json({"total": str(get_supply(db)), "minted": str(get_minted(db))}))
-    for module_query in (staking_query, distribution_query, slashing_query):
-        result = module_query(db, path)
+    for module in MODULES:
+        result = None if module.query is None else module.query(db, path, db.height)
         if result is not None:
             return QueryResult(_json(result))
-    result = subnets_query(db, path, db.height)
-    if result is not None:
-        return QueryResult(_json(result))
     raise UnknownQueryPath(
         f"{path!r}; known: /account/<addr>, /store/<hex>, /params, /supply, /validators, "
         "/validator/<operator>, /delegations/<addr>, /unbonding/<addr>, /params/staking, "

@@ -1,0 +1,15 @@
+"""Bank: accounts, balances, the total supply and the ``transfer`` message."""
+
+from __future__ import annotations
+
+from ..._proto.moderntensor.tx.v1 import tx_pb2
+from ..spec import Module, MsgSpec
+from .handlers import apply_transfer
+from .invariants import invariants
+from .messages import MsgTransfer
+
+MODULE = Module(
+    name="bank",
+    messages=(MsgSpec("transfer", MsgTransfer, tx_pb2.MsgTransfer, apply_transfer),),
+    invariants=invariants,
+)
