@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..client.chain import Chain
-from ..client.keyring import Key, Keyring, KeyringError
+from ..client.keyring import Key, KeyringError
 from ..client.rpc import CommittedTx
 from ..client.types import Metagraph
 from ..modules.bank.messages import MsgTransfer
@@ -36,6 +36,7 @@ from ..modules.subnets.messages import (
 from ..node.home import NodeHome
 from ..params import BASE_UNITS_PER_MDT
 from .dendrite import Dendrite
+from .keys import load_hotkey, load_or_create_hotkey
 from .metagraph import axon_of
 from .tasks.base import Task
 from .weights import event_attrs
@@ -106,13 +107,6 @@ class Processes:
         for f in self._files:
             f.close()
         return len(running)
-
-
-def _key(keyring: Keyring, name: str) -> Key:
-    try:
-        return keyring.get(name)
-    except KeyringError:
-        return keyring.add(name)
 
 
 def _free_port() -> int:
@@ -209,13 +203,12 @@ def run_demo(
     say: Callable[[str], None],
 ) -> dict[str, Any]:
     """The whole demo (see the module docstring); a JSON-ready summary."""
-    keyring = Keyring(NodeHome(home).keyring)
     try:
-        dev = keyring.get(DEV_KEY)
+        dev = load_hotkey(home, DEV_KEY)
     except KeyringError:
         raise DemoError(f"no '{DEV_KEY}' key in {home} (start the chain with `make run`)") from None
-    validator = _key(keyring, VALIDATOR_KEY)
-    miners = [_key(keyring, m.key) for m in MINERS]
+    validator = load_or_create_hotkey(home, VALIDATOR_KEY)
+    miners = [load_or_create_hotkey(home, m.key) for m in MINERS]
     role = {k.address: m for k, m in zip(miners, MINERS, strict=True)}
     procs = Processes(NodeHome(home).logs / "demo")
     with Chain(node, timeout=10) as chain:
