@@ -4,10 +4,13 @@ Routes:
   /account/<mt1… address>  JSON {address, balance, nonce, exists}; with prove=true a Merkle proof
   /store/<hex key>         raw value; with prove=true a proof of presence or absence
   /params                  JSON {chain_id, params}
-  /supply                  JSON {total, minted} (minted: block rewards so far)
+  /supply                  JSON {total, minted, burned: {reason: amount}, genesis}: total =
+                           genesis + minted - every burn (minted: block rewards so far)
+  /module_accounts         every module account with its address and balance (bank)
   /validators, /validator/<operator>, /delegations/<delegator>, /unbonding/<delegator>,
   /params/staking          staking records as JSON (modules/staking/queries.py)
-  /rewards/<addr>, /params/distribution   rewards (modules/distribution/queries.py)
+  /rewards/<addr>, /validator_rewards/<operator> (commission and outstanding rewards),
+  /params/distribution     rewards (modules/distribution/queries.py)
   /signing_info/<operator>, /params/slashing   downtime records (modules/slashing/queries.py)
   /subnets, /subnet/<netuid>[/hyperparams|/metagraph|/weights/<uid>], /subnet_stake/<addr>,
   /params/subnets          subnets (modules/subnets/queries.py)
@@ -23,7 +26,13 @@ from .address import from_bech32, to_bech32
 from .chain_modules import MODULES
 from .errors import InvalidQuery, UnknownQueryPath
 from .execution import load_context
-from .modules.bank.state import Account, get_account, get_supply
+from .modules.bank.state import (
+    Account,
+    get_account,
+    get_burned,
+    get_genesis_supply,
+    get_supply,
+)
 from .modules.distribution.state import get_minted
 from .state.db import StateDB
 from .state.keys import account_key
@@ -71,15 +80,25 @@ def run_query(db: StateDB, path: str, prove: bool) -> QueryResult:
         ctx = load_context(db, db.height, DISCARD_EVENTS)
         return QueryResult(_json({"chain_id": ctx.chain_id, "params": ctx.params.to_dict()}))
     if path == "/supply":
-        return QueryResult(_json({"total": str(get_supply(db)), "minted": str(get_minted(db))}))
+        return QueryResult(
+            _json(
+                {
+                    "total": str(get_supply(db)),
+                    "minted": str(get_minted(db)),
+                    "burned": {k: str(v) for k, v in get_burned(db).items()},
+                    "genesis": str(get_genesis_supply(db)),
+                }
+            )
+        )
     for module in MODULES:
         result = None if module.query is None else module.query(db, path, db.height)
         if result is not None:
             return QueryResult(_json(result))
     raise UnknownQueryPath(
-        f"{path!r}; known: /account/<addr>, /store/<hex>, /params, /supply, /validators, "
-        "/validator/<operator>, /delegations/<addr>, /unbonding/<addr>, /params/staking, "
-        "/rewards/<addr>, /params/distribution, /signing_info/<operator>, /params/slashing, "
+        f"{path!r}; known: /account/<addr>, /store/<hex>, /params, /supply, /module_accounts, "
+        "/validators, /validator/<operator>, /delegations/<addr>, /unbonding/<addr>, "
+        "/params/staking, /rewards/<addr>, /validator_rewards/<operator>, /params/distribution, "
+        "/signing_info/<operator>, /params/slashing, "
         "/subnets, /subnet/<netuid>[/hyperparams|/metagraph|/weights/<uid>], "
         "/subnet_stake/<addr>, /params/subnets"
     )

@@ -133,15 +133,19 @@ def setup_subnet(
     funding = [MsgTransfer(validator.address_bytes, VALIDATOR_STAKE + 200 * MDT)]
     funding += [MsgTransfer(m.address_bytes, 200 * MDT) for m in miners]
     send(dev, funding)
-    done = send(dev, [MsgRegisterSubnet()])
-    attrs = event_attrs(done, "register_subnet")
-    netuid = int(attrs["netuid"])
-    say(f"subnet {netuid} registered by dev ({int(attrs['lock']) // MDT:,} MDT lock burned)")
+    # a registration burns at most the max_cost it signed: the price shown is the one paid
+    lock = int(chain.query("/params/subnets")["lock_cost"])
+    say(f"registering a subnet: the lock cost is {lock / MDT:,.9f} MDT (burned)")
+    done = send(dev, [MsgRegisterSubnet(max_cost=lock)])
+    netuid = int(event_attrs(done, "register_subnet")["netuid"])
+    say(f"subnet {netuid} registered by dev")
     names = ("tempo", "weights_rate_limit")
     send(dev, [MsgSetSubnetHyperparams(netuid, names, (tempo, tempo))])
-    for key in [validator, *miners]:
-        done = send(key, [MsgRegisterNeuron(netuid)])
-        say(f"  {key.name}: uid {event_attrs(done, 'register_neuron')['uid']}")
+    for key in [validator, *miners]:  # one at a time: a subnet takes one registration a block
+        burn = int(chain.query(f"/subnet/{netuid}")["burn"])
+        done = send(key, [MsgRegisterNeuron(netuid, max_cost=burn)])
+        uid = event_attrs(done, "register_neuron")["uid"]
+        say(f"  {key.name}: uid {uid} ({burn / MDT:,.9f} MDT burned)")
     send(validator, [MsgAddSubnetStake(netuid, validator.address_bytes, VALIDATOR_STAKE)])
     say(f"  {VALIDATOR_KEY} staked {VALIDATOR_STAKE // MDT:,} MDT on itself")
     return netuid

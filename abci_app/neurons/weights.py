@@ -10,7 +10,8 @@ unrevealed commit. Salts are 32 random bytes. Pending commits live on disk
 
 Every refusal is expected and handled by its code: 138 (rate limited: the message gives the
 height it lifts at), 141 (too early: wait; expired: drop), 140/142 (the chain has no such
-commit: drop), 136 (not registered: drop everything); any other refusal or an unreachable node
+commit: drop), 136 (not registered: drop everything), 152 (the chain holds a commit this
+validator lost before saving it: wait for it to expire); any other refusal or an unreachable node
 is logged and retried at a later step. Rule source: subtensor's commit-reveal v2 and
 ``weights_set_rate_limit``; the Bittensor SDK's ``commit_weights``/``reveal_weights`` flow.
 """
@@ -29,6 +30,7 @@ from ..client.aio import AsyncChain
 from ..client.keyring import Key
 from ..client.rpc import CommittedTx, NodeUnreachable, RPCError, TxTimeout
 from ..errors import (
+    CommitPending,
     ModernTensorError,
     NotRegistered,
     NoWeightsCommit,
@@ -161,6 +163,17 @@ class WeightSetter:
             done = await self._send("commit", MsgCommitWeights(self.netuid, digest))
         except WeightsRateLimited as e:
             self.status.next_allowed = lifts_at(e, height, int(hp["weights_rate_limit"]))
+            return
+        except CommitPending:
+            # the chain holds a commit this validator has no record of (lost between broadcast
+            # and block): it cannot be revealed and expires with its window; try again later
+            self._say_once(
+                height,
+                hp,
+                "the chain holds an unrevealed commit this validator "
+                "has no record of: waiting for it to expire",
+            )
+            self.status.next_allowed = height + max(1, (int(hp["tempo"]) + 1) // 4)
             return
         except ModernTensorError as e:
             log.warning("commit refused: %s", e.log())

@@ -40,8 +40,8 @@ def test_app_metrics_follow_the_chain(node_factory: type) -> None:
         chain = rpc.status()["node_info"]["network"]
         txs = [
             build_tx(alice, chain, 0, 1_000, [MsgTransfer(addr_of(bob), 5)]),
-            build_tx(alice, chain, 1, 1_000, [MsgRegisterSubnet()]),
-            build_tx(alice, chain, 2, 1_000, [MsgRegisterNeuron(1)]),
+            build_tx(alice, chain, 1, 1_000, [MsgRegisterSubnet(max_cost=10**13)]),
+            build_tx(alice, chain, 2, 1_000, [MsgRegisterNeuron(1, 10**11)]),
         ]
         hashes = [rpc.broadcast_tx_sync(t).hash for t in txs]
         for h in hashes:

@@ -276,14 +276,15 @@ def subnet(node: LocalNode, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     hostile = Hostile()
     try:
         with net.chain() as c:
-            done = c.send(KEYS["owner"], [MsgRegisterSubnet()])
+            done = c.send(KEYS["owner"], [MsgRegisterSubnet(max_cost=10**14)])
             net.netuid = int(event_attrs(done, "register_subnet")["netuid"])
-            names = ("tempo", "weights_rate_limit")
-            # a rate limit below the tempo: one commit per window, made early in it
-            hp = MsgSetSubnetHyperparams(net.netuid, names, (TEMPO, RATE_LIMIT))
+            # a rate limit below the tempo: one commit per window, made early in it; 7
+            # registrations in one interval (the default allows 3 x 2)
+            names = ("tempo", "weights_rate_limit", "target_registrations_per_interval")
+            hp = MsgSetSubnetHyperparams(net.netuid, names, (TEMPO, RATE_LIMIT, 4))
             c.send(KEYS["owner"], [hp])
             for name in ["val", *CLI_MINERS, "copier", "hanging", "garbage"]:
-                done = c.send(KEYS[name], [MsgRegisterNeuron(net.netuid)])
+                done = c.send(KEYS[name], [MsgRegisterNeuron(net.netuid, max_cost=10**14)])
                 net.uid[name] = int(event_attrs(done, "register_neuron")["uid"])
             val, copier = KEYS["val"], KEYS["copier"]
             c.send(val, [MsgAddSubnetStake(net.netuid, val.address_bytes, 1000 * MDT)])

@@ -7,9 +7,11 @@ from ..spec import Module, MsgSpec
 from .handlers import apply_transfer
 from .invariants import invariants
 from .messages import MsgTransfer
+from .queries import bank_query
 
 MODULE = Module(
     name="bank",
     messages=(MsgSpec("transfer", MsgTransfer, tx_pb2.MsgTransfer, apply_transfer),),
     invariants=invariants,
+    query=bank_query,
 )
