@@ -21,7 +21,13 @@ from ._proto.tendermint.abci import types_pb2 as abci
 from ._proto.tendermint.crypto import keys_pb2, proof_pb2
 from ._proto.tendermint.types import validator_pb2
 from .context import ChainContext
-from .errors import CODESPACE, HeightNotAvailable, InvalidGenesis, ModernTensorError
+from .errors import (
+    CODESPACE,
+    HeightNotAvailable,
+    InvalidGenesis,
+    InvalidQuery,
+    ModernTensorError,
+)
 from .execution import (
     BlockOutcome,
     check_tx,
@@ -34,6 +40,7 @@ from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
 from .modules.staking.genesis import check_backed_by_stake
+from .pending import PENDING_PREFIX, pending_query
 from .query import run_query
 from .snapshots import NoSnapshots
 from .state.db import PendingCommit, StateDB
@@ -334,7 +341,10 @@ class Application:
 
     # --- queries -----------------------------------------------------------------------------
     def query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
-        """Answer an ``abci_query`` on the last committed state."""
+        """Answer an ``abci_query`` on the last committed state (``/pending/…``: on the
+        check-state, see pending.py)."""
+        if req.path.startswith(PENDING_PREFIX):
+            return self._pending_query(req)
         height = self.db.height
         try:
             if req.height not in (0, height):
@@ -352,6 +362,17 @@ class Application:
                 )
             )
         return resp
+
+    def _pending_query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
+        """``/pending/…`` routes, answered from the check-state (pending.py); no proofs."""
+        height = self.db.height
+        try:
+            if req.prove:
+                raise InvalidQuery("pending state has no proofs (it is no block's state)")
+            value = pending_query(self.check_state, req.path)
+        except ModernTensorError as e:
+            return abci.ResponseQuery(code=e.code, log=e.log(), codespace=CODESPACE, height=height)
+        return abci.ResponseQuery(code=0, value=value, height=height)
 
     # --- state sync (the snapshot connection) -----------------------------------------------
     def list_snapshots(self, req: abci.RequestListSnapshots) -> abci.ResponseListSnapshots:

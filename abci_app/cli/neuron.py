@@ -112,7 +112,9 @@ def neuron_miner(
 
     _logging(log_level)
     try:
-        key = load_hotkey(obj.home, from_)  # (before the task: loading one can take seconds)
+        key = load_hotkey(
+            obj.home, from_, obj.passphrase_file
+        )  # (before the task: loading one can take seconds)
     except KeyringError as e:
         raise click.ClickException(str(e)) from None
     task = _task(task_spec)
@@ -204,7 +206,9 @@ def neuron_validator(
 
     _logging(log_level)
     try:
-        key = load_hotkey(obj.home, from_)  # (before the task: loading one can take seconds)
+        key = load_hotkey(
+            obj.home, from_, obj.passphrase_file
+        )  # (before the task: loading one can take seconds)
     except KeyringError as e:
         raise click.ClickException(str(e)) from None
     task = _task(task_spec)

@@ -27,6 +27,7 @@ from websockets.exceptions import WebSocketException
 from ..tx import Message, build_tx
 from .chain import chain_error, query_json
 from .keyring import Key
+from .nonces import BAD_NONCE, UNKNOWN_QUERY_PATH, NonceBook, pending_path
 from .rpc import (
     DEFAULT_NODE,
     MAX_EVENT_BYTES,
@@ -105,6 +106,7 @@ class AsyncChain:
     def __init__(self, url: str = DEFAULT_NODE, timeout: float = 10.0, retries: int = 2) -> None:
         self.rpc = AsyncRPCClient(url, timeout=timeout, retries=retries)
         self._params: dict[str, Any] | None = None
+        self.nonces = NonceBook()
 
     async def aclose(self) -> None:
         await self.rpc.aclose()
@@ -138,6 +140,43 @@ class AsyncChain:
     async def metagraph(self, netuid: int) -> Metagraph:
         return Metagraph.from_json(await self.query(f"/subnet/{netuid}/metagraph"))
 
+    async def pending_nonce(self, address: str) -> int:
+        """The next nonce for ``address`` by the node's pending (check) state; the committed
+        nonce from a node without the pending route."""
+        res = await self.rpc.abci_query(pending_path(address))
+        if res.code == UNKNOWN_QUERY_PATH:
+            return (await self.account(address)).nonce
+        return int(query_json(res)["nonce"])
+
+    async def broadcast(
+        self,
+        key: Key,
+        msgs: list[Message],
+        fee: int | None = None,
+        memo: str = "",
+        nonce: int | None = None,
+    ) -> BroadcastResult:
+        """Sign and ``broadcast_tx_sync`` under the key's lock, as :meth:`Chain.broadcast`."""
+        p = await self.params()
+        the_fee = int(p["params"]["min_fee"]) if fee is None else fee
+        async with self.nonces.async_lock(key.address):
+            for attempt in (1, 2):
+                use = (
+                    nonce
+                    if nonce is not None
+                    else self.nonces.next(key.address, await self.pending_nonce(key.address))
+                )
+                raw = build_tx(key.signing_key, p["chain_id"], use, the_fee, msgs, memo)
+                res = await self.rpc.broadcast_tx_sync(raw)
+                if res.code == BAD_NONCE and nonce is None and attempt == 1:
+                    self.nonces.forget(key.address)
+                    continue
+                break
+            if res.code != 0:
+                raise chain_error(res.code, res.log, tx_hash=res.hash)
+            self.nonces.sent(key.address, use)
+        return res
+
     async def send(
         self,
         key: Key,
@@ -145,14 +184,11 @@ class AsyncChain:
         fee: int | None = None,
         memo: str = "",
         timeout: float = 30.0,
+        nonce: int | None = None,
     ) -> CommittedTx:
-        p = await self.params()
-        nonce = (await self.account(key.address)).nonce
-        the_fee = int(p["params"]["min_fee"]) if fee is None else fee
-        raw = build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
-        res = await self.rpc.broadcast_tx_sync(raw)
-        if res.code != 0:
-            raise chain_error(res.code, res.log, tx_hash=res.hash)
+        """Sign, broadcast, wait for the block (as :meth:`Chain.send`); concurrent sends from
+        one key get consecutive nonces (:mod:`.nonces`)."""
+        res = await self.broadcast(key, msgs, fee, memo, nonce)
         done = await self.rpc.wait_for_tx(res.hash, timeout=timeout)
         if done.code != 0:
             raise chain_error(done.code, done.log, tx_hash=done.hash, height=done.height)

@@ -18,7 +18,8 @@ from typing import Any
 from ..errors import ERRORS_BY_CODE, ModernTensorError
 from ..tx import Message, build_tx
 from .keyring import Key
-from .rpc import DEFAULT_NODE, CommittedTx, QueryResult, RPCClient
+from .nonces import BAD_NONCE, UNKNOWN_QUERY_PATH, NonceBook, pending_path
+from .rpc import DEFAULT_NODE, BroadcastResult, CommittedTx, QueryResult, RPCClient
 from .types import Account, Delegation, Metagraph, Subnet, Validator
 
 
@@ -45,6 +46,7 @@ class Chain:
     def __init__(self, url: str = DEFAULT_NODE, timeout: float = 10.0, retries: int = 2) -> None:
         self.rpc = RPCClient(url, timeout=timeout, retries=retries)
         self._params: dict[str, Any] | None = None
+        self.nonces = NonceBook()
 
     def close(self) -> None:
         self.rpc.close()
@@ -79,12 +81,57 @@ class Chain:
     def metagraph(self, netuid: int) -> Metagraph:
         return Metagraph.from_json(self.query(f"/subnet/{netuid}/metagraph"))
 
-    def build(self, key: Key, msgs: list[Message], fee: int | None = None, memo: str = "") -> bytes:
-        """Sign ``msgs`` with the account's next nonce and the chain's min_fee (by default)."""
+    def pending_nonce(self, address: str) -> int:
+        """The next nonce for ``address`` by the node's pending (check) state; the committed
+        nonce from a node without the pending route."""
+        res = self.rpc.abci_query(pending_path(address))
+        if res.code == UNKNOWN_QUERY_PATH:
+            return self.account(address).nonce
+        return int(query_json(res)["nonce"])
+
+    def build(
+        self,
+        key: Key,
+        msgs: list[Message],
+        fee: int | None = None,
+        memo: str = "",
+        nonce: int | None = None,
+    ) -> bytes:
+        """Sign ``msgs`` with ``nonce`` (default: the next one, see :mod:`.nonces`) and the
+        chain's min_fee (by default)."""
         p = self.params()
-        nonce = self.account(key.address).nonce
+        if nonce is None:
+            nonce = self.nonces.next(key.address, self.pending_nonce(key.address))
         the_fee = int(p["params"]["min_fee"]) if fee is None else fee
         return build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
+
+    def broadcast(
+        self,
+        key: Key,
+        msgs: list[Message],
+        fee: int | None = None,
+        memo: str = "",
+        nonce: int | None = None,
+    ) -> BroadcastResult:
+        """Build and ``broadcast_tx_sync`` under the key's lock; a BadNonce refusal of a nonce
+        chosen here is retried once with a fresh one (:mod:`.nonces`). Raises the chain's
+        error for a refusal."""
+        with self.nonces.lock(key.address):
+            for attempt in (1, 2):
+                use = (
+                    nonce
+                    if nonce is not None
+                    else self.nonces.next(key.address, self.pending_nonce(key.address))
+                )
+                res = self.rpc.broadcast_tx_sync(self.build(key, msgs, fee, memo, use))
+                if res.code == BAD_NONCE and nonce is None and attempt == 1:
+                    self.nonces.forget(key.address)
+                    continue
+                break
+            if res.code != 0:
+                raise chain_error(res.code, res.log, tx_hash=res.hash)
+            self.nonces.sent(key.address, use)
+        return res
 
     def send(
         self,
@@ -93,13 +140,12 @@ class Chain:
         fee: int | None = None,
         memo: str = "",
         timeout: float = 30.0,
+        nonce: int | None = None,
     ) -> CommittedTx:
         """Build, broadcast, wait for the block. A refusal by CheckTx or a failure in the block
-        raises the chain's error (with ``tx_hash``, and ``height`` once included)."""
-        raw = self.build(key, msgs, fee, memo)
-        res = self.rpc.broadcast_tx_sync(raw)
-        if res.code != 0:
-            raise chain_error(res.code, res.log, tx_hash=res.hash)
+        raises the chain's error (with ``tx_hash``, and ``height`` once included). Safe to
+        call from several threads with one key (:mod:`.nonces`)."""
+        res = self.broadcast(key, msgs, fee, memo, nonce)
         done = self.rpc.wait_for_tx(res.hash, timeout=timeout)
         if done.code != 0:
             raise chain_error(done.code, done.log, tx_hash=done.hash, height=done.height)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..client.chain import Chain
-from ..client.keyring import Key, KeyringError
+from ..client.keyring import Key
 from ..client.rpc import CommittedTx
 from ..client.types import Metagraph
 from ..modules.bank.messages import MsgTransfer
@@ -36,7 +36,7 @@ from ..modules.subnets.messages import (
 from ..node.home import NodeHome
 from ..params import BASE_UNITS_PER_MDT
 from .dendrite import Dendrite
-from .keys import load_hotkey, load_or_create_hotkey
+from .keys import load_hotkey, load_or_create_dev_hotkey
 from .metagraph import axon_of
 from .tasks.base import Task
 from .weights import event_attrs
@@ -205,14 +205,16 @@ def run_demo(
     png: Path,
     max_seconds: float,
     say: Callable[[str], None],
+    passphrase_file: Path | None = None,
 ) -> dict[str, Any]:
-    """The whole demo (see the module docstring); a JSON-ready summary."""
-    try:
-        dev = load_hotkey(home, DEV_KEY)
-    except KeyringError:
-        raise DemoError(f"no '{DEV_KEY}' key in {home} (start the chain with `make run`)") from None
-    validator = load_or_create_hotkey(home, VALIDATOR_KEY)
-    miners = [load_or_create_hotkey(home, m.key) for m in MINERS]
+    """The whole demo (see the module docstring); a JSON-ready summary. Raises DemoError, the
+    keyring's errors (the ``dev`` key is unlocked with ``passphrase_file`` if it is sealed) and
+    the SDK's."""
+    if not (NodeHome(home).keyring / f"{DEV_KEY}.json").exists():
+        raise DemoError(f"no '{DEV_KEY}' key in {home} (start the chain with `make run`)")
+    dev = load_hotkey(home, DEV_KEY, passphrase_file)
+    validator = load_or_create_dev_hotkey(home, VALIDATOR_KEY)
+    miners = [load_or_create_dev_hotkey(home, m.key) for m in MINERS]
     role = {k.address: m for k, m in zip(miners, MINERS, strict=True)}
     procs = Processes(NodeHome(home).logs / "demo")
     with Chain(node, timeout=10) as chain:

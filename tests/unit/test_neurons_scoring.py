@@ -159,7 +159,7 @@ def test_neuron_commands_fail_with_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
     from abci_app.client.keyring import Keyring
 
-    Keyring(tmp_path / "keyring").add("x")
+    Keyring(tmp_path / "keyring", backend="test").add("x")
     res = run_cli(tmp_path, "neuron", "miner", "--netuid", "1", "--from", "x", "--task", "nope")
     assert res.returncode == 1 and "unknown task 'nope'" in res.stderr
     assert "Traceback" not in res.stderr
