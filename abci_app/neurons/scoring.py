@@ -11,8 +11,11 @@ rewards, weights normalised by the largest score.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 U16_MAX = 65_535
 
@@ -53,6 +56,22 @@ class MovingScores:
             if uids_hotkeys.get(uid) != self.hotkeys.get(uid):
                 del self.scores[uid]
                 del self.hotkeys[uid]
+
+    def save(self, path: Path) -> None:
+        """Write :meth:`to_json` to ``path`` atomically (temporary file, fsync, rename, fsync
+        of the folder): a kill -9 leaves the old file or the new one, never half of one."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w") as f:
+            json.dump(self.to_json(), f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def to_json(self) -> dict[str, list[object]]:
         """``{"uid": [hotkey, average]}``, what ``scores.json`` holds."""

@@ -4,8 +4,8 @@ moving average per uid and get weights onto the chain (:mod:`.weights`).
 It survives what miners and nodes do: a miner that hangs is cut at the dendrite's timeout and
 scores 0, one that answers garbage scores 0, a node that restarts makes a round fail (counted,
 logged) and the next one try again, with the metagraph's event stream reconnecting by itself.
-Its moving averages (``scores.json``) and pending commits (``commits/``) are in its state
-folder, so a restarted validator carries on where it stopped.
+Its moving averages (``scores.json``) and pending commits (``commits/``, the SDK's commit store)
+are in its state folder, so a restarted validator carries on where it stopped.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from ..client.aio import AsyncChain
+from ..client.commits import CommitStore
 from ..client.keyring import Key
 from ..client.rpc import TxTimeout
-from .commits import CommitStore, write_atomic
 from .dendrite import AxonAnswer, Dendrite
 from .metagraph import SYNC_ERRORS, MetagraphSync
 from .metrics import ValidatorMetrics
@@ -195,7 +195,7 @@ class Validator:
                 score = round_scores.get(neuron.uid, 0.0)
                 self.scores.update(neuron.uid, neuron.hotkey, score)
         self.scores.keep_only({x.uid: x.hotkey for x in mg.neurons if x.hotkey != self.key.address})
-        write_atomic(self.scores_path, json.dumps(self.scores.to_json()).encode())
+        self.scores.save(self.scores_path)
         self.rounds += 1
         self._publish_round(answers)
         uids, weights = weights_from_scores(self.scores.scores)

@@ -4,8 +4,10 @@ With ``commit_reveal`` on (the default), each step first reveals any pending com
 is open (heights from the commit tx's ``commit_weights`` event, so a reveal window fixed at
 commit time is honoured), then commits new weights when nothing is pending, the validator holds
 a permit and the rate limit has lifted: one commit per window, never a second one over an
-unrevealed commit. Salts are 32 random bytes. Pending commits live on disk
-(:mod:`.commits`) from the moment the commit is in a block, so a restart reveals them. With
+unrevealed commit. Salts are 32 random bytes. Pending commits live on disk (the SDK's
+:class:`~abci_app.client.commits.CommitStore`, one file per commit hash with the weights, salt,
+commit tx hash and reveal window) from the moment the commit is in a block, so a restart
+reveals them. With
 ``commit_reveal`` off it sends ``set_weights`` once per tempo.
 
 Every refusal is expected and handled by its code: 138 (rate limited: the message gives the
@@ -27,6 +29,7 @@ from typing import Any
 
 from ..address import from_bech32
 from ..client.aio import AsyncChain
+from ..client.commits import CommitEntry, CommitStore
 from ..client.keyring import Key
 from ..client.rpc import CommittedTx, NodeUnreachable, RPCError, TxTimeout
 from ..errors import (
@@ -44,7 +47,6 @@ from ..modules.subnets.messages import (
     MsgSetWeights,
     commit_hash,
 )
-from .commits import CommitStore, PendingCommit
 
 log = logging.getLogger("moderntensor.neurons.weights")
 
@@ -67,6 +69,18 @@ def lifts_at(err: WeightsRateLimited, height: int, rate_limit: int) -> int:
     """The height a code-138 refusal names (its last ``height N``), else height + limit."""
     found = _LIFTS_AT.findall(err.message)
     return int(found[-1]) if found else height + max(rate_limit, 1)
+
+
+@dataclass(frozen=True)
+class PendingCommit:
+    """A commit in a block and not revealed yet: its hash and what the reveal needs."""
+
+    digest: bytes
+    entry: CommitEntry
+
+    @property
+    def label(self) -> str:
+        return self.digest.hex()[:12]
 
 
 @dataclass
@@ -103,9 +117,14 @@ class WeightSetter:
         self.txs: Counter[tuple[str, str]] = Counter()
         """(kind, outcome) -> count, e.g. ("commit", "ok"), ("reveal", "RevealOutOfWindow")."""
         self._said_at: int | None = None
-        self.pending: list[PendingCommit] = [
-            c for c in store.load() if c.netuid == netuid and c.hotkey == key.address
-        ]
+        self.pending: list[PendingCommit] = sorted(
+            (
+                PendingCommit(digest, e)
+                for digest, e in store.entries()
+                if e.netuid == netuid and e.hotkey == key.address and e.reveal_until
+            ),
+            key=lambda c: (c.entry.reveal_from, c.digest),
+        )
 
     async def _send(self, kind: str, msg: Any) -> CommittedTx | None:
         """Send one message; None (and the outcome counted) when it did not land."""
@@ -122,19 +141,26 @@ class WeightSetter:
         return done
 
     def _drop(self, commit: PendingCommit, why: str) -> None:
-        log.warning("dropping commit %s: %s", commit.commit_hash[:12], why)
-        self.store.delete(commit.commit_hash)
+        log.warning("dropping commit %s: %s", commit.label, why)
+        self.store.delete(commit.digest)
         self.pending.remove(commit)
         self.status.missed += 1
 
     async def _reveal_due(self, height: int) -> None:
         for c in list(self.pending):
-            if height > c.reveal_until:
-                self._drop(c, f"its reveal window ended at height {c.reveal_until}")
+            ent = c.entry
+            if height > ent.reveal_until:
+                self._drop(c, f"its reveal window ended at height {ent.reveal_until}")
                 continue
-            if height < c.reveal_from:
+            if height < ent.reveal_from:
                 continue
-            msg = MsgRevealWeights(self.netuid, c.uids, c.weights, c.salt, c.version_key)
+            msg = MsgRevealWeights(
+                self.netuid,
+                tuple(ent.uids),
+                tuple(ent.weights),
+                bytes.fromhex(ent.salt),
+                ent.version_key,
+            )
             try:
                 done = await self._send("reveal", msg)
             except RevealOutOfWindow as e:
@@ -148,8 +174,8 @@ class WeightSetter:
                 log.warning("reveal refused: %s (retried next round)", e.log())
                 continue
             if done is not None:
-                log.info("revealed %d weights at height %d", len(c.uids), done.height)
-                self.store.delete(c.commit_hash)
+                log.info("revealed %d weights at height %d", len(ent.uids), done.height)
+                self.store.delete(c.digest)
                 self.pending.remove(c)
                 self.status.last_weights_height = done.height
 
@@ -184,21 +210,20 @@ class WeightSetter:
         window = int(hp["tempo"]) + 1
         reveal_from = int(attrs.get("reveal_from", done.height + 1))
         reveal_until = int(attrs.get("reveal_until", done.height + 2 * window))
-        commit = PendingCommit(
+        entry = CommitEntry(
             netuid=self.netuid,
             hotkey=self.key.address,
-            uids=uids,
-            weights=weights,
-            salt=salt,
+            uids=list(uids),
+            weights=list(weights),
+            salt=salt.hex(),
             version_key=self.version_key,
-            commit_hash=digest.hex(),
-            tx_hash=done.hash,
             height=done.height,
+            tx_hash=done.hash,
             reveal_from=reveal_from,
             reveal_until=reveal_until,
         )
-        self.store.save(commit)
-        self.pending.append(commit)
+        self.store.save(digest, entry)
+        self.pending.append(PendingCommit(digest, entry))
         self.status.last_commit_height = done.height
         self.status.next_allowed = done.height + int(hp["weights_rate_limit"])
         log.info(

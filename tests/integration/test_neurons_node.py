@@ -442,7 +442,7 @@ def test_a_restarted_validator_reveals_the_commit_it_persisted(subnet: Subnet) -
         for path in sorted(commits.glob("*.json")):
             record: dict[str, Any] = json.loads(path.read_text())
             if record["reveal_from"] >= height + 2 and record["reveal_until"] >= height + 20:
-                return record
+                return {**record, "commit_hash": path.stem}
         return None
 
     record = wait_until(fresh_commit, 90, "a persisted commit", poll=0.2)
@@ -451,7 +451,21 @@ def test_a_restarted_validator_reveals_the_commit_it_persisted(subnet: Subnet) -
         pending = c.query(f"/subnet/{subnet.netuid}/weights/{subnet.uid['val']}")["commit"]
     assert pending is not None and pending["hash"] == record["commit_hash"]
     restarted_at = subnet.node.height()
-    subnet.start_validator()
+    # The chain is paused while the validator starts again: on this test's clock (0.3 s blocks,
+    # 16-block windows) a restart under a loaded machine's imports can outlast a whole window,
+    # which at a real chain's pace (6 s blocks, 361-block windows) it never does.
+    comet = subnet.node.procs["cometbft"]
+    os.kill(comet.pid, signal.SIGSTOP)
+    try:
+        subnet.start_validator()
+        wait_until(
+            lambda: httpx.get(f"http://127.0.0.1:{subnet.metrics_port}/metrics", timeout=1),
+            120,
+            "the restarted validator's metrics endpoint",
+            poll=0.3,
+        )
+    finally:
+        os.kill(comet.pid, signal.SIGCONT)
 
     # a reveal by the validator inside that commit's window can only reveal that commit (a
     # commit made after the restart is revealed in a later window)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from abci_app.client.commits import CommitEntry, CommitStore
 from abci_app.errors import BadForwardRequest, WeightsRateLimited
-from abci_app.neurons.commits import CommitStore, PendingCommit
 from abci_app.neurons.scoring import MovingScores, round_score, weights_from_scores
 from abci_app.neurons.tasks.base import TaskLoadError, load_task
 from abci_app.neurons.tasks.digits import DigitsTask
@@ -122,23 +122,42 @@ def test_a_task_is_one_file(tmp_path: Path) -> None:
             load_task(bad)
 
 
-def _commit(h: str) -> PendingCommit:
-    return PendingCommit(1, "mt1x", (1, 2), (65535, 7), b"s" * 32, 0, h, "AB", 10, 22, 32)
-
-
-def test_pending_commits_survive_and_bad_files_are_set_aside(tmp_path: Path) -> None:
+def test_pending_commits_keep_their_window_and_old_entries_still_load(tmp_path: Path) -> None:
+    """The validator keeps its commits in the SDK's store with the commit tx and the reveal
+    window; entries written before those fields existed (the CLI's) still load."""
     store = CommitStore(tmp_path / "commits")
-    a, b = _commit("a" * 64), _commit("b" * 64)
-    store.save(a)
-    store.save(b)
-    (tmp_path / "commits" / ("c" * 64 + ".json")).write_text("{not json")
-    assert store.load() == [a, b]
-    assert (tmp_path / "commits" / ("c" * 64 + ".bad")).exists()
-    store.delete(a.commit_hash)
-    assert store.load() == [b]
-    assert not list((tmp_path / "commits").glob("*.tmp"))
-    with pytest.raises(ValueError):
-        store.save(_commit("../../etc/passwd"))
+    entry = CommitEntry(1, "mt1x", [1, 2], [65535, 7], "ab" * 32, 0, 10, "AB12", 22, 32)
+    store.save(b"\x01" * 32, entry)
+    (tmp_path / "commits" / ("02" * 32 + ".json")).write_text(
+        json.dumps(
+            {
+                "netuid": 1,
+                "hotkey": "mt1y",
+                "uids": [3],
+                "weights": [9],
+                "salt": "cd" * 16,
+                "version_key": 0,
+                "height": 11,
+            }
+        )
+    )
+    (tmp_path / "commits" / ("03" * 32 + ".json")).write_text("{not json")
+    got = dict(store.entries())
+    assert got[b"\x01" * 32] == entry
+    old = got[b"\x02" * 32]
+    assert (old.tx_hash, old.reveal_from, old.reveal_until) == ("", 0, 0)
+    assert b"\x03" * 32 not in got  # unreadable: skipped
+    store.delete(b"\x01" * 32)
+    store.delete(b"\x01" * 32)  # twice is fine
+    assert b"\x01" * 32 not in dict(store.entries())
+
+
+def test_scores_are_saved_atomically(tmp_path: Path) -> None:
+    ema = MovingScores(alpha=0.5)
+    ema.update(4, "mt1z", 0.5)
+    ema.save(tmp_path / "state" / "scores.json")
+    back = MovingScores.from_json(json.loads((tmp_path / "state" / "scores.json").read_text()), 0.5)
+    assert back.scores == {4: 0.25} and not list((tmp_path / "state").glob("*.tmp"))
 
 
 def test_rate_limit_height_is_read_from_the_refusal() -> None:
