@@ -488,7 +488,9 @@ def test_a_restarted_validator_reveals_the_commit_it_persisted(subnet: Subnet) -
         f"restarted at height {restarted_at}, window {record['reveal_from']}.."
         f"{record['reveal_until']}, now {subnet.node.height()}:\n" + subnet.log("validator")[-4000:]
     )
-    assert not (commits / f"{record['commit_hash']}.json").exists()
+    # (the validator forgets the entry once its own wait for the reveal's block returns)
+    saved = commits / f"{record['commit_hash']}.json"
+    wait_until(lambda: not saved.exists(), 30, "the revealed commit's entry forgotten")
     wait_until(
         lambda: (
             subnet.metric("moderntensor_validator_weights_txs_total", kind="reveal", outcome="ok")
