@@ -4,10 +4,12 @@ this one on two instances that replay the same blocks (same hashes, migrated onc
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,8 @@ from harness import CHAIN_ID, addr_of
 
 from abci_app._proto.tendermint.abci import types_pb2 as abci
 from abci_app.address import to_bech32
-from abci_app.e2e.versions import pinned, previous_version
+from abci_app.e2e import versions
+from abci_app.e2e.versions import ARCHIVED_PATHS, archive_path, git_tree, pinned, previous_version
 from abci_app.modules.staking.messages import MsgUndelegate
 from abci_app.state.overlay import Overlay
 from abci_app.tx import build_tx
@@ -182,3 +185,38 @@ def test_previous_version_subnet_state_migrates_and_runs_epochs(
     assert state_version(d.app.db) == APP_VERSION
     assert epochs >= 4
     d.close()
+
+
+def _files(tar_bytes: bytes) -> dict[str, bytes]:
+    """{path: content} of the regular files of a tar archive (gzip or plain)."""
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        return {
+            m.name: tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in tar.getmembers()
+            if m.isfile()
+        }
+
+
+def test_the_fallback_archive_is_exactly_the_pinned_commit() -> None:
+    """A shallow clone runs the upgrade from e2e/previous/app-v<N>.tar.gz: it must hold the
+    pinned commit's files, byte for byte (checked wherever the commit is in the checkout)."""
+    commit, version = pinned()
+    archived = _files(archive_path(version).read_bytes())
+    assert "abci_app/app.py" in archived and "scripts/gen_proto.py" in archived
+    tree = git_tree(commit, ARCHIVED_PATHS)
+    if tree is None:  # this checkout is shallow: the archive is all there is to check
+        return
+    assert archived == _files(tree)
+
+
+def test_a_shallow_clone_runs_the_previous_version_from_the_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the commit in git (as in a shallow clone), the tree comes from the archive and
+    its own stubs are generated: the same files as from git."""
+    monkeypatch.setattr(versions, "git_tree", lambda commit, paths=(): None)
+    tree = previous_version(tmp_path)
+    assert (tree / "abci_app" / "_proto").is_dir()
+    _, version = pinned()
+    for name, content in _files(archive_path(version).read_bytes()).items():
+        assert (tree / name).read_bytes() == content, name
