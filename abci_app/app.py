@@ -188,7 +188,7 @@ class Application:
             else StateSync(
                 snapshot_store,
                 Path(db.store.path),
-                lambda: self.db.height > 0 or self.genesis is not None,
+                self._has_own_state,
                 self._swap_in,
                 crash,
             )
@@ -409,6 +409,15 @@ class Application:
             log.info("committed the halt height %d: stopping (--halt-height)", height)
             self.halted = True
         return abci.ResponseCommit(retain_height=0)
+
+    def _has_own_state(self) -> bool:
+        """State sync may not overwrite this node's state: a genesis loaded, or a block
+        committed. A restore nothing was committed on yet does not count: CometBFT records a
+        synced state only after the last chunk (and offers snapshots only to a node without
+        state), so a node killed in between must be able to restore again."""
+        if self.genesis is not None:
+            return True
+        return self.db.height > 0 and not self.db.store.fresh_restore()
 
     def _swap_in(self, restored: Path) -> None:
         """State sync: the verified restored database becomes the app's state."""

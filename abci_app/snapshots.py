@@ -3,9 +3,10 @@ takes, and restoring one from peers. The snapshot format, the store and the veri
 are in :mod:`abci_app.state.snapshot`; this module answers CometBFT with them.
 
 * ListSnapshots / LoadSnapshotChunk: what :class:`SnapshotStore` holds (nothing without one);
-* OfferSnapshot: accepted only if it is format 1, well formed, self-consistent, offered to a
-  node that has no state yet, and claims the app hash CometBFT's light client trusts (its 256
-  subtree nodes must hash up to it);
+* OfferSnapshot: accepted only if it is format 1, well formed (a height >= 1, at most
+  MAX_CHUNKS chunks), self-consistent, offered to a node that has no state of its own yet (a
+  restore killed before CometBFT recorded it is done again), and claims the app hash
+  CometBFT's light client trusts (its 256 subtree nodes must hash up to it);
 * ApplySnapshotChunk: a chunk whose hash is wrong is refetched from another peer and its sender
   rejected (RETRY, ``refetch_chunks``, ``reject_senders``); a snapshot whose content is
   malformed, or whose entries do not hash to its subtree nodes (checked as each subtree
@@ -72,7 +73,8 @@ class NoSnapshots:
 class StateSync(NoSnapshots):
     """Serves ``store``'s snapshots (none if None) and restores into ``live``'s directory.
 
-    ``has_state()`` says whether the node already has state (then nothing is restored);
+    ``has_state()`` says whether the node already has state of its own (then nothing is
+    restored; a restore no block was committed on does not count, see ``Application``);
     ``swap(path)`` makes the verified database at ``path`` the app's state.
     """
 

@@ -13,9 +13,13 @@ chunk message limit). The metadata (below 4 MB for any state up to ~100 GiB) is:
 and the snapshot's ``hash`` is sha256(metadata). The subtrees are the 256 nodes of the app-hash
 Merkle tree 8 levels above the buckets (each covers 256 buckets). What is trusted is the app hash
 from CometBFT's light client: the offer is refused unless the subtrees hash up to it, and as the
-entries stream by in bucket order each subtree, once complete, must hash to its node, so a peer
-lying about the content is caught within 1/256 of the state (plus a chunk), not after all of
-it. The per-chunk hashes only find which chunk a peer corrupted (a liar controls all of them).
+entries stream by in bucket order each subtree, once complete, must hash to its node, so a lie
+inside an otherwise honest stream is caught within 1/256 of the state (plus a chunk). A peer
+that makes up its whole snapshot can keep every entry inside one subtree and is caught only
+when it leaves it or at the last chunk: what it can cost is the size it claims (at most
+MAX_CHUNKS chunks of CometBFT's at most 16 MB) in disk and bandwidth, never memory (see
+:class:`Restore`), and nothing stays after the rejection. The per-chunk hashes only find which
+chunk a peer corrupted (a liar controls all of them).
 
 Taking one (Cosmos SDK's snapshot manager is the model): right after the Commit of a height
 divisible by ``interval`` a second SQLite connection opens a read transaction, which pins that
@@ -24,7 +28,8 @@ on meanwhile. Files are written into a temporary folder that is renamed when com
 crash leaves no half snapshot; the newest ``keep`` snapshots are kept.
 
 Restoring: chunks arrive in order (CometBFT applies them in order) and are written into a
-temporary database beside the real one, computing each bucket's hash as its entries stream by.
+temporary database beside the real one, one entry at a time, computing each bucket's hash as its
+entries stream by.
 After the last chunk the Merkle root is compared with the trusted app hash; only then is the
 temporary database renamed over the (empty) state, so a crash in the middle of a restore leaves
 the node as it was before the restore began.
@@ -49,7 +54,6 @@ from .merkle import (
     EMPTY_BUCKET,
     NUM_BUCKETS,
     MerkleTree,
-    bucket_hash_of_leaves,
     bucket_of,
     leaf_hash,
     node_hash,
@@ -105,6 +109,8 @@ class SnapshotMetadata:
         magic, fmt, height, app_hash, entries, n = _HEADER.unpack_from(data)
         if magic != MAGIC or fmt != FORMAT:
             raise SnapshotError("snapshot metadata is not ModernTensor format 1")
+        if height < 1:
+            raise SnapshotError("snapshot at height 0: no block has state there")
         if not 1 <= n <= MAX_CHUNKS:
             raise SnapshotError(f"snapshot has {n} chunks (allowed 1..{MAX_CHUNKS})")
         if len(data) != _HEADER.size + 32 * (n + NUM_SUBTREES):
@@ -317,6 +323,11 @@ class Restore:
     """One restore in progress into a temporary database at ``path``.
 
     ``trusted_app_hash`` comes from CometBFT's light client (OfferSnapshot), never from the peer.
+
+    Memory does not depend on what the peer sends: a peer chooses the chunk (up to CometBFT's
+    16 MB, ~1.6 million tiny entries), so a chunk's entries are streamed into the database one
+    at a time, never built in memory whole; a bucket's hash is a running hash of its leaves;
+    and the bucket hashes are one fixed 2 MiB table (plus SQLite's bounded page cache).
     """
 
     def __init__(self, path: Path, meta: SnapshotMetadata, trusted_app_hash: bytes) -> None:
@@ -327,8 +338,11 @@ class Restore:
         self.entries = 0
         self._last: tuple[int, bytes] | None = None
         self._bucket: int | None = None
-        self._leaves: dict[bytes, bytes] = {}
-        self.bucket_hashes: dict[int, bytes] = {}
+        self._bucket_sha = hashlib.sha256()
+        """Running hash of the current bucket: 0x01 || its leaves, which arrive in key order
+        (the same as :func:`bucket_hash_of_leaves` over all of them, without holding them)."""
+        self._hashes = bytearray(EMPTY_BUCKET * NUM_BUCKETS)
+        """Bucket i's hash at [32 i, 32 i + 32): every bucket starts empty."""
         self._verified_subtrees = 0
         if fold(list(meta.subtrees)) != trusted_app_hash:
             raise SnapshotError("the snapshot's subtree hashes do not hash to the trusted app hash")
@@ -339,13 +353,19 @@ class Restore:
         """Verify and write chunk ``index``; True after the last chunk.
 
         Raises ChunkHashMismatch (nothing written: refetch it from another peer) or SnapshotError
-        (the snapshot itself is bad: give it up).
+        (the snapshot itself is bad: give it up; what was written is discarded with it).
         """
         if index != self.next_index:
             raise SnapshotError(f"chunk {index} arrived, expected chunk {self.next_index}")
         if hashlib.sha256(chunk).digest() != self.meta.chunk_hashes[index]:
             raise ChunkHashMismatch(f"chunk {index} does not match the snapshot's chunk hash")
-        rows = []
+        self.store.insert_rows(self._rows(chunk))
+        self.next_index += 1
+        return self.next_index == len(self.meta.chunk_hashes)
+
+    def _rows(self, chunk: bytes) -> Iterator[tuple[int, bytes, bytes, bytes]]:
+        """The (bucket, key, value, leaf) rows of a chunk, one at a time, each checked to come
+        after the previous one and folded into its bucket's running hash."""
         for key, value in decode_entries(chunk):
             b = bucket_of(key)
             if self._last is not None and (b, key) <= self._last:
@@ -355,27 +375,26 @@ class Restore:
                 self._close_bucket()
                 self._verify_subtrees(b >> SUBTREE_LEVEL)  # those before b's are complete
                 self._bucket = b
+                self._bucket_sha = hashlib.sha256(b"\x01")
             leaf = leaf_hash(key, value_hash(value))
-            self._leaves[key] = leaf
-            rows.append((b, key, value, leaf))
-        self.entries += len(rows)
-        self.store.insert_rows(rows)
-        self.next_index += 1
-        return self.next_index == len(self.meta.chunk_hashes)
+            self._bucket_sha.update(leaf)
+            self.entries += 1
+            yield b, key, value, leaf
+
+    def _bucket_hash(self, b: int) -> bytes:
+        return bytes(self._hashes[32 * b : 32 * b + 32])
 
     def _close_bucket(self) -> None:
         if self._bucket is not None:
-            self.bucket_hashes[self._bucket] = bucket_hash_of_leaves(self._leaves)
-        self._leaves = {}
+            b = self._bucket
+            self._hashes[32 * b : 32 * b + 32] = self._bucket_sha.digest()
 
     def _verify_subtrees(self, below: int) -> None:
         """Check every subtree numbered below ``below`` (all their entries have streamed by)
         against the metadata, which was checked against the trusted app hash."""
         per = 1 << SUBTREE_LEVEL
         for k in range(self._verified_subtrees, below):
-            got = fold(
-                [self.bucket_hashes.get(b, EMPTY_BUCKET) for b in range(k * per, (k + 1) * per)]
-            )
+            got = fold([self._bucket_hash(b) for b in range(k * per, (k + 1) * per)])
             if got != self.meta.subtrees[k]:
                 raise SnapshotError(f"entries of subtree {k} do not hash to the snapshot's node")
         self._verified_subtrees = max(self._verified_subtrees, below)
@@ -390,13 +409,18 @@ class Restore:
             raise SnapshotError(
                 f"snapshot has {self.entries} entries, its metadata says {self.meta.entries}"
             )
-        root = MerkleTree(self.bucket_hashes).root
+        written = {}
+        for b in range(NUM_BUCKETS):  # a bucket with entries never hashes to the empty one
+            h = self._bucket_hash(b)
+            if h != EMPTY_BUCKET:
+                written[b] = h
+        root = MerkleTree(written).root
         if root != self.trusted_app_hash:
             raise SnapshotError(
                 f"restored state has app hash {root.hex()}, the trusted header says "
                 f"{self.trusted_app_hash.hex()}"
             )
-        self.store.finish_restore(self.bucket_hashes, self.meta.height, root)
+        self.store.finish_restore(written, self.meta.height, root)
         self.store.close()
 
     def abort(self) -> None:

@@ -3,7 +3,8 @@ state entry, clustered by (bucket, key) so that staging a block reads each touch
 contiguous range, with the entry's Merkle leaf hash stored beside it so that it is not
 recomputed; a unique index on ``key`` serves prefix scans. ``buckets`` holds the Merkle bucket
 hashes so the tree is rebuilt at start without reading all of state; ``meta`` holds the last
-committed height and app hash. (A state written by an earlier version, keyed by ``key`` alone,
+committed height and app hash (and ``restored`` from a state-sync restore until the first Commit
+on it: not state, never hashed). (A state written by an earlier version, keyed by ``key`` alone,
 is migrated when opened.) :meth:`Store.commit` writes all three in ONE transaction, so after a
 crash the store is either at the previous block or at the new one, never in between, and
 CometBFT's handshake replays whatever blocks the app is missing.
@@ -232,6 +233,7 @@ class Store:
                 "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
                 [("height", str(height).encode()), ("app_hash", app_hash)],
             )
+            db.execute("DELETE FROM meta WHERE name = 'restored'")  # a block made it our own
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -240,8 +242,9 @@ class Store:
             self._checkpointer.kick()
 
     # --- state-sync restore (a fresh, temporary store; see state/snapshot.py) ----------------
-    def insert_rows(self, rows: list[tuple[int, bytes, bytes, bytes]]) -> None:
-        """Insert (bucket, key, value, leaf) rows of a snapshot chunk in one transaction."""
+    def insert_rows(self, rows: Iterable[tuple[int, bytes, bytes, bytes]]) -> None:
+        """Insert (bucket, key, value, leaf) rows of a snapshot chunk in one transaction,
+        consumed one at a time (an exception raised by ``rows`` rolls the chunk back)."""
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -254,7 +257,8 @@ class Store:
     def finish_restore(
         self, bucket_hashes: Mapping[int, bytes], height: int, app_hash: bytes
     ) -> None:
-        """Write the bucket hashes, height and app hash of a verified restore."""
+        """Write the bucket hashes, height and app hash of a verified restore, marked as
+        restored until the first Commit on it (:meth:`fresh_restore`)."""
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -264,12 +268,18 @@ class Store:
             )
             db.executemany(
                 "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
-                [("height", str(height).encode()), ("app_hash", app_hash)],
+                [("height", str(height).encode()), ("app_hash", app_hash), ("restored", b"1")],
             )
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def fresh_restore(self) -> bool:
+        """True while the state is a state-sync restore no block has been committed on yet
+        (CometBFT may not have recorded it: see ``StateSync``)."""
+        row = self._db.execute("SELECT 1 FROM meta WHERE name = 'restored'").fetchone()
+        return row is not None
 
 
 def _prefix_end(prefix: bytes) -> bytes | None:
