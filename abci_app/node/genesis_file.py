@@ -25,6 +25,7 @@ from ..params import AppParams
 from ..schema import parse_amount
 from ..state.db import StateDB
 from ..state.overlay import EmptyReader, Overlay
+from ..upgrades import VersionTooNew, migrate
 
 DEFAULT_CONSENSUS_PARAMS: dict[str, Any] = {
     "block": {"max_bytes": "22020096", "max_gas": "-1"},
@@ -168,9 +169,21 @@ def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
 
     Each module exports its own section (:func:`abci_app.genesis.export_app_state`): accounts
     keep balances and nonces (so old signed txs cannot be replayed), validators stay bonded,
-    params are kept. Importing it reproduces the same app hash.
+    params are kept. Importing it reproduces the same app hash. A state written by an older
+    app version (a chain halted for an export-and-restart upgrade) is read through this
+    version's migrations (:func:`abci_app.upgrades.migrate`, in memory: the database is not
+    changed), so the export is this version's schema and hash.
+
+    Raises:
+        InvalidGenesis: nothing to export, a state newer than this app, or an export that
+            breaks a genesis rule.
     """
-    app_state = export_app_state(db).to_dict()
+    state = Overlay(db)
+    try:
+        migrate(state)
+    except VersionTooNew as e:
+        raise InvalidGenesis(f"{e}: export it with the newer version of moderntensor") from None
+    app_state = export_app_state(state).to_dict()
     chain_id = app_state["chain_id"]
     out = {
         "genesis_time": now_rfc3339(),
