@@ -7,6 +7,7 @@ other key is an error (a typo must not silently turn a fault off). Node names ar
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,15 @@ TOP_KEYS = {
 }
 WORKLOAD_KEYS = {"transfers_per_block", "staking", "subnets", "seed"}
 PERTURB_KEYS = {"at_height", "node", "action", "duration_blocks", "point"}
+MAX_PERTURBATIONS = 100
+"""More would not fit a run's time bound anyway; a list of thousands is a typo or an attack."""
+MAX_TIMEOUT_SECONDS = 86_400
+CHAIN_ID = re.compile(r"[A-Za-z0-9._-]{1,50}")
+"""What a chain id may be: CometBFT allows up to 50 bytes; a quote or newline would break the
+config files and command lines the runner writes."""
+DURATION = re.compile(r"([0-9]{1,5})(ms|s|m)")
+TIMEOUT_COMMIT_MS = (10, 60_000)
+"""timeout_commit bounds: below 10 ms CometBFT spins; above a minute no run ends in time."""
 
 
 class ManifestError(ValueError):
@@ -134,6 +144,35 @@ def _int(
     return value
 
 
+def _chain_id(data: dict[str, Any], name: str) -> str:
+    value: str = _typed(data, "chain_id", str, "e2e-1", name)
+    if not CHAIN_ID.fullmatch(value):
+        raise ManifestError(
+            f"{name}.chain_id {value[:60]!r}: 1-50 letters, digits, '.', '_' or '-'"
+        )
+    return value
+
+
+def duration_ms(value: str) -> int | None:
+    """Milliseconds of a duration like ``300ms``, ``2s`` or ``1m``; None if not one."""
+    match = DURATION.fullmatch(value)
+    if match is None:
+        return None
+    return int(match.group(1)) * {"ms": 1, "s": 1000, "m": 60_000}[match.group(2)]
+
+
+def _timeout_commit(data: dict[str, Any], name: str) -> str:
+    value: str = _typed(data, "timeout_commit", str, "300ms", name)
+    ms = duration_ms(value)
+    lo, hi = TIMEOUT_COMMIT_MS
+    if ms is None or not lo <= ms <= hi:
+        raise ManifestError(
+            f"{name}.timeout_commit {value[:60]!r}: a duration like '300ms' or '2s', "
+            "from 10ms to 60s"
+        )
+    return value
+
+
 def parse_manifest(data: dict[str, Any], name: str) -> Manifest:
     """Validate a parsed manifest; raise ManifestError naming the first bad key."""
     _check(data, TOP_KEYS, name)
@@ -149,18 +188,18 @@ def parse_manifest(data: dict[str, Any], name: str) -> Manifest:
     )
     m = Manifest(
         name=name,
-        chain_id=_typed(data, "chain_id", str, "e2e-1", name),
+        chain_id=_chain_id(data, name),
         validators=_int(data, "validators", 4, name, 1, 10),
         full_nodes=_int(data, "full_nodes", 0, name, 0, 5),
         seed=_typed(data, "seed", bool, False, name),
         blocks=_int(data, "blocks", 40, name, 5, 100_000),
-        timeout_commit=_typed(data, "timeout_commit", str, "300ms", name),
+        timeout_commit=_timeout_commit(data, name),
         snapshot_interval=_int(data, "snapshot_interval", 20, name, 0),
         snapshot_chunk_bytes=_int(data, "snapshot_chunk_bytes", 4096, name, 256, 16 << 20),
         state_sync=_typed(data, "state_sync", bool, False, name),
         join_height=_int(data, "join_height", 0, name, 0),
         memory_limit_mib=_int(data, "memory_limit_mib", 512, name, 16),
-        timeout_seconds=_int(data, "timeout_seconds", 900, name, 30),
+        timeout_seconds=_int(data, "timeout_seconds", 900, name, 30, MAX_TIMEOUT_SECONDS),
         workload=workload,
         perturb=tuple(_perturbation(p, i, name) for i, p in enumerate(_list(data, name))),
     )
@@ -172,6 +211,10 @@ def _list(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
     raw = data.get("perturb", [])
     if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
         raise ManifestError(f"{name}: perturb must be an array of tables ([[perturb]])")
+    if len(raw) > MAX_PERTURBATIONS:
+        raise ManifestError(
+            f"{name}: {len(raw)} perturbations (at most {MAX_PERTURBATIONS} in one manifest)"
+        )
     return raw
 
 
@@ -200,10 +243,39 @@ def _perturbation(raw: dict[str, Any], i: int, name: str) -> Perturbation:
     )
 
 
+def undone_at(p: Perturbation) -> int:
+    """The height by which ``p`` is applied and undone: a pause or disconnect lasts
+    ``duration_blocks``; a crash_at crashes two blocks after it is applied; an upgrade's new
+    version shows in the header two blocks after the halt (H+2)."""
+    if p.action in ("pause", "disconnect"):
+        return p.at_height + p.duration_blocks
+    if p.action == "upgrade" or (p.action == "crash_at" and p.point not in ONCE_POINTS):
+        return p.at_height + 2
+    return p.at_height
+
+
 def _check_rules(m: Manifest) -> None:
+    if m.validators + m.full_nodes < 2:
+        raise ManifestError(
+            f"{m.name}: {m.validators + m.full_nodes} node: at least two nodes "
+            "(validators + full_nodes), or no height is compared between nodes"
+        )
+    wl = m.workload
+    if wl.transfers_per_block == 0 and not wl.staking and not wl.subnets:
+        raise ManifestError(
+            f"{m.name} [workload]: transfers_per_block = 0 with no staking or subnets: "
+            "it sends nothing, so no tx invariant could be checked"
+        )
     nodes = set(m.validator_names) | set(m.full_names)
+    first_start: set[str] = set()
     for p in m.perturb:
         where = f"{m.name}: {p.describe()}"
+        end = undone_at(p)
+        if end >= m.blocks:
+            raise ManifestError(
+                f"{where}: must be applied and undone below blocks = {m.blocks} "
+                f"(it ends at height {end})"
+            )
         if p.action == "upgrade":
             if p.node != "all":
                 raise ManifestError(f"{where}: upgrade changes consensus: node must be 'all'")
@@ -215,6 +287,17 @@ def _check_rules(m: Manifest) -> None:
         if p.point in ONCE_POINTS and p.at_height != 0:
             raise ManifestError(
                 f"{where}: {p.point} happens at the node's first start: at_height 0"
+            )
+        if p.point in ONCE_POINTS:
+            if p.node in first_start:
+                raise ManifestError(
+                    f"{where}: {p.node} has one first start: at most one init_chain:after or "
+                    "snapshot:restore crash per node"
+                )
+            first_start.add(p.node)
+        elif p.node in m.full_names and m.join_height and p.at_height <= m.join_height:
+            raise ManifestError(
+                f"{where}: {p.node} joins at join_height = {m.join_height}: perturb it after"
             )
         if p.point == "snapshot:restore" and not (m.state_sync and p.node in m.full_names):
             raise ManifestError(f"{where}: snapshot:restore needs a full node and state_sync")

@@ -89,6 +89,56 @@ def test_manifest_rules_name_the_bad_key(extra: dict[str, object], message: str)
         parse_manifest({**BASE, **extra}, "m")
 
 
+def _kill(at: int, node: str = "validator1", **kw: object) -> dict[str, object]:
+    return {"at_height": at, "node": node, "action": "kill", **kw}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        # values the old rules let through, each of which broke the run only later (a CometBFT
+        # that does not start, a wait until the timeout, a leaked process, a skipped fault)
+        ({"chain_id": ""}, "chain_id '': 1-50"),
+        ({"chain_id": "x" * 51}, "1-50 letters"),
+        ({"chain_id": 'a"b\n'}, "1-50 letters"),
+        ({"timeout_commit": "soon"}, "timeout_commit 'soon'"),
+        ({"timeout_commit": "-5s"}, "a duration like"),
+        ({"timeout_commit": "100000h"}, "a duration like"),
+        ({"timeout_commit": "0ms"}, "from 10ms to 60s"),
+        ({"timeout_seconds": 10**9}, "out of range"),
+        ({"perturb": [_kill(10**9)]}, "below blocks = 20"),
+        ({"perturb": [_kill(20)]}, "below blocks = 20"),
+        (
+            {"perturb": [{**_kill(18), "action": "pause", "duration_blocks": 1000}]},
+            "applied and undone below blocks",
+        ),
+        ({"perturb": [{"at_height": 25, "node": "all", "action": "upgrade"}]}, "below blocks"),
+        ({"perturb": [_kill(5)] * 1000}, "1000 perturbations \\(at most 100"),
+        (
+            {"full_nodes": 1, "join_height": 15, "perturb": [_kill(3, "full0")]},
+            "full0 joins at join_height = 15: perturb it after",
+        ),
+        (
+            {
+                "perturb": [
+                    {**_kill(0), "action": "crash_at", "point": "init_chain:after"},
+                    {**_kill(0), "action": "crash_at", "point": "init_chain:after"},
+                ]
+            },
+            "one first start",
+        ),
+        ({"validators": 1}, "at least two nodes"),
+        ({"workload": {"transfers_per_block": 0}}, "it sends nothing"),
+    ],
+)
+def test_hostile_manifest_values_are_one_line_errors(
+    extra: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ManifestError, match=message) as e:
+        parse_manifest({**BASE, **extra}, "m")
+    assert "\n" not in str(e.value) and len(str(e.value)) < 300
+
+
 def test_manifest_submitters_avoid_process_perturbed_validators() -> None:
     m = parse_manifest(
         {
