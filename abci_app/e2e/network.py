@@ -247,17 +247,32 @@ class Network:
                 cwd=node.home.root,
             )
 
-    def start(self, node: Node, env: dict[str, str] | None = None, halt_height: int = 0) -> None:
-        """Start the app (on the previous version while the network runs it), wait until it
-        listens, then cometbft."""
+    def halt_height(self) -> int:
+        """The agreed halt height while the network runs the previous version (0 otherwise)."""
+        up = self.m.upgrade
+        return up.at_height if up is not None and self.on_previous else 0
+
+    def app_command(
+        self, node: Node, env: dict[str, str] | None = None
+    ) -> tuple[list[str], dict[str, str]]:
+        """The app's command line and environment for any start of ``node``: the first, or
+        after a kill, restart or crash. Before an upgrade every start runs the previous
+        version with ``--halt-height`` (a node restarted without it would run on past the
+        halt alone); ``env`` adds a crash point, which is never inherited from ours."""
         full_env = {**os.environ, "MODERNTENSOR_CHECK_INVARIANTS": "1"}
         full_env.pop(ENV_VAR, None)  # a crash point only where the runner asks for one
         full_env.update(env or {})
         cmd = [sys.executable, "-m", "abci_app", "--home", str(node.home.root), "node", "app"]
-        if halt_height:
-            cmd += ["--halt-height", str(halt_height)]
         if self.on_previous and self.previous is not None:
             full_env["PYTHONPATH"] = str(self.previous)
+        halt = self.halt_height()
+        if halt:
+            cmd += ["--halt-height", str(halt)]
+        return cmd, full_env
+
+    def start(self, node: Node, env: dict[str, str] | None = None) -> None:
+        """Start the app (see :meth:`app_command`), wait until it listens, then cometbft."""
+        cmd, full_env = self.app_command(node, env)
         self._spawn(node, "app", cmd, full_env)
         wait_for_port(node.plan.abci, 30, node.procs["app"])
         comet = [str(find_cometbft()), "start", "--home", str(node.home.cometbft)]

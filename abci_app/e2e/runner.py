@@ -64,10 +64,9 @@ class Run:
     def _start(self, node: Node) -> None:
         p = self.once.get(node.name)
         env = {ENV_VAR: p.point} if p is not None else None
-        halt = self.m.upgrade.at_height if self.m.upgrade is not None else 0
         if p is not None:
             self.say(f"  {node.name} starts with {ENV_VAR}={p.point}")
-        self.net.start(node, env=env, halt_height=halt)
+        self.net.start(node, env=env)
 
     def fail(self, name: str, detail: str) -> None:
         self.report.checks.append(Check(name, False, detail))

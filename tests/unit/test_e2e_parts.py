@@ -9,11 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from abci_app.crashpoints import CRASH_POINTS, CrashPlan, CrashPointError, parse_crash_plan
+from abci_app.crashpoints import (
+    CRASH_POINTS,
+    ENV_VAR,
+    CrashPlan,
+    CrashPointError,
+    parse_crash_plan,
+)
 from abci_app.e2e.invariants import Check
 from abci_app.e2e.manifest import ManifestError, load_manifest, parse_manifest
+from abci_app.e2e.network import Network, Node
 from abci_app.e2e.proxy import ProxyHub
 from abci_app.e2e.report import Report, table
+from abci_app.node.home import NodeHome
+from abci_app.node.plan import NodePlan
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -137,6 +146,36 @@ def test_hostile_manifest_values_are_one_line_errors(
     with pytest.raises(ManifestError, match=message) as e:
         parse_manifest({**BASE, **extra}, "m")
     assert "\n" not in str(e.value) and len(str(e.value)) < 300
+
+
+def test_every_app_start_before_an_upgrade_has_the_halt_height(tmp_path: Path) -> None:
+    """A node killed, restarted or crashed before the upgrade starts again on the previous
+    version: it must halt at the agreed height like the others. (Its restart had no
+    --halt-height before: it went on past the halt alone and the upgrade waited in vain.)"""
+    m = parse_manifest(
+        {**BASE, "perturb": [_kill(4), {"at_height": 10, "node": "all", "action": "upgrade"}]},
+        "m",
+    )
+    hub = ProxyHub()
+    try:
+        net = Network(m, tmp_path, hub, previous=tmp_path / "previous")
+        node = Node(
+            "validator1",
+            NodePlan.at("node1", 1, True, 30000),
+            NodeHome(tmp_path / "node1"),
+            "validator",
+        )
+        for env in (None, {ENV_VAR: "commit:after_write@6"}):  # any start: first, kill, crash
+            cmd, full_env = net.app_command(node, env)
+            assert cmd[-2:] == ["--halt-height", "10"]
+            assert full_env["PYTHONPATH"] == str(tmp_path / "previous")
+        net.on_previous = False  # after the upgrade: this version, no halt
+        cmd, full_env = net.app_command(node)
+        assert "--halt-height" not in cmd
+        assert full_env.get("PYTHONPATH") != str(tmp_path / "previous")
+        assert ENV_VAR not in full_env  # a crash point only where the runner asks for one
+    finally:
+        hub.close()
 
 
 def test_manifest_submitters_avoid_process_perturbed_validators() -> None:
