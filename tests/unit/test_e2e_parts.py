@@ -16,6 +16,7 @@ from abci_app.crashpoints import (
     CrashPointError,
     parse_crash_plan,
 )
+from abci_app.e2e import invariants
 from abci_app.e2e.invariants import Check
 from abci_app.e2e.manifest import ManifestError, load_manifest, parse_manifest
 from abci_app.e2e.network import Network, Node
@@ -176,6 +177,43 @@ def test_every_app_start_before_an_upgrade_has_the_halt_height(tmp_path: Path) -
         assert ENV_VAR not in full_env  # a crash point only where the runner asks for one
     finally:
         hub.close()
+
+
+def test_no_invariant_holds_vacuously(tmp_path: Path) -> None:
+    """A check with nothing to check fails and says so: no node up, no height two nodes share,
+    no height with its next block, no database, no memory sample. (Each of these passed
+    before: e.g. agreement over zero common heights was "0 heights compared", held.)"""
+    m = parse_manifest(BASE, "m")
+    hub = ProxyHub()
+    try:
+        net = Network(m, tmp_path, hub)
+        checks = [
+            invariants.liveness(net, [], 20, 1.0),
+            invariants.agreement([])[0],
+            invariants.own_app_hashes([]),
+            invariants.stored_state(net),
+            invariants.memory(net, 512),
+        ]
+    finally:
+        hub.close()
+    for c in checks:
+        assert not c.held, c
+        assert c.detail, c
+
+
+def test_validator_sets_follow_the_updates_exactly() -> None:
+    """The set at H+2 is the set at H+1 with the updates of H: also a change nobody returned,
+    or one applied a block early, breaks it (the old check looked only at updated keys)."""
+    a, b, c = "A" * 44, "B" * 44, "C" * 44
+    sets = {1: {a: 10, b: 10}, 2: {a: 10, b: 10}, 3: {a: 15, b: 10}, 4: {a: 15}, 5: {a: 15}}
+    updates = {1: {a: 15}, 2: {b: 0}}
+    assert invariants.set_changes_follow_updates(sets, updates) == []
+    early = {**sets, 2: {a: 15, b: 10}}  # the update of 1 already in force at 2
+    assert "set at 2" in invariants.set_changes_follow_updates(early, updates)[0]
+    unasked = {**sets, 5: {a: 15, c: 1}}  # a validator nobody returned
+    assert "set at 5" in invariants.set_changes_follow_updates(unasked, updates)[0]
+    lost = {**sets, 4: {a: 15, b: 10}}  # the removal of 2 never applied
+    assert "set at 4" in invariants.set_changes_follow_updates(lost, updates)[0]
 
 
 def test_manifest_submitters_avoid_process_perturbed_validators() -> None:
