@@ -34,7 +34,7 @@ def e2e_run(obj: Ctx, manifests: tuple[Path, ...], workdir: Path | None, keep: b
     # databases, which loads every module of the chain; only this command needs them.
     from ..e2e.manifest import ManifestError, load_manifest
     from ..e2e.report import table
-    from ..e2e.runner import run_manifest
+    from ..e2e.runner import RunStopped, run_manifest
     from ..e2e.versions import VersionError, previous_version
 
     try:
@@ -56,7 +56,10 @@ def e2e_run(obj: Ctx, manifests: tuple[Path, ...], workdir: Path | None, keep: b
                 previous = previous_version(base / "previous")
             except VersionError as e:
                 raise click.ClickException(str(e)) from None
-        reports.append(run_manifest(m, base, previous, say, keep))
+        try:
+            reports.append(run_manifest(m, base, previous, say, keep))
+        except RunStopped as e:
+            raise click.ClickException(str(e)) from None
     if obj.output == "json":
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
     else:

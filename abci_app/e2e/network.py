@@ -32,6 +32,7 @@ from ..node.home import NodeHome
 from ..node.init import node_id
 from ..node.localnet import add_full_node, all_nodes, init_localnet, state_sync_settings
 from ..node.plan import LocalnetPlan, NodePlan
+from ..node.processes import bind_to_parent
 from ..node.supervisor import port_in_use, wait_for_port
 from ..params import BASE_UNITS_PER_MDT
 from .manifest import Manifest
@@ -40,6 +41,10 @@ from .proxy import ProxyHub
 ACCOUNT_BALANCE = 100_000 * BASE_UNITS_PER_MDT
 STAKING_PARAMS = {"unbonding_blocks": 20}
 SNAPSHOT_KEEP = 4
+APP_DEATH_SIGNAL = signal.SIGTERM
+"""What an app gets if the runner dies (as under ``node start``): it stops cleanly."""
+COMETBFT_DEATH_SIGNAL = signal.SIGKILL
+"""What cometbft gets if the runner dies: SIGKILL, its graceful stop can hang."""
 
 
 def workload_key(seed: int, i: int) -> SigningKey:
@@ -233,7 +238,11 @@ class Network:
         self.patch(node, state_sync_settings([v.rpc_url for v in live]))
 
     # --- processes -----------------------------------------------------------------------------
-    def _spawn(self, node: Node, name: str, cmd: list[str], env: dict[str, str]) -> None:
+    def _spawn(
+        self, node: Node, name: str, cmd: list[str], env: dict[str, str], death: int
+    ) -> None:
+        """Start one process of ``node`` in a session of its own (a terminal's Ctrl-C reaches
+        only the runner, which stops it); the kernel sends it ``death`` if the runner dies."""
         node.home.logs.mkdir(parents=True, exist_ok=True)
         with open(node.home.logs / f"{name}.log", "ab") as log:
             # cwd: the node's home, so `python -m abci_app` imports the installed package (or
@@ -245,6 +254,7 @@ class Network:
                 start_new_session=True,
                 env=env,
                 cwd=node.home.root,
+                preexec_fn=bind_to_parent(death),
             )
 
     def halt_height(self) -> int:
@@ -273,10 +283,10 @@ class Network:
     def start(self, node: Node, env: dict[str, str] | None = None) -> None:
         """Start the app (see :meth:`app_command`), wait until it listens, then cometbft."""
         cmd, full_env = self.app_command(node, env)
-        self._spawn(node, "app", cmd, full_env)
+        self._spawn(node, "app", cmd, full_env, APP_DEATH_SIGNAL)
         wait_for_port(node.plan.abci, 30, node.procs["app"])
         comet = [str(find_cometbft()), "start", "--home", str(node.home.cometbft)]
-        self._spawn(node, "cometbft", comet, {**os.environ})
+        self._spawn(node, "cometbft", comet, {**os.environ}, COMETBFT_DEATH_SIGNAL)
         node.started = True
         node.paused = False
 
@@ -338,10 +348,23 @@ class Network:
                         kib = int(line.split()[1])
                         node.max_rss_kib[name] = max(node.max_rss_kib.get(name, 0), kib)
 
-    def stop_all(self) -> None:
+    def stop_all(self, timeout: float = 10.0) -> None:
+        """Stop every process of every node at once: SIGCONT the paused, SIGTERM all, SIGKILL
+        whatever still runs after ``timeout`` seconds (both are crash-safe)."""
         for node in self.nodes.values():
-            if node.procs:
-                self.stop(node)
+            if node.paused:
+                self.resume(node)
+        procs = [p for node in self.nodes.values() for p in node.procs.values()]
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        deadline = time.monotonic() + timeout
+        for p in procs:
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
 
     def wait_heights(self, nodes: list[Node], height: int, timeout: float) -> list[str]:
         """Wait until each node reports ``height``; return the names of those that did not."""

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..client.rpc import NodeUnreachable, RPCClient, RPCError
 from ..crashpoints import ENV_VAR
@@ -38,11 +41,60 @@ STEP_TIMEOUT = 90.0
 """Seconds the nodes that are up get to move 2 blocks on after a perturbation."""
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Ctrl-C, a CI job's timeout and a closed terminal: each stops every node, then the run."""
+
+
+class Stopped(BaseException):
+    """A stop signal arrived (raised in the main thread by the handler; a BaseException so
+    that no ``except Exception`` on the way can swallow it)."""
+
+
+class RunStopped(Exception):
+    """The run was stopped by a signal after every node it started was stopped."""
+
+
+class StopSignals:
+    """While installed, the first stop signal raises :class:`Stopped` once; later ones (and any
+    during the cleanup, after :meth:`disarm`) are only recorded, so they cannot cut the
+    stopping of the nodes short. Installed only in the main thread (Python's rule)."""
+
+    def __init__(self) -> None:
+        self.caught = ""
+        self.armed = True
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if not self.caught:
+            self.caught = signal.Signals(signum).name
+        if self.armed:
+            self.armed = False
+            raise Stopped(self.caught)
+
+    def disarm(self) -> None:
+        self.armed = False
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
 class Run:
     def __init__(
-        self, m: Manifest, root: Path, previous: Path | None, say: Callable[[str], None]
+        self,
+        m: Manifest,
+        root: Path,
+        previous: Path | None,
+        say: Callable[[str], None],
+        signals: StopSignals | None = None,
     ) -> None:
         self.m = m
+        self.signals = signals
         self.say = say
         self.hub = ProxyHub()
         self.net = Network(m, root, self.hub, previous if m.upgrade else None)
@@ -111,6 +163,8 @@ class Run:
         ) as e:  # reported as a broken invariant; the nodes are stopped below
             self.fail("the run completed", f"{type(e).__name__}: {e}")
         finally:
+            if self.signals is not None:
+                self.signals.disarm()  # from here on a signal cannot cut the stop short
             if self.workload is not None:
                 self.workload.stop()
             net.stop_all()
@@ -312,13 +366,26 @@ def run_manifest(
     say: Callable[[str], None] = print,
     keep: bool = False,
 ) -> Report:
-    """Run ``m`` in ``workdir/<name>`` (removed afterwards unless ``keep`` or it failed)."""
+    """Run ``m`` in ``workdir/<name>`` (removed afterwards unless ``keep`` or it failed).
+
+    Raises RunStopped if SIGINT, SIGTERM or SIGHUP arrived: every node the run started is
+    stopped first (its folders are kept)."""
     root = workdir / m.name
     if root.exists():
         shutil.rmtree(root)
     root.parent.mkdir(parents=True, exist_ok=True)
     say(f"{m.name}: {m.validators} validators, {m.full_nodes} full nodes, {m.blocks} blocks")
-    report = Run(m, root, previous, say).run()
+    with StopSignals() as signals:
+        try:
+            report = Run(m, root, previous, say, signals).run()
+        except Stopped:
+            report = None
+        signals.disarm()
+    if signals.caught or report is None:
+        raise RunStopped(
+            f"{m.name}: stopped by {signals.caught or 'a signal'}; every node it started is "
+            f"stopped (folders kept in {root})"
+        )
     if report.held and not keep:
         shutil.rmtree(root, ignore_errors=True)
     else:

@@ -7,10 +7,14 @@ that each fault really happened (a run that silently skipped them would prove no
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from harness import REPO, run_cli
+from harness import REPO, run_cli, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -69,3 +73,65 @@ def test_short_manifest_every_invariant_holds(tmp_path: Path, cometbft_bin: Path
     assert details["proxied_bytes"] > 100_000  # P2P traffic really went through the proxies
     updates = next(c for c in report["checks"] if c["name"].startswith("validator updates"))
     assert "updates checked" in updates["detail"]  # delegations changed powers: not vacuous
+
+
+TINY = """chain_id = "e2e-sig-1"
+validators = 2
+blocks = 500
+timeout_seconds = 300
+[workload]
+transfers_per_block = 2
+"""
+
+
+def processes_naming(folder: Path) -> list[int]:
+    """Pids whose command line names ``folder`` (only this test's processes do)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if str(folder).encode() in argv:
+                pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.timeout(180)
+def test_sigterm_stops_every_node_the_runner_started(tmp_path: Path, cometbft_bin: Path) -> None:
+    """A CI job's timeout sends SIGTERM: the runner must stop its nodes (they run in sessions of
+    their own) and say so in one line. Before, SIGTERM killed the runner at once and every
+    node's app and cometbft went on running."""
+    manifest = tmp_path / "tiny.toml"
+    manifest.write_text(TINY)
+    work = tmp_path / "runs"
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "abci_app", "e2e", "run", str(manifest), "--workdir", str(work)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        wait_until(
+            lambda: len(set(processes_naming(work)) - {runner.pid}) >= 4,
+            90,
+            "the two nodes' apps and cometbfts",
+        )
+        runner.send_signal(signal.SIGTERM)
+        _, err = runner.communicate(timeout=60)
+        assert runner.returncode == 1, err
+        assert "Traceback" not in err
+        assert (
+            err.strip()
+            .splitlines()[-1]
+            .startswith("Error: tiny: stopped by SIGTERM; every node it started is stopped")
+        ), err
+        assert processes_naming(work) == []
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait(10)
+        for pid in processes_naming(work):  # only if the test failed: never leave them
+            os.kill(pid, signal.SIGKILL)
