@@ -164,6 +164,44 @@ def test_previous_version_state_migrates_once_and_deterministically(
     b.close()
 
 
+def test_a_crash_in_the_migration_block_migrates_once(previous_tree: Path, tmp_path: Path) -> None:
+    """Killed in block H+1, where the migration runs: before the write (finalize:after,
+    commit:before_write) nothing of it is on disk and CometBFT replays the block, which
+    migrates again to the same app hash; after the write (commit:after_write) the state is
+    version 2 and CometBFT's handshake replays that block from its saved responses without the
+    app, whose next block must not migrate a second time."""
+    made = subprocess.run(
+        [sys.executable, "-c", PREVIOUS_CHAIN, str(tmp_path / "old.sqlite")],
+        cwd=previous_tree,
+        env={"PYTHONPATH": str(previous_tree)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    path = tmp_path / "old.sqlite"
+    txs = [transfer(0, 2, 7, 2)]
+    first = Driver.open(path)
+    halt = first.height
+    before_write = first.finalize(txs)  # then killed: FinalizeBlock never persists
+    first.close()
+    replay = Driver.open(path)
+    assert (replay.height, state_version(replay.app.db)) == (halt, 1)
+    again = replay.finalize(txs)
+    assert again.app_hash == before_write.app_hash
+    assert [e.type for e in again.events].count("upgrade") == 1
+    replay.app.commit()  # written, then killed before answering
+    replay.close()
+    after = Driver.open(path)
+    assert (after.height, state_version(after.app.db)) == (halt + 1, APP_VERSION)
+    assert after.app.info(abci.RequestInfo()).app_version == APP_VERSION
+    nxt = after.finalize([transfer(1, 3, 9, 2)])
+    assert not [e for e in nxt.events if e.type == "upgrade"]
+    assert not nxt.HasField("consensus_param_updates")
+    after.app.commit()
+    after.close()
+
+
 def test_previous_version_subnet_state_migrates_and_runs_epochs(
     previous_tree: Path, tmp_path: Path
 ) -> None:
