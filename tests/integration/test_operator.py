@@ -65,7 +65,9 @@ def _event(done: dict[str, Any], kind: str, key: str) -> str:
 
 def test_a_refused_commit_does_not_break_the_reveal(op: Op) -> None:
     assert op.mt("subnet", "register", "--from", "owner")["code"] == 0
-    op.mt("subnet", "set-hyperparams", "1", "tempo=10", "--from", "owner")
+    # a tempo long enough for the CLI round trips below to fit in one reveal window on a loaded
+    # machine (blocks are ~0.3 s here; tempo 10 gave a 3 s window and failed under load)
+    op.mt("subnet", "set-hyperparams", "1", "tempo=40", "--from", "owner")
     op.mt("subnet", "register-neuron", "1", "--from", "val")
     first = op.mt("subnet", "commit-weights", "1", "--weights", "0=65535", "--from", "val")
     reveal_from = int(_event(first, "commit_weights", "reveal_from"))
