@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,3 +213,42 @@ def run_cli(
     return subprocess.run(
         cmd + list(args), capture_output=True, text=True, timeout=timeout, cwd=REPO
     )
+
+
+CALLS_PER_WINDOW = 3
+"""How many CLI calls (at the slowest measured) a chain window a test's tx must land in holds."""
+
+
+class CliCost:
+    """Run the real ``moderntensor`` command against ``node`` and keep the most blocks one call
+    has taken so far (height when it returned minus height when it was launched).
+
+    A CLI call is a new Python process (about 0.5 s of CPU to import and start) that sends a tx
+    and waits for its block. On a loaded machine that costs many blocks (measured on this 2-core
+    machine: 4-10 blocks of 0.2 s with other test suites running, 20-130 with two busy loops
+    beside them), while the node keeps its pace. A window of the chain that a CLI tx has to land
+    in (a reveal window, a pending commit, an immunity period) is therefore sized from what was
+    measured on the same node (:meth:`window`), so a slow machine widens the window instead of
+    failing the test. Safe to call from several threads."""
+
+    def __init__(self, node: LocalNode, timeout: float = 120) -> None:
+        self.node = node
+        self.timeout = timeout
+        self.worst = 0
+        """The most blocks one call took (0 before the first)."""
+        self._lock = threading.Lock()
+
+    def run(self, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        """``run_cli(home, *args)`` against the node, measured."""
+        before = self.node.height()
+        res = run_cli(home, *args, node=self.node.rpc_url, timeout=self.timeout)
+        took = self.node.height() - before
+        with self._lock:
+            self.worst = max(self.worst, took)
+        return res
+
+    def window(self, floor: int) -> int:
+        """Blocks enough for ``CALLS_PER_WINDOW`` of the slowest calls seen, at least ``floor``
+        (the value the test uses on an idle machine)."""
+        with self._lock:
+            return max(floor, CALLS_PER_WINDOW * self.worst)
