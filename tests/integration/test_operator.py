@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import REPO, LocalNode, addr_of, run_cli, seeded_key
+from harness import REPO, CliCost, LocalNode, addr_of, run_cli, seeded_key
 
 from abci_app.client.keyring import Keyring
 
@@ -26,13 +26,14 @@ NAMES = ["owner", "val", "cold"]
 class Op:
     def __init__(self, node: LocalNode) -> None:
         self.node = node
+        self.cli = CliCost(node)
         self.keys = {
             name: Keyring(node.home.keyring, backend="test").add(name, bytes(seeded_key(200 + i)))
             for i, name in enumerate(NAMES)
         }
 
     def mt(self, *args: str, ok: bool = True, home: Path | None = None) -> Any:
-        res = run_cli(home or self.node.root, "-o", "json", *args, node=self.node.rpc_url)
+        res = self.cli.run(home or self.node.root, "-o", "json", *args)
         if ok:
             assert res.returncode == 0, (args, res.stdout, res.stderr)
             return json.loads(res.stdout) if res.stdout.strip() else None
@@ -65,25 +66,28 @@ def _event(done: dict[str, Any], kind: str, key: str) -> str:
 
 def test_a_refused_commit_does_not_break_the_reveal(op: Op) -> None:
     assert op.mt("subnet", "register", "--from", "owner")["code"] == 0
-    # a tempo long enough for the CLI round trips below to fit in one reveal window on a loaded
-    # machine (blocks are ~0.3 s here; tempo 10 gave a 3 s window and failed under load)
-    op.mt("subnet", "set-hyperparams", "1", "tempo=40", "--from", "owner")
     op.mt("subnet", "register-neuron", "1", "--from", "val")
+    # The refused commit must reach the chain while the first is pending, and the reveal must
+    # land in its window: the tempo holds CliCost.window of the slowest calls so far (at least
+    # 10 blocks; in force from the next block)
+    tempo = op.cli.window(10)
+    op.mt("subnet", "set-hyperparams", "1", f"tempo={tempo}", "--from", "owner")
     first = op.mt("subnet", "commit-weights", "1", "--weights", "0=65535", "--from", "val")
     reveal_from = int(_event(first, "commit_weights", "reveal_from"))
+    reveal_until = int(_event(first, "commit_weights", "reveal_until"))
+    assert reveal_until - reveal_from == tempo  # the window is the next epoch's
     saved = list((op.node.root / "weight-commits").glob("*.json"))
     assert len(saved) == 1
     # a second commit is refused by the chain: the saved entry stays the first's
     second = op.mt("subnet", "commit-weights", "1", "--weights", "0=1", "--from", "val", ok=False)
-    # (refused as a pending commit, 152, or by the rate limit, 138: either way not on chain)
-    refused = "code 152" in second.stderr or "code 138" in second.stderr
-    assert second.returncode == 1 and refused, second.stderr
+    assert second.returncode == 1 and "code 152" in second.stderr, second.stderr
+    assert f"reveal it at heights {reveal_from}..{reveal_until}" in second.stderr
     assert list((op.node.root / "weight-commits").glob("*.json")) == saved
-    op.node.wait_height(reveal_from)
+    op.node.wait_height(reveal_from, timeout=tempo * 0.6 + 30)
     done = op.mt("subnet", "reveal-weights", "1", "--from", "val")
-    assert done["code"] == 0
+    assert done["code"] == 0 and reveal_from <= done["height"] <= reveal_until
     row = op.query("/subnet/1/weights/0")
-    assert row["commit"] is None
+    assert row["commit"] is None and row["weights"] == [[0, 65535]]
     bad = op.mt("subnet", "reveal-weights", "1", "--from", "val", ok=False)
     assert bad.returncode == 1 and "no pending commit" in bad.stderr
 
