@@ -9,7 +9,7 @@ import json
 import subprocess
 
 import pytest
-from harness import LocalNode, run_cli
+from harness import CliCost, LocalNode
 
 pytestmark = pytest.mark.integration
 
@@ -24,8 +24,10 @@ def test_economic_rules_through_the_cli(node_factory: type) -> None:
     n: LocalNode = node_factory()
     n.init().start(min_height=2)
 
+    cli = CliCost(n)
+
     def mt(*args: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(n.root, *args, node=n.rpc_url, timeout=120)
+        return cli.run(n.root, *args)
 
     def js(*args: str) -> object:
         res = mt("-o", "json", *args)
@@ -64,7 +66,9 @@ def test_economic_rules_through_the_cli(node_factory: type) -> None:
     reg = mt("subnet", "register", "--from", "dev")
     assert reg.returncode == 0, reg.stderr
     assert "burning at most 1,000.000000000 MDT" in reg.stderr  # the lock cost, shown first
-    hp = ("tempo=20", "weights_rate_limit=0")
+    # the second commit must reach the chain while the first is pending: a tempo of
+    # CliCost.window of the slowest calls so far (at least 20 blocks)
+    hp = (f"tempo={cli.window(20)}", "weights_rate_limit=0")
     assert mt("subnet", "set-hyperparams", "1", *hp, "--from", "dev").returncode == 0
     assert mt("subnet", "register-neuron", "1", "--from", "dev").returncode == 0
 
