@@ -176,7 +176,7 @@ class Application:
         """Fresh deliver-state: committed state plus genesis writes not yet committed."""
         base = Overlay(self.db)
         if self.genesis is not None:
-            base.writes = dict(self.genesis.writes)
+            base.load(self.genesis.writes)
         return base
 
     def _check_context(self) -> ChainContext:

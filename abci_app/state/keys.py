@@ -8,6 +8,18 @@ PARAMS = b"params/app"  # canonical JSON of AppParams
 CHAIN_ID = b"app/chain_id"  # UTF-8 chain id, fixed by InitChain
 
 
+def prefix_end(prefix: bytes) -> bytes | None:
+    """Smallest key greater than every key starting with ``prefix``; None when there is none
+    (an empty prefix, or one of only 0xFF bytes). Bounds every prefix scan."""
+    p = bytearray(prefix)
+    while p and p[-1] == 0xFF:
+        p.pop()
+    if not p:
+        return None
+    p[-1] += 1
+    return bytes(p)
+
+
 def account_key(address: bytes) -> bytes:
     return ACCOUNT + address
 

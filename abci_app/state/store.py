@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
+from .keys import prefix_end
 from .merkle import bucket_of, leaf_hash, value_hash
 
 _KV_TABLE = """
@@ -165,7 +166,7 @@ class Store:
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         """Committed entries whose key starts with ``prefix``, in key order."""
-        end = _prefix_end(prefix)
+        end = prefix_end(prefix)
         if end is None:
             cur = self._db.execute(
                 "SELECT key, value FROM kv WHERE key >= ? ORDER BY key", (prefix,)
@@ -238,14 +239,3 @@ class Store:
         db.execute("COMMIT")
         if self._checkpointer is not None:
             self._checkpointer.kick()
-
-
-def _prefix_end(prefix: bytes) -> bytes | None:
-    """Smallest key greater than every key with ``prefix``; None when there is none."""
-    p = bytearray(prefix)
-    while p and p[-1] == 0xFF:
-        p.pop()
-    if not p:
-        return None
-    p[-1] += 1
-    return bytes(p)
