@@ -20,12 +20,19 @@ from . import __version__
 from ._proto.tendermint.abci import types_pb2 as abci
 from ._proto.tendermint.crypto import keys_pb2, proof_pb2
 from ._proto.tendermint.types import validator_pb2
-from .errors import CODESPACE, HeightNotAvailable, InvalidGenesis, ModernTensorError
+from .errors import (
+    CODESPACE,
+    HeightNotAvailable,
+    InternalError,
+    InvalidGenesis,
+    InvalidQuery,
+    ModernTensorError,
+)
 from .execution import ChainContext, check_tx, execute_block, init_chain, load_context, select_txs
 from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
-from .query import run_query
+from .query import QueryResult, run_query
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
 from .tx import VerifiedTxs
@@ -221,13 +228,33 @@ class Application:
             app_hash=staged.app_hash, validators=[_validator_update_pb(u) for u in updates]
         )
 
+    # --- errors a stranger must not turn into a halt --------------------------------------------
+    def _internal_error(self, method: str, what: str) -> InternalError:
+        """Log the exception being handled with its traceback, count it, and return the error
+        to answer with. Only for Query and CheckTx (and one message handler, in execution):
+        their input comes from strangers and their state is thrown away, so the node carries
+        on; the consensus steps stay fail-stop."""
+        log.exception(
+            "internal error in %s (%s); answered with code %d", method, what, InternalError.code
+        )
+        if self.metrics is not None:
+            self.metrics.internal_errors.labels(method).inc()
+        return InternalError(f"{method} failed unexpectedly")
+
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
-        with events_discarded():  # CheckTx answers carry no events
-            r = check_tx(self.check_state, req.tx, self._check_context())
+        """Mempool admission. Any unexpected exception is an InternalError answer (the tx is
+        refused, the check-state unchanged: execution writes to a scratch branch first)."""
+        try:
+            with events_discarded():  # CheckTx answers carry no events
+                r = check_tx(self.check_state, req.tx, self._check_context())
+            code, text = r.code, r.log
+        except Exception:  # noqa: BLE001 - a stranger's tx must never stop the node
+            err = self._internal_error("check_tx", f"{len(req.tx)}-byte tx")
+            code, text = err.code, err.log()
         if self.metrics is not None:
-            self.metrics.check_txs.labels(str(r.code)).inc()
-        return abci.ResponseCheckTx(code=r.code, log=r.log, codespace=r.codespace)
+            self.metrics.check_txs.labels(str(code)).inc()
+        return abci.ResponseCheckTx(code=code, log=text, codespace=CODESPACE if code else "")
 
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
@@ -283,13 +310,22 @@ class Application:
 
     # --- queries -----------------------------------------------------------------------------
     def query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
+        """Answer ``abci_query`` at the latest committed height (height 0: the latest).
+
+        Before the first Commit the answer comes from the genesis state (height 0, no proofs);
+        before InitChain there is nothing to answer from (HeightNotAvailable). A bad path or
+        argument is a ModernTensorError code; any other exception is logged, counted and
+        answered with InternalError (code 99): a query never stops the node."""
         height = self.db.height
         try:
-            if req.height not in (0, height):
-                raise HeightNotAvailable(f"asked for {req.height}, latest is {height}")
-            res = run_query(self.db, req.path, req.prove)
+            res = self._query(req, height)
         except ModernTensorError as e:
             return abci.ResponseQuery(code=e.code, log=e.log(), codespace=CODESPACE, height=height)
+        except Exception:  # noqa: BLE001 - a stranger's query must never stop the node
+            bug = self._internal_error("query", f"path {req.path[:64]!r}")
+            return abci.ResponseQuery(
+                code=bug.code, log=bug.log(), codespace=CODESPACE, height=height
+            )
         resp = abci.ResponseQuery(code=0, key=res.key, value=res.value, height=height)
         if res.proof is not None:
             resp.proof_ops.CopyFrom(
@@ -300,3 +336,14 @@ class Application:
                 )
             )
         return resp
+
+    def _query(self, req: abci.RequestQuery, height: int) -> QueryResult:
+        if req.height not in (0, height):
+            raise HeightNotAvailable(f"asked for {req.height}, latest is {height}")
+        if height > 0:
+            return run_query(self.db, height, req.path, self.db.prove if req.prove else None)
+        if self.genesis is None:
+            raise HeightNotAvailable("the chain has no state yet (InitChain has not run)")
+        if req.prove:
+            raise InvalidQuery("proofs are served once the first block is committed")
+        return run_query(self._block_base(), 0, req.path, None)

@@ -5,8 +5,8 @@ these classes. The numeric code is part of the public interface: clients match o
 never renumbered or reused. The table in README.md ("Error codes") is checked against
 :data:`ALL_ERRORS` by a test, so documentation and code cannot drift apart.
 
-Codes 1-99 are the envelope and ante checks, 100-109 bank, 110-129 staking, 130-159 subnets,
-200-299 queries, 300-399 genesis.
+Codes 1-99 are the envelope and ante checks (99: an internal error), 100-109 bank, 110-129
+staking, 130-159 subnets, 200-299 queries, 300-399 genesis.
 """
 
 from __future__ import annotations
@@ -79,6 +79,15 @@ class InvalidMessage(ModernTensorError):
 class MemoTooLong(ModernTensorError):
     code = 10
     summary = "memo too long"
+
+
+class InternalError(ModernTensorError):
+    """An unexpected exception (a bug) while answering a query or CheckTx: logged with its
+    traceback and counted in ``moderntensor_internal_errors_total``; the node keeps running
+    (issue 13)."""
+
+    code = 99
+    summary = "internal error (a bug; the node logged it)"
 
 
 # --- ante: stateful checks ------------------------------------------------------------------
@@ -283,6 +292,7 @@ ALL_ERRORS: tuple[type[ModernTensorError], ...] = (
     FeeTooLow,
     InvalidMessage,
     MemoTooLong,
+    InternalError,
     UnknownAccount,
     BadNonce,
     InsufficientFee,

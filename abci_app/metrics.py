@@ -52,6 +52,14 @@ class AppMetrics:
         self.check_txs = Counter(
             "check_txs_total", "CheckTx answers by result code.", ["code"], namespace=ns, registry=r
         )
+        self.internal_errors = Counter(
+            "internal_errors_total",
+            "Unexpected exceptions (bugs) answered with code 99 instead of stopping the node, "
+            "by where: query, check_tx.",
+            ["method"],
+            namespace=ns,
+            registry=r,
+        )
         self.height = Gauge(
             "block_height", "Height of the last committed block.", namespace=ns, registry=r
         )

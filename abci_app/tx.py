@@ -25,6 +25,7 @@ from .errors import (
     InvalidPubKey,
     InvalidSignature,
     MemoTooLong,
+    ModernTensorError,
     NonCanonicalEncoding,
     TxDecodeError,
     TxTooLarge,
@@ -202,6 +203,22 @@ def decode_tx(
         raise TxTooLarge(f"{len(raw)} bytes > max_tx_bytes {params.max_tx_bytes}")
     if not raw:
         raise TxDecodeError("empty tx")
+    try:
+        tx = _decode_and_verify(raw, digest, params, chain_id)
+    except (ModernTensorError, MemoryError):
+        raise
+    except Exception as e:  # noqa: BLE001 - stranger's bytes: any other failure is a decode error
+        # A deterministic function of the bytes (the same on every node), so in FinalizeBlock
+        # it is the tx's result, never an exception that would halt every validator at once.
+        # MemoryError is not deterministic: it stays fatal.
+        raise TxDecodeError(f"{type(e).__name__} while decoding the tx") from None
+    if verified is not None:
+        verified.add(tx)
+    return tx
+
+
+def _decode_and_verify(raw: bytes, digest: bytes, params: AppParams, chain_id: str) -> DecodedTx:
+    """Every stateless check of an uncached tx, in :func:`decode_tx`'s order."""
     env = _parse_canonical(tx_pb2.Tx, raw, "envelope")
     body = _parse_canonical(tx_pb2.TxBody, env.body, "body")
     if body.chain_id != chain_id:
@@ -226,7 +243,7 @@ def decode_tx(
         VerifyKey(pub_key).verify(sign_bytes(chain_id, env.body), bytes(env.signature))
     except BadSignatureError:
         raise InvalidSignature("signature does not match the body, chain id and key") from None
-    tx = DecodedTx(
+    return DecodedTx(
         hash=digest,
         size=len(raw),
         sender=address_from_pubkey(pub_key),
@@ -237,9 +254,6 @@ def decode_tx(
         memo=body.memo,
         messages=messages,
     )
-    if verified is not None:
-        verified.add(tx)
-    return tx
 
 
 def _check_against_params(tx: DecodedTx, params: AppParams, chain_id: str) -> None:

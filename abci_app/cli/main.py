@@ -148,6 +148,7 @@ def node_app(
     """Run only the ABCI app; cometbft runs separately and dials it (example: moderntensor
     --home .data node app --metrics-port 26661)."""
     from ..app import Application
+    from ..runtime import RuntimeRefused, check_abci_address, check_protobuf_backend
     from ..server import run_server
     from ..state.db import StateDB
 
@@ -156,10 +157,19 @@ def node_app(
     )
     from ..metrics import AppMetrics
 
-    home = NodeHome(obj.home)
-    with user_errors():
-        cfg = home.load_config()
-    address = abci or cfg.abci_address
+    try:
+        check_protobuf_backend()
+        home = NodeHome(obj.home)
+        if not home.config_file.is_file():
+            raise click.ClickException(
+                f"{home.config_file} not found: run `moderntensor --home {obj.home} node init`"
+            )
+        with user_errors():
+            cfg = home.load_config()
+        address = abci or cfg.abci_address
+        check_abci_address(address)
+    except RuntimeRefused as e:
+        raise click.ClickException(str(e)) from None
     port = cfg.app_metrics_port if metrics_port is None else metrics_port
     metrics = AppMetrics() if port else None
     if metrics is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .localnet import DOCKER_PORTS, LocalnetPlan
+from .localnet import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetPlan
 from .monitoring import alerts_config
 
 IMAGE = "moderntensor:local"
@@ -50,7 +50,8 @@ def compose(plan: LocalnetPlan, data_dir: str = "./localnet") -> dict[str, Any]:
     """Compose services: appN + cometbftN per node, Prometheus and Grafana.
 
     Inside containers every node uses the standard ports; on the host they are published on
-    the same ports the loopback localnet uses, so tools and dashboards work with either.
+    the same ports the loopback localnet uses, so tools and dashboards work with either. ABCI
+    is a unix socket in the node's volume, never a port (published or not).
     """
     d = DOCKER_PORTS
     services: dict[str, Any] = {}
@@ -66,7 +67,7 @@ def compose(plan: LocalnetPlan, data_dir: str = "./localnet") -> dict[str, Any]:
                 "node",
                 "app",
                 "--abci",
-                f"tcp://0.0.0.0:{d['abci']}",
+                DOCKER_ABCI_SOCKET,
                 "--metrics-host",
                 "0.0.0.0",
             ],

@@ -34,6 +34,10 @@ SELF_BOND = 10_000 * BASE_UNITS_PER_MDT
 FAUCET_BALANCE = 10_000_000 * BASE_UNITS_PER_MDT
 DEV_BALANCE = 1_000_000 * BASE_UNITS_PER_MDT
 DOCKER_PORTS = {"p2p": 26656, "rpc": 26657, "abci": 26658, "prom": 26660, "app_metrics": 26661}
+DOCKER_ABCI_SOCKET = "unix:///data/abci.sock"
+"""In compose, the app and cometbft of a node share its /data volume and talk over this unix
+socket: the ABCI port (which has no authentication) is never on a network, not even the
+compose network."""
 
 
 class LocalnetError(Exception):
@@ -121,7 +125,7 @@ def _fill(
     }
     if docker:
         fill.update(
-            proxy_app=f"tcp://app{node.index}:{DOCKER_PORTS['abci']}",
+            proxy_app=DOCKER_ABCI_SOCKET,
             rpc_host="0.0.0.0",
             p2p_host="0.0.0.0",
             prom_host="0.0.0.0",

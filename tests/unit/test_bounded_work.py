@@ -138,6 +138,10 @@ def test_prefix_scan_touches_only_matching_keys() -> None:
     tx.set(b"a/0", b"first")
     tx.set(b"a/1", b"changed")
     calls = count_calls(lambda: list(tx.iter_prefix(b"a/")))
-    assert list(tx.iter_prefix(b"a/")) == [(b"a/0", b"first"), (b"a/1", b"changed"), (b"a/2", b"new")]
+    assert list(tx.iter_prefix(b"a/")) == [
+        (b"a/0", b"first"),
+        (b"a/1", b"changed"),
+        (b"a/2", b"new"),
+    ]
     assert base.yielded == 4  # two scans of the two committed "a/" entries
     assert calls < 200, calls  # not one per write of the block (5,000)
