@@ -259,6 +259,14 @@ class InvalidEpochInput(ModernTensorError):
     summary = "invalid epoch input"
 
 
+class NoValidatorPermit(ModernTensorError):
+    """Weights (set, commit or reveal) from a neuron without a validator permit: permits go to
+    the top max_allowed_validators by active stake at each epoch (subtensor's rule; issue 13)."""
+
+    code = 147
+    summary = "no validator permit"
+
+
 # --- queries --------------------------------------------------------------------------------
 class UnknownQueryPath(ModernTensorError):
     code = 200
@@ -326,6 +334,7 @@ ALL_ERRORS: tuple[type[ModernTensorError], ...] = (
     WeightsVersionTooLow,
     InvalidAxon,
     InvalidEpochInput,
+    NoValidatorPermit,
     UnknownQueryPath,
     InvalidQuery,
     HeightNotAvailable,

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from harness import LocalNode, addr_of, run_cli, seeded_key, wait_until
 
-from abci_app.address import to_bech32
 from abci_app.client.keyring import Keyring
 
 pytestmark = pytest.mark.integration
@@ -233,12 +232,30 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
         "1",
         "commit_reveal=0",
         "weights_rate_limit=1000",
+        "tempo=4",
         "--from",
         "owner",
     )
     net.parallel([("subnet", "register-neuron", "1", "--from", k) for k in ("val0", "miner0")])
     uid = {n["hotkey"]: n["uid"] for n in net.query("/subnet/1/metagraph")["neurons"]}
     val, miner = uid[net.addr("val0")], uid[net.addr("miner0")]
+    # weights need a validator permit: none before an epoch has seen stake on the hotkey
+    early = net.mt(
+        "subnet", "set-weights", "1", "--weights", f"{miner}=1", "--from", "val0", ok=False
+    )
+    assert early.returncode == 1 and "code 147" in early.stderr
+    staked = net.mt(
+        "subnet",
+        "add-stake",
+        "1",
+        "--hotkey",
+        net.addr("val0"),
+        "--amount",
+        "10mdt",
+        "--from",
+        "val0",
+    )
+    net.wait_epoch_after(staked["height"])
     first = net.mt("subnet", "set-weights", "1", "--weights", f"{miner}=100", "--from", "val0")
     again = net.mt("subnet", "set-weights", "1", "--weights", "1=200", "--from", "val0", ok=False)
     assert again.returncode == 1
@@ -255,5 +272,7 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
     hp = net.mt("subnet", "hyperparams", "1")
     assert hp["commit_reveal"] == 0 and hp["weights_rate_limit"] == 1000
     assert net.mt("subnet", "weights", "1", str(val))["weights"] == [[miner, 100]]
-    stake = net.mt("subnet", "stake", to_bech32(addr_of(seeded_key(101))))
-    assert stake == []
+    stake = net.mt("subnet", "stake", net.addr("val0"))  # its stake (with any dividends)
+    assert [(p["netuid"], p["hotkey"]) for p in stake] == [(1, net.addr("val0"))]
+    assert int(stake[0]["amount"]) >= 10 * 10**9
+    assert net.mt("subnet", "stake", net.addr("miner0")) == []

@@ -107,6 +107,15 @@ def subnet_blocks(seed: int, n_blocks: int) -> list[list[bytes]]:
             s.tx(0, MsgSetSubnetHyperparams(1, names, (6, 1, 6, 4, 3))),
             s.tx(1, MsgSetSubnetHyperparams(2, (*names, "commit_reveal"), (4, 0, 8, 2, 4, 0))),
         ],
+        # validators: registered and staked on both subnets, so an epoch grants them permits
+        [s.tx(i, MsgRegisterNeuron(net)) for i in (2, 3, 4) for net in (1, 2)],
+        [
+            s.tx(i, MsgAddSubnetStake(net, addr_of(seeded_key(i)), 10**12))
+            for i in (2, 3, 4)
+            for net in (1, 2)
+        ],
+        *([] for _ in range(5)),  # an epoch of each subnet grants the permits
+        [s.tx(i, MsgSetWeights(2, tuple(range(6)), (9, 8, 7, 6, 5, 4))) for i in (2, 3, 4)],
     ]
     pending: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
     blocks = setup
@@ -126,6 +135,7 @@ def subnet_blocks(seed: int, n_blocks: int) -> list[list[bytes]]:
                 hk = addr_of(seeded_key(rng.randrange(N)))
                 msg = MsgRemoveSubnetStake(net, hk, rng.randrange(1, 10**11))
             elif kind == 3:
+                i = rng.choice([i, 2, 3, 4])  # mostly the validators (they hold permits)
                 msg = MsgSetWeights(net, uids, weights)
             elif kind == 4:
                 pending[i] = (uids, weights)
@@ -159,7 +169,7 @@ def test_two_instances_agree_on_a_subnet_chain(tmp_path: Path) -> None:
         seen.update(codes_a)
         epochs += sum(e.type == "subnet_epoch" for e in a.last_response().events)
     assert epochs >= 8, epochs  # both subnets ran several epochs
-    assert {0, 134, 137}.issubset(seen), seen
+    assert {0, 134, 137, 147}.issubset(seen), seen  # 147: weights before a permit
     meta = json.loads(a.query("/subnet/2/metagraph").value)["neurons"]
     assert any(n["incentive"] > 0 for n in meta) and any(n["dividends"] > 0 for n in meta)
     a.close()

@@ -172,8 +172,13 @@ def test_subnet_stake_add_and_remove(tmp_path: Path) -> None:
 
 def test_set_weights_rules(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
-    subnet_with(d, s, commit_reveal=0, weights_rate_limit=3, weights_version=2)
+    subnet_with(d, s, tempo=4, commit_reveal=0, weights_rate_limit=3, weights_version=2)
     d.block([s.tx(i, MsgRegisterNeuron(1)) for i in (1, 2, 3)])
+    # no validator permit before an epoch has seen stake on the hotkey
+    assert d.check(s.tx(1, MsgSetWeights(1, (1, 2), (100, 200), 2))).code == 147
+    s.nonces[1] -= 1  # (refused by CheckTx: the nonce was not used)
+    d.block([s.tx(i, MsgAddSubnetStake(1, addr(i), 10**12)) for i in (1, 2)])
+    run_until_epoch(d, 1, 4)
     h = d.height + 1
     _, codes = d.block(
         [
@@ -182,9 +187,10 @@ def test_set_weights_rules(tmp_path: Path) -> None:
             s.tx(2, MsgSetWeights(1, (0, 7), (1, 1), 2)),  # uid 7 does not exist
             s.tx(2, MsgSetWeights(1, (0,), (1,), 1)),  # version below weights_version
             s.tx(4, MsgSetWeights(1, (0,), (1,), 2)),  # not registered
+            s.tx(3, MsgSetWeights(1, (0,), (1,), 2)),  # registered, no stake: no permit
         ]
     )
-    assert codes == [0, 138, 137, 144, 136]
+    assert codes == [0, 138, 137, 144, 136, 147]
     log = d.last_response().tx_results[1].log
     assert f"next allowed at height {h + 3}" in log
     assert q(d, "/subnet/1/weights/0")["weights"] == [[1, 100], [2, 200]]
@@ -200,19 +206,25 @@ def test_commit_reveal_windows(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=9, weights_rate_limit=0)  # epochs end blocks 8, 18, 28 …
     d.block([s.tx(i, MsgRegisterNeuron(1)) for i in (1, 2, 3)])
+    d.block([s.tx(i, MsgAddSubnetStake(1, addr(i), 10**12)) for i in (1, 2)])
     uids, weights, salt = (1, 2), (10, 20), b"pepper"
     digest = commit_hash(addr(1), 1, uids, weights, salt, 0)
+    _, codes = d.block([s.tx(1, MsgCommitWeights(1, digest))])
+    assert codes == [147]  # no validator permit until the epoch at block 8 grants it
+    while d.height < 8:
+        d.block([])
     _, codes = d.block(
         [
             s.tx(1, MsgSetWeights(1, uids, weights, 0)),  # commit-reveal is on
             s.tx(1, MsgRevealWeights(1, uids, weights, salt, 0)),  # nothing committed
             s.tx(1, MsgCommitWeights(1, digest)),
             s.tx(1, MsgRevealWeights(1, uids, weights, salt, 0)),  # same window: too early
+            s.tx(3, MsgCommitWeights(1, digest)),  # no stake, no permit
         ]
     )
-    assert codes == [139, 140, 0, 141]
+    assert codes == [139, 140, 0, 141, 147]
     assert q(d, "/subnet/1/weights/0")["commit"] is not None
-    while d.height < 8:  # the epoch at block 8 closes the commit's window
+    while d.height < 18:  # the epoch at block 18 closes the commit's window
         d.block([])
     _, codes = d.block(
         [
@@ -230,7 +242,7 @@ def test_commit_reveal_windows(tmp_path: Path) -> None:
     }
     # a commit never revealed expires with the epoch after its reveal window
     d.block([s.tx(2, MsgCommitWeights(1, commit_hash(addr(2), 1, (0,), (1,), b"", 0)))])
-    while d.height < 28:
+    while d.height < 38:
         d.block([])
     neuron = q(d, "/subnet/1/metagraph")["neurons"][1]
     assert neuron["missed_reveals"] == 1
@@ -256,6 +268,7 @@ def test_epoch_pays_every_unit_of_accrued_emission(tmp_path: Path) -> None:
             s.tx(9, MsgAddSubnetStake(1, addr(2), 3 * 10**12)),  # a nominator stakes on uid 1
         ]
     )
+    run_until_epoch(d, 1, tempo)  # grants validator permits to the staked uids 0 and 1
     d.block(
         [
             s.tx(1, MsgSetWeights(1, (2, 3, 4, 5, 6), (100, 200, 300, 400, 0))),
@@ -310,7 +323,9 @@ def test_full_subnet_prunes_lowest_emission_and_spares_the_immune(tmp_path: Path
     d.block([s.tx(1, MsgAddSubnetStake(1, addr(1), 10**12))])
     _, codes = d.block([s.tx(4, MsgRegisterNeuron(1))])
     assert codes == [135]  # every neuron is immune
-    d.block([s.tx(1, MsgSetWeights(1, (1,), (1,)))])  # uid 2 earns nothing
+    run_until_epoch(d, 1, tempo)  # uid 0's validator permit
+    _, codes = d.block([s.tx(1, MsgSetWeights(1, (1,), (1,)))])  # uid 2 earns nothing
+    assert codes == [0]
     while d.height < 15:  # epochs pass; immunity (12 blocks from height 3) ends at 15
         d.block([])
     meta = q(d, "/subnet/1/metagraph")["neurons"]

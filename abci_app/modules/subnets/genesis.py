@@ -14,7 +14,7 @@ from typing import Any
 
 from ...address import to_bech32
 from ...codec import decode_u64
-from ...errors import InvalidGenesis
+from ...errors import InvalidGenesis, InvalidHyperparams
 from ...schema import check_object
 from ...state.keys import (
     BONDS,
@@ -55,14 +55,18 @@ class SubnetsGenesis:
         }
 
 
-def _check_record(key: bytes, value: bytes) -> None:
-    """Decode the record as its kind; raises ValueError/KeyError/TypeError when malformed."""
+def _check_record(key: bytes, value: bytes, params: SubnetParams) -> None:
+    """Decode the record as its kind; raises ValueError/KeyError/TypeError when malformed,
+    InvalidHyperparams when a subnet's hyperparameters break their ranges or the chain's
+    bounds in ``params``."""
     if key == SUBNET_LOCK:
         json.loads(value)["last_lock"]
     elif key.startswith(SUBNET):
         Subnet.decode(value)
     elif key.startswith(HYPERPARAMS):
-        Hyperparams.decode(value).validate()
+        hp = Hyperparams.decode(value)
+        hp.validate()
+        hp.check_bounds(params)
     elif key.startswith(NEURON):
         Neuron.decode(value)
     elif key.startswith((WEIGHTS, BONDS)):
@@ -91,8 +95,15 @@ def parse_subnets(raw: Any) -> SubnetsGenesis:
     for i, item in enumerate(records_raw):
         try:
             key, value = bytes.fromhex(item[0]), bytes.fromhex(item[1])
-            _check_record(key, value)
-        except (ValueError, KeyError, TypeError, IndexError, InvalidGenesis) as e:
+            _check_record(key, value, params)
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            InvalidGenesis,
+            InvalidHyperparams,
+        ) as e:
             raise InvalidGenesis(f"subnets.records[{i}]: {e}") from None
         records.append((key, value))
     if len({k for k, _ in records}) != len(records):

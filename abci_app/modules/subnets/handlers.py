@@ -20,6 +20,7 @@ from ...errors import (
     InvalidWeights,
     NotRegistered,
     NotSubnetOwner,
+    NoValidatorPermit,
     NoWeightsCommit,
     RevealMismatch,
     RevealOutOfWindow,
@@ -144,6 +145,7 @@ def apply_set_hyperparams(
     changes = dict(zip(msg.names, msg.values, strict=True))
     hp = Hyperparams(**{**old.to_dict(), **changes})
     hp.validate()
+    hp.check_bounds(get_params(state))
     if hp.max_allowed_uids < subnet.n:
         raise InvalidHyperparams(
             f"max_allowed_uids {hp.max_allowed_uids} is below the {subnet.n} registered neurons"
@@ -266,6 +268,18 @@ def _row(subnet: Subnet, uids: tuple[int, ...], weights: tuple[int, ...]) -> Row
     return tuple(sorted((u, w) for u, w in zip(uids, weights, strict=True) if w > 0))
 
 
+def _check_permit(neuron: Neuron, netuid: int) -> None:
+    """Only neurons holding a validator permit (granted by the last epoch to the top
+    max_allowed_validators by active stake) may send weights, as in subtensor's
+    ``check_validator_permit``: weight rows, and so each epoch's work, stay bounded by the
+    validator count, not the uid count."""
+    if not neuron.validator_permit:
+        raise NoValidatorPermit(
+            f"uid {neuron.uid} of subnet {netuid} has no validator permit: stake on the hotkey, "
+            "then wait for an epoch"
+        )
+
+
 def _check_version(hp: Hyperparams, version_key: int) -> None:
     if version_key < hp.weights_version:
         raise WeightsVersionTooLow(
@@ -283,6 +297,7 @@ def apply_set_weights(
         raise CommitRevealMismatch(
             f"subnet {msg.netuid} uses commit-reveal: send commit_weights, then reveal_weights"
         )
+    _check_permit(neuron, msg.netuid)
     _check_version(hp, msg.version_key)
     _check_rate(neuron, hp, height)
     row = _row(subnet, msg.uids, msg.weights)
@@ -299,6 +314,7 @@ def apply_commit_weights(
     hp = get_hyperparams(state, msg.netuid)
     if not hp.commit_reveal:
         raise CommitRevealMismatch(f"subnet {msg.netuid} has commit-reveal off: use set_weights")
+    _check_permit(neuron, msg.netuid)
     _check_rate(neuron, hp, height)
     w = window(msg.netuid, hp.tempo, height)
     set_commit(state, msg.netuid, neuron.uid, msg.commit_hash, w)
@@ -338,6 +354,7 @@ def apply_reveal_weights(
     expected = commit_hash(sender, msg.netuid, msg.uids, msg.weights, msg.salt, msg.version_key)
     if expected != digest:
         raise RevealMismatch("uids, weights, salt or version_key differ from the commit")
+    _check_permit(neuron, msg.netuid)
     _check_version(hp, msg.version_key)
     row = _row(subnet, msg.uids, msg.weights)
     set_weights_row(state, msg.netuid, neuron.uid, row)
