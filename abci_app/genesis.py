@@ -48,7 +48,7 @@ from .modules.staking.params import StakingParams
 from .modules.staking.state import BONDED_POOL, UNBONDING_POOL, Validator
 from .modules.subnets.genesis import SubnetsGenesis, check_pools, parse_subnets
 from .params import AppParams
-from .schema import check_object, parse_address, parse_amount
+from .schema import INT64_MAX, check_object, parse_address, parse_amount
 
 _TOP_LEVEL = {
     "chain_id",
@@ -125,8 +125,9 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         else:
             try:
                 raw = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise InvalidGenesis(f"app_state is not valid JSON: {e}") from None
+            except (ValueError, RecursionError) as e:  # JSONDecodeError, bad UTF-8, an
+                # integer literal past Python's 4,300 digits, nesting past the recursion limit
+                raise InvalidGenesis(f"app_state is not valid JSON: {str(e)[:200]}") from None
     raw = check_object(raw, "app_state", _TOP_LEVEL)
 
     declared = raw.get("chain_id")
@@ -158,6 +159,8 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         if total > U64_MAX:
             raise InvalidGenesis("total supply of the genesis accounts overflows 64 bits")
         nonce = parse_amount(entry.get("nonce", 0), f"{where}.nonce")
+        if nonce >= INT64_MAX:
+            raise InvalidGenesis(f"{where}.nonce must be below 2^63 - 1 (it grows with every tx)")
         accounts.append(GenesisAccount(addr, balance, nonce))
     accounts.sort(key=lambda a: a.address)
 

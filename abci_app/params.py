@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import InvalidGenesis
-from .schema import IntParams
+from .schema import COMETBFT_MAX_BLOCK_BYTES, IntParams
 
 BASE_UNITS_PER_MDT = 10**9
 
@@ -30,5 +30,11 @@ class AppParams(IntParams):
         super().validate()
         if self.max_tx_bytes < 256:
             raise InvalidGenesis("params.max_tx_bytes must be at least 256")
-        if self.max_msgs_per_tx < 1:
-            raise InvalidGenesis("params.max_msgs_per_tx must be at least 1")
+        if self.max_tx_bytes > COMETBFT_MAX_BLOCK_BYTES:
+            raise InvalidGenesis(
+                "params.max_tx_bytes must be at most 104857600 (CometBFT's largest block)"
+            )
+        if self.max_memo_bytes > self.max_tx_bytes:
+            raise InvalidGenesis("params.max_memo_bytes must not exceed max_tx_bytes")
+        if not 1 <= self.max_msgs_per_tx <= 1_000:
+            raise InvalidGenesis("params.max_msgs_per_tx must be in [1, 1000]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import InvalidGenesis
-from ...schema import IntParams
+from ...schema import IntParams, check_duration
 
 RATE_ONE = 10**9
 
@@ -32,8 +32,7 @@ class DistributionParams(IntParams):
 
     def validate(self) -> None:
         super().validate()
-        if self.halving_interval < 1:
-            raise InvalidGenesis("distribution.params.halving_interval must be at least 1")
+        check_duration(self.halving_interval, "distribution.params.halving_interval")
         for name in (
             "base_proposer_reward",
             "bonus_proposer_reward",

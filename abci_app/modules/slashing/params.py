@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import InvalidGenesis
-from ...schema import IntParams
+from ...schema import IntParams, check_duration
 
 RATE_ONE = 10**9
 
@@ -28,8 +28,8 @@ class SlashingParams(IntParams):
 
     def validate(self) -> None:
         super().validate()
-        if self.signed_blocks_window < 1:
-            raise InvalidGenesis("slashing.params.signed_blocks_window must be at least 1")
+        check_duration(self.signed_blocks_window, "slashing.params.signed_blocks_window")
+        check_duration(self.downtime_jail_seconds, "slashing.params.downtime_jail_seconds")
         for name in (
             "min_signed_per_window",
             "slash_fraction_downtime",

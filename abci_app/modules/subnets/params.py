@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from ...errors import InvalidGenesis, InvalidHyperparams
 from ...params import BASE_UNITS_PER_MDT
-from ...schema import IntParams
+from ...schema import IntParams, check_duration
 from .epoch import BONDS_MA_ONE, U16_MAX, EpochParams
 
 MAX_UIDS_LIMIT = 4_096
@@ -50,8 +50,7 @@ class SubnetParams(IntParams):
         super().validate()
         if not 1 <= self.max_subnets <= U16_MAX:
             raise InvalidGenesis("subnets.params.max_subnets must be in [1, 65535]")
-        if self.lock_reduction_interval < 1:
-            raise InvalidGenesis("subnets.params.lock_reduction_interval must be at least 1")
+        check_duration(self.lock_reduction_interval, "subnets.params.lock_reduction_interval")
         if self.min_lock_cost < 1:
             raise InvalidGenesis("subnets.params.min_lock_cost must be at least 1")
         if not 1 <= self.max_uids_cap <= MAX_UIDS_LIMIT:
