@@ -35,7 +35,7 @@ from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
 from .query import QueryResult, run_query
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
-from .tx import VerifiedTxs
+from .tx import VerifiedTxs, tx_hash
 from .types import (
     NO_PROBE,
     BlockHeader,
@@ -116,6 +116,8 @@ class Application:
         self.pending: PendingCommit | None = None
         self.check_state = Overlay(db)
         self._check_ctx: ChainContext | None = None
+        self._block_txs: list[bytes] = []
+        """Hashes of the finalized block's txs, dropped from :attr:`verified` at Commit."""
         self.handlers: dict[str, Callable[[abci.Request], abci.Response]] = {
             "echo": lambda r: abci.Response(echo=abci.ResponseEcho(message=r.echo.message)),
             "flush": lambda r: abci.Response(flush=abci.ResponseFlush()),
@@ -249,6 +251,8 @@ class Application:
             with events_discarded():  # CheckTx answers carry no events
                 r = check_tx(self.check_state, req.tx, self._check_context())
             code, text = r.code, r.log
+            if code == InternalError.code and self.metrics is not None:  # a handler's bug
+                self.metrics.internal_errors.labels("check_tx").inc()
         except Exception:  # noqa: BLE001 - a stranger's tx must never stop the node
             err = self._internal_error("check_tx", f"{len(req.tx)}-byte tx")
             code, text = err.code, err.log()
@@ -284,6 +288,7 @@ class Application:
                 raise FatalAppError(f"invariants broken at height {req.height}: {problems}")
         staged_at = time.perf_counter()
         self.pending = self.db.stage(req.height, state.writes)
+        self._block_txs = [tx_hash(raw) for raw in req.txs]
         if self.metrics is not None:
             done = time.perf_counter()
             record_block(self.metrics, outcome, done - start, done - staged_at)
@@ -305,6 +310,8 @@ class Application:
             record_chain_state(self.metrics, self.db)
         self.pending = None
         self.genesis = None
+        self.verified.drop(self._block_txs)  # committed: never checked again
+        self._block_txs = []
         self._reset_check_state()
         return abci.ResponseCommit(retain_height=0)
 

@@ -82,9 +82,10 @@ class MemoTooLong(ModernTensorError):
 
 
 class InternalError(ModernTensorError):
-    """An unexpected exception (a bug) while answering a query or CheckTx: logged with its
+    """An unexpected exception (a bug) while answering a query or CheckTx, or inside one
+    message handler (the tx fails: writes reverted, fee and nonce kept): logged with its
     traceback and counted in ``moderntensor_internal_errors_total``; the node keeps running
-    (issue 13)."""
+    (issue 13). Begin/end-block steps and Commit stay fail-stop."""
 
     code = 99
     summary = "internal error (a bug; the node logged it)"

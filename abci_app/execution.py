@@ -8,6 +8,7 @@ the block's deliver-state in FinalizeBlock, the check-state in CheckTx.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from .address import module_address, to_bech32
@@ -16,6 +17,7 @@ from .errors import (
     CODESPACE,
     BadNonce,
     InsufficientFee,
+    InternalError,
     InvalidGenesis,
     ModernTensorError,
     UnknownAccount,
@@ -62,6 +64,8 @@ from .state.keys import CHAIN_ID, PARAMS
 from .state.overlay import KVReader, Overlay
 from .tx import DecodedTx, Message, VerifiedTxs, decode_tx
 from .types import NO_PROBE, BlockHeader, Event, Probe, TxResult, ValidatorUpdate
+
+log = logging.getLogger("moderntensor.execution")
 
 FEE_COLLECTOR = module_address("fee_collector")
 """Fees accrue here; the staking module pays them out with block rewards."""
@@ -199,6 +203,8 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
         refused.msg_type = tx.messages[0].type_url
         return refused, False
     ante.merge_into(state)
+    if ctx.verified is not None:
+        ctx.verified.add(tx)  # only txs whose fee was payable are worth remembering
     msgs = state.branch()
     events: list[Event] = []
     try:
@@ -206,6 +212,21 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
             events.extend(route(msgs, tx.sender, msg, ctx))
     except ModernTensorError as err:
         failed = error_result(err, ante_events)
+        failed.msg_type = tx.messages[0].type_url
+        return failed, True
+    except MemoryError:  # not a function of the tx: other nodes may not fail (fail-stop)
+        raise
+    except Exception:
+        # A deterministic exception (the same code on every node fails the same way): the tx
+        # fails like a refused message (its writes dropped with ``msgs``, fee and nonce kept)
+        # and the node logs it loudly; the app counts code 99 results in a metric.
+        log.exception(
+            "a message handler raised unexpectedly (tx %s, %s): the tx fails with code %d",
+            tx.hash.hex().upper(),
+            ", ".join(m.type_url for m in tx.messages),
+            InternalError.code,
+        )
+        failed = error_result(InternalError("a message handler failed unexpectedly"), ante_events)
         failed.msg_type = tx.messages[0].type_url
         return failed, True
     msgs.merge_into(state)

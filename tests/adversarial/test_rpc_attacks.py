@@ -100,3 +100,26 @@ def test_garbage_txs_get_error_codes(hostile_node: LocalNode, rpc: RPCClient) ->
             "broadcast_tx_sync", idempotent=False, tx=base64.b64encode(b"\x0a" * 70_000).decode()
         )
     node_is_live(hostile_node, rpc)
+
+
+def test_unfunded_senders_cannot_grow_the_apps_memory(
+    hostile_node: LocalNode, rpc: RPCClient
+) -> None:
+    """The issue's attack: validly signed 43 KB txs (three large set_weights) from never-funded
+    keys are refused with code 20; on main each still held ~760 KiB in the verified cache (up
+    to 100,000 of them). 150 of them would have held ~110 MiB."""
+    from adversary import rss_mib
+
+    from abci_app.modules.subnets.messages import MsgSetWeights
+
+    rng = random.Random(3)
+    uids = tuple(range(3_000))
+    before = rss_mib(hostile_node.procs["app"].pid)
+    for k in range(150):
+        msg = MsgSetWeights(1, uids, tuple(rng.randrange(1, 65536) for _ in uids), 0)
+        raw = build_tx(seeded_key(50_000 + k), CHAIN_ID, 0, 10**9, [msg, msg, msg])
+        assert len(raw) > 40_000
+        assert rpc.broadcast_tx_sync(raw).code == UnknownAccount.code
+    grown = rss_mib(hostile_node.procs["app"].pid) - before
+    assert grown < 40, f"app RSS grew by {grown:.0f} MiB"
+    node_is_live(hostile_node, rpc)
