@@ -28,7 +28,15 @@ from .errors import (
     InvalidQuery,
     ModernTensorError,
 )
-from .execution import ChainContext, check_tx, execute_block, init_chain, load_context, select_txs
+from .execution import (
+    ChainContext,
+    check_tx,
+    execute_block,
+    init_chain,
+    load_context,
+    select_txs,
+    verify_proposal,
+)
 from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
@@ -117,6 +125,8 @@ class Application:
         self.check_state = Overlay(db)
         self._check_ctx: ChainContext | None = None
         self._block_txs: list[bytes] = []
+        self._proposed: tuple[int, list[bytes]] | None = None
+        """(height, txs) of this node's last PrepareProposal answer."""
         """Hashes of the finalized block's txs, dropped from :attr:`verified` at Commit."""
         self.handlers: dict[str, Callable[[abci.Request], abci.Response]] = {
             "echo": lambda r: abci.Response(echo=abci.ResponseEcho(message=r.echo.message)),
@@ -129,9 +139,7 @@ class Application:
                 prepare_proposal=self.prepare_proposal(r.prepare_proposal)
             ),
             "process_proposal": lambda r: abci.Response(
-                process_proposal=abci.ResponseProcessProposal(
-                    status=abci.ResponseProcessProposal.ACCEPT
-                )
+                process_proposal=self.process_proposal(r.process_proposal)
             ),
             "finalize_block": lambda r: abci.Response(
                 finalize_block=self.finalize_block(r.finalize_block)
@@ -267,7 +275,32 @@ class Application:
             txs = select_txs(
                 base, list(req.txs), load_context(base, req.height, self.verified), req.max_tx_bytes
             )
+        self._proposed = (req.height, txs)
         return abci.ResponsePrepareProposal(txs=txs)
+
+    def process_proposal(self, req: abci.RequestProcessProposal) -> abci.ResponseProcessProposal:
+        """Vote for a proposal only if every tx passes the stateless checks and the ante in
+        order on a scratch branch of the committed state, within MAX_PROPOSAL_TXS
+        (:func:`verify_proposal`). Our own PrepareProposal's output for this height is valid by
+        construction (same code, same committed state) and is accepted without re-running."""
+        status = abci.ResponseProcessProposal
+        txs = list(req.txs)
+        if self._proposed == (req.height, txs):
+            return status(status=status.ACCEPT)
+        scratch = self._block_base()
+        with events_discarded():
+            reason = verify_proposal(scratch, txs, load_context(scratch, req.height, self.verified))
+        if reason is None:
+            return status(status=status.ACCEPT)
+        log.warning(
+            "rejecting the proposal for height %d from %s: %s",
+            req.height,
+            bytes(req.proposer_address).hex().upper(),
+            reason,
+        )
+        if self.metrics is not None:
+            self.metrics.rejected_proposals.inc()
+        return status(status=status.REJECT)
 
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
         expected = self.db.height + 1

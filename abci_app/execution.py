@@ -255,6 +255,8 @@ def select_txs(state: Overlay, txs: list[bytes], ctx: ChainContext, max_bytes: i
     out: list[bytes] = []
     used = 0
     for raw in txs:
+        if len(out) == MAX_PROPOSAL_TXS:
+            break
         size = _proto_size(raw)
         if max_bytes >= 0 and used + size > max_bytes:
             break
@@ -262,6 +264,28 @@ def select_txs(state: Overlay, txs: list[bytes], ctx: ChainContext, max_bytes: i
             out.append(raw)
             used += size
     return out
+
+
+MAX_PROPOSAL_TXS = 50_000
+"""Most txs a proposal may carry. Our PrepareProposal never proposes more (the mempool of the
+config templates holds at most 20,000); a byzantine proposer's 200,000 tiny txs are refused
+before any is decoded."""
+
+
+def verify_proposal(state: Overlay, txs: list[bytes], ctx: ChainContext) -> str | None:
+    """ProcessProposal (Cosmos SDK v0.50's default rule): None when the proposal may be voted
+    for, else the reason to reject it. Every tx must pass the stateless checks and the ante
+    (fee payable, nonce in sequence), each executed in order on ``state`` (a scratch branch of
+    the committed state) exactly as FinalizeBlock would, so whatever :func:`select_txs` built
+    from any mempool is accepted (a tx whose message fails still pays: it is kept).
+    """
+    if len(txs) > MAX_PROPOSAL_TXS:
+        return f"{len(txs)} txs > {MAX_PROPOSAL_TXS}"
+    for i, raw in enumerate(txs):
+        result, charged = _execute(state, raw, ctx)
+        if not charged:
+            return f"tx {i} fails its checks: code {result.code}: {result.log[:200]}"
+    return None
 
 
 def check_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:

@@ -61,6 +61,12 @@ class AppMetrics:
             namespace=ns,
             registry=r,
         )
+        self.rejected_proposals = Counter(
+            "rejected_proposals_total",
+            "Proposals ProcessProposal rejected (a tx failing its checks or the ante, too many).",
+            namespace=ns,
+            registry=r,
+        )
         self.height = Gauge(
             "block_height", "Height of the last committed block.", namespace=ns, registry=r
         )
