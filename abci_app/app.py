@@ -218,7 +218,7 @@ class Application:
         try:
             genesis = parse_app_state(req.app_state_bytes, req.chain_id)
             state = Overlay(self.db)
-            updates = init_chain(state, req.chain_id, genesis)
+            updates = init_chain(state, req.chain_id, genesis, req.consensus_params.block.max_gas)
         except InvalidGenesis as e:
             raise FatalAppError(e.log()) from None
         if not updates and not req.validators:
@@ -258,15 +258,17 @@ class Application:
         try:
             with events_discarded():  # CheckTx answers carry no events
                 r = check_tx(self.check_state, req.tx, self._check_context())
-            code, text = r.code, r.log
+            code, text, gas = r.code, r.log, r.gas_wanted
             if code == InternalError.code and self.metrics is not None:  # a handler's bug
                 self.metrics.internal_errors.labels("check_tx").inc()
         except Exception:  # noqa: BLE001 - a stranger's tx must never stop the node
             err = self._internal_error("check_tx", f"{len(req.tx)}-byte tx")
-            code, text = err.code, err.log()
+            code, text, gas = err.code, err.log(), 0
         if self.metrics is not None:
             self.metrics.check_txs.labels(str(code)).inc()
-        return abci.ResponseCheckTx(code=code, log=text, codespace=CODESPACE if code else "")
+        return abci.ResponseCheckTx(
+            code=code, log=text, codespace=CODESPACE if code else "", gas_wanted=gas, gas_used=gas
+        )
 
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
@@ -381,9 +383,10 @@ class Application:
         if req.height not in (0, height):
             raise HeightNotAvailable(f"asked for {req.height}, latest is {height}")
         if height > 0:
-            return run_query(self.db, height, req.path, self.db.prove if req.prove else None)
+            prover = self.db.prove if req.prove else None
+            return run_query(self.db, height, req.path, prover, bytes(req.data))
         if self.genesis is None:
             raise HeightNotAvailable("the chain has no state yet (InitChain has not run)")
         if req.prove:
             raise InvalidQuery("proofs are served once the first block is committed")
-        return run_query(self._block_base(), 0, req.path, None)
+        return run_query(self._block_base(), 0, req.path, None, bytes(req.data))

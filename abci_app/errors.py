@@ -174,6 +174,11 @@ class Tombstoned(ModernTensorError):
     summary = "validator is tombstoned"
 
 
+class TooManyDelegations(ModernTensorError):
+    code = 119
+    summary = "too many delegations"
+
+
 # --- subnets --------------------------------------------------------------------------------
 class UnknownSubnet(ModernTensorError):
     code = 130
@@ -318,6 +323,7 @@ ALL_ERRORS: tuple[type[ModernTensorError], ...] = (
     NotJailed,
     StillJailed,
     Tombstoned,
+    TooManyDelegations,
     UnknownSubnet,
     SubnetLimitReached,
     NotSubnetOwner,

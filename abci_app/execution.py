@@ -12,10 +12,11 @@ import logging
 from dataclasses import dataclass
 
 from .address import module_address, to_bech32
-from .codec import U64_MAX, encode_uvarint
+from .codec import U64_MAX, decode_u64, encode_u64, encode_uvarint
 from .errors import (
     CODESPACE,
     BadNonce,
+    FeeTooLow,
     InsufficientFee,
     InternalError,
     InvalidGenesis,
@@ -59,13 +60,18 @@ from .modules.subnets.messages import (
     MsgSetSubnetHyperparams,
     MsgSetWeights,
 )
+from .modules.subnets.state import get_params as get_subnet_params
 from .params import AppParams
-from .state.keys import CHAIN_ID, PARAMS
+from .state.keys import CHAIN_ID, MAX_GAS, PARAMS
 from .state.overlay import KVReader, Overlay
 from .tx import DecodedTx, Message, VerifiedTxs, decode_tx
 from .types import NO_PROBE, BlockHeader, Event, Probe, TxResult, ValidatorUpdate
+from .weights import WeightBounds, required_fee, tx_weight
 
 log = logging.getLogger("moderntensor.execution")
+
+NO_BOUNDS = WeightBounds(max_uids_cap=1, max_subnets=1, max_delegations=1)
+"""Placeholder bounds of a context built by hand (load_context reads the chain's)."""
 
 FEE_COLLECTOR = module_address("fee_collector")
 """Fees accrue here; the staking module pays them out with block rewards."""
@@ -81,6 +87,10 @@ class ChainContext:
     height: int
     verified: VerifiedTxs | None = None
     """This node's cache of verified signatures (not state; None: verify every time)."""
+    bounds: WeightBounds = NO_BOUNDS
+    """The params bounding handlers' loops, for tx weights (weights.py)."""
+    max_gas: int = 0
+    """CometBFT's block.max_gas (genesis): a block's total weight bound; 0 for none."""
 
 
 def load_context(state: KVReader, height: int, verified: VerifiedTxs | None = None) -> ChainContext:
@@ -89,23 +99,37 @@ def load_context(state: KVReader, height: int, verified: VerifiedTxs | None = No
     raw_chain = state.get(CHAIN_ID)
     if raw_params is None or raw_chain is None:
         raise RuntimeError("state has no chain id or params: InitChain has not run")
+    staking = get_staking_params(state)
+    subnet_params = get_subnet_params(state)
+    raw_gas = state.get(MAX_GAS)
     return ChainContext(
         chain_id=raw_chain.decode(),
         params=AppParams.decode(raw_params),
-        staking=get_staking_params(state),
+        staking=staking,
         height=height,
         verified=verified,
+        bounds=WeightBounds(
+            max_uids_cap=subnet_params.max_uids_cap,
+            max_subnets=subnet_params.max_subnets,
+            max_delegations=staking.max_delegations,
+        ),
+        max_gas=0 if raw_gas is None else decode_u64(raw_gas),
     )
 
 
-def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[ValidatorUpdate]:
+def init_chain(
+    state: Overlay, chain_id: str, genesis: GenesisState, max_gas: int = -1
+) -> list[ValidatorUpdate]:
     """Write the genesis state; return the initial validator set (empty: CometBFT's own).
 
-    ``genesis`` was validated by :func:`parse_app_state`.
+    ``genesis`` was validated by :func:`parse_app_state`; ``max_gas`` is CometBFT's
+    consensus_params.block.max_gas (-1: none), kept so proposals are checked against it.
     """
     if not chain_id:
         raise InvalidGenesis("chain_id must not be empty")
     state.set(CHAIN_ID, chain_id.encode())
+    if max_gas > 0:
+        state.set(MAX_GAS, encode_u64(max_gas))
     state.set(PARAMS, genesis.params.encode())
     for acct in genesis.accounts:
         set_account(state, acct.address, Account(balance=acct.balance, nonce=acct.nonce))
@@ -127,6 +151,21 @@ def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[Val
     init_slashing(state, genesis.slashing)
     init_subnets(state, genesis.subnets)
     return updates
+
+
+def check_fee(fee: int, weight: int, ctx: ChainContext) -> None:
+    """The tx's fee must pay for its weight (weights.py): fee >= max(min_fee, weight x
+    gas_price). Checked before the ante, so a tx paying too little changes nothing.
+
+    Raises:
+        FeeTooLow: naming the weight, the gas price and the fee required.
+    """
+    need = required_fee(weight, ctx.params)
+    if fee < need:
+        raise FeeTooLow(
+            f"fee {fee} < {need} required (weight {weight} x gas_price {ctx.params.gas_price}, "
+            f"min_fee {ctx.params.min_fee}); ask the node for the exact fee (abci_query /fee)"
+        )
 
 
 def apply_ante(state: Overlay, tx: DecodedTx) -> list[Event]:
@@ -195,12 +234,15 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
         tx = decode_tx(raw, ctx.params, ctx.chain_id, ctx.verified)
     except ModernTensorError as err:
         return error_result(err), False
+    weight = tx_weight(tx.size, tx.messages, ctx.bounds)
     ante = state.branch()
     try:
+        check_fee(tx.fee, weight, ctx)
         ante_events = apply_ante(ante, tx)
     except ModernTensorError as err:
         refused = error_result(err)
         refused.msg_type = tx.messages[0].type_url
+        refused.gas_wanted = weight
         return refused, False
     ante.merge_into(state)
     if ctx.verified is not None:
@@ -213,6 +255,7 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
     except ModernTensorError as err:
         failed = error_result(err, ante_events)
         failed.msg_type = tx.messages[0].type_url
+        failed.gas_wanted = failed.gas_used = weight
         return failed, True
     except MemoryError:  # not a function of the tx: other nodes may not fail (fail-stop)
         raise
@@ -228,9 +271,16 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
         )
         failed = error_result(InternalError("a message handler failed unexpectedly"), ante_events)
         failed.msg_type = tx.messages[0].type_url
+        failed.gas_wanted = failed.gas_used = weight
         return failed, True
     msgs.merge_into(state)
-    return TxResult(code=0, events=ante_events + events, msg_type=tx.messages[0].type_url), True
+    return TxResult(
+        code=0,
+        events=ante_events + events,
+        msg_type=tx.messages[0].type_url,
+        gas_wanted=weight,
+        gas_used=weight,
+    ), True
 
 
 def execute_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
@@ -253,16 +303,23 @@ def select_txs(state: Overlay, txs: list[bytes], ctx: ChainContext, max_bytes: i
     race, unpayable fee) are dropped; a tx whose message fails still pays and is kept.
     """
     out: list[bytes] = []
-    used = 0
+    used = gas = 0
     for raw in txs:
         if len(out) == MAX_PROPOSAL_TXS:
             break
         size = _proto_size(raw)
         if max_bytes >= 0 and used + size > max_bytes:
             break
-        if _execute(state, raw, ctx)[1]:
-            out.append(raw)
-            used += size
+        trial = state.branch()
+        result, charged = _execute(trial, raw, ctx)
+        if not charged:
+            continue
+        if ctx.max_gas and gas + result.gas_used > ctx.max_gas:
+            break  # block.max_gas reached (CometBFT's reaping stops there too)
+        trial.merge_into(state)
+        out.append(raw)
+        used += size
+        gas += result.gas_used
     return out
 
 
@@ -274,17 +331,23 @@ before any is decoded."""
 
 def verify_proposal(state: Overlay, txs: list[bytes], ctx: ChainContext) -> str | None:
     """ProcessProposal (Cosmos SDK v0.50's default rule): None when the proposal may be voted
-    for, else the reason to reject it. Every tx must pass the stateless checks and the ante
-    (fee payable, nonce in sequence), each executed in order on ``state`` (a scratch branch of
-    the committed state) exactly as FinalizeBlock would, so whatever :func:`select_txs` built
-    from any mempool is accepted (a tx whose message fails still pays: it is kept).
+    for, else the reason to reject it. At most MAX_PROPOSAL_TXS txs weighing at most
+    block.max_gas in all; every tx must pass the stateless checks, its fee must pay its
+    weight, and the ante (fee payable, nonce in sequence), each executed in order on ``state``
+    (a scratch branch of the committed state) exactly as FinalizeBlock would, so whatever
+    :func:`select_txs` built from any mempool is accepted (a tx whose message fails still
+    pays: it is kept).
     """
     if len(txs) > MAX_PROPOSAL_TXS:
         return f"{len(txs)} txs > {MAX_PROPOSAL_TXS}"
+    gas = 0
     for i, raw in enumerate(txs):
         result, charged = _execute(state, raw, ctx)
         if not charged:
             return f"tx {i} fails its checks: code {result.code}: {result.log[:200]}"
+        gas += result.gas_used
+        if ctx.max_gas and gas > ctx.max_gas:
+            return f"the txs up to {i} weigh {gas} > block.max_gas {ctx.max_gas}"
     return None
 
 

@@ -18,7 +18,10 @@ class AppParams(IntParams):
     SECTION = "params"
 
     min_fee: int = 1_000
-    """Smallest fee a tx may carry, in base units (0.000001 MDT): a flat per-tx anti-spam fee."""
+    """Smallest fee a tx may carry, in base units (0.000001 MDT): a plain transfer pays this."""
+    gas_price: int = 10
+    """Base units per weight unit (weights.py, ~1 us of work each): a tx must pay
+    max(min_fee, weight x gas_price)."""
     max_tx_bytes: int = 65_536
     """Largest encoded tx accepted by CheckTx and kept by PrepareProposal."""
     max_memo_bytes: int = 256

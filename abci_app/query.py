@@ -4,6 +4,7 @@ Routes:
   /account/<mt1… address>  JSON {address, balance, nonce, exists}; with prove=true a Merkle proof
   /store/<hex key>         raw value; with prove=true a proof of presence or absence
   /params                  JSON {chain_id, params}
+  /fee (data: a signed tx) JSON {weight, fee, gas_price, min_fee}: the exact fee it must pay
   /supply                  JSON {total, minted} (minted: block rewards so far)
   /validators, /validator/<operator>, /delegations/<delegator>, /unbonding/<delegator>,
   /params/staking          staking records as JSON (modules/staking/queries.py)
@@ -36,6 +37,8 @@ from .modules.subnets.queries import subnets_query
 from .state.keys import account_key
 from .state.merkle import PROOF_OP_TYPE, BucketProof
 from .state.overlay import KVReader
+from .tx import decode_tx
+from .weights import required_fee, tx_weight
 
 MAX_QUERY_PATH_BYTES = 1024
 """Longest query path answered (UTF-8 bytes). The longest meaningful one, ``/store/`` with a
@@ -61,7 +64,9 @@ def _json(obj: object) -> bytes:
     return json.dumps(obj, sort_keys=True).encode()
 
 
-def run_query(state: KVReader, height: int, path: str, prover: Prover | None) -> QueryResult:
+def run_query(
+    state: KVReader, height: int, path: str, prover: Prover | None, data: bytes = b""
+) -> QueryResult:
     """Answer one query over ``state`` at ``height`` (the last committed height, or 0 before
     the first Commit, when ``state`` is the genesis state); raise a ModernTensorError for a
     bad path or argument. ``prover`` is given when a proof was asked for (``prove=true``).
@@ -93,6 +98,21 @@ def run_query(state: KVReader, height: int, path: str, prover: Prover | None) ->
             value, proof = prover(key)
             return QueryResult(value or b"", key, proof)
         return QueryResult(state.get(key) or b"", key)
+    if path == "/fee":
+        ctx = load_context(state, height)
+        if len(data) > ctx.params.max_tx_bytes:
+            raise InvalidQuery(
+                f"/fee: the tx is larger than max_tx_bytes {ctx.params.max_tx_bytes}"
+            )
+        tx = decode_tx(data, ctx.params, ctx.chain_id)
+        weight = tx_weight(tx.size, tx.messages, ctx.bounds)
+        quote = {
+            "weight": weight,
+            "fee": str(required_fee(weight, ctx.params)),
+            "gas_price": str(ctx.params.gas_price),
+            "min_fee": str(ctx.params.min_fee),
+        }
+        return QueryResult(_json(quote))
     if path == "/params":
         ctx = load_context(state, height)
         return QueryResult(_json({"chain_id": ctx.chain_id, "params": ctx.params.to_dict()}))
@@ -107,9 +127,9 @@ def run_query(state: KVReader, height: int, path: str, prover: Prover | None) ->
     if result is not None:
         return QueryResult(_json(result))
     raise UnknownQueryPath(
-        f"{path[:64]!r}; known: /account/<addr>, /store/<hex>, /params, /supply, /validators, "
-        "/validator/<operator>, /delegations/<addr>, /unbonding/<addr>, /params/staking, "
-        "/rewards/<addr>, /params/distribution, /signing_info/<operator>, /params/slashing, "
-        "/subnets, /subnet/<netuid>[/hyperparams|/metagraph|/weights/<uid>], "
+        f"{path[:64]!r}; known: /account/<addr>, /store/<hex>, /params, /fee, /supply, "
+        "/validators, /validator/<operator>, /delegations/<addr>, /unbonding/<addr>, "
+        "/params/staking, /rewards/<addr>, /params/distribution, /signing_info/<operator>, "
+        "/params/slashing, /subnets, /subnet/<netuid>[/hyperparams|/metagraph|/weights/<uid>], "
         "/subnet_stake/<addr>, /params/subnets"
     )

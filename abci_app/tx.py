@@ -305,6 +305,13 @@ def _check_against_params(tx: DecodedTx, params: AppParams, chain_id: str) -> No
         raise InvalidMessage(f"tx carries more than {params.max_msgs_per_tx} messages")
 
 
+def tx_fee(raw: bytes) -> int:
+    """The fee field of a signed tx built by :func:`build_tx` (clients read back what they
+    signed; the node's checks use :func:`decode_tx`)."""
+    body = tx_pb2.TxBody.FromString(tx_pb2.Tx.FromString(raw).body)
+    return int(body.fee)
+
+
 def _message_to_proto(msg: Message) -> tx_pb2.Msg:
     kind, proto = _KIND_OF[type(msg)]
     fields = {f.name: getattr(msg, f.name) for f in dataclasses.fields(msg)}

@@ -15,7 +15,8 @@ from ..address import from_bech32
 from ..client.rpc import CommittedTx
 from ..errors import ERRORS_BY_CODE, InvalidAddress
 from ..node.home import NodeHome
-from ..tx import build_tx
+from ..tx import build_tx, tx_fee
+from ..weights import exact_fee
 from .common import Ctx, emit, user_errors
 
 
@@ -27,7 +28,7 @@ def keyring_of(obj: Ctx) -> Any:
 
 HINTS = {
     7: "the key does not match the tx: check --from",
-    8: "raise --fee to at least the chain's min_fee (moderntensor query params)",
+    8: "leave --fee out: the exact fee is quoted by the node (see --dry-run)",
     20: "fund the account first (tx transfer, or the faucet)",
     21: "another tx from this key may still be pending: wait for its block and retry",
     22: "the balance does not cover the fee: fund the account",
@@ -61,6 +62,7 @@ class TxOpts:
     memo: str
     no_wait: bool
     wait_timeout: float
+    dry_run: bool = False
 
 
 def tx_options(f: Any) -> Any:
@@ -74,9 +76,10 @@ def tx_options(f: Any) -> Any:
         memo: str,
         no_wait: bool,
         wait_timeout: float,
+        dry_run: bool,
         **kwargs: Any,
     ) -> Any:
-        return f(*args, tx=TxOpts(from_, fee, memo, no_wait, wait_timeout), **kwargs)
+        return f(*args, tx=TxOpts(from_, fee, memo, no_wait, wait_timeout, dry_run), **kwargs)
 
     wrapper = click.option("--wait-timeout", type=float, default=30.0, show_default=True)(wrapper)
     wrapper = click.option(
@@ -84,7 +87,15 @@ def tx_options(f: Any) -> Any:
     )(wrapper)
     wrapper = click.option("--memo", default="")(wrapper)
     wrapper = click.option(
-        "--fee", type=int, default=None, help="Fee in base units (default: min_fee)."
+        "--dry-run",
+        is_flag=True,
+        help="Sign, print the tx's weight and exact fee, send nothing.",
+    )(wrapper)
+    wrapper = click.option(
+        "--fee",
+        type=int,
+        default=None,
+        help="Fee in base units (default: the exact fee the node quotes for this tx).",
     )(wrapper)
     return click.option("--from", "from_", required=True, help="Key name in the keyring.")(wrapper)
 
@@ -109,10 +120,32 @@ def send_tx(
         key = keyring_of(obj).get(tx.from_)
         params = rpc.abci_query("/params").json()
         acct = rpc.abci_query(f"/account/{key.address}").json()
-        the_fee = tx.fee if tx.fee is not None else int(params["params"]["min_fee"])
-        raw = build_tx(
-            key.signing_key, params["chain_id"], int(acct["nonce"]), the_fee, msgs, tx.memo
-        )
+
+        def sign(the_fee: int) -> bytes:
+            nonce = int(acct["nonce"])
+            return build_tx(key.signing_key, params["chain_id"], nonce, the_fee, msgs, tx.memo)
+
+        def quote(raw: bytes) -> dict[str, Any]:
+            res = rpc.abci_query("/fee", data=raw)
+            if res.code != 0:
+                raise click.ClickException(explain(res.code, res.log))
+            return dict(res.json())
+
+        if tx.fee is not None:
+            raw = sign(tx.fee)
+        else:
+            min_fee = int(params["params"]["min_fee"])
+            raw = exact_fee(sign, lambda r: int(quote(r)["fee"]), min_fee)
+        if tx.dry_run:
+            q = quote(raw)
+            data = {**q, "fee_signed": str(tx_fee(raw)), "bytes": len(raw)}
+            emit(
+                obj,
+                data,
+                f"weight {q['weight']} x gas_price {q['gas_price']} (min_fee {q['min_fee']}): "
+                f"fee {q['fee']}; this tx pays {tx_fee(raw)} ({len(raw)} bytes; not sent)",
+            )
+            return
         res = rpc.broadcast_tx_sync(raw)
         if res.code != 0:
             raise click.ClickException(explain(res.code, res.log))

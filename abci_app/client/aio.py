@@ -24,7 +24,7 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
-from ..tx import Message, build_tx
+from ..tx import Message, build_tx, tx_fee
 from .chain import chain_error, query_json
 from .keyring import Key
 from .rpc import (
@@ -73,8 +73,8 @@ class AsyncRPCClient:
             raise unreachable(self.url, method, last)
         return rpc_result(method, resp)
 
-    async def abci_query(self, path: str, prove: bool = False) -> QueryResult:
-        r = await self.call("abci_query", path=path, data="", height="0", prove=prove)
+    async def abci_query(self, path: str, prove: bool = False, data: bytes = b"") -> QueryResult:
+        r = await self.call("abci_query", path=path, data=data.hex(), height="0", prove=prove)
         return parse_query(r)
 
     async def broadcast_tx_sync(self, tx: bytes) -> BroadcastResult:
@@ -138,6 +138,35 @@ class AsyncChain:
     async def metagraph(self, netuid: int) -> Metagraph:
         return Metagraph.from_json(await self.query(f"/subnet/{netuid}/metagraph"))
 
+    async def fee_of(self, raw: bytes) -> int:
+        """The exact fee the chain requires of the signed tx ``raw`` (the ``/fee`` query)."""
+        return int(query_json(await self.rpc.abci_query("/fee", data=raw))["fee"])
+
+    async def quote_fee(self, key: Key, msgs: list[Message], memo: str = "") -> int:
+        """The fee :meth:`send` would pay for ``msgs`` (exact: what the chain charges)."""
+        return tx_fee(await self.build(key, msgs, None, memo))
+
+    async def build(
+        self, key: Key, msgs: list[Message], fee: int | None = None, memo: str = ""
+    ) -> bytes:
+        """Sign with the account's next nonce and, by default, the exact fee the chain requires
+        (quoted by the node and re-signed until the quote is the fee)."""
+        p = await self.params()
+        nonce = (await self.account(key.address)).nonce
+
+        def sign(the_fee: int) -> bytes:
+            return build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
+
+        raw = sign(int(p["params"]["min_fee"]) if fee is None else fee)
+        for _ in range(8):
+            if fee is not None:
+                return raw
+            need = await self.fee_of(raw)
+            if need <= tx_fee(raw):
+                return raw
+            raw = sign(need)
+        raise RuntimeError("the fee quote did not settle")  # pragma: no cover
+
     async def send(
         self,
         key: Key,
@@ -146,10 +175,7 @@ class AsyncChain:
         memo: str = "",
         timeout: float = 30.0,
     ) -> CommittedTx:
-        p = await self.params()
-        nonce = (await self.account(key.address)).nonce
-        the_fee = int(p["params"]["min_fee"]) if fee is None else fee
-        raw = build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
+        raw = await self.build(key, msgs, fee, memo)
         res = await self.rpc.broadcast_tx_sync(raw)
         if res.code != 0:
             raise chain_error(res.code, res.log, tx_hash=res.hash)

@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ERRORS_BY_CODE, ModernTensorError
-from ..tx import Message, build_tx
+from ..tx import Message, build_tx, tx_fee
+from ..weights import exact_fee
 from .keyring import Key
 from .rpc import DEFAULT_NODE, CommittedTx, QueryResult, RPCClient
 from .types import Account, Delegation, Metagraph, Subnet, Validator
@@ -79,12 +80,30 @@ class Chain:
     def metagraph(self, netuid: int) -> Metagraph:
         return Metagraph.from_json(self.query(f"/subnet/{netuid}/metagraph"))
 
+    def fee_of(self, raw: bytes) -> int:
+        """The exact fee the chain requires of the signed tx ``raw`` (``/fee`` query: its
+        weight x gas_price, at least min_fee; weights.py)."""
+        return int(self.query_data("/fee", raw)["fee"])
+
+    def query_data(self, path: str, data: bytes) -> Any:
+        return query_json(self.rpc.abci_query(path, data=data))
+
+    def quote_fee(self, key: Key, msgs: list[Message], memo: str = "") -> int:
+        """The fee :meth:`send` would pay for ``msgs`` (exact: what the chain charges)."""
+        return tx_fee(self.build(key, msgs, None, memo))
+
     def build(self, key: Key, msgs: list[Message], fee: int | None = None, memo: str = "") -> bytes:
-        """Sign ``msgs`` with the account's next nonce and the chain's min_fee (by default)."""
+        """Sign ``msgs`` with the account's next nonce and, by default, the exact fee the chain
+        requires (quoted by the node, re-signed until the quote is the fee: no estimation)."""
         p = self.params()
         nonce = self.account(key.address).nonce
-        the_fee = int(p["params"]["min_fee"]) if fee is None else fee
-        return build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
+
+        def sign(the_fee: int) -> bytes:
+            return build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
+
+        if fee is not None:
+            return sign(fee)
+        return exact_fee(sign, self.fee_of, int(p["params"]["min_fee"]))
 
     def send(
         self,

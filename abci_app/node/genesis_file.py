@@ -47,7 +47,7 @@ from ..state.db import StateDB
 from ..state.keys import ACCOUNT, CHAIN_ID, PARAMS
 
 DEFAULT_CONSENSUS_PARAMS: dict[str, Any] = {
-    "block": {"max_bytes": "22020096", "max_gas": "-1"},
+    "block": {"max_bytes": "22020096", "max_gas": "1000000"},
     "evidence": {
         "max_age_num_blocks": "100000",
         "max_age_duration": "172800000000000",
@@ -57,7 +57,10 @@ DEFAULT_CONSENSUS_PARAMS: dict[str, Any] = {
     "version": {"app": "0"},
     "abci": {"vote_extensions_enable_height": "0"},
 }
-"""CometBFT v0.38's defaults, as ``cometbft init`` writes them."""
+"""CometBFT v0.38's defaults, as ``cometbft init`` writes them, except ``block.max_gas``: a
+block weighs at most 1,000,000 units (weights.py; ~1 s of execution on the reference machine,
+about 10,000 plain transfers), so CometBFT's mempool reaping and our PrepareProposal keep
+blocks under it and ProcessProposal rejects heavier ones."""
 
 
 def now_rfc3339() -> str:

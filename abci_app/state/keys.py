@@ -6,6 +6,7 @@ ACCOUNT = b"acct/"  # acct/<20-byte address> -> Account (balance u64 || nonce u6
 SUPPLY = b"bank/supply"  # total supply, u64
 PARAMS = b"params/app"  # canonical JSON of AppParams
 CHAIN_ID = b"app/chain_id"  # UTF-8 chain id, fixed by InitChain
+MAX_GAS = b"app/max_gas"  # u64: CometBFT's consensus_params.block.max_gas from InitChain
 
 
 def prefix_end(prefix: bytes) -> bytes | None:

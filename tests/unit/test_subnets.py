@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from chain_driver import Driver, Sender, genesis_app_state
+from chain_driver import Driver, Sender, fee_of, genesis_app_state
 from harness import addr_of, seeded_key
 
 from abci_app.modules.bank.state import get_account, get_supply
@@ -121,9 +121,10 @@ def test_register_neurons_serve_axon_and_burn_adjustment(tmp_path: Path) -> None
     subnet_with(d, s, adjustment_interval=5, target_registrations_per_interval=1)
     burn = int(q(d, "/subnets")[0]["burn"])
     before = balance(d, 1)
+    register = s.tx(1, MsgRegisterNeuron(1))
     _, codes = d.block(
         [
-            s.tx(1, MsgRegisterNeuron(1)),
+            register,
             s.tx(1, MsgRegisterNeuron(1)),  # already registered
             s.tx(2, MsgRegisterNeuron(1)),
             s.tx(2, MsgServeAxon(1, "10.0.0.7", 8091, 4, 1)),
@@ -131,7 +132,7 @@ def test_register_neurons_serve_axon_and_burn_adjustment(tmp_path: Path) -> None
         ]
     )
     assert codes == [0, 134, 0, 0, 136]
-    assert balance(d, 1) == before - burn - 2 * 1_000
+    assert balance(d, 1) == before - burn - 2 * fee_of(register)  # (the same tx twice)
     neurons = q(d, "/subnet/1/metagraph")["neurons"]
     assert [n["uid"] for n in neurons] == [0, 1]
     assert neurons[1]["axon"] == {"ip": "10.0.0.7", "port": 8091, "protocol": 4, "version": 1}
@@ -151,16 +152,15 @@ def test_subnet_stake_add_and_remove(tmp_path: Path) -> None:
     subnet_with(d, s)
     d.block([s.tx(1, MsgRegisterNeuron(1))])
     before = balance(d, 5)
-    _, codes = d.block(
-        [
-            s.tx(5, MsgAddSubnetStake(1, addr(1), 10**9)),
-            s.tx(5, MsgAddSubnetStake(1, addr(2), 10**9)),  # hotkey not registered
-            s.tx(5, MsgRemoveSubnetStake(1, addr(1), 10**9 + 1)),  # more than staked
-            s.tx(5, MsgRemoveSubnetStake(1, addr(1), 4 * 10**8)),
-        ]
-    )
+    txs = [
+        s.tx(5, MsgAddSubnetStake(1, addr(1), 10**9)),
+        s.tx(5, MsgAddSubnetStake(1, addr(2), 10**9)),  # hotkey not registered
+        s.tx(5, MsgRemoveSubnetStake(1, addr(1), 10**9 + 1)),  # more than staked
+        s.tx(5, MsgRemoveSubnetStake(1, addr(1), 4 * 10**8)),
+    ]
+    _, codes = d.block(txs)
     assert codes == [0, 136, 143, 0]
-    assert balance(d, 5) == before - 6 * 10**8 - 4 * 1_000
+    assert balance(d, 5) == before - 6 * 10**8 - sum(fee_of(t) for t in txs)
     assert q(d, f"/subnet_stake/{q(d, '/subnet/1/metagraph')['neurons'][0]['hotkey']}") == []
     from abci_app.address import to_bech32
 

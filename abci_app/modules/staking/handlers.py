@@ -13,6 +13,7 @@ from ...errors import (
     InvalidAmount,
     InvalidCommission,
     SelfBondTooLow,
+    TooManyDelegations,
     UnknownValidator,
     ValidatorExists,
 )
@@ -38,6 +39,8 @@ from .state import (
     add_redelegation,
     add_unbonding,
     consensus_address,
+    delegations_of,
+    get_params,
     get_shares,
     get_validator,
     set_shares,
@@ -113,13 +116,19 @@ def delegate_tokens(
     shares = v.shares_for(amount)
     if shares == 0:
         raise InvalidAmount("amount is too small to buy one share of this validator")
+    had = get_shares(state, delegator, v.cons_address)
+    if had == 0:
+        cap = get_params(state).max_delegations
+        if len(delegations_of(state, delegator)) >= cap:
+            raise TooManyDelegations(
+                f"{to_bech32(delegator)} already delegates to {cap} validators "
+                "(max_delegations): undelegate or redelegate from one first"
+            )
     # rewards so far were earned by the old shares: pay them first
     events = settle_event(delegator, v.operator, settle(state, delegator, v.cons_address))
     v2 = v.with_(tokens=v.tokens + amount, delegator_shares=v.delegator_shares + shares)
     set_validator(state, v2)
-    set_shares(
-        state, delegator, v.cons_address, get_shares(state, delegator, v.cons_address) + shares
-    )
+    set_shares(state, delegator, v.cons_address, had + shares)
     return v2, events
 
 

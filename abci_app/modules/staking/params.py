@@ -25,6 +25,9 @@ class StakingParams(IntParams):
     """Smallest self-bond a validator may have (1 MDT)."""
     max_validators: int = 100
     """Size of the active set: the top validators by bonded tokens (Cosmos Hub's value)."""
+    max_delegations: int = 64
+    """Validators one account may delegate to at once: withdraw_rewards without a validator
+    settles each, so its weight (weights.py) covers this many (code 119 past it)."""
     unbonding_blocks: int = 1_814_400
     """Blocks before undelegated tokens are released: 21 days at one block per second (the
     single-node default block interval is about 1 s; a slower chain waits longer)."""
