@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run_bench import ACCOUNTS, bench_node
 
-from abci_app.loadgen import bench_accounts, presign_transfers, run_load
+from abci_app.tools.loadgen import bench_accounts, presign_transfers, run_load
 
 VARIANTS: dict[str, list[tuple[str, str, object]]] = {
     "template (timeout_commit 1s, mempool defaults)": [],

@@ -26,13 +26,13 @@ from pathlib import Path
 from abci_app.client.keyring import Keyring
 from abci_app.client.rpc import RPCClient
 from abci_app.node.localnet import (
-    LocalnetPlan,
     _read_pids,
     init_localnet,
     localnet_status,
     start_localnet,
     stop_localnet,
 )
+from abci_app.node.plan import LocalnetPlan
 from abci_app.node.supervisor import port_in_use
 
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -41,20 +41,20 @@ from harness import LocalNode, addr_of, free_ports, wait_until  # noqa: E402
 from abci_app.address import to_bech32  # noqa: E402
 from abci_app.client.keyring import Keyring  # noqa: E402
 from abci_app.client.rpc import RPCClient  # noqa: E402
-from abci_app.loadgen import (  # noqa: E402
-    bench_accounts,
-    kvstore_txs,
-    presign_transfers,
-    run_load,
-)
 from abci_app.modules.bank.messages import MsgTransfer  # noqa: E402
 from abci_app.node.cometbft import find_cometbft, load_template, patch_config  # noqa: E402
 from abci_app.node.localnet import (  # noqa: E402
-    LocalnetPlan,
     all_nodes,
     init_localnet,
     start_localnet,
     stop_localnet,
+)
+from abci_app.node.plan import LocalnetPlan  # noqa: E402
+from abci_app.tools.loadgen import (  # noqa: E402
+    bench_accounts,
+    kvstore_txs,
+    presign_transfers,
+    run_load,
 )
 from abci_app.tx import build_tx  # noqa: E402
 
@@ -502,8 +502,8 @@ def main() -> None:
         f"Regenerate with `make bench` (`{cmd}`). Machine: {machine()}. Run: {when}, "
         f"{(time.monotonic() - started) / 60:.1f} min. Load: pre-signed transfers from "
         f"{ACCOUNTS} genesis-funded accounts (each to the next), {CONNECTIONS} keep-alive "
-        "connections with one request in flight each (`abci_app/loadgen.py`, the sender on the "
-        "same cores as the nodes); latency is submit (broadcast_tx_sync) to the NewBlockHeader "
+        "connections with one request in flight each (`abci_app/tools/loadgen.py`, the sender on "
+        "the same cores as the nodes); latency is submit (broadcast_tx_sync) to the NewBlockHeader "
         "event of the block carrying the tx. Blocks: timeout_commit 1 s (the default config).",
         "",
         "| scenario | committed tx/s | p50 s | p95 s | p99 s | committed/accepted/sent "

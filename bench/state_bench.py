@@ -42,11 +42,11 @@ from harness import addr_of  # noqa: E402
 from abci_app._proto.tendermint.abci import types_pb2 as abci  # noqa: E402
 from abci_app.address import to_bech32  # noqa: E402
 from abci_app.app import Application  # noqa: E402
-from abci_app.loadgen import bench_accounts  # noqa: E402
 from abci_app.modules.bank.messages import MsgTransfer  # noqa: E402
 from abci_app.modules.bank.state import Account, get_supply, set_account, set_supply  # noqa: E402
 from abci_app.state.db import StateDB  # noqa: E402
 from abci_app.state.overlay import Overlay  # noqa: E402
+from abci_app.tools.loadgen import bench_accounts  # noqa: E402
 from abci_app.tx import build_tx  # noqa: E402
 
 SENDER_BALANCE = 10**15

@@ -26,8 +26,8 @@ from harness import seeded_key  # noqa: E402
 
 from abci_app._proto.tendermint.abci import types_pb2 as abci  # noqa: E402
 from abci_app.app import Application  # noqa: E402
-from abci_app.loadgen import presign_transfers  # noqa: E402
 from abci_app.state.db import StateDB  # noqa: E402
+from abci_app.tools.loadgen import presign_transfers  # noqa: E402
 
 ACCOUNTS = 200
 

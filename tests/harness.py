@@ -25,7 +25,7 @@ from abci_app.client.rpc import RPCClient
 from abci_app.node.cometbft import find_cometbft
 from abci_app.node.home import NodeConfig, NodeHome
 from abci_app.node.init import init_node
-from abci_app.node.localnet import NodePlan
+from abci_app.node.plan import NodePlan
 from abci_app.node.supervisor import port_in_use
 
 CHAIN_ID = "mt-test-1"

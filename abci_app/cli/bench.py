@@ -1,4 +1,5 @@
-"""``moderntensor bench …``: the load generator (abci_app/loadgen.py) from the command line."""
+"""``moderntensor bench …``: the load generator (``abci_app/tools/loadgen.py``) from the command
+line."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..client.rpc import RPCClient
-from ..loadgen import bench_accounts, chart, kvstore_txs, presign_transfers, run_load
+from ..tools.loadgen import bench_accounts, chart, kvstore_txs, presign_transfers, run_load
 from .common import Ctx, user_errors
 
 

@@ -35,6 +35,8 @@ def default_home() -> Path:
 
 @dataclass
 class Ctx:
+    """What the root command's global options give every command (``click``'s ``obj``)."""
+
     home: Path
     node: str
     output: str
@@ -42,10 +44,13 @@ class Ctx:
     localnet_root: Path = Path(".localnet")
 
     def rpc(self) -> RPCClient:
+        """A JSON-RPC client for --node with --timeout seconds per call."""
         return RPCClient(self.node, timeout=self.timeout)
 
 
 def emit(ctx: Ctx, data: Any, text: Callable[[], str] | str | None = None) -> None:
+    """Print ``data`` as sorted, indented JSON with ``-o json`` or when there is no ``text``;
+    else ``text`` (called first if it is a function, so it is only built when shown)."""
     if ctx.output == "json" or text is None:
         click.echo(json.dumps(data, indent=2, sort_keys=True))
     else:
@@ -72,6 +77,7 @@ def parse_amount(text: str) -> int:
 
 
 def format_mdt(base: int) -> str:
+    """Base units as MDT with all 9 decimals: 1500000000 -> ``1.500000000 MDT``."""
     whole, frac = divmod(base, BASE_UNITS_PER_MDT)
     return f"{whole:,}.{frac:09d} MDT"
 

@@ -27,16 +27,9 @@ from ..modules.subnets.messages import (
     commit_hash,
 )
 from ..node.home import NodeHome
-from .common import Ctx, emit, format_mdt, parse_amount, user_errors
-from .txsend import (
-    TxOpts,
-    address_arg,
-    event_attr,
-    keyring_of,
-    query_json,
-    send_tx,
-    tx_options,
-)
+from .common import Ctx, format_mdt, parse_amount, user_errors
+from .query_table import Arg, QueryRoute, add_query_commands
+from .txsend import TxOpts, address_arg, event_attr, keyring_of, send_tx, tx_options
 
 
 @click.group()
@@ -245,97 +238,98 @@ def subnet_reveal_weights(
 
 
 # --- queries ---------------------------------------------------------------------------------
-@subnet.command("list")
-@click.pass_obj
-def subnet_list(obj: Ctx) -> None:
-    """Every subnet (example: moderntensor subnet list)."""
-    data = query_json(obj, "/subnets")
-    emit(
-        obj,
-        data,
-        lambda: (
-            "\n".join(
-                f"netuid {s['netuid']:>3}  owner {s['owner']}  neurons {s['n']:>4}/"
-                f"{s['max_allowed_uids']}  stake {format_mdt(int(s['total_stake']))}  "
-                f"burn {format_mdt(int(s['burn']))}  next epoch at {s['next_epoch']}"
-                for s in data
-            )
-            or "(no subnets)"
-        ),
-    )
-
-
-@subnet.command("hyperparams")
-@click.argument("netuid", type=int)
-@click.pass_obj
-def subnet_hyperparams(obj: Ctx, netuid: int) -> None:
-    """A subnet's hyperparameters (example: moderntensor subnet hyperparams 1)."""
-    data = query_json(obj, f"/subnet/{netuid}/hyperparams")
-    emit(obj, data, lambda: "\n".join(f"{k:36} {v}" for k, v in data.items()))
-
-
-@subnet.command("metagraph")
-@click.argument("netuid", type=int)
-@click.pass_obj
-def subnet_metagraph(obj: Ctx, netuid: int) -> None:
-    """Every neuron with stake and its last epoch's results, u16 values as fractions (example:
-    moderntensor subnet metagraph 1)."""
-    data = query_json(obj, f"/subnet/{netuid}/metagraph")
-
-    def text() -> str:
-        head = (
-            f"{'uid':>4} {'hotkey':44} {'stake':>22} {'incentive':>9} {'dividends':>9} "
-            f"{'trust':>6} {'consensus':>9} {'emission':>22} vp"
+def _subnets_text(data: Any) -> str:
+    return (
+        "\n".join(
+            f"netuid {s['netuid']:>3}  owner {s['owner']}  neurons {s['n']:>4}/"
+            f"{s['max_allowed_uids']}  stake {format_mdt(int(s['total_stake']))}  "
+            f"burn {format_mdt(int(s['burn']))}  next epoch at {s['next_epoch']}"
+            for s in data
         )
-        rows = [
-            f"{n['uid']:>4} {n['hotkey']:44} {format_mdt(int(n['stake'])):>22} "
-            f"{n['incentive'] / 65535:>9.5f} {n['dividends'] / 65535:>9.5f} "
-            f"{n['trust'] / 65535:>6.3f} {n['consensus'] / 65535:>9.5f} "
-            f"{format_mdt(int(n['emission'])):>22} {'*' if n['validator_permit'] else ''}"
-            for n in data["neurons"]
-        ]
-        return "\n".join([head, *rows])
-
-    emit(obj, data, text)
-
-
-@subnet.command("weights")
-@click.argument("netuid", type=int)
-@click.argument("uid", type=int)
-@click.pass_obj
-def subnet_weights(obj: Ctx, netuid: int, uid: int) -> None:
-    """A validator's weights, bonds and pending commit (example: moderntensor subnet
-    weights 1 0)."""
-    emit(obj, query_json(obj, f"/subnet/{netuid}/weights/{uid}"))
-
-
-@subnet.command("stake")
-@click.argument("address")
-@click.pass_obj
-def subnet_stake(obj: Ctx, address: str) -> None:
-    """An address's subnet stake positions (example: moderntensor subnet stake mt1…)."""
-    address_arg(address)
-    data = query_json(obj, f"/subnet_stake/{address}")
-    emit(
-        obj,
-        data,
-        lambda: (
-            "\n".join(
-                f"subnet {p['netuid']:>3}  {p['hotkey']}  {format_mdt(int(p['amount']))}"
-                for p in data
-            )
-            or "(no subnet stake)"
-        ),
+        or "(no subnets)"
     )
 
 
-@subnet.command("lock-cost")
-@click.pass_obj
-def subnet_lock_cost(obj: Ctx) -> None:
-    """What registering a subnet costs now, and the subnet params (example: moderntensor subnet
-    lock-cost)."""
-    data = query_json(obj, "/params/subnets")
-    emit(obj, data, lambda: f"lock cost {format_mdt(int(data['lock_cost']))}")
+def _hyperparams_text(data: Any) -> str:
+    return "\n".join(f"{k:36} {v}" for k, v in data.items())
+
+
+def _metagraph_text(data: Any) -> str:
+    head = (
+        f"{'uid':>4} {'hotkey':44} {'stake':>22} {'incentive':>9} {'dividends':>9} "
+        f"{'trust':>6} {'consensus':>9} {'emission':>22} vp"
+    )
+    rows = [
+        f"{n['uid']:>4} {n['hotkey']:44} {format_mdt(int(n['stake'])):>22} "
+        f"{n['incentive'] / 65535:>9.5f} {n['dividends'] / 65535:>9.5f} "
+        f"{n['trust'] / 65535:>6.3f} {n['consensus'] / 65535:>9.5f} "
+        f"{format_mdt(int(n['emission'])):>22} {'*' if n['validator_permit'] else ''}"
+        for n in data["neurons"]
+    ]
+    return "\n".join([head, *rows])
+
+
+def _stake_text(data: Any) -> str:
+    return (
+        "\n".join(
+            f"subnet {p['netuid']:>3}  {p['hotkey']}  {format_mdt(int(p['amount']))}" for p in data
+        )
+        or "(no subnet stake)"
+    )
+
+
+def _lock_cost_text(data: Any) -> str:
+    return f"lock cost {format_mdt(int(data['lock_cost']))}"
+
+
+NETUID = Arg("netuid", int)
+SUBNET_QUERIES = (
+    QueryRoute(
+        "list",
+        "/subnets",
+        "Every subnet (example: moderntensor subnet list).",
+        render=_subnets_text,
+    ),
+    QueryRoute(
+        "hyperparams",
+        "/subnet/{netuid}/hyperparams",
+        "A subnet's hyperparameters (example: moderntensor subnet hyperparams 1).",
+        (NETUID,),
+        _hyperparams_text,
+    ),
+    QueryRoute(
+        "metagraph",
+        "/subnet/{netuid}/metagraph",
+        "Every neuron with stake and its last epoch's results, u16 values as fractions "
+        "(example: moderntensor subnet metagraph 1).",
+        (NETUID,),
+        _metagraph_text,
+    ),
+    QueryRoute(
+        "weights",
+        "/subnet/{netuid}/weights/{uid}",
+        "A validator's weights, bonds and pending commit (example: moderntensor subnet "
+        "weights 1 0).",
+        (NETUID, Arg("uid", int)),
+    ),
+    QueryRoute(
+        "stake",
+        "/subnet_stake/{address}",
+        "An address's subnet stake positions (example: moderntensor subnet stake mt1…).",
+        (Arg("address", check=address_arg),),
+        _stake_text,
+    ),
+    QueryRoute(
+        "lock-cost",
+        "/params/subnets",
+        "What registering a subnet costs now, and the subnet params (example: moderntensor "
+        "subnet lock-cost).",
+        render=_lock_cost_text,
+    ),
+)
+"""``subnet …`` queries: (command, abci_query route, text renderer)."""
+
+add_query_commands(subnet, SUBNET_QUERIES)
 
 
 @subnet.command("simulate-epoch")

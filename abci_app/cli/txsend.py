@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..address import from_bech32
+from ..client.keyring import Keyring
 from ..client.rpc import CommittedTx
 from ..errors import ERRORS_BY_CODE, InvalidAddress
 from ..node.home import NodeHome
@@ -20,9 +21,8 @@ from ..weights import exact_fee
 from .common import Ctx, emit, user_errors
 
 
-def keyring_of(obj: Ctx) -> Any:
-    from ..client.keyring import Keyring
-
+def keyring_of(obj: Ctx) -> Keyring:
+    """The keyring of --home (``<home>/keyring``)."""
     return Keyring(NodeHome(obj.home).keyring)
 
 
@@ -47,6 +47,8 @@ HINTS = {
 
 
 def explain(code: int, log: str) -> str:
+    """A rejection as one line, ``rejected with code N (ErrorName): log``, plus a hint line
+    when ``HINTS`` has one for the code."""
     err = ERRORS_BY_CODE.get(code)
     name = err.__name__ if err else "error"
     hint = HINTS.get(code)
@@ -192,6 +194,7 @@ def _progress(timeout: float) -> Callable[[float], None] | None:
 
 
 def address_arg(text: str) -> bytes:
+    """A bech32 ``mt1…`` argument as its 20 address bytes; a bad one is one error line (exit 1)."""
     try:
         return from_bech32(text)
     except InvalidAddress as e:

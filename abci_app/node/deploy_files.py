@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .localnet import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetPlan
 from .monitoring import alerts_config
+from .plan import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetPlan
 
 IMAGE = "moderntensor:local"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.53.0"

@@ -1,9 +1,8 @@
-"""A multi-validator network on one machine: plan, init, start, stop, status.
+"""A multi-validator network on one machine: init, start, stop, status.
 
-The plan is pure data (names, ports, peers) shared by the loopback localnet and the Docker
-compose generator, so both always agree. Node i uses ports ``base + 10*i + k``: k = 0 P2P,
-1 RPC, 2 ABCI, 3 CometBFT metrics, 4 app metrics. The optional seed node comes after the
-validators. Every node is a cometbft + app pair with its own home under the localnet root.
+The plan (names, ports; ``plan.py``) is pure data shared with the Docker compose generator
+(``deploy_files.py``), so both always agree. Every node is a cometbft + app pair with its own
+home under the localnet root; ``localnet.json`` there records the plan.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,87 +21,24 @@ from ..client.rpc import NodeUnreachable, RPCClient, RPCError
 from ..params import BASE_UNITS_PER_MDT
 from . import genesis_file
 from .cometbft import find_cometbft
+from .deploy_files import alerts_text, prometheus_text
 from .home import NodeConfig, NodeHome
 from .init import node_id, pv_key_file, run_cometbft_init, write_config
+from .plan import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetError, LocalnetPlan, NodePlan
 from .supervisor import StartError, port_in_use, wait_for_port
 
-DEFAULT_CHAIN_ID = "moderntensor-localnet-1"
-DEFAULT_BASE_PORT = 27000
 OPERATOR_BALANCE = 100_000 * BASE_UNITS_PER_MDT
 SELF_BOND = 10_000 * BASE_UNITS_PER_MDT
 FAUCET_BALANCE = 10_000_000 * BASE_UNITS_PER_MDT
 DEV_BALANCE = 1_000_000 * BASE_UNITS_PER_MDT
-DOCKER_PORTS = {"p2p": 26656, "rpc": 26657, "abci": 26658, "prom": 26660, "app_metrics": 26661}
-DOCKER_ABCI_SOCKET = "unix:///data/abci.sock"
-"""In compose, the app and cometbft of a node share its /data volume and talk over this unix
-socket: the ABCI port (which has no authentication) is never on a network, not even the
-compose network."""
-
-
-class LocalnetError(Exception):
-    """The localnet cannot be created, started or inspected as asked."""
-
-
-@dataclass(frozen=True)
-class NodePlan:
-    name: str
-    index: int
-    validator: bool
-    p2p: int
-    rpc: int
-    abci: int
-    prom: int
-    app_metrics: int
-
-    @property
-    def rpc_url(self) -> str:
-        return f"http://127.0.0.1:{self.rpc}"
-
-
-@dataclass(frozen=True)
-class LocalnetPlan:
-    validators: int = 4
-    seed: bool = True
-    base_port: int = DEFAULT_BASE_PORT
-    chain_id: str = DEFAULT_CHAIN_ID
-    timeout_commit: str = ""
-    """Block interval override (e.g. "300ms" in tests); empty: scaled with the node count."""
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.validators <= 200:
-            raise LocalnetError("--validators must be between 1 and 200")
-        last = self.base_port + 10 * (self.validators + 1)
-        if self.base_port < 1024 or last > 65535:
-            raise LocalnetError(f"ports {self.base_port}..{last} are out of range")
-
-    def nodes(self) -> list[NodePlan]:
-        out = []
-        for i in range(self.validators + (1 if self.seed else 0)):
-            b = self.base_port + 10 * i
-            name = f"node{i}" if i < self.validators else "seed"
-            out.append(NodePlan(name, i, i < self.validators, b, b + 1, b + 2, b + 3, b + 4))
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "validators": self.validators,
-            "seed": self.seed,
-            "base_port": self.base_port,
-            "chain_id": self.chain_id,
-        }
-
-    def timeouts(self) -> dict[str, str]:
-        """Block interval and propose timeout, scaled for many nodes sharing two cores."""
-        n = self.validators
-        commit_ms = 1000 if n <= 8 else 1000 + 50 * n
-        propose_ms = 3000 if n <= 8 else 3000 + 200 * n
-        return {
-            "timeout_commit": self.timeout_commit or f"{commit_ms}ms",
-            "timeout_propose": f"{propose_ms}ms",
-        }
 
 
 def load_plan(root: Path) -> LocalnetPlan:
+    """The plan ``init_localnet`` recorded in ``root/localnet.json``.
+
+    Raises:
+        LocalnetError: there is no localnet in ``root``.
+    """
     path = root / "localnet.json"
     if not path.exists():
         raise LocalnetError(f"no localnet in {root} (run `moderntensor localnet start`)")
@@ -206,8 +141,6 @@ def init_localnet(
     for n in nodes:
         genesis_file.save(homes[n.name].genesis_file, g)
     genesis_file.save(root / "genesis.json", g)
-    from .deploy_files import alerts_text, prometheus_text
-
     (root / "prometheus.yml").write_text(prometheus_text(plan, docker=docker))
     (root / "alerts.yml").write_text(alerts_text())
     (root / "localnet.json").write_text(json.dumps({**plan.to_dict(), "docker": docker}) + "\n")
@@ -251,9 +184,7 @@ def all_nodes(root: Path) -> list[NodePlan]:
     plan = load_plan(root)
     nodes = plan.nodes()
     for name in _extra_names(root):
-        index = len(nodes)
-        b = plan.base_port + 10 * index
-        nodes.append(NodePlan(name, index, False, b, b + 1, b + 2, b + 3, b + 4))
+        nodes.append(NodePlan.at(name, len(nodes), False, plan.base_port))
     return nodes
 
 
@@ -277,6 +208,7 @@ def _ours(pid: int, root: Path) -> bool:
 
 
 def spawn(cmd: list[str], log_path: Path) -> int:
+    """Start ``cmd`` in a session of its own, appending its output to ``log_path``; its pid."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -284,6 +216,11 @@ def spawn(cmd: list[str], log_path: Path) -> int:
 
 
 def start_node(root: Path, node: NodePlan) -> dict[str, int]:
+    """Start one node's app, wait for its ABCI port, then its cometbft; their pids.
+
+    Raises:
+        LocalnetError: a port of the node is in use, or the app did not listen within 30 s.
+    """
     home = NodeHome(root.resolve() / node.name)
     for port in (node.abci, node.rpc, node.p2p):
         if port_in_use(port):
@@ -305,6 +242,7 @@ def start_node(root: Path, node: NodePlan) -> dict[str, int]:
 
 
 def start_localnet(root: Path, only: list[str] | None = None) -> dict[str, dict[str, int]]:
+    """Start every node (or those named in ``only``) not already running; all pids by node."""
     pids = _read_pids(root)
     for node in all_nodes(root):
         if only is not None and node.name not in only:
@@ -354,6 +292,8 @@ def stop_localnet(root: Path, only: list[str] | None = None) -> list[str]:
 
 # --- status ----------------------------------------------------------------------------------
 def node_status(node: NodePlan, timeout: float = 3.0) -> dict[str, Any]:
+    """Height, app hash, catching up, voting power and peers of one node; ``up=False`` if it
+    does not answer within ``timeout`` seconds."""
     out: dict[str, Any] = {"node": node.name, "rpc": node.rpc_url, "validator": node.validator}
     try:
         with RPCClient(node.rpc_url, timeout=timeout, retries=0) as rpc:

@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from harness import REPO, LocalNode, free_ports, run_cli, wait_until
 
+from abci_app.cli.main import cli
 from abci_app.client.rpc import RPCClient
 from abci_app.node.home import NodeHome
 
@@ -60,6 +62,27 @@ def test_cli_transfer_query_and_status(node_factory: type) -> None:
     assert "code 102" in over.stderr and "balance 1499999000" in over.stderr
     listed = json.loads(mt(home, "-o", "json", "keys", "list").stdout)
     assert sorted(k["name"] for k in listed) == ["alice", "dev"]
+
+    # the table-driven queries, in process against the node: text renderers, JSON, rejections
+    def q(*args: str) -> tuple[int, str]:
+        res = CliRunner().invoke(cli, ["--home", str(home), "--node", url, *args])
+        return res.exit_code, res.output
+
+    validators = json.loads(q("-o", "json", "query", "staking", "validators")[1])
+    op, moniker = validators[0]["operator"], validators[0]["moniker"]
+    code, text = q("query", "staking", "validators")
+    assert code == 0 and text.startswith(moniker) and op in text and "power" in text
+    code, text = q("query", "staking", "validator", op)  # no renderer: JSON in text mode too
+    assert code == 0 and json.loads(text)["operator"] == op
+    code, text = q("query", "staking", "rewards", op)
+    assert code == 0 and "commission" in text and "total" in text
+    assert json.loads(q("query", "params")[1])["chain_id"] == "mt-test-1"
+    assert q("subnet", "list") == (0, "(no subnets)\n")
+    assert q("subnet", "stake", addr) == (0, "(no subnet stake)\n")
+    code, text = q("subnet", "lock-cost")
+    assert code == 0 and text.startswith("lock cost ") and text.endswith(" MDT\n")
+    code, text = q("subnet", "hyperparams", "1")
+    assert code == 1 and "rejected with code 130 (UnknownSubnet)" in text
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from harness import REPO, LocalNode, addr_of
 
 from abci_app.address import to_bech32
 from abci_app.client.rpc import RPCClient
-from abci_app.loadgen import (
+from abci_app.tools.loadgen import (
     LoadResult,
     _backfill,
     bench_accounts,

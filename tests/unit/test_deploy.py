@@ -16,7 +16,8 @@ from harness import REPO
 from abci_app.node import genesis_file
 from abci_app.node.cometbft import COMETBFT_VERSION
 from abci_app.node.deploy_files import alerts_text, compose_text, prometheus_text
-from abci_app.node.localnet import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetPlan, init_localnet
+from abci_app.node.localnet import init_localnet
+from abci_app.node.plan import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetPlan
 from abci_app.runtime import check_abci_address
 
 DEPLOY = REPO / "deploy"

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from abci_app.loadgen import _read_response, _result_code, broadcast_request
+from abci_app.tools.loadgen import _read_response, _result_code, broadcast_request
 
 
 def read(data: bytes) -> bytes:

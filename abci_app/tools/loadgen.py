@@ -29,17 +29,19 @@ from nacl.signing import SigningKey
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
-from .address import address_from_pubkey
-from .client.rpc import MAX_EVENT_BYTES, NodeUnreachable, RPCClient, RPCError
-from .modules.bank.messages import MsgTransfer
-from .tx import build_tx, tx_hash
+from ..address import address_from_pubkey
+from ..client.rpc import MAX_EVENT_BYTES, NodeUnreachable, RPCClient, RPCError
+from ..modules.bank.messages import MsgTransfer
+from ..tx import build_tx, tx_hash
 
 
 def bench_key(seed: str, i: int) -> SigningKey:
+    """Bench account ``i`` of ``seed``: sha256("moderntensor-bench/<seed>/<i>") as ed25519 seed."""
     return SigningKey(hashlib.sha256(f"moderntensor-bench/{seed}/{i}".encode()).digest())
 
 
 def bench_accounts(seed: str, n: int) -> list[SigningKey]:
+    """Bench accounts 0..n-1 of ``seed`` (the genesis tool funds the same ones)."""
     return [bench_key(seed, i) for i in range(n)]
 
 

@@ -1,0 +1,155 @@
+"""``moderntensor node …``: create a node home, run the app alone, or run app and cometbft."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import click
+
+from ..node.cometbft import parse_override
+from ..node.home import NodeConfig, NodeHome
+from ..node.init import DEFAULT_DEV_BALANCE, init_node
+from ..node.supervisor import run_node
+from ..state.db import StateDB
+from .common import Ctx, emit, user_errors
+
+
+@click.group()
+def node() -> None:
+    """Create and run a node (cometbft + the app)."""
+
+
+@node.command("init")
+@click.option("--chain-id", default="moderntensor-local-1", show_default=True)
+@click.option("--moniker", default="moderntensor-node", show_default=True)
+@click.option("--rpc-port", type=int, default=26657, show_default=True)
+@click.option("--p2p-port", type=int, default=26656, show_default=True)
+@click.option("--abci-port", type=int, default=26658, show_default=True)
+@click.option("--prometheus-port", type=int, default=26660, show_default=True)
+@click.option(
+    "--app-metrics-port",
+    type=int,
+    default=26661,
+    show_default=True,
+    help="The app's own Prometheus /metrics port (0: off).",
+)
+@click.option(
+    "--dev-balance",
+    type=int,
+    default=DEFAULT_DEV_BALANCE,
+    show_default=True,
+    help="Base units given to the generated dev key.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help="Extra config.toml setting, e.g. consensus.timeout_commit=200ms.",
+)
+@click.option(
+    "--template",
+    type=click.Choice(["single-node", "production-validator"]),
+    default="single-node",
+    show_default=True,
+    help="Config template from cometbft-config/.",
+)
+@click.pass_obj
+def node_init(
+    obj: Ctx,
+    chain_id: str,
+    moniker: str,
+    rpc_port: int,
+    p2p_port: int,
+    abci_port: int,
+    prometheus_port: int,
+    app_metrics_port: int,
+    dev_balance: int,
+    overrides: tuple[str, ...],
+    template: str,
+) -> None:
+    """Initialise a single-node chain in --home (example: moderntensor --home .data node init)."""
+    with user_errors():
+        cfg = NodeConfig(
+            chain_id, moniker, rpc_port, p2p_port, abci_port, prometheus_port, app_metrics_port
+        )
+        parsed = [parse_override(o) for o in overrides]
+        address = init_node(NodeHome(obj.home), cfg, parsed, dev_balance, template)
+    emit(
+        obj,
+        {"home": str(obj.home), "chain_id": chain_id, "dev_address": address},
+        f"initialised {obj.home} (chain {chain_id}); dev key address {address}",
+    )
+
+
+@node.command("app")
+@click.option(
+    "--abci",
+    default=None,
+    help="Listen address, tcp://host:port or unix:///path (default: the ABCI port from node.json).",
+)
+@click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Port of the app's Prometheus /metrics (default: node.json, 26661; 0 turns it off).",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
+@click.pass_obj
+def node_app(
+    obj: Ctx, abci: str | None, log_level: str, metrics_port: int | None, metrics_host: str
+) -> None:
+    """Run only the ABCI app; cometbft runs separately and dials it (example: moderntensor
+    --home .data node app --metrics-port 26661)."""
+    # Imported here, not at the top: the ABCI app, its server and metrics (the ABCI protobuf
+    # descriptors, the whole execution path, prometheus_client) add about 35 ms to the start of
+    # every other command (python -X importtime), and only this command runs them.
+    from ..app import Application
+    from ..metrics import AppMetrics
+    from ..runtime import RuntimeRefused, check_abci_address, check_protobuf_backend
+    from ..server import run_server
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        check_protobuf_backend()
+        home = NodeHome(obj.home)
+        if not home.config_file.is_file():
+            raise click.ClickException(
+                f"{home.config_file} not found: run `moderntensor --home {obj.home} node init`"
+            )
+        with user_errors():
+            cfg = home.load_config()
+        address = abci or cfg.abci_address
+        check_abci_address(address)
+    except RuntimeRefused as e:
+        raise click.ClickException(str(e)) from None
+    port = cfg.app_metrics_port if metrics_port is None else metrics_port
+    metrics = AppMetrics() if port else None
+    if metrics is not None:
+        try:
+            metrics.serve(port, metrics_host)
+        except OSError as e:
+            raise click.ClickException(
+                f"cannot serve app metrics on {metrics_host}:{port}: {e.strerror} "
+                "(use --metrics-port, or 0 to turn metrics off)"
+            ) from None
+    db = StateDB(home.state_db)
+    try:
+        code = asyncio.run(run_server(Application(db, metrics=metrics), address))
+    finally:
+        db.close()
+    sys.exit(code)
+
+
+@node.command("start")
+@click.pass_obj
+def node_start(obj: Ctx) -> None:
+    """Start the app and cometbft for --home and wait; Ctrl-C stops both (example:
+    moderntensor --home .data node start)."""
+    with user_errors():
+        sys.exit(run_node(NodeHome(obj.home)))
