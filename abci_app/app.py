@@ -105,6 +105,15 @@ def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
     return BlockHeader(req.height, req.time.seconds, bytes(req.proposer_address), votes, evidence)
 
 
+class _QueryView:
+    """Committed state as queries read it: through the read cache, never into it (any RPC
+    caller picks the keys; a query must not evict what blocks read)."""
+
+    def __init__(self, db: StateDB) -> None:
+        self.get = db.peek
+        self.iter_prefix = db.iter_prefix
+
+
 class Application:
     def __init__(
         self,
@@ -384,7 +393,8 @@ class Application:
             raise HeightNotAvailable(f"asked for {req.height}, latest is {height}")
         if height > 0:
             prover = self.db.prove if req.prove else None
-            return run_query(self.db, height, req.path, prover, bytes(req.data))
+            view = _QueryView(self.db)
+            return run_query(view, height, req.path, prover, bytes(req.data))
         if self.genesis is None:
             raise HeightNotAvailable("the chain has no state yet (InitChain has not run)")
         if req.prove:

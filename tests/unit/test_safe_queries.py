@@ -219,3 +219,18 @@ def test_loopback_and_unix_abci_addresses_are_accepted(address: str) -> None:
 def test_abci_beyond_loopback_is_refused(address: str) -> None:
     with pytest.raises(RuntimeRefused, match="not loopback"):
         check_abci_address(address)
+
+
+def test_queries_do_not_fill_the_read_cache(tmp_path: Path) -> None:
+    """Any RPC caller picks the keys of /store and /account queries: they read through the
+    committed-value cache but never into it (on main, each new key stayed cached)."""
+    d = _driver(tmp_path)
+    d.block([transfer(0, 1, 5, 0)])
+    before = len(d.app.db._cache)
+    for i in range(500):
+        assert d.query(f"/store/{i:0200x}").code == 0
+        for prove in (False, True):
+            r = d.app.query(abci.RequestQuery(path=f"/store/{i:0100x}ff", prove=prove))
+            assert r.code == 0
+    assert len(d.app.db._cache) == before
+    d.close()
