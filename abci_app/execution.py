@@ -245,7 +245,7 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
         refused.gas_wanted = weight
         return refused, False
     ante.merge_into(state)
-    if ctx.verified is not None:
+    if ctx.verified is not None and tx.hash not in ctx.verified:
         ctx.verified.add(tx)  # only txs whose fee was payable are worth remembering
     msgs = state.branch()
     events: list[Event] = []
@@ -310,16 +310,18 @@ def select_txs(state: Overlay, txs: list[bytes], ctx: ChainContext, max_bytes: i
         size = _proto_size(raw)
         if max_bytes >= 0 and used + size > max_bytes:
             break
-        trial = state.branch()
-        result, charged = _execute(trial, raw, ctx)
-        if not charged:
-            continue
-        if ctx.max_gas and gas + result.gas_used > ctx.max_gas:
-            break  # block.max_gas reached (CometBFT's reaping stops there too)
-        trial.merge_into(state)
-        out.append(raw)
-        used += size
-        gas += result.gas_used
+        if ctx.max_gas:  # weigh it first (decoded once by CheckTx: a cache hit)
+            try:
+                tx = decode_tx(raw, ctx.params, ctx.chain_id, ctx.verified)
+            except ModernTensorError:
+                continue
+            if gas + tx_weight(tx.size, tx.messages, ctx.bounds) > ctx.max_gas:
+                break  # block.max_gas reached (CometBFT's reaping stops there too)
+        result, charged = _execute(state, raw, ctx)
+        if charged:
+            out.append(raw)
+            used += size
+            gas += result.gas_used
     return out
 
 

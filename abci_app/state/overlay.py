@@ -42,7 +42,7 @@ class Overlay:
     def __init__(self, parent: KVReader) -> None:
         self.parent = parent
         self.writes: dict[bytes, bytes | None] = {}
-        self._index: SortedList[bytes] = SortedList()
+        self._index: SortedList[bytes] | None = None  # built by the first scan (most never scan)
         self._fresh: list[bytes] = []
 
     def get(self, key: bytes) -> bytes | None:
@@ -52,13 +52,17 @@ class Overlay:
 
     def _written_under(self, prefix: bytes) -> list[bytes]:
         """Keys this overlay wrote (or deleted) that start with ``prefix``, sorted."""
-        if self._fresh:
-            self._index.update(self._fresh)
+        index = self._index
+        if index is None:
+            index = self._index = SortedList(self._fresh)
+            self._fresh.clear()
+        elif self._fresh:
+            index.update(self._fresh)
             self._fresh.clear()
         end = prefix_end(prefix)
         if end is None:
-            return list(self._index.irange(minimum=prefix))
-        return list(self._index.irange(prefix, end, inclusive=(True, False)))
+            return list(index.irange(minimum=prefix))
+        return list(index.irange(prefix, end, inclusive=(True, False)))
 
     def has_writes_under(self, prefix: bytes) -> bool:
         """Whether this overlay wrote or deleted any key starting with ``prefix``."""
@@ -103,7 +107,7 @@ class Overlay:
     def load(self, writes: Mapping[bytes, bytes | None]) -> None:
         """Apply ``writes`` (a deletion as ``None``) as if each had been set here."""
         mine = self.writes
-        self._fresh.extend(k for k in writes if k not in mine)
+        self._fresh.extend(writes.keys() - mine.keys())  # (order is irrelevant: sorted on use)
         mine.update(writes)
 
     def branch(self) -> Overlay:
@@ -115,5 +119,5 @@ class Overlay:
             raise ValueError("an overlay can only be merged into the overlay it was branched from")
         parent.load(self.writes)
         self.writes = {}
-        self._index = SortedList()
+        self._index = None
         self._fresh = []
