@@ -20,6 +20,7 @@ from . import __version__
 from ._proto.tendermint.abci import types_pb2 as abci
 from ._proto.tendermint.crypto import keys_pb2, proof_pb2
 from ._proto.tendermint.types import validator_pb2
+from .context import ChainContext
 from .errors import (
     CODESPACE,
     HeightNotAvailable,
@@ -29,7 +30,7 @@ from .errors import (
     ModernTensorError,
 )
 from .execution import (
-    ChainContext,
+    BlockOutcome,
     check_tx,
     execute_block,
     init_chain,
@@ -41,24 +42,46 @@ from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
 from .query import QueryResult, run_query
+from .snapshots import NoSnapshots
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
 from .tx import VerifiedTxs, tx_hash
 from .types import (
+    DISCARD_EVENTS,
     NO_PROBE,
     BlockHeader,
     Event,
+    EventLog,
     Evidence,
     Probe,
     TxResult,
     ValidatorUpdate,
     Vote,
-    events_discarded,
 )
 
 log = logging.getLogger("moderntensor.app")
 
 APP_VERSION = 1
+
+ABCI_METHODS = (
+    "echo",
+    "flush",
+    "info",
+    "init_chain",
+    "query",
+    "check_tx",
+    "prepare_proposal",
+    "process_proposal",
+    "finalize_block",
+    "extend_vote",
+    "verify_vote_extension",
+    "commit",
+    "list_snapshots",
+    "offer_snapshot",
+    "load_snapshot_chunk",
+    "apply_snapshot_chunk",
+)
+"""Every ABCI++ request of CometBFT v0.38, answered by the method of the same name."""
 
 
 class FatalAppError(RuntimeError):
@@ -85,6 +108,16 @@ def _exec_result_pb(r: TxResult) -> abci.ExecTxResult:
     )
     _add_events(out.events, r.events)
     return out
+
+
+def _finalize_block_pb(outcome: BlockOutcome, app_hash: bytes) -> abci.ResponseFinalizeBlock:
+    resp = abci.ResponseFinalizeBlock(
+        tx_results=[_exec_result_pb(r) for r in outcome.tx_results],
+        validator_updates=[_validator_update_pb(u) for u in outcome.validator_updates],
+        app_hash=app_hash,
+    )
+    _add_events(resp.events, outcome.events)
+    return resp
 
 
 def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
@@ -115,6 +148,10 @@ class _QueryView:
 
 
 class Application:
+    """The ABCI++ application: one method per request kind (ABCI_METHODS), each small.
+    The server calls :meth:`handle`; connection-level error policy lives in the server.
+    """
+
     def __init__(
         self,
         db: StateDB,
@@ -134,46 +171,23 @@ class Application:
         self.check_state = Overlay(db)
         self._check_ctx: ChainContext | None = None
         self._block_txs: list[bytes] = []
+        """Hashes of the finalized block's txs, dropped from :attr:`verified` at Commit."""
         self._proposed: tuple[int, list[bytes]] | None = None
         """(height, txs) of this node's last PrepareProposal answer."""
-        """Hashes of the finalized block's txs, dropped from :attr:`verified` at Commit."""
+        self.snapshots = NoSnapshots()
+        """The snapshot connection's answers (state sync is not offered yet)."""
         self.handlers: dict[str, Callable[[abci.Request], abci.Response]] = {
-            "echo": lambda r: abci.Response(echo=abci.ResponseEcho(message=r.echo.message)),
-            "flush": lambda r: abci.Response(flush=abci.ResponseFlush()),
-            "info": lambda r: abci.Response(info=self.info(r.info)),
-            "init_chain": lambda r: abci.Response(init_chain=self.init_chain(r.init_chain)),
-            "query": lambda r: abci.Response(query=self.query(r.query)),
-            "check_tx": lambda r: abci.Response(check_tx=self.check_tx(r.check_tx)),
-            "prepare_proposal": lambda r: abci.Response(
-                prepare_proposal=self.prepare_proposal(r.prepare_proposal)
-            ),
-            "process_proposal": lambda r: abci.Response(
-                process_proposal=self.process_proposal(r.process_proposal)
-            ),
-            "finalize_block": lambda r: abci.Response(
-                finalize_block=self.finalize_block(r.finalize_block)
-            ),
-            "extend_vote": lambda r: abci.Response(extend_vote=abci.ResponseExtendVote()),
-            "verify_vote_extension": lambda r: abci.Response(
-                verify_vote_extension=abci.ResponseVerifyVoteExtension(
-                    status=abci.ResponseVerifyVoteExtension.ACCEPT
-                )
-            ),
-            "commit": lambda r: abci.Response(commit=self.commit()),
-            # State sync is not offered yet: no snapshots, and any offered one is refused.
-            "list_snapshots": lambda r: abci.Response(list_snapshots=abci.ResponseListSnapshots()),
-            "offer_snapshot": lambda r: abci.Response(
-                offer_snapshot=abci.ResponseOfferSnapshot(result=abci.ResponseOfferSnapshot.REJECT)
-            ),
-            "load_snapshot_chunk": lambda r: abci.Response(
-                load_snapshot_chunk=abci.ResponseLoadSnapshotChunk()
-            ),
-            "apply_snapshot_chunk": lambda r: abci.Response(
-                apply_snapshot_chunk=abci.ResponseApplySnapshotChunk(
-                    result=abci.ResponseApplySnapshotChunk.ABORT
-                )
-            ),
+            kind: self._answer(kind, getattr(self, kind)) for kind in ABCI_METHODS
         }
+
+    @staticmethod
+    def _answer(kind: str, method: Callable[[Any], Any]) -> Callable[[abci.Request], abci.Response]:
+        """``Request.<kind>`` -> ``method`` -> ``Response.<kind>``."""
+
+        def answer(req: abci.Request) -> abci.Response:
+            return abci.Response(**{kind: method(getattr(req, kind))})
+
+        return answer
 
     def handle(self, req: abci.Request) -> abci.Response:
         """Answer one request. Unknown kinds raise KeyError (the server closes the connection)."""
@@ -207,11 +221,23 @@ class Application:
 
     def _check_context(self) -> ChainContext:
         if self._check_ctx is None:
-            self._check_ctx = load_context(self.check_state, self.db.height + 1, self.verified)
+            self._check_ctx = load_context(
+                self.check_state, self.db.height + 1, DISCARD_EVENTS, self.verified
+            )
         return self._check_ctx
+
+    # --- connection ------------------------------------------------------------------------
+    def echo(self, req: abci.RequestEcho) -> abci.ResponseEcho:
+        """Echo the message (connection check)."""
+        return abci.ResponseEcho(message=req.message)
+
+    def flush(self, req: abci.RequestFlush) -> abci.ResponseFlush:
+        """Nothing is buffered here: answer at once."""
+        return abci.ResponseFlush()
 
     # --- info / genesis ----------------------------------------------------------------------
     def info(self, req: abci.RequestInfo) -> abci.ResponseInfo:
+        """The last committed height and app hash; CometBFT replays blocks after them."""
         height = self.db.height
         return abci.ResponseInfo(
             data="moderntensor",
@@ -222,6 +248,9 @@ class Application:
         )
 
     def init_chain(self, req: abci.RequestInitChain) -> abci.ResponseInitChain:
+        """Load genesis into a pending overlay (committed with block 1) and return
+        the initial validator set and app hash. A bad genesis stops the node (FatalAppError).
+        """
         if self.db.height > 0:
             raise FatalAppError("InitChain called on a chain that has already committed blocks")
         try:
@@ -247,7 +276,7 @@ class Application:
             app_hash=staged.app_hash, validators=[_validator_update_pb(u) for u in updates]
         )
 
-    # --- errors a stranger must not turn into a halt --------------------------------------------
+    # --- errors a stranger must not turn into a halt ------------------------------------------
     def _internal_error(self, method: str, what: str) -> InternalError:
         """Log the exception being handled with its traceback, count it, and return the error
         to answer with. Only for Query and CheckTx (and one message handler, in execution):
@@ -262,11 +291,12 @@ class Application:
 
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
-        """Mempool admission. Any unexpected exception is an InternalError answer (the tx is
-        refused, the check-state unchanged: execution writes to a scratch branch first)."""
+        """Mempool admission on the check-state (no events built); the weight is reported as
+        gas_wanted (CometBFT's reaping keeps blocks under block.max_gas). Any unexpected
+        exception is an InternalError answer (the tx refused, the check-state unchanged:
+        execution writes to a scratch branch first)."""
         try:
-            with events_discarded():  # CheckTx answers carry no events
-                r = check_tx(self.check_state, req.tx, self._check_context())
+            r = check_tx(self.check_state, req.tx, self._check_context())  # (builds no events)
             code, text, gas = r.code, r.log, r.gas_wanted
             if code == InternalError.code and self.metrics is not None:  # a handler's bug
                 self.metrics.internal_errors.labels("check_tx").inc()
@@ -281,26 +311,26 @@ class Application:
 
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
+        """The mempool's txs that would pay their fee, within max_tx_bytes."""
         base = self._block_base()
-        with events_discarded():  # only which txs pass matters here
-            txs = select_txs(
-                base, list(req.txs), load_context(base, req.height, self.verified), req.max_tx_bytes
-            )
+        ctx = load_context(base, req.height, DISCARD_EVENTS, self.verified)  # only choices matter
+        txs = select_txs(base, list(req.txs), ctx, req.max_tx_bytes)
         self._proposed = (req.height, txs)
         return abci.ResponsePrepareProposal(txs=txs)
 
     def process_proposal(self, req: abci.RequestProcessProposal) -> abci.ResponseProcessProposal:
-        """Vote for a proposal only if every tx passes the stateless checks and the ante in
-        order on a scratch branch of the committed state, within MAX_PROPOSAL_TXS
-        (:func:`verify_proposal`). Our own PrepareProposal's output for this height is valid by
-        construction (same code, same committed state) and is accepted without re-running."""
+        """Vote for a proposal only if every tx passes the stateless checks, pays its weight
+        and passes the ante, in order on a scratch branch of the committed state, within
+        MAX_PROPOSAL_TXS and block.max_gas (:func:`verify_proposal`; Cosmos SDK v0.50's rule).
+        Our own PrepareProposal's output for this height is valid by construction (same code,
+        same committed state) and is accepted without re-running."""
         status = abci.ResponseProcessProposal
         txs = list(req.txs)
         if self._proposed == (req.height, txs):
             return status(status=status.ACCEPT)
         scratch = self._block_base()
-        with events_discarded():
-            reason = verify_proposal(scratch, txs, load_context(scratch, req.height, self.verified))
+        ctx = load_context(scratch, req.height, DISCARD_EVENTS, self.verified)
+        reason = verify_proposal(scratch, txs, ctx)
         if reason is None:
             return status(status=status.ACCEPT)
         log.warning(
@@ -313,38 +343,45 @@ class Application:
             self.metrics.rejected_proposals.inc()
         return status(status=status.REJECT)
 
+    def extend_vote(self, req: abci.RequestExtendVote) -> abci.ResponseExtendVote:
+        """No vote extensions."""
+        return abci.ResponseExtendVote()
+
+    def verify_vote_extension(
+        self, req: abci.RequestVerifyVoteExtension
+    ) -> abci.ResponseVerifyVoteExtension:
+        """No vote extensions: every (empty) one is accepted."""
+        return abci.ResponseVerifyVoteExtension(status=abci.ResponseVerifyVoteExtension.ACCEPT)
+
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
+        """Execute the decided block in memory and stage its writes; Commit persists them."""
         expected = self.db.height + 1
         if self.db.height > 0 and req.height != expected:
             raise FatalAppError(f"FinalizeBlock for height {req.height}, expected {expected}")
         start = time.perf_counter()
         state = self._block_base()
-        outcome = execute_block(
-            state,
-            list(req.txs),
-            load_context(state, req.height, self.verified),
-            block_header(req),
-            self.probe,
-        )
-        if self.check_invariants:
-            problems = check_invariants(state)
-            if problems:
-                raise FatalAppError(f"invariants broken at height {req.height}: {problems}")
+        ctx = load_context(state, req.height, EventLog(), self.verified)
+        outcome = execute_block(state, list(req.txs), ctx, block_header(req), self.probe)
+        self._check_invariants(state, req.height)
         staged_at = time.perf_counter()
         self.pending = self.db.stage(req.height, state.writes)
         self._block_txs = [tx_hash(raw) for raw in req.txs]
         if self.metrics is not None:
             done = time.perf_counter()
             record_block(self.metrics, outcome, done - start, done - staged_at)
-        resp = abci.ResponseFinalizeBlock(
-            tx_results=[_exec_result_pb(r) for r in outcome.tx_results],
-            validator_updates=[_validator_update_pb(u) for u in outcome.validator_updates],
-            app_hash=self.pending.app_hash,
-        )
-        _add_events(resp.events, outcome.events)
-        return resp
+        return _finalize_block_pb(outcome, self.pending.app_hash)
 
-    def commit(self) -> abci.ResponseCommit:
+    def _check_invariants(self, state: Overlay, height: int) -> None:
+        """With invariant checks on, a broken invariant stops the node (better than diverging)."""
+        if self.check_invariants:
+            problems = check_invariants(state)
+            if problems:
+                raise FatalAppError(f"invariants broken at height {height}: {problems}")
+
+    def commit(self, req: abci.RequestCommit | None = None) -> abci.ResponseCommit:
+        """Persist the staged block atomically (state, height, app hash), then reset
+        the check-state for the mempool's recheck.
+        """
         if self.pending is None:
             raise FatalAppError("Commit without a finalized block")
         start = time.perf_counter()
@@ -400,3 +437,24 @@ class Application:
         if req.prove:
             raise InvalidQuery("proofs are served once the first block is committed")
         return run_query(self._block_base(), 0, req.path, None, bytes(req.data))
+
+    # --- state sync (the snapshot connection) -----------------------------------------------
+    def list_snapshots(self, req: abci.RequestListSnapshots) -> abci.ResponseListSnapshots:
+        """State sync: see :mod:`abci_app.snapshots`."""
+        return self.snapshots.list_snapshots(req)
+
+    def offer_snapshot(self, req: abci.RequestOfferSnapshot) -> abci.ResponseOfferSnapshot:
+        """State sync: see :mod:`abci_app.snapshots`."""
+        return self.snapshots.offer_snapshot(req)
+
+    def load_snapshot_chunk(
+        self, req: abci.RequestLoadSnapshotChunk
+    ) -> abci.ResponseLoadSnapshotChunk:
+        """State sync: see :mod:`abci_app.snapshots`."""
+        return self.snapshots.load_snapshot_chunk(req)
+
+    def apply_snapshot_chunk(
+        self, req: abci.RequestApplySnapshotChunk
+    ) -> abci.ResponseApplySnapshotChunk:
+        """State sync: see :mod:`abci_app.snapshots`."""
+        return self.snapshots.apply_snapshot_chunk(req)

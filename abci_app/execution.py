@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from .address import module_address, to_bech32
-from .codec import U64_MAX, decode_u64, encode_u64, encode_uvarint
+from .address import to_bech32
+from .chain_modules import MSG_BY_TYPE, load_module_params
+from .codec import decode_u64, encode_u64, encode_uvarint
+from .context import ChainContext
 from .errors import (
     CODESPACE,
     BadNonce,
@@ -24,93 +26,70 @@ from .errors import (
     UnknownAccount,
 )
 from .genesis import GenesisState
-from .modules.bank.handlers import apply_transfer
-from .modules.bank.messages import MsgTransfer
-from .modules.bank.state import Account, credit, get_account, set_account, set_supply
-from .modules.distribution.genesis import init_distribution
-from .modules.distribution.messages import MsgWithdrawRewards
-from .modules.distribution.rewards import allocate, apply_withdraw_rewards
-from .modules.slashing.genesis import init_slashing
-from .modules.slashing.handlers import apply_unjail, handle_evidence, handle_votes
-from .modules.slashing.messages import MsgUnjail
-from .modules.staking import handlers as staking
-from .modules.staking.endblock import end_block as staking_end_block
-from .modules.staking.genesis import init_staking
-from .modules.staking.messages import (
-    MsgCreateValidator,
-    MsgDelegate,
-    MsgEditValidator,
-    MsgRedelegate,
-    MsgUndelegate,
-)
+from .modules.bank import genesis as bank_genesis
+from .modules.bank.module_accounts import FEE_COLLECTOR
+from .modules.bank.state import Account, credit, get_account, set_account
+from .modules.distribution import genesis as distribution_genesis
+from .modules.distribution.hooks import DistributionHooks
+from .modules.distribution.params import DistributionParams
+from .modules.distribution.rewards import allocate, mint_block_reward, subnet_share
+from .modules.distribution.state import DISTRIBUTION_POOL
+from .modules.slashing import genesis as slashing_genesis
+from .modules.slashing.handlers import handle_downtime, handle_evidence, record_block_time
+from .modules.spec import WeightBounds
+from .modules.staking import genesis as staking_genesis
+from .modules.staking.endblock import complete_unbondings, validator_set_updates
 from .modules.staking.params import StakingParams
-from .modules.staking.state import consensus_address
-from .modules.staking.state import get_params as get_staking_params
-from .modules.subnets import handlers as subnets
+from .modules.subnets import genesis as subnets_genesis
+from .modules.subnets.emission import accrue_emission
 from .modules.subnets.endblock import end_block as subnets_end_block
-from .modules.subnets.genesis import init_subnets
-from .modules.subnets.messages import (
-    MsgAddSubnetStake,
-    MsgCommitWeights,
-    MsgRegisterNeuron,
-    MsgRegisterSubnet,
-    MsgRemoveSubnetStake,
-    MsgRevealWeights,
-    MsgServeAxon,
-    MsgSetSubnetHyperparams,
-    MsgSetWeights,
-)
-from .modules.subnets.state import get_params as get_subnet_params
+from .modules.subnets.params import SubnetParams
 from .params import AppParams
 from .state.keys import CHAIN_ID, MAX_GAS, PARAMS
 from .state.overlay import KVReader, Overlay
 from .tx import DecodedTx, Message, VerifiedTxs, decode_tx
-from .types import NO_PROBE, BlockHeader, Event, Probe, TxResult, ValidatorUpdate
-from .weights import WeightBounds, required_fee, tx_weight
+from .types import (
+    NO_PROBE,
+    BlockHeader,
+    Event,
+    EventSink,
+    Probe,
+    TxResult,
+    ValidatorUpdate,
+)
+from .weights import required_fee, tx_weight
 
 log = logging.getLogger("moderntensor.execution")
 
-NO_BOUNDS = WeightBounds(max_uids_cap=1, max_subnets=1, max_delegations=1)
-"""Placeholder bounds of a context built by hand (load_context reads the chain's)."""
-
-FEE_COLLECTOR = module_address("fee_collector")
-"""Fees accrue here; the staking module pays them out with block rewards."""
+STAKING_HOOKS = DistributionHooks()
+"""Distribution follows staking's records through the hooks staking defines."""
 
 
-@dataclass(frozen=True)
-class ChainContext:
-    """What every tx needs from state and the block; loaded once per block, not per tx."""
-
-    chain_id: str
-    params: AppParams
-    staking: StakingParams
-    height: int
-    verified: VerifiedTxs | None = None
-    """This node's cache of verified signatures (not state; None: verify every time)."""
-    bounds: WeightBounds = NO_BOUNDS
-    """The params bounding handlers' loops, for tx weights (weights.py)."""
-    max_gas: int = 0
-    """CometBFT's block.max_gas (genesis): a block's total weight bound; 0 for none."""
-
-
-def load_context(state: KVReader, height: int, verified: VerifiedTxs | None = None) -> ChainContext:
-    """Context for executing at ``height`` (CheckTx uses the next height to be committed)."""
+def load_context(
+    state: KVReader, height: int, events: EventSink, verified: VerifiedTxs | None = None
+) -> ChainContext:
+    """Context for executing at ``height`` (CheckTx uses the next height to be committed), with
+    every module's params read once; ``events`` receives the tx path's events."""
     raw_params = state.get(PARAMS)
     raw_chain = state.get(CHAIN_ID)
     if raw_params is None or raw_chain is None:
         raise RuntimeError("state has no chain id or params: InitChain has not run")
-    staking = get_staking_params(state)
-    subnet_params = get_subnet_params(state)
+    module_params = load_module_params(state)
+    subnets = module_params[SubnetParams]
+    staking = module_params[StakingParams]
+    assert isinstance(subnets, SubnetParams) and isinstance(staking, StakingParams)
     raw_gas = state.get(MAX_GAS)
     return ChainContext(
         chain_id=raw_chain.decode(),
-        params=AppParams.decode(raw_params),
-        staking=staking,
         height=height,
+        params=AppParams.decode(raw_params),
+        module_params=module_params,
+        hooks=STAKING_HOOKS,
+        events=events,
         verified=verified,
         bounds=WeightBounds(
-            max_uids_cap=subnet_params.max_uids_cap,
-            max_subnets=subnet_params.max_subnets,
+            max_uids_cap=subnets.max_uids_cap,
+            max_subnets=subnets.max_subnets,
             max_delegations=staking.max_delegations,
         ),
         max_gas=0 if raw_gas is None else decode_u64(raw_gas),
@@ -120,10 +99,14 @@ def load_context(state: KVReader, height: int, verified: VerifiedTxs | None = No
 def init_chain(
     state: Overlay, chain_id: str, genesis: GenesisState, max_gas: int = -1
 ) -> list[ValidatorUpdate]:
-    """Write the genesis state; return the initial validator set (empty: CometBFT's own).
+    """Write the genesis state, module by module (bank first: staking bonds gen_txs from the
+    accounts, distribution finds validators in staking's records); return the initial validator
+    set (empty: CometBFT's own). ``genesis`` was validated by :func:`parse_app_state`;
+    ``max_gas`` is CometBFT's consensus_params.block.max_gas (-1: none), kept so that proposals
+    are checked against it.
 
-    ``genesis`` was validated by :func:`parse_app_state`; ``max_gas`` is CometBFT's
-    consensus_params.block.max_gas (-1: none), kept so proposals are checked against it.
+    Raises:
+        InvalidGenesis: an empty chain id, or a total supply past 2^64 - 1.
     """
     if not chain_id:
         raise InvalidGenesis("chain_id must not be empty")
@@ -131,25 +114,11 @@ def init_chain(
     if max_gas > 0:
         state.set(MAX_GAS, encode_u64(max_gas))
     state.set(PARAMS, genesis.params.encode())
-    for acct in genesis.accounts:
-        set_account(state, acct.address, Account(balance=acct.balance, nonce=acct.nonce))
-    if genesis.total_supply > U64_MAX:
-        raise InvalidGenesis("total supply overflows 64 bits")
-    set_supply(state, genesis.total_supply)
-    updates = init_staking(
-        state,
-        genesis.staking_params,
-        list(genesis.validators),
-        list(genesis.gen_txs),
-        list(genesis.delegations),
-        list(genesis.unbondings),
-        list(genesis.redelegations),
-    )
-    cons_of = {v.operator: v.cons_address for v in genesis.validators}
-    cons_of.update({g.operator: consensus_address(g.pub_key) for g in genesis.gen_txs})
-    init_distribution(state, genesis.distribution, cons_of)
-    init_slashing(state, genesis.slashing)
-    init_subnets(state, genesis.subnets)
+    bank_genesis.init_genesis(state, genesis.bank)
+    updates = staking_genesis.init_genesis(state, genesis.staking)
+    distribution_genesis.init_genesis(state, genesis.distribution)
+    slashing_genesis.init_genesis(state, genesis.slashing)
+    subnets_genesis.init_genesis(state, genesis.subnets)
     return updates
 
 
@@ -168,8 +137,18 @@ def check_fee(fee: int, weight: int, ctx: ChainContext) -> None:
         )
 
 
-def apply_ante(state: Overlay, tx: DecodedTx) -> list[Event]:
-    """Stateful envelope checks, then charge the fee and bump the nonce."""
+def apply_ante(state: Overlay, tx: DecodedTx, events: EventSink) -> None:
+    """Stateful envelope checks, then charge the fee and bump the nonce (Cosmos SDK's ante:
+    the fee and the nonce stay charged even when a message fails).
+
+    Writes: the sender's account (balance - fee, nonce + 1), the fee collector.
+    Events: ``fee(payer, amount)``.
+
+    Raises:
+        UnknownAccount: the sender has never received funds.
+        BadNonce: the tx's nonce is not the account's nonce.
+        InsufficientFee: the balance does not cover the fee.
+    """
     acct = get_account(state, tx.sender)
     if acct is None:
         raise UnknownAccount(f"{to_bech32(tx.sender)} has never received funds")
@@ -179,52 +158,19 @@ def apply_ante(state: Overlay, tx: DecodedTx) -> list[Event]:
         raise InsufficientFee(f"balance {acct.balance} < fee {tx.fee}")
     set_account(state, tx.sender, Account(acct.balance - tx.fee, acct.nonce + 1))
     credit(state, FEE_COLLECTOR, tx.fee)
-    sender = to_bech32(tx.sender)
-    return [Event.of("fee", payer=sender, amount=tx.fee)]
+    events.emit("fee", payer=to_bech32(tx.sender), amount=tx.fee)
 
 
-def route(state: Overlay, sender: bytes, msg: Message, ctx: ChainContext) -> list[Event]:
-    """Dispatch one message to its module's handler."""
-    if isinstance(msg, MsgTransfer):
-        events = apply_transfer(state, sender, msg)
-    elif isinstance(msg, MsgCreateValidator):
-        events = staking.apply_create_validator(state, sender, msg, ctx.staking)
-    elif isinstance(msg, MsgEditValidator):
-        events = staking.apply_edit_validator(state, sender, msg)
-    elif isinstance(msg, MsgDelegate):
-        events = staking.apply_delegate(state, sender, msg)
-    elif isinstance(msg, MsgUndelegate):
-        events = staking.apply_undelegate(state, sender, msg, ctx.staking, ctx.height)
-    elif isinstance(msg, MsgRedelegate):
-        events = staking.apply_redelegate(state, sender, msg, ctx.staking, ctx.height)
-    elif isinstance(msg, MsgUnjail):
-        events = apply_unjail(state, sender, msg)
-    elif isinstance(msg, MsgWithdrawRewards):
-        events = apply_withdraw_rewards(state, sender, msg.validator)
-    elif isinstance(msg, MsgRegisterSubnet):
-        events = subnets.apply_register_subnet(state, sender, msg, ctx.height)
-    elif isinstance(msg, MsgSetSubnetHyperparams):
-        events = subnets.apply_set_hyperparams(state, sender, msg)
-    elif isinstance(msg, MsgRegisterNeuron):
-        events = subnets.apply_register_neuron(state, sender, msg, ctx.height)
-    elif isinstance(msg, MsgServeAxon):
-        events = subnets.apply_serve_axon(state, sender, msg)
-    elif isinstance(msg, MsgAddSubnetStake):
-        events = subnets.apply_add_stake(state, sender, msg)
-    elif isinstance(msg, MsgRemoveSubnetStake):
-        events = subnets.apply_remove_stake(state, sender, msg)
-    elif isinstance(msg, MsgSetWeights):
-        events = subnets.apply_set_weights(state, sender, msg, ctx.height)
-    elif isinstance(msg, MsgCommitWeights):
-        events = subnets.apply_commit_weights(state, sender, msg, ctx.height)
-    elif isinstance(msg, MsgRevealWeights):
-        events = subnets.apply_reveal_weights(state, sender, msg, ctx.height)
-    else:  # pragma: no cover - decode_tx only yields known message types
-        raise TypeError(f"no handler for {type(msg).__name__}")
-    return [Event.of("message", action=msg.type_url, sender=to_bech32(sender)), *events]
+def route(state: Overlay, sender: bytes, msg: Message, ctx: ChainContext) -> None:
+    """Run one message through its module's handler (from the message table), after a
+    ``message(action, sender)`` event."""
+    spec = MSG_BY_TYPE[type(msg)]
+    ctx.events.emit("message", action=spec.name, sender=to_bech32(sender))
+    spec.handler(state, sender, msg, ctx)
 
 
 def error_result(err: ModernTensorError, events: list[Event] | None = None) -> TxResult:
+    """The tx result of a refused tx: its code, log and codespace (and the ante's events)."""
     return TxResult(code=err.code, log=err.log(), codespace=CODESPACE, events=events or [])
 
 
@@ -234,29 +180,31 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
         tx = decode_tx(raw, ctx.params, ctx.chain_id, ctx.verified)
     except ModernTensorError as err:
         return error_result(err), False
+    msg_type = MSG_BY_TYPE[type(tx.messages[0])].name
     weight = tx_weight(tx.size, tx.messages, ctx.bounds)
+    events = ctx.events
+    start = events.mark()
     ante = state.branch()
     try:
         check_fee(tx.fee, weight, ctx)
-        ante_events = apply_ante(ante, tx)
+        apply_ante(ante, tx, events)
     except ModernTensorError as err:
+        events.truncate(start)
         refused = error_result(err)
-        refused.msg_type = tx.messages[0].type_url
+        refused.msg_type = msg_type
         refused.gas_wanted = weight
         return refused, False
     ante.merge_into(state)
     if ctx.verified is not None and tx.hash not in ctx.verified:
         ctx.verified.add(tx)  # only txs whose fee was payable are worth remembering
+    paid = events.mark()
     msgs = state.branch()
-    events: list[Event] = []
     try:
         for msg in tx.messages:
-            events.extend(route(msgs, tx.sender, msg, ctx))
+            route(msgs, tx.sender, msg, ctx)
     except ModernTensorError as err:
-        failed = error_result(err, ante_events)
-        failed.msg_type = tx.messages[0].type_url
-        failed.gas_wanted = failed.gas_used = weight
-        return failed, True
+        events.truncate(paid)  # a failed message reverts every message's writes and events
+        failed = error_result(err, events.take(start))
     except MemoryError:  # not a function of the tx: other nodes may not fail (fail-stop)
         raise
     except Exception:
@@ -266,21 +214,21 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
         log.exception(
             "a message handler raised unexpectedly (tx %s, %s): the tx fails with code %d",
             tx.hash.hex().upper(),
-            ", ".join(m.type_url for m in tx.messages),
+            ", ".join(MSG_BY_TYPE[type(m)].name for m in tx.messages),
             InternalError.code,
         )
-        failed = error_result(InternalError("a message handler failed unexpectedly"), ante_events)
-        failed.msg_type = tx.messages[0].type_url
-        failed.gas_wanted = failed.gas_used = weight
-        return failed, True
-    msgs.merge_into(state)
-    return TxResult(
-        code=0,
-        events=ante_events + events,
-        msg_type=tx.messages[0].type_url,
-        gas_wanted=weight,
-        gas_used=weight,
-    ), True
+        events.truncate(paid)
+        failed = error_result(
+            InternalError("a message handler failed unexpectedly"), events.take(start)
+        )
+    else:
+        msgs.merge_into(state)
+        done = TxResult(code=0, events=events.take(start), msg_type=msg_type)
+        done.gas_wanted = done.gas_used = weight
+        return done, True
+    failed.msg_type = msg_type
+    failed.gas_wanted = failed.gas_used = weight
+    return failed, True
 
 
 def execute_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
@@ -297,10 +245,17 @@ def _proto_size(tx: bytes) -> int:
     return 1 + len(encode_uvarint(len(tx))) + len(tx)
 
 
+MAX_PROPOSAL_TXS = 50_000
+"""Most txs a proposal may carry. Our PrepareProposal never proposes more (the mempool of the
+config templates holds at most 20,000); a byzantine proposer's 200,000 tiny txs are refused
+before any is decoded."""
+
+
 def select_txs(state: Overlay, txs: list[bytes], ctx: ChainContext, max_bytes: int) -> list[bytes]:
     """PrepareProposal: keep, in mempool order, the txs that would pay their fee, within
-    ``max_bytes``. Txs that would fail the stateless or ante checks (bad nonce after a recheck
-    race, unpayable fee) are dropped; a tx whose message fails still pays and is kept.
+    ``max_bytes``, MAX_PROPOSAL_TXS txs and block.max_gas of weight. Txs that would fail the
+    stateless or ante checks (bad nonce after a recheck race, unpayable fee) are dropped; a tx
+    whose message fails still pays and is kept.
     """
     out: list[bytes] = []
     used = gas = 0
@@ -323,12 +278,6 @@ def select_txs(state: Overlay, txs: list[bytes], ctx: ChainContext, max_bytes: i
             used += size
             gas += result.gas_used
     return out
-
-
-MAX_PROPOSAL_TXS = 50_000
-"""Most txs a proposal may carry. Our PrepareProposal never proposes more (the mempool of the
-config templates holds at most 20,000); a byzantine proposer's 200,000 tiny txs are refused
-before any is decoded."""
 
 
 def verify_proposal(state: Overlay, txs: list[bytes], ctx: ChainContext) -> str | None:
@@ -368,6 +317,8 @@ def check_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
 
 @dataclass
 class BlockOutcome:
+    """What executing a block produced, for FinalizeBlock's answer."""
+
     tx_results: list[TxResult]
     events: list[Event]
     validator_updates: list[ValidatorUpdate]
@@ -380,19 +331,37 @@ def execute_block(
     header: BlockHeader,
     probe: Probe = NO_PROBE,
 ) -> BlockOutcome:
-    """Execute a decided block. The steps, in order:
+    """Execute a decided block: these steps, in this order (each names the module that owns
+    its rule):
 
-    1. distribution: mint the block reward, collect fees, pay the previous block's signers
-       and proposer (from ``header.votes``);
-    2. slashing: count the votes over the window (downtime), then the evidence (double sign);
-    3. every tx, in block order;
-    4. subnets: registration-burn adjustments, then the Yuma epochs due at this height;
-    5. staking: release matured unbondings, then the validator-set diff for CometBFT.
+    begin block
+      1. slashing.record_block_time: the header's time, which ``unjail`` compares with;
+      2. distribution.mint_block_reward: the emission schedule (halvings, ``max_supply``);
+         bank mints it into the distribution pool;
+      3. subnets.accrue_emission: the subnets' share of it (all but
+         ``consensus_reward_share``), pro rata to their stake, waits for their epochs;
+      4. distribution.allocate: collect the fees (burning ``fee_burn_rate``), pay the rest of
+         the reward to the previous block's proposer and signers (commission, reward per share);
+      5. slashing.handle_downtime: count the votes over the window, punish the validators down;
+      6. slashing.handle_evidence: punish double signing (slash, jail, tombstone);
+    txs
+      7. every tx in block order (decode, ante, messages through the message table);
+    end block
+      8. subnets.end_block: per subnet, the registration burn adjustment and a due Yuma epoch;
+      9. staking.complete_unbondings: release matured unbondings (and redelegation entries);
+     10. staking.validator_set_updates: the set's changes for CometBFT (applied at H+2).
     """
-    events = allocate(state, header.height, header.proposer, header.votes, FEE_COLLECTOR)
-    events += handle_votes(state, header)
-    events += handle_evidence(state, header)
+    distribution = ctx.params_of(DistributionParams)
+    record_block_time(state, header)
+    minted = mint_block_reward(state, distribution, header.height)
+    to_subnets = accrue_emission(state, subnet_share(distribution, minted), DISTRIBUTION_POOL)
+    events = allocate(
+        state, distribution, header.height, header.proposer, header.votes, minted, to_subnets
+    )
+    events += handle_downtime(state, header, ctx)
+    events += handle_evidence(state, header, ctx)
     results = [execute_tx(state, raw, ctx) for raw in txs]
     events += subnets_end_block(state, ctx.height, probe)
-    updates, end_events = staking_end_block(state, ctx.height)
-    return BlockOutcome(tx_results=results, events=events + end_events, validator_updates=updates)
+    events += complete_unbondings(state, ctx.height)
+    updates, set_events = validator_set_updates(state)
+    return BlockOutcome(tx_results=results, events=events + set_events, validator_updates=updates)

@@ -11,6 +11,10 @@ from .errors import InvalidGenesis
 from .schema import COMETBFT_MAX_BLOCK_BYTES, IntParams
 
 BASE_UNITS_PER_MDT = 10**9
+"""1 MDT in base units; every amount in state and messages is an integer of base units."""
+RATE_ONE = 10**9
+"""Fixed-point one of every rate and fraction (commission, reward shares, slash fractions,
+fee burn): 10^8 is 10%. A product ``amount * rate // RATE_ONE`` is floored."""
 
 
 @dataclass(frozen=True)

@@ -26,18 +26,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .address import from_bech32, to_bech32
+from .chain_modules import MODULES
 from .errors import InvalidQuery, UnknownQueryPath
 from .execution import load_context
 from .modules.bank.state import Account, get_account, get_supply
-from .modules.distribution.queries import distribution_query
 from .modules.distribution.state import get_minted
-from .modules.slashing.queries import slashing_query
-from .modules.staking.queries import staking_query
-from .modules.subnets.queries import subnets_query
 from .state.keys import account_key
 from .state.merkle import PROOF_OP_TYPE, BucketProof
 from .state.overlay import KVReader
 from .tx import decode_tx
+from .types import DISCARD_EVENTS
 from .weights import required_fee, tx_weight
 
 MAX_QUERY_PATH_BYTES = 1024
@@ -54,6 +52,8 @@ Prover = Callable[[bytes], tuple[bytes | None, BucketProof]]
 
 @dataclass
 class QueryResult:
+    """A query's answer: the value (JSON or raw bytes), the key, and a proof if asked."""
+
     value: bytes
     key: bytes = b""
     proof: BucketProof | None = None
@@ -69,7 +69,8 @@ def run_query(
 ) -> QueryResult:
     """Answer one query over ``state`` at ``height`` (the last committed height, or 0 before
     the first Commit, when ``state`` is the genesis state); raise a ModernTensorError for a
-    bad path or argument. ``prover`` is given when a proof was asked for (``prove=true``).
+    bad path or argument. ``prover`` is given when a proof was asked for (``prove=true``);
+    ``data`` is the query's data (``/fee``: a signed tx).
     """
     if len(path.encode(errors="surrogatepass")) > MAX_QUERY_PATH_BYTES:
         raise InvalidQuery(f"query path longer than {MAX_QUERY_PATH_BYTES} bytes")
@@ -99,11 +100,9 @@ def run_query(
             return QueryResult(value or b"", key, proof)
         return QueryResult(state.get(key) or b"", key)
     if path == "/fee":
-        ctx = load_context(state, height)
+        ctx = load_context(state, height, DISCARD_EVENTS)
         if len(data) > ctx.params.max_tx_bytes:
-            raise InvalidQuery(
-                f"/fee: the tx is larger than max_tx_bytes {ctx.params.max_tx_bytes}"
-            )
+            raise InvalidQuery(f"/fee: tx larger than max_tx_bytes {ctx.params.max_tx_bytes}")
         tx = decode_tx(data, ctx.params, ctx.chain_id)
         weight = tx_weight(tx.size, tx.messages, ctx.bounds)
         quote = {
@@ -114,18 +113,15 @@ def run_query(
         }
         return QueryResult(_json(quote))
     if path == "/params":
-        ctx = load_context(state, height)
+        ctx = load_context(state, height, DISCARD_EVENTS)
         return QueryResult(_json({"chain_id": ctx.chain_id, "params": ctx.params.to_dict()}))
     if path == "/supply":
         total, minted = get_supply(state), get_minted(state)
         return QueryResult(_json({"total": str(total), "minted": str(minted)}))
-    for module_query in (staking_query, distribution_query, slashing_query):
-        result = module_query(state, path)
+    for module in MODULES:
+        result = None if module.query is None else module.query(state, path, height)
         if result is not None:
             return QueryResult(_json(result))
-    result = subnets_query(state, path, height)
-    if result is not None:
-        return QueryResult(_json(result))
     raise UnknownQueryPath(
         f"{path[:64]!r}; known: /account/<addr>, /store/<hex>, /params, /fee, /supply, "
         "/validators, /validator/<operator>, /delegations/<addr>, /unbonding/<addr>, "

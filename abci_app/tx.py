@@ -11,7 +11,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 from google.protobuf.message import DecodeError
 from nacl.exceptions import BadSignatureError
@@ -19,6 +19,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from ._proto.moderntensor.tx.v1 import tx_pb2
 from .address import address_from_pubkey
+from .chain_modules import MSG_BY_NAME, MSG_BY_TYPE
 from .codec import encode_uvarint
 from .errors import (
     FeeTooLow,
@@ -32,50 +33,13 @@ from .errors import (
     TxTooLarge,
     WrongChainId,
 )
-from .modules.bank.messages import MsgTransfer
-from .modules.distribution.messages import MsgWithdrawRewards
-from .modules.slashing.messages import MsgUnjail
-from .modules.staking.messages import (
-    MsgCreateValidator,
-    MsgDelegate,
-    MsgEditValidator,
-    MsgRedelegate,
-    MsgUndelegate,
-)
-from .modules.subnets.messages import (
-    MsgAddSubnetStake,
-    MsgCommitWeights,
-    MsgRegisterNeuron,
-    MsgRegisterSubnet,
-    MsgRemoveSubnetStake,
-    MsgRevealWeights,
-    MsgServeAxon,
-    MsgSetSubnetHyperparams,
-    MsgSetWeights,
-)
+from .modules.spec import Msg
 from .params import AppParams
 
 SIGN_DOMAIN = b"moderntensor/tx/v1"
 
-Message = Union[  # noqa: UP007 - one alias the modules extend
-    MsgTransfer,
-    MsgCreateValidator,
-    MsgEditValidator,
-    MsgDelegate,
-    MsgUndelegate,
-    MsgRedelegate,
-    MsgWithdrawRewards,
-    MsgUnjail,
-    MsgRegisterSubnet,
-    MsgSetSubnetHyperparams,
-    MsgRegisterNeuron,
-    MsgServeAxon,
-    MsgAddSubnetStake,
-    MsgRemoveSubnetStake,
-    MsgSetWeights,
-    MsgCommitWeights,
-    MsgRevealWeights,
-]
+Message = Msg
+"""Any typed message of the table in :mod:`abci_app.chain_modules`."""
 
 
 CACHE_BYTES = 64 * 1024 * 1024
@@ -119,6 +83,7 @@ class VerifiedTxs:
         return len(self._txs)
 
     def get(self, tx_hash: bytes) -> DecodedTx | None:
+        """The decoded tx with hash ``tx_hash``, if this node verified it already."""
         return self._txs.get(tx_hash)
 
     def add(self, tx: DecodedTx) -> None:
@@ -146,6 +111,9 @@ class VerifiedTxs:
 
 
 def sign_bytes(chain_id: str, body: bytes) -> bytes:
+    """What a tx's signature covers: ``"moderntensor/tx/v1" || uvarint(len(chain_id)) ||
+    chain_id || body`` (body: the exact serialized TxBody).
+    """
     cid = chain_id.encode()
     return SIGN_DOMAIN + encode_uvarint(len(cid)) + cid + body
 
@@ -157,6 +125,10 @@ def tx_hash(raw: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class DecodedTx:
+    """A tx that passed every stateless check: its hash, size (bytes), sender address
+    (from ``pub_key``), chain id, nonce, fee (base units), memo and typed messages.
+    """
+
     hash: bytes
     size: int
     """Bytes of the raw tx (checked against ``max_tx_bytes`` again when reused from a cache)."""
@@ -186,41 +158,26 @@ def _parse_canonical(msg_type: type[_M], data: bytes, what: str) -> _M:
     return m
 
 
-_MESSAGES: dict[str, tuple[type[Message], type[Any]]] = {
-    "transfer": (MsgTransfer, tx_pb2.MsgTransfer),
-    "create_validator": (MsgCreateValidator, tx_pb2.MsgCreateValidator),
-    "edit_validator": (MsgEditValidator, tx_pb2.MsgEditValidator),
-    "delegate": (MsgDelegate, tx_pb2.MsgDelegate),
-    "undelegate": (MsgUndelegate, tx_pb2.MsgUndelegate),
-    "redelegate": (MsgRedelegate, tx_pb2.MsgRedelegate),
-    "withdraw_rewards": (MsgWithdrawRewards, tx_pb2.MsgWithdrawRewards),
-    "unjail": (MsgUnjail, tx_pb2.MsgUnjail),
-    "register_subnet": (MsgRegisterSubnet, tx_pb2.MsgRegisterSubnet),
-    "set_subnet_hyperparams": (MsgSetSubnetHyperparams, tx_pb2.MsgSetSubnetHyperparams),
-    "register_neuron": (MsgRegisterNeuron, tx_pb2.MsgRegisterNeuron),
-    "serve_axon": (MsgServeAxon, tx_pb2.MsgServeAxon),
-    "add_subnet_stake": (MsgAddSubnetStake, tx_pb2.MsgAddSubnetStake),
-    "remove_subnet_stake": (MsgRemoveSubnetStake, tx_pb2.MsgRemoveSubnetStake),
-    "set_weights": (MsgSetWeights, tx_pb2.MsgSetWeights),
-    "commit_weights": (MsgCommitWeights, tx_pb2.MsgCommitWeights),
-    "reveal_weights": (MsgRevealWeights, tx_pb2.MsgRevealWeights),
+_FIELDS: dict[str, tuple[str, ...]] = {
+    name: tuple(f.name for f in dataclasses.fields(spec.msg_type))
+    for name, spec in MSG_BY_NAME.items()
 }
-"""The ``Msg`` oneof name of each message with its dataclass and protobuf class. Dataclass
-fields and protobuf fields have the same names, so conversion is by name both ways."""
-_KIND_OF = {cls: (kind, proto) for kind, (cls, proto) in _MESSAGES.items()}
+"""Each message's dataclass fields; the protobuf message has the same fields by name, so
+conversion is by name both ways."""
 
 
 def _message_from_proto(m: tx_pb2.Msg) -> Message:
     kind = m.WhichOneof("sum")
-    if kind is None or kind not in _MESSAGES:
+    spec = None if kind is None else MSG_BY_NAME.get(kind)
+    if kind is None or spec is None:
         raise InvalidMessage("message has no known type")
-    cls, _ = _MESSAGES[kind]
     pm = getattr(m, kind)
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        v = getattr(pm, f.name)
-        values[f.name] = v if isinstance(v, int | str | bytes) else tuple(v)
-    return cls(**values)
+    for name in _FIELDS[kind]:
+        v = getattr(pm, name)
+        values[name] = v if isinstance(v, int | str | bytes) else tuple(v)
+    msg: Message = spec.msg_type(**values)
+    return msg
 
 
 def decode_tx(
@@ -229,7 +186,10 @@ def decode_tx(
     """Run every stateless check; return the typed tx or raise a ModernTensorError.
 
     With ``verified``, a tx already in it is not decoded or verified again, only checked
-    against ``params`` and ``chain_id`` (execution adds a tx once its ante passed)."""
+    against ``params`` and ``chain_id`` (execution adds a tx once its ante passed). Any
+    exception while decoding a stranger's bytes is a TxDecodeError (deterministic: in
+    FinalizeBlock it is the tx's result, never an escape that would halt every validator);
+    MemoryError, not a function of the bytes, stays fatal."""
     digest = tx_hash(raw)
     if verified is not None:
         known = verified.get(digest)
@@ -241,15 +201,11 @@ def decode_tx(
     if not raw:
         raise TxDecodeError("empty tx")
     try:
-        tx = _decode_and_verify(raw, digest, params, chain_id)
+        return _decode_and_verify(raw, digest, params, chain_id)
     except (ModernTensorError, MemoryError):
         raise
     except Exception as e:  # noqa: BLE001 - stranger's bytes: any other failure is a decode error
-        # A deterministic function of the bytes (the same on every node), so in FinalizeBlock
-        # it is the tx's result, never an exception that would halt every validator at once.
-        # MemoryError is not deterministic: it stays fatal.
         raise TxDecodeError(f"{type(e).__name__} while decoding the tx") from None
-    return tx
 
 
 def _decode_and_verify(raw: bytes, digest: bytes, params: AppParams, chain_id: str) -> DecodedTx:
@@ -305,17 +261,19 @@ def _check_against_params(tx: DecodedTx, params: AppParams, chain_id: str) -> No
         raise InvalidMessage(f"tx carries more than {params.max_msgs_per_tx} messages")
 
 
+def _message_to_proto(msg: Message) -> tx_pb2.Msg:
+    spec = MSG_BY_TYPE.get(type(msg))
+    if spec is None:
+        raise TypeError(f"{type(msg).__name__} is not in the message table")
+    fields = {name: getattr(msg, name) for name in _FIELDS[spec.name]}
+    return tx_pb2.Msg(**{spec.name: spec.proto_type(**fields)})
+
+
 def tx_fee(raw: bytes) -> int:
     """The fee field of a signed tx built by :func:`build_tx` (clients read back what they
     signed; the node's checks use :func:`decode_tx`)."""
     body = tx_pb2.TxBody.FromString(tx_pb2.Tx.FromString(raw).body)
     return int(body.fee)
-
-
-def _message_to_proto(msg: Message) -> tx_pb2.Msg:
-    kind, proto = _KIND_OF[type(msg)]
-    fields = {f.name: getattr(msg, f.name) for f in dataclasses.fields(msg)}
-    return tx_pb2.Msg(**{kind: proto(**fields)})
 
 
 def build_tx(

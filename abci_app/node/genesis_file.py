@@ -15,36 +15,13 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from ..address import from_bech32, to_bech32
+from ..address import from_bech32
 from ..errors import InvalidAddress, InvalidGenesis
-from ..genesis import GenesisState, parse_app_state
-from ..modules.bank.state import Account
-from ..modules.distribution.genesis import DistributionGenesis
-from ..modules.distribution.rewards import get_params as get_dist_params
-from ..modules.distribution.state import (
-    all_accumulators,
-    all_commissions,
-    all_starts,
-    get_accumulator,
-    get_commission,
-    get_minted,
-    get_prev_proposer,
-)
-from ..modules.slashing.genesis import export_slashing
-from ..modules.staking.genesis import GenTx, make_gentx, redelegation_dict
-from ..modules.staking.state import (
-    all_delegations,
-    all_redelegations,
-    all_unbondings,
-    all_validators,
-    get_params,
-)
-from ..modules.subnets.genesis import export_subnets
-from ..modules.subnets.state import get_params as get_subnet_params
+from ..genesis import GenesisState, export_app_state, parse_app_state
+from ..modules.staking.genesis import GenTx, make_gentx
 from ..params import AppParams
 from ..schema import parse_amount
 from ..state.db import StateDB
-from ..state.keys import ACCOUNT, CHAIN_ID, PARAMS
 
 DEFAULT_CONSENSUS_PARAMS: dict[str, Any] = {
     "block": {"max_bytes": "22020096", "max_gas": "1000000"},
@@ -182,64 +159,12 @@ def add_validator(genesis: dict[str, Any], gentx_doc: dict[str, Any]) -> None:
 def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
     """The committed state of a stopped node as a new genesis starting at the next height.
 
-    Accounts keep balances and nonces (so old signed txs cannot be replayed), validators stay
-    bonded, params are kept. Importing it reproduces the same app hash.
+    Each module exports its own section (:func:`abci_app.genesis.export_app_state`): accounts
+    keep balances and nonces (so old signed txs cannot be replayed), validators stay bonded,
+    params are kept. Importing it reproduces the same app hash.
     """
-    raw_chain = db.get(CHAIN_ID)
-    raw_params = db.get(PARAMS)
-    if raw_chain is None or raw_params is None:
-        raise InvalidGenesis("the node has no committed state to export")
-    chain_id = raw_chain.decode()
-    accounts = []
-    for key, value in db.iter_prefix(ACCOUNT):
-        acct = Account.decode(value)
-        entry: dict[str, Any] = {
-            "address": to_bech32(key[len(ACCOUNT) :]),
-            "balance": str(acct.balance),
-        }
-        if acct.nonce:
-            entry["nonce"] = acct.nonce
-        accounts.append(entry)
-    validators = all_validators(db)
-    ops = {v.cons_address: v.operator for v in validators}
-    app_state = {
-        "chain_id": chain_id,
-        "params": AppParams.decode(raw_params).to_dict(),
-        "accounts": accounts,
-        "staking": {
-            "params": get_params(db).to_dict(),
-            "validators": [v.to_dict() for v in validators],
-            "delegations": [
-                {"delegator": to_bech32(d), "validator": to_bech32(ops[c]), "shares": str(s)}
-                for d, c, s in all_delegations(db)
-            ],
-            "unbonding": [u.to_dict(ops[u.cons_address]) for u in all_unbondings(db)],
-            "redelegations": [
-                redelegation_dict(
-                    r.delegator,
-                    ops[r.src],
-                    ops[r.dst],
-                    r.creation_height,
-                    r.completion_height,
-                    r.shares,
-                )
-                for r in all_redelegations(db)
-            ],
-        },
-        "gen_txs": [],
-        "distribution": DistributionGenesis(
-            params=get_dist_params(db),
-            minted=get_minted(db),
-            previous_proposer=get_prev_proposer(db) or b"",
-            validators=tuple(
-                (ops[c], get_accumulator(db, c), get_commission(db, c))
-                for c in sorted(set(dict(all_accumulators(db))) | set(dict(all_commissions(db))))
-            ),
-            delegations=tuple((d, ops[c], s) for d, c, s in all_starts(db)),
-        ).to_dict(),
-        "slashing": export_slashing(db).to_dict(),
-        "subnets": export_subnets(db, get_subnet_params(db)).to_dict(),
-    }
+    app_state = export_app_state(db).to_dict()
+    chain_id = app_state["chain_id"]
     out = {
         "genesis_time": now_rfc3339(),
         "chain_id": chain_id,

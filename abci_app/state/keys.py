@@ -85,7 +85,7 @@ WEIGHTS = b"subnet/w/"  # subnet/w/<netuid u16><uid u16> -> packed (uid u16, wei
 BONDS = b"subnet/b/"  # subnet/b/<netuid u16><uid u16> -> packed (uid u16, bond u16) pairs
 COMMIT = b"subnet/c/"  # subnet/c/<netuid u16><uid u16> -> commit hash 32 || epoch index u64
 HOTKEY_STAKE = b"subnet/hks/"  # subnet/hks/<netuid u16><hotkey 20> -> u64 stake on the hotkey
-STAKE_BY = b"subnet/stk/"  # subnet/stk/<staker 20><netuid u16><hotkey 20> -> u64 staker's part
+STAKE_BY = b"subnet/stk/"  # subnet/stk/<coldkey 20><netuid u16><hotkey 20> -> u64 its part
 
 
 def netuid_bytes(netuid: int) -> bytes:

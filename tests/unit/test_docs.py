@@ -18,11 +18,6 @@ def test_readme_error_table_matches_the_code() -> None:
     assert documented == actual
 
 
-def test_codes_are_unique() -> None:
-    codes = [e.code for e in ALL_ERRORS]
-    assert len(codes) == len(set(codes))
-
-
 def test_every_dependency_is_pinned_and_explained() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     deps = project["dependencies"] + project["optional-dependencies"]["dev"]

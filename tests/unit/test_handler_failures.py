@@ -5,6 +5,7 @@ On main the exception escaped FinalizeBlock and every node stopped."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -14,9 +15,9 @@ from harness import addr_of, seeded_key
 
 import abci_app.execution as execution
 from abci_app.app import Application
+from abci_app.chain_modules import MSG_BY_TYPE
 from abci_app.errors import InternalError
 from abci_app.metrics import AppMetrics
-from abci_app.modules.bank.handlers import apply_transfer as real_transfer
 from abci_app.modules.bank.messages import MsgTransfer
 from abci_app.modules.bank.state import get_account
 from abci_app.state.db import StateDB
@@ -25,18 +26,20 @@ from abci_app.state.overlay import Overlay
 BAD_AMOUNT = 777
 
 
-def buggy_transfer(state: Overlay, sender: bytes, msg: MsgTransfer) -> object:
+REAL = MSG_BY_TYPE[MsgTransfer]
+
+
+def buggy_transfer(state: Overlay, sender: bytes, msg: MsgTransfer, ctx: object) -> None:
     """A handler with a bug that one amount triggers, after writing."""
-    events = real_transfer(state, sender, msg)
+    REAL.handler(state, sender, msg, ctx)
     if msg.amount == BAD_AMOUNT:
         raise ZeroDivisionError("a bug only this amount reaches")
-    return events
 
 
 def test_a_handler_exception_fails_only_its_tx(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(execution, "apply_transfer", buggy_transfer)
+    monkeypatch.setitem(MSG_BY_TYPE, MsgTransfer, dataclasses.replace(REAL, handler=buggy_transfer))
     metrics = AppMetrics()
     drivers = [
         Driver(Application(StateDB(tmp_path / "a.sqlite"), check_invariants=True, metrics=metrics)),

@@ -140,9 +140,12 @@ def test_an_unexpected_exception_in_check_tx_is_code_99_and_changes_nothing(
     def bug(*args: object) -> object:
         raise KeyError("a bug in a handler")
 
-    import abci_app.execution as execution
+    import dataclasses
 
-    monkeypatch.setattr(execution, "apply_transfer", bug)
+    from abci_app.chain_modules import MSG_BY_TYPE
+
+    spec = MSG_BY_TYPE[MsgTransfer]
+    monkeypatch.setitem(MSG_BY_TYPE, MsgTransfer, dataclasses.replace(spec, handler=bug))
     with caplog.at_level(logging.ERROR, logger="moderntensor.app"):
         resp = d.check(good)
     assert resp.code == InternalError.code

@@ -10,7 +10,7 @@ from chain_driver import genesis_app_state
 from harness import CHAIN_ID, free_ports
 
 from abci_app._proto.tendermint.abci import types_pb2 as abci
-from abci_app.app import Application
+from abci_app.app import ABCI_METHODS, Application
 from abci_app.codec import decode_uvarint, encode_uvarint
 from abci_app.server import ABCIServer
 from abci_app.state.db import StateDB
@@ -142,3 +142,11 @@ def test_bad_genesis_is_reported_to_cometbft_and_stops_the_server(tmp_path: Path
         assert db.height == 0
 
     run(scenario())
+
+
+def test_the_app_answers_every_abci_request_kind_by_its_method() -> None:
+    kinds = {f.name for f in abci.Request.DESCRIPTOR.oneofs_by_name["value"].fields}
+    assert set(ABCI_METHODS) == kinds
+    assert kinds == {f.name for f in abci.Response.DESCRIPTOR.oneofs_by_name["value"].fields} - {
+        "exception"
+    }

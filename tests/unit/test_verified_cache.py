@@ -12,10 +12,11 @@ from harness import CHAIN_ID
 from nacl.signing import VerifyKey
 
 from abci_app import tx as tx_module
+from abci_app._proto.tendermint.abci import types_pb2 as abci
 from abci_app.errors import FeeTooLow, InvalidSignature, ModernTensorError, TxTooLarge, WrongChainId
 from abci_app.params import AppParams
 from abci_app.tx import VerifiedTxs, decode_tx, footprint, tx_hash
-from abci_app.types import Event, events_discarded
+from abci_app.types import DiscardEvents, EventLog
 
 
 def count_verifies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -162,11 +163,43 @@ def test_warm_and_cold_nodes_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     cold.close()
 
 
-def test_events_are_discarded_only_inside_the_block() -> None:
-    assert Event.of("transfer", amount=5).attributes[0].value == "5"
-    with events_discarded():
-        assert Event.of("transfer", amount=5).attributes == ()
-        with events_discarded():
-            pass
-        assert Event.of("fee", amount=1).attributes == ()  # still inside the outer block
-    assert Event.of("transfer", amount=5).attributes[0].key == "amount"
+def test_the_event_sinks_keep_or_drop_the_tx_path_events() -> None:
+    log = EventLog()
+    log.emit("fee", amount=1)
+    mark = log.mark()
+    log.emit("transfer", amount=5, sender="a")
+    log.emit("message", action="x")
+    log.truncate(mark + 1)  # a failed message's events go, the ones before it stay
+    assert [(e.type, [(a.key, a.value) for a in e.attributes]) for e in log.take(0)] == [
+        ("fee", [("amount", "1")]),
+        ("transfer", [("amount", "5"), ("sender", "a")]),
+    ]
+    assert log.take(0) == [] and log.mark() == 0
+    drop = DiscardEvents()
+    drop.emit("transfer", amount=5)
+    assert drop.mark() == 0 and drop.take(0) == []
+
+
+def test_check_tx_and_prepare_proposal_build_no_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their contexts carry the discarding sink: not one event is built for them, while
+    FinalizeBlock builds every one."""
+    built = [0]
+    real_emit = EventLog.emit
+
+    def counting(self: EventLog, type_: str, **attrs: str | int) -> None:
+        built[0] += 1
+        real_emit(self, type_, **attrs)
+
+    monkeypatch.setattr(EventLog, "emit", counting)
+    d = Driver.open(tmp_path / "s.sqlite")
+    d.init_chain(genesis_app_state(3))
+    txs = [transfer(i, (i + 1) % 3, 10, 0) for i in range(3)]
+    assert [d.check(raw).code for raw in txs] == [0, 0, 0]
+    request = abci.RequestPrepareProposal(txs=txs, height=1, max_tx_bytes=10**6)
+    prepared = d.app.prepare_proposal(request)
+    assert list(prepared.txs) == txs and built[0] == 0
+    d.block(txs)
+    assert built[0] == 3 * 3  # fee, message, transfer per tx
+    d.close()

@@ -1,22 +1,30 @@
-"""Bank state transitions. Pure functions of (state overlay, sender, message) -> events."""
+"""Bank's message handler."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...address import to_bech32
 from ...state.overlay import Overlay
-from ...types import Event
+from .keeper import send
 from .messages import MsgTransfer
-from .state import credit, debit
+
+if TYPE_CHECKING:
+    from ...context import ChainContext
 
 
-def apply_transfer(state: Overlay, sender: bytes, msg: MsgTransfer) -> list[Event]:
-    debit(state, sender, msg.amount)
-    credit(state, msg.to, msg.amount)
-    return [
-        Event.of(
-            "transfer",
-            sender=to_bech32(sender),
-            recipient=to_bech32(msg.to),
-            amount=msg.amount,
-        )
-    ]
+def apply_transfer(state: Overlay, sender: bytes, msg: MsgTransfer, ctx: ChainContext) -> None:
+    """Move ``msg.amount`` base units from ``sender`` to ``msg.to`` (Cosmos SDK x/bank MsgSend).
+
+    Preconditions: ``msg`` passed :meth:`MsgTransfer.validate` (20-byte recipient, amount in
+    [1, 2^64 - 1]). Writes: both accounts (a new recipient's record is created).
+    Events: ``transfer(sender, recipient, amount)``.
+
+    Raises:
+        InsufficientFunds: the sender's balance is below the amount.
+        BalanceOverflow: the recipient's balance would pass 2^64 - 1.
+    """
+    send(state, sender, msg.to, msg.amount)
+    ctx.events.emit(
+        "transfer", sender=to_bech32(sender), recipient=to_bech32(msg.to), amount=msg.amount
+    )

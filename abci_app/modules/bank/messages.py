@@ -16,9 +16,13 @@ class MsgTransfer:
     to: bytes
     amount: int
 
-    type_url = "transfer"
-
     def validate(self) -> None:
+        """Stateless checks (Cosmos ``ValidateBasic``).
+
+        Raises:
+            InvalidAddress: ``to`` is not 20 bytes.
+            InvalidAmount: ``amount`` is 0 or past 2^64 - 1.
+        """
         if len(self.to) != ADDRESS_LEN:
             raise InvalidAddress(f"recipient must be {ADDRESS_LEN} bytes, got {len(self.to)}")
         if not 0 < self.amount <= U64_MAX:

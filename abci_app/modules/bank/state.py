@@ -12,6 +12,8 @@ from ...state.overlay import KVReader, Overlay
 
 @dataclass(frozen=True)
 class Account:
+    """An account record: ``balance`` in base units and the ``nonce`` its next tx must carry."""
+
     balance: int = 0
     nonce: int = 0
 
@@ -26,20 +28,24 @@ class Account:
 
 
 def get_account(state: KVReader, address: bytes) -> Account | None:
+    """The account at ``address`` (20 bytes), or None if it never received funds."""
     raw = state.get(account_key(address))
     return None if raw is None else Account.decode(raw)
 
 
 def set_account(state: Overlay, address: bytes, account: Account) -> None:
+    """Write the account record at ``address``."""
     state.set(account_key(address), account.encode())
 
 
 def get_supply(state: KVReader) -> int:
+    """The total supply in base units (0 before genesis)."""
     raw = state.get(SUPPLY)
     return 0 if raw is None else decode_u64(raw)
 
 
 def set_supply(state: Overlay, amount: int) -> None:
+    """Write the total supply. Only bank's keeper and genesis call this (tested)."""
     state.set(SUPPLY, encode_u64(amount))
 
 

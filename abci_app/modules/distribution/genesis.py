@@ -8,10 +8,18 @@ from typing import Any
 from ...address import to_bech32
 from ...errors import InvalidGenesis
 from ...schema import check_object, parse_address, parse_amount
-from ...state.overlay import Overlay
+from ...state.overlay import KVReader, Overlay
+from ..staking.state import all_validators, consensus_address_of
 from .params import DistributionParams
-from .rewards import set_params
+from .rewards import get_params, set_params
 from .state import (
+    all_accumulators,
+    all_commissions,
+    all_starts,
+    get_accumulator,
+    get_commission,
+    get_minted,
+    get_prev_proposer,
     set_accumulator,
     set_commission,
     set_minted,
@@ -22,6 +30,10 @@ from .state import (
 
 @dataclass(frozen=True)
 class DistributionGenesis:
+    """Distribution's genesis section: params and, after an export, the
+    reward state (minted total, previous proposer, accumulators, commissions, delegation starts).
+    """
+
     params: DistributionParams = field(default_factory=DistributionParams)
     minted: int = 0
     previous_proposer: bytes = b""
@@ -50,7 +62,12 @@ def _big(value: Any, where: str) -> int:
     return int(value)
 
 
-def parse_distribution(raw: Any) -> DistributionGenesis:
+def parse_genesis(raw: Any) -> DistributionGenesis:
+    """Parse ``app_state.distribution`` (params; the reward state an export carries over).
+
+    Raises:
+        InvalidGenesis: naming the field that broke a rule.
+    """
     fields = {"params", "minted", "previous_proposer", "validators", "delegations"}
     raw = check_object(raw, "distribution", fields)
     try:
@@ -95,6 +112,11 @@ def parse_distribution(raw: Any) -> DistributionGenesis:
 
 
 def check_references(g: DistributionGenesis, operators: set[bytes]) -> None:
+    """Every validator named is one of staking's ``operators``.
+
+    Raises:
+        InvalidGenesis: naming the unknown validator.
+    """
     for op, _, _ in g.validators:
         if op not in operators:
             raise InvalidGenesis(f"distribution: unknown validator {to_bech32(op)}")
@@ -103,14 +125,33 @@ def check_references(g: DistributionGenesis, operators: set[bytes]) -> None:
             raise InvalidGenesis(f"distribution: delegation to unknown validator {to_bech32(op)}")
 
 
-def init_distribution(state: Overlay, g: DistributionGenesis, cons_of: dict[bytes, bytes]) -> None:
+def init_genesis(state: Overlay, g: DistributionGenesis) -> None:
+    """Write params and the carried-over reward state; validators are named by operator and
+    found through staking's records (staking's genesis is written first)."""
     set_params(state, g.params)
     if g.minted:
         set_minted(state, g.minted)
     if g.previous_proposer:
         set_prev_proposer(state, g.previous_proposer)
     for op, acc, commission in g.validators:
-        set_accumulator(state, cons_of[op], acc)
-        set_commission(state, cons_of[op], commission)
+        cons = consensus_address_of(state, op)
+        set_accumulator(state, cons, acc)
+        set_commission(state, cons, commission)
     for delegator, op, start in g.delegations:
-        set_start(state, delegator, cons_of[op], start)
+        set_start(state, delegator, consensus_address_of(state, op), start)
+
+
+def export_genesis(state: KVReader) -> DistributionGenesis:
+    """Params, minted total, previous proposer, each validator's accumulator and unpaid
+    commission, and each delegation's start, with validators named by operator."""
+    ops = {v.cons_address: v.operator for v in all_validators(state)}
+    return DistributionGenesis(
+        params=get_params(state),
+        minted=get_minted(state),
+        previous_proposer=get_prev_proposer(state) or b"",
+        validators=tuple(
+            (ops[c], get_accumulator(state, c), get_commission(state, c))
+            for c in sorted(set(dict(all_accumulators(state))) | set(dict(all_commissions(state))))
+        ),
+        delegations=tuple((d, ops[c], s) for d, c, s in all_starts(state)),
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import InvalidGenesis
+from ...params import RATE_ONE
 from ...schema import IntParams, check_duration
-
-RATE_ONE = 10**9
 
 
 @dataclass(frozen=True)
 class DistributionParams(IntParams):
+    """Distribution's params (genesis ``app_state.distribution.params``)."""
+
     SECTION = "distribution.params"
 
     block_reward: int = 240_000_000
@@ -31,6 +32,10 @@ class DistributionParams(IntParams):
     subnets pro rata to their stake. With no subnet stake, all of it goes to validators."""
 
     def validate(self) -> None:
+        """Raises:
+        InvalidGenesis: a value out of range (rates above 10^9, proposer shares above 100%,
+            halving_interval 0).
+        """
         super().validate()
         check_duration(self.halving_interval, "distribution.params.halving_interval")
         for name in (

@@ -11,7 +11,9 @@ from .rewards import get_params, pending_rewards
 from .state import get_commission, get_minted
 
 
-def distribution_query(state: KVReader, path: str) -> Any | None:
+def distribution_query(state: KVReader, path: str, height: int) -> Any | None:
+    """The answer to ``path`` when it is one of this module's routes, else None (``height``,
+    the last committed one, is unused here)."""
     if path.startswith("/rewards/"):
         who = from_bech32(path[len("/rewards/") :])
         rewards = []

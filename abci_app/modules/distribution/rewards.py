@@ -1,31 +1,33 @@
-"""Minting, allocating a block's rewards, settling and withdrawing them.
+"""The reward rules: minting by the emission schedule, allocating a block's rewards, settling
+and withdrawing them.
 
-Allocation (begin of block H, for the commit of block H-1):
-1. mint the block reward (halved every ``halving_interval`` blocks, capped at ``max_supply``);
-   all but ``consensus_reward_share`` of it accrues to the subnets, pro rata to their stake
-   (none when no subnet has stake); take the fees collected so far, burning ``fee_burn_rate``;
-2. the previous block's proposer gets base + bonus * (signed power / total power) of it;
-3. the rest goes to the validators that signed, pro rata to power; of each share the validator
+Begin of block H, for the commit of block H-1 (execution calls the steps in this order):
+1. :func:`mint_block_reward`: the block reward (halved every ``halving_interval`` blocks, capped
+   at ``max_supply``), minted by bank into the distribution pool;
+2. (subnets) all but ``consensus_reward_share`` of it (:func:`subnet_share`) accrues to the
+   subnets, pro rata to their stake (none when no subnet has stake);
+3. :func:`allocate`: the fees collected so far join it (``fee_burn_rate`` of them burned); the
+   previous block's proposer gets base + bonus * (signed power / total power) of the total and
+   the rest goes to the validators that signed, pro rata to power; of each share the validator
    keeps ``commission_rate`` as commission and the rest raises its reward-per-share accumulator.
 Every division floors; remainders stay in the distribution pool, so the pool always covers
-what is owed.
+what is owed. Delegations are paid when their shares change (:func:`settle`, through staking's
+hooks) or on ``withdraw_rewards``. Model: Cosmos SDK x/distribution (F1 fee distribution).
 """
 
 from __future__ import annotations
 
-from ...address import to_bech32
+from ...params import RATE_ONE
 from ...state.keys import DIST_PARAMS
 from ...state.overlay import KVReader, Overlay
 from ...types import Event, Vote
-from ..bank.state import Account, credit, debit, get_account, get_supply, set_supply
+from ..bank.keeper import burn, mint, send
+from ..bank.module_accounts import FEE_COLLECTOR
+from ..bank.state import Account, get_account, get_supply
 from ..staking.state import (
-    RATE_ONE,
-    delegations_of,
     get_shares,
     get_validator,
-    validator_by_operator,
 )
-from ..subnets.endblock import accrue_emission
 from .params import DistributionParams
 from .state import (
     ACC_PRECISION,
@@ -44,26 +46,30 @@ from .state import (
 
 
 def get_params(state: KVReader) -> DistributionParams:
+    """Distribution's params as stored (defaults before genesis writes them)."""
     raw = state.get(DIST_PARAMS)
     return DistributionParams() if raw is None else DistributionParams.decode(raw)
 
 
 def set_params(state: Overlay, params: DistributionParams) -> None:
+    """Store distribution's params (genesis only)."""
     state.set(DIST_PARAMS, params.encode())
 
 
 def block_reward(params: DistributionParams, height: int) -> int:
+    """The block reward at ``height`` in base units before the supply cap:
+    ``block_reward >> (height // halving_interval)`` (0 after 64 halvings). ModernTensor's
+    published schedule: 0.24 MDT per block, halving every 8,760,000 blocks.
+    """
     halvings = height // params.halving_interval
     return params.block_reward >> halvings if halvings < 64 else 0
 
 
-def mint(state: Overlay, params: DistributionParams, height: int) -> int:
+def mint_block_reward(state: Overlay, params: DistributionParams, height: int) -> int:
     """Mint this block's reward into the distribution pool; return the amount."""
-    supply = get_supply(state)
-    amount = min(block_reward(params, height), max(0, params.max_supply - supply))
+    amount = min(block_reward(params, height), max(0, params.max_supply - get_supply(state)))
     if amount:
-        credit(state, DISTRIBUTION_POOL, amount)
-        set_supply(state, supply + amount)
+        mint(state, DISTRIBUTION_POOL, amount)
         set_minted(state, get_minted(state) + amount)
     return amount
 
@@ -73,12 +79,10 @@ def collect_fees(state: Overlay, params: DistributionParams, fee_collector: byte
     fees = (get_account(state, fee_collector) or Account()).balance
     if not fees:
         return 0
-    debit(state, fee_collector, fees)
-    burn = fees * params.fee_burn_rate // RATE_ONE
-    if burn:
-        set_supply(state, get_supply(state) - burn)
-    credit(state, DISTRIBUTION_POOL, fees - burn)
-    return fees - burn
+    burned = fees * params.fee_burn_rate // RATE_ONE
+    burn(state, fee_collector, burned)
+    send(state, fee_collector, DISTRIBUTION_POOL, fees - burned)
+    return fees - burned
 
 
 def reward_validator(state: Overlay, cons: bytes, amount: int) -> None:
@@ -93,18 +97,31 @@ def reward_validator(state: Overlay, cons: bytes, amount: int) -> None:
         set_accumulator(state, cons, get_accumulator(state, cons) + delta)
 
 
+def subnet_share(params: DistributionParams, minted: int) -> int:
+    """The part of a block's minted reward offered to the subnets: all but
+    ``consensus_reward_share`` of it (floor on the validators' part)."""
+    return minted - minted * params.consensus_reward_share // RATE_ONE
+
+
 def allocate(
-    state: Overlay, height: int, proposer: bytes, votes: tuple[Vote, ...], fee_collector: bytes
+    state: Overlay,
+    params: DistributionParams,
+    height: int,
+    proposer: bytes,
+    votes: tuple[Vote, ...],
+    minted: int,
+    to_subnets: int,
 ) -> list[Event]:
-    """Begin-block step: pay the previous block's signers and proposer."""
-    params = get_params(state)
-    minted = mint(state, params, height)
-    to_subnets = accrue_emission(
-        state,
-        minted - minted * params.consensus_reward_share // RATE_ONE,
-        DISTRIBUTION_POOL,
-    )
-    fees = collect_fees(state, params, fee_collector)
+    """Begin-block step: pay the previous block's signers and proposer what stayed of the
+    minted reward (``minted - to_subnets``) plus the collected fees (less the burned part).
+
+    The proposer of the previous block (remembered from the last call) gets
+    ``base_proposer_reward + bonus_proposer_reward * signed power / total power`` of it; the
+    rest goes to the validators that signed, pro rata to power, in ascending address order.
+    Every division floors and the dust stays in the distribution pool. Returns the
+    ``rewards(height, minted, subnets, fees, paid)`` event.
+    """
+    fees = collect_fees(state, params, FEE_COLLECTOR)
     total = minted - to_subnets + fees
     prev = get_prev_proposer(state)
     if proposer:
@@ -135,6 +152,9 @@ def allocate(
 
 
 def pending_rewards(state: KVReader, delegator: bytes, cons: bytes) -> int:
+    """Rewards a delegation has earned and not been paid, base units:
+    ``shares * (accumulator - start) // ACC_PRECISION`` (Cosmos F1's reward per share).
+    """
     shares = get_shares(state, delegator, cons)
     acc = get_accumulator(state, cons)
     return shares * (acc - get_start(state, delegator, cons)) // ACC_PRECISION
@@ -148,57 +168,17 @@ def settle(state: Overlay, delegator: bytes, cons: bytes) -> int:
     """
     amount = pending_rewards(state, delegator, cons)
     if amount:
-        debit(state, DISTRIBUTION_POOL, amount)
-        credit(state, delegator, amount)
+        send(state, DISTRIBUTION_POOL, delegator, amount)
     set_start(state, delegator, cons, get_accumulator(state, cons))
     return amount
 
 
-def settle_event(delegator: bytes, operator: bytes, amount: int) -> list[Event]:
-    """The event of an automatic withdrawal when a delegation changes (none for 0)."""
-    if not amount:
-        return []
-    return [
-        Event.of(
-            "withdraw_rewards",
-            delegator=to_bech32(delegator),
-            validator=to_bech32(operator),
-            amount=amount,
-        )
-    ]
-
-
 def withdraw_commission(state: Overlay, cons: bytes, operator: bytes) -> int:
+    """Pay a validator's unpaid commission to its ``operator``; return the
+    amount (0 writes nothing).
+    """
     amount = get_commission(state, cons)
     if amount:
-        debit(state, DISTRIBUTION_POOL, amount)
-        credit(state, operator, amount)
+        send(state, DISTRIBUTION_POOL, operator, amount)
         set_commission(state, cons, 0)
     return amount
-
-
-def apply_withdraw_rewards(state: Overlay, sender: bytes, validator: bytes) -> list[Event]:
-    """Withdraw the sender's delegation rewards (from one validator, or all when ``validator``
-    is empty) and, for an operator, its validator's commission."""
-    events = []
-    targets = delegations_of(state, sender)
-    if validator:
-        v = validator_by_operator(state, validator)
-        targets = [(c, s) for c, s in targets if v is not None and c == v.cons_address]
-    for cons, _ in targets:
-        amount = settle(state, sender, cons)
-        v = get_validator(state, cons)
-        op = v.operator if v is not None else cons
-        events.append(
-            Event.of(
-                "withdraw_rewards",
-                delegator=to_bech32(sender),
-                validator=to_bech32(op),
-                amount=amount,
-            )
-        )
-    own = validator_by_operator(state, sender)
-    if own is not None and (not validator or validator == sender):
-        amount = withdraw_commission(state, own.cons_address, sender)
-        events.append(Event.of("withdraw_commission", validator=to_bech32(sender), amount=amount))
-    return events

@@ -9,12 +9,14 @@ floor division leaves stays in the pool (never created, never lost).
 
 from __future__ import annotations
 
-from ...address import module_address
 from ...codec import decode_u64, encode_u64
 from ...state.keys import COMMISSION, MINTED, PREV_PROPOSER, REWARD_ACC, REWARD_START
 from ...state.overlay import KVReader, Overlay
+from ..bank.module_accounts import module_account
 
-DISTRIBUTION_POOL = module_address("distribution")
+DISTRIBUTION_POOL = module_account("distribution", minter=True)
+"""Receives the minted block reward and the collected fees; holds every reward not yet
+withdrawn (commission and delegators' rewards) and the floor division dust."""
 ACC_PRECISION = 10**27
 
 
@@ -23,19 +25,23 @@ def _u256(raw: bytes | None) -> int:
 
 
 def get_accumulator(state: KVReader, cons: bytes) -> int:
+    """Rewards per share of the validator ``cons``, scaled by ACC_PRECISION (u256)."""
     return _u256(state.get(REWARD_ACC + cons))
 
 
 def set_accumulator(state: Overlay, cons: bytes, value: int) -> None:
+    """Write the validator's reward-per-share accumulator (u256)."""
     state.set(REWARD_ACC + cons, value.to_bytes(32, "big"))
 
 
 def get_commission(state: KVReader, cons: bytes) -> int:
+    """The validator's commission not yet withdrawn, base units."""
     raw = state.get(COMMISSION + cons)
     return 0 if raw is None else decode_u64(raw)
 
 
 def set_commission(state: Overlay, cons: bytes, value: int) -> None:
+    """Write the unpaid commission (0 deletes the record)."""
     if value == 0:
         state.delete(COMMISSION + cons)
     else:
@@ -43,44 +49,54 @@ def set_commission(state: Overlay, cons: bytes, value: int) -> None:
 
 
 def get_start(state: KVReader, delegator: bytes, cons: bytes) -> int:
+    """The accumulator when the delegation last changed or was paid (0 if never)."""
     return _u256(state.get(REWARD_START + delegator + cons))
 
 
 def set_start(state: Overlay, delegator: bytes, cons: bytes, value: int) -> None:
+    """Restart the delegation's rewards at accumulator ``value``."""
     state.set(REWARD_START + delegator + cons, value.to_bytes(32, "big"))
 
 
 def delete_start(state: Overlay, delegator: bytes, cons: bytes) -> None:
+    """Drop the delegation's start record (it holds no shares any more)."""
     state.delete(REWARD_START + delegator + cons)
 
 
 def get_minted(state: KVReader) -> int:
+    """Base units minted by block rewards so far."""
     raw = state.get(MINTED)
     return 0 if raw is None else decode_u64(raw)
 
 
 def set_minted(state: Overlay, value: int) -> None:
+    """Write the minted total."""
     state.set(MINTED, encode_u64(value))
 
 
 def get_prev_proposer(state: KVReader) -> bytes | None:
+    """Consensus address of the previous block's proposer (None before block 1)."""
     return state.get(PREV_PROPOSER)
 
 
 def set_prev_proposer(state: Overlay, cons: bytes) -> None:
+    """Remember this block's proposer for the next block's bonus."""
     state.set(PREV_PROPOSER, cons)
 
 
 def all_accumulators(state: KVReader) -> list[tuple[bytes, int]]:
+    """[(consensus address, accumulator)] of every validator with one, in key order."""
     n = len(REWARD_ACC)
     return [(k[n:], _u256(v)) for k, v in state.iter_prefix(REWARD_ACC)]
 
 
 def all_commissions(state: KVReader) -> list[tuple[bytes, int]]:
+    """[(consensus address, unpaid commission)], in key order."""
     n = len(COMMISSION)
     return [(k[n:], decode_u64(v)) for k, v in state.iter_prefix(COMMISSION)]
 
 
 def all_starts(state: KVReader) -> list[tuple[bytes, bytes, int]]:
+    """[(delegator, consensus address, start)] of every delegation, in key order."""
     n = len(REWARD_START)
     return [(k[n : n + 20], k[n + 20 :], _u256(v)) for k, v in state.iter_prefix(REWARD_START)]

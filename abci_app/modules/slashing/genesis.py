@@ -34,6 +34,8 @@ _INFO_FIELDS = {
 
 @dataclass(frozen=True)
 class SlashingGenesis:
+    """Slashing's genesis section: params, the last block time, signing records."""
+
     params: SlashingParams = field(default_factory=SlashingParams)
     block_time: int = 0
     infos: tuple[tuple[bytes, SigningInfo, tuple[int, ...]], ...] = ()
@@ -49,7 +51,12 @@ class SlashingGenesis:
         }
 
 
-def parse_slashing(raw: Any) -> SlashingGenesis:
+def parse_genesis(raw: Any) -> SlashingGenesis:
+    """Parse ``app_state.slashing`` (params, the last block time, signing records).
+
+    Raises:
+        InvalidGenesis: naming the field that broke a rule.
+    """
     raw = check_object(raw, "slashing", {"params", "block_time", "signing_infos"})
     infos = []
     for n, entry in enumerate(raw.get("signing_infos", [])):
@@ -83,7 +90,8 @@ def parse_slashing(raw: Any) -> SlashingGenesis:
     )
 
 
-def init_slashing(state: Overlay, g: SlashingGenesis) -> None:
+def init_genesis(state: Overlay, g: SlashingGenesis) -> None:
+    """Write params, the block time and every signing record with its missed blocks."""
     set_params(state, g.params)
     if g.block_time:
         set_block_time(state, g.block_time)
@@ -93,7 +101,8 @@ def init_slashing(state: Overlay, g: SlashingGenesis) -> None:
             set_missed(state, address, i, True)
 
 
-def export_slashing(state: KVReader) -> SlashingGenesis:
+def export_genesis(state: KVReader) -> SlashingGenesis:
+    """Params, the last block time and every signing record with its missed blocks."""
     return SlashingGenesis(
         params=get_params(state),
         block_time=get_block_time(state),

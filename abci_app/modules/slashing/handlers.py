@@ -1,110 +1,59 @@
-"""Slashing state transitions: downtime and evidence (begin-block) and ``unjail``.
-
-Slashing burns: the slashed tokens leave the bonded (or unbonding) pool and the total supply.
-A validator's shares do not change, so every delegator loses the same fraction, and reward
-accounting (per share) is untouched.
+"""Slashing decides *when* a validator is punished: downtime over a sliding window of blocks and
+double signing from CometBFT's evidence (begin-block steps), and when it may return (``unjail``).
+How much is burned, and jailing itself, are staking's (:mod:`..staking.slash`). Model: Cosmos
+SDK x/slashing (``HandleValidatorSignature``, ``HandleEquivocationEvidence``, ``Unjail``).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ...address import to_bech32
 from ...errors import NotJailed, SelfBondTooLow, StillJailed, Tombstoned, UnknownValidator
+from ...params import RATE_ONE
 from ...state.overlay import Overlay
 from ...types import BlockHeader, Event
-from ..bank.state import debit, get_supply, set_supply
-from ..distribution.rewards import settle
-from ..distribution.state import delete_start
-from ..staking.state import (
-    BONDED_POOL,
-    RATE_ONE,
-    UNBONDING_POOL,
-    Redelegation,
-    Validator,
-    add_unbonding,
-    all_redelegations,
-    all_unbondings,
-    get_shares,
-    get_validator,
-    remove_unbonding,
-    set_redelegation,
-    set_shares,
-    set_validator,
-    validator_by_operator,
-)
-from ..staking.state import (
-    get_params as get_staking_params,
-)
+from ..staking.params import StakingParams
+from ..staking.slash import jail, slash, unjail
+from ..staking.state import Validator, get_validator, self_bond_of, validator_by_operator
 from .messages import MsgUnjail
+from .params import SlashingParams
 from .state import (
     FOREVER,
     SigningInfo,
     clear_missed,
     get_block_time,
     get_info,
-    get_params,
     is_missed,
     set_block_time,
     set_info,
     set_missed,
 )
 
-
-def _burn(state: Overlay, pool: bytes, amount: int) -> None:
-    if amount:
-        debit(state, pool, amount)
-        set_supply(state, get_supply(state) - amount)
+if TYPE_CHECKING:
+    from ...context import ChainContext
 
 
-def _slash_redelegation(state: Overlay, r: Redelegation, fraction: int) -> int:
-    """Cut the shares a delegator moved away from the offender after the infraction."""
-    dst = get_validator(state, r.dst)
-    if dst is None:  # pragma: no cover - validator records are never deleted
-        return 0
-    have = get_shares(state, r.delegator, r.dst)
-    cut = min(r.shares * fraction // RATE_ONE, have)
-    if cut == 0:
-        return 0
-    settle(state, r.delegator, r.dst)  # rewards were earned with the shares before the cut
-    tokens = dst.tokens_for(cut)
-    set_shares(state, r.delegator, r.dst, have - cut)
-    if have == cut:
-        delete_start(state, r.delegator, r.dst)
-    set_validator(
-        state, dst.with_(tokens=dst.tokens - tokens, delegator_shares=dst.delegator_shares - cut)
-    )
-    set_redelegation(state, replace(r, shares=r.shares - cut))
-    _burn(state, BONDED_POOL, tokens)
-    return tokens
+def record_block_time(state: Overlay, header: BlockHeader) -> None:
+    """Begin-block step: keep the block's time (unix seconds from the header, never the wall
+    clock): ``unjail``, also in CheckTx, compares it with ``jailed_until``."""
+    set_block_time(state, header.time)
 
 
-def slash(
-    state: Overlay, v: Validator, fraction: int, reason: str, since_height: int | None = None
-) -> tuple[Validator, list[Event]]:
-    """Burn ``fraction`` of ``v``'s tokens and jail it. With ``since_height`` (double sign),
-    unbonding entries created at or after that height lose the same fraction."""
-    amount = v.tokens * fraction // RATE_ONE
-    _burn(state, BONDED_POOL, amount)
-    v2 = v.with_(tokens=v.tokens - amount, jailed=True)
-    set_validator(state, v2)
-    burned = amount
-    if since_height is not None:
-        unbonding_blocks = get_staking_params(state).unbonding_blocks
-        for e in all_unbondings(state):
-            if e.cons_address == v.cons_address and (
-                e.completion_height - unbonding_blocks >= since_height
-            ):
-                cut = e.amount * fraction // RATE_ONE
-                if cut:
-                    remove_unbonding(state, e)
-                    add_unbonding(state, replace(e, amount=e.amount - cut))
-                    _burn(state, UNBONDING_POOL, cut)
-                    burned += cut
-        for r in all_redelegations(state):
-            if r.src == v.cons_address and r.creation_height >= since_height:
-                burned += _slash_redelegation(state, r, fraction)
-    return v2, [
+def _punish(
+    state: Overlay,
+    v: Validator,
+    fraction: int,
+    reason: str,
+    infraction_height: int | None,
+    ctx: ChainContext,
+) -> list[Event]:
+    """Have staking slash ``fraction`` of ``v`` (and, for a double sign, what left it since the
+    infraction) and jail it; the ``slash`` and ``jail`` events."""
+    staking = ctx.params_of(StakingParams)
+    slashed, burned = slash(state, v, fraction, infraction_height, staking, ctx.hooks)
+    jail(state, slashed)
+    return [
         Event.of(
             "slash",
             validator=to_bech32(v.operator),
@@ -116,10 +65,17 @@ def slash(
     ]
 
 
-def handle_votes(state: Overlay, header: BlockHeader) -> list[Event]:
-    """Count each validator's vote on the previous block; slash and jail the ones down."""
-    set_block_time(state, header.time)
-    params = get_params(state)
+def handle_downtime(state: Overlay, header: BlockHeader, ctx: ChainContext) -> list[Event]:
+    """Begin-block step: count each validator's vote on the previous block into its signing
+    window; one that signed fewer than ``min_signed_per_window`` of the last
+    ``signed_blocks_window`` blocks (once a full window is counted) is slashed
+    ``slash_fraction_downtime``, jailed until block time + ``downtime_jail_seconds`` and starts a
+    fresh window. Jailed and tombstoned validators are counted but not punished again.
+
+    Writes: signing infos and missed-block bits; through staking, the slashed validators.
+    Returns the ``slash`` and ``jail`` events.
+    """
+    params = ctx.params_of(SlashingParams)
     window = params.signed_blocks_window
     max_missed = window - window * params.min_signed_per_window // RATE_ONE
     events = []
@@ -135,8 +91,7 @@ def handle_votes(state: Overlay, header: BlockHeader) -> list[Event]:
             set_missed(state, vote.address, index, now)
         info = info.with_(counter=info.counter + 1, missed=missed)
         if not v.jailed and not info.tombstoned and info.counter > window and missed > max_missed:
-            _, slash_events = slash(state, v, params.slash_fraction_downtime, "downtime")
-            events += slash_events
+            events += _punish(state, v, params.slash_fraction_downtime, "downtime", None, ctx)
             clear_missed(state, vote.address)
             info = info.with_(
                 counter=0,
@@ -148,25 +103,41 @@ def handle_votes(state: Overlay, header: BlockHeader) -> list[Event]:
     return events
 
 
-def handle_evidence(state: Overlay, header: BlockHeader) -> list[Event]:
-    """Double signing: slash 5% (and later unbonding entries), jail and tombstone."""
-    params = get_params(state)
+def handle_evidence(state: Overlay, header: BlockHeader, ctx: ChainContext) -> list[Event]:
+    """Begin-block step: for each piece of double-sign evidence (by infraction height, then
+    address), slash ``slash_fraction_double_sign`` of the validator and of what left it since
+    the infraction, jail it and tombstone it (``jailed_until`` = FOREVER). Evidence against an
+    unknown or already tombstoned validator changes nothing.
+
+    Writes: signing infos; through staking, the slashed records. Returns the ``slash``,
+    ``jail`` and ``tombstone`` events.
+    """
+    params = ctx.params_of(SlashingParams)
     events = []
     for ev in sorted(header.evidence, key=lambda e: (e.height, e.address)):
         v = get_validator(state, ev.address)
         info = get_info(state, ev.address) or SigningInfo(start_height=header.height)
         if v is None or info.tombstoned:
             continue
-        _, slash_events = slash(
-            state, v, params.slash_fraction_double_sign, ev.kind, since_height=ev.height
-        )
-        events += slash_events
+        events += _punish(state, v, params.slash_fraction_double_sign, ev.kind, ev.height, ctx)
         set_info(state, ev.address, info.with_(tombstoned=True, jailed_until=FOREVER))
         events.append(Event.of("tombstone", validator=to_bech32(v.operator)))
     return events
 
 
-def apply_unjail(state: Overlay, sender: bytes, msg: MsgUnjail) -> list[Event]:
+def apply_unjail(state: Overlay, sender: bytes, msg: MsgUnjail, ctx: ChainContext) -> None:
+    """Return the jailed validator ``sender`` operates to the candidate set.
+
+    Preconditions: none beyond a paid tx (the message is empty). Writes: the validator record
+    (staking's end-block then sends its power). Events: ``unjail(validator)``.
+
+    Raises:
+        UnknownValidator: ``sender`` operates no validator.
+        NotJailed: the validator is not jailed.
+        Tombstoned: it double-signed and can never return.
+        StillJailed: the last block's time is before its ``jailed_until``.
+        SelfBondTooLow: the operator's own delegation is worth less than ``min_self_bond``.
+    """
     v = validator_by_operator(state, sender)
     if v is None:
         raise UnknownValidator(f"{to_bech32(sender)} operates no validator")
@@ -178,11 +149,11 @@ def apply_unjail(state: Overlay, sender: bytes, msg: MsgUnjail) -> list[Event]:
     now = get_block_time(state)
     if info is not None and now < info.jailed_until:
         raise StillJailed(f"jailed until unix time {info.jailed_until}; block time is {now}")
-    own = v.tokens_for(get_shares(state, sender, v.cons_address))
-    min_bond = get_staking_params(state).min_self_bond
+    own = self_bond_of(state, v)
+    min_bond = ctx.params_of(StakingParams).min_self_bond
     if own < min_bond:
         raise SelfBondTooLow(
             f"self-bond {own} is below min_self_bond {min_bond}: delegate to your validator first"
         )
-    set_validator(state, v.with_(jailed=False))
-    return [Event.of("unjail", validator=to_bech32(sender))]
+    unjail(state, v)
+    ctx.events.emit("unjail", validator=to_bech32(sender))

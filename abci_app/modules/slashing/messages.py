@@ -9,7 +9,5 @@ from dataclasses import dataclass
 class MsgUnjail:
     """Return the sender's jailed validator to the candidate set once its jail time is over."""
 
-    type_url = "unjail"
-
     def validate(self) -> None:
         """Nothing to check without state: the sender is the validator's operator."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import InvalidGenesis
+from ...params import RATE_ONE
 from ...schema import IntParams, check_duration
-
-RATE_ONE = 10**9
 
 
 @dataclass(frozen=True)
 class SlashingParams(IntParams):
+    """Slashing's params (genesis ``app_state.slashing.params``; Cosmos Hub's values)."""
+
     SECTION = "slashing.params"
 
     signed_blocks_window: int = 10_000
@@ -27,6 +28,9 @@ class SlashingParams(IntParams):
     signing (5%); the validator is also tombstoned: jailed for ever."""
 
     def validate(self) -> None:
+        """Raises:
+        InvalidGenesis: a rate above 10^9 or a zero window.
+        """
         super().validate()
         check_duration(self.signed_blocks_window, "slashing.params.signed_blocks_window")
         check_duration(self.downtime_jail_seconds, "slashing.params.downtime_jail_seconds")

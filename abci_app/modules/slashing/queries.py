@@ -12,7 +12,9 @@ from ..staking.state import validator_by_operator
 from .state import SigningInfo, get_info, get_params
 
 
-def slashing_query(state: KVReader, path: str) -> Any | None:
+def slashing_query(state: KVReader, path: str, height: int) -> Any | None:
+    """The answer to ``path`` when it is one of this module's routes, else None (``height``,
+    the last committed one, is unused here)."""
     if path.startswith("/signing_info/"):
         operator = path[len("/signing_info/") :]
         v = validator_by_operator(state, from_bech32(operator))

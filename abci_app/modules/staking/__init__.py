@@ -1,1 +1,2 @@
-"""Validators and bonded stake. So far: genesis validators (gentx) and the initial validator set."""
+"""Validators, delegations, unbonding, redelegation, the validator set sent to CometBFT and the
+slashing mechanics (``slash.py``); the hooks distribution implements (``hooks.py``)."""

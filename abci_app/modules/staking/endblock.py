@@ -14,7 +14,7 @@ from ...address import to_bech32
 from ...state.keys import VALIDATOR
 from ...state.overlay import Overlay
 from ...types import Event, ValidatorUpdate
-from ..bank.state import credit, debit
+from ..bank.keeper import send
 from .state import (
     UNBONDING_POOL,
     active_set,
@@ -31,12 +31,15 @@ from .state import (
 
 
 def complete_unbondings(state: Overlay, height: int) -> list[Event]:
+    """End-block step: entries completing at ``height`` leave the unbonding pool
+    for their delegators (``complete_unbonding`` events); redelegation entries completing now stop
+    being slashable for their source (their shares are zeroed).
+    """
     for r in matured_redelegations(state, height):  # no longer slashable for the source
         set_redelegation(state, replace(r, shares=0))
     events = []
     for entry in matured_unbondings(state, height):
-        debit(state, UNBONDING_POOL, entry.amount)
-        credit(state, entry.delegator, entry.amount)
+        send(state, UNBONDING_POOL, entry.delegator, entry.amount)
         remove_unbonding(state, entry)
         events.append(
             Event.of(
@@ -80,9 +83,3 @@ def validator_set_updates(
             Event.of("validator_update", consensus_address=cons.hex().upper(), power=power)
         )
     return updates, events
-
-
-def end_block(state: Overlay, height: int) -> tuple[list[ValidatorUpdate], list[Event]]:
-    events = complete_unbondings(state, height)
-    updates, set_events = validator_set_updates(state)
-    return updates, events + set_events

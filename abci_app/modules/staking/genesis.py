@@ -12,7 +12,7 @@ export``); their tokens are already in the bonded pool account's balance.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nacl.exceptions import BadSignatureError
@@ -21,23 +21,28 @@ from nacl.signing import SigningKey, VerifyKey
 from ...address import address_from_pubkey, to_bech32
 from ...codec import canonical_json
 from ...errors import InvalidGenesis
+from ...params import RATE_ONE
 from ...schema import check_object, parse_address, parse_amount
-from ...state.overlay import Overlay
+from ...state.overlay import KVReader, Overlay
 from ...types import ValidatorUpdate
-from ..bank.state import credit, debit
+from ..bank.keeper import send
 from .params import StakingParams
 from .state import (
     BONDED_POOL,
     DEFAULT_COMMISSION,
-    RATE_ONE,
+    UNBONDING_POOL,
     Redelegation,
     UnbondingEntry,
     Validator,
     active_set,
     add_redelegation,
     add_unbonding,
+    all_delegations,
+    all_redelegations,
+    all_unbondings,
     all_validators,
     consensus_address,
+    get_params,
     set_last_power,
     set_params,
     set_shares,
@@ -51,6 +56,10 @@ _GENTX_FIELDS = {"operator", "operator_pub_key", "pub_key", "self_bond", "monike
 
 @dataclass(frozen=True)
 class GenTx:
+    """A validator's signed genesis entry (Cosmos gentx): operator account and its public
+    key, consensus key, self-bond (base units), moniker and the operator's signature.
+    """
+
     operator: bytes
     operator_pub_key: bytes
     pub_key: bytes
@@ -59,6 +68,7 @@ class GenTx:
     signature: bytes
 
     def signed_fields(self, chain_id: str) -> dict[str, str]:
+        """What the operator signs, as canonical JSON fields (chain id included)."""
         return {
             "chain_id": chain_id,
             "operator": to_bech32(self.operator),
@@ -68,6 +78,7 @@ class GenTx:
         }
 
     def sign_bytes(self, chain_id: str) -> bytes:
+        """``GENTX_DOMAIN || canonical_json(signed_fields)``."""
         return GENTX_DOMAIN + canonical_json(self.signed_fields(chain_id))
 
     def to_dict(self) -> dict[str, str]:
@@ -102,6 +113,11 @@ def _b64_key(value: Any, where: str) -> bytes:
 
 
 def parse_gentx(raw: Any, where: str, chain_id: str) -> GenTx:
+    """Parse one gen_tx and verify its signature over ``chain_id``.
+
+    Raises:
+        InvalidGenesis: a field broke a rule, or the signature does not verify.
+    """
     check_object(raw, where, _GENTX_FIELDS, _GENTX_FIELDS)
     operator = parse_address(raw["operator"], f"{where}.operator")
     try:
@@ -143,6 +159,11 @@ _VALIDATOR_FIELDS = _VALIDATOR_REQUIRED | {
 
 
 def parse_validator(raw: Any, where: str) -> Validator:
+    """Parse one already-bonded validator of ``staking.validators``.
+
+    Raises:
+        InvalidGenesis: a field broke a rule (commission rates out of range included).
+    """
     check_object(raw, where, _VALIDATOR_FIELDS, _VALIDATOR_REQUIRED)
     tokens = parse_amount(raw["tokens"], f"{where}.tokens")
     if not isinstance(raw.get("jailed", False), bool):
@@ -172,6 +193,8 @@ def parse_validator(raw: Any, where: str) -> Validator:
 
 @dataclass(frozen=True)
 class GenesisDelegation:
+    """A delegation in genesis: delegator, validator operator, shares."""
+
     delegator: bytes
     validator: bytes  # operator address
     shares: int
@@ -186,6 +209,8 @@ class GenesisDelegation:
 
 @dataclass(frozen=True)
 class GenesisUnbonding:
+    """An unbonding entry in genesis, its validator named by operator."""
+
     delegator: bytes
     validator: bytes  # operator address
     completion_height: int
@@ -201,6 +226,7 @@ class GenesisUnbonding:
 
 
 def parse_delegation(raw: Any, where: str) -> GenesisDelegation:
+    """Raises InvalidGenesis naming the field that broke a rule."""
     fields = {"delegator", "validator", "shares"}
     check_object(raw, where, fields, fields)
     return GenesisDelegation(
@@ -211,6 +237,7 @@ def parse_delegation(raw: Any, where: str) -> GenesisDelegation:
 
 
 def parse_unbonding(raw: Any, where: str) -> GenesisUnbonding:
+    """Raises InvalidGenesis naming the field that broke a rule."""
     fields = {"delegator", "validator", "completion_height", "amount"}
     check_object(raw, where, fields, fields)
     return GenesisUnbonding(
@@ -221,7 +248,11 @@ def parse_unbonding(raw: Any, where: str) -> GenesisUnbonding:
     )
 
 
-def parse_redelegation(raw: Any, where: str) -> tuple[bytes, bytes, bytes, int, int, int]:
+RedelegationRecord = tuple[bytes, bytes, bytes, int, int, int]
+"""(delegator, src operator, dst operator, creation height, completion height, shares)."""
+
+
+def parse_redelegation(raw: Any, where: str) -> RedelegationRecord:
     """(delegator, src operator, dst operator, creation, completion, shares)."""
     fields = {"delegator", "src", "dst", "creation_height", "completion_height", "shares"}
     check_object(raw, where, fields, fields)
@@ -238,6 +269,7 @@ def parse_redelegation(raw: Any, where: str) -> tuple[bytes, bytes, bytes, int, 
 def redelegation_dict(
     delegator: bytes, src: bytes, dst: bytes, created: int, done: int, shares: int
 ) -> dict[str, Any]:
+    """The JSON form of a redelegation entry."""
     return {
         "delegator": to_bech32(delegator),
         "src": to_bech32(src),
@@ -279,6 +311,11 @@ def check_exported(
 
 
 def check_unique(validators: list[Validator], gentxs: list[GenTx]) -> None:
+    """One validator per operator and per consensus key.
+
+    Raises:
+        InvalidGenesis: an operator or a consensus key twice.
+    """
     seen_ops: set[bytes] = set()
     seen_keys: set[bytes] = set()
     for op, key, what in [(v.operator, v.pub_key, "validator") for v in validators] + [
@@ -294,6 +331,11 @@ def check_unique(validators: list[Validator], gentxs: list[GenTx]) -> None:
 
 
 def check_bonds(params: StakingParams, validators: list[Validator], gentxs: list[GenTx]) -> None:
+    """Each gen_tx bonds at least ``min_self_bond``.
+
+    Raises:
+        InvalidGenesis: naming the gen_tx.
+    """
     for g in gentxs:
         if g.self_bond < params.min_self_bond:
             raise InvalidGenesis(
@@ -302,36 +344,176 @@ def check_bonds(params: StakingParams, validators: list[Validator], gentxs: list
             )
 
 
-def init_staking(
-    state: Overlay,
-    params: StakingParams,
-    validators: list[Validator],
-    gentxs: list[GenTx],
-    delegations: list[GenesisDelegation] | None = None,
-    unbondings: list[GenesisUnbonding] | None = None,
-    redelegations: list[tuple[bytes, bytes, bytes, int, int, int]] | None = None,
-) -> list[ValidatorUpdate]:
-    """Write staking genesis, bond each gen_tx's self-bond, return the initial validator set."""
-    set_params(state, params)
-    by_op = {v.operator: v.cons_address for v in validators}
-    for v in validators:
+@dataclass(frozen=True)
+class StakingGenesis:
+    """``app_state.staking`` ({params, validators, delegations, unbonding, redelegations}) and
+    ``app_state.gen_txs``."""
+
+    params: StakingParams = field(default_factory=StakingParams)
+    validators: tuple[Validator, ...] = ()
+    """Already bonded (written by genesis export), by consensus address."""
+    gen_txs: tuple[GenTx, ...] = ()
+    delegations: tuple[GenesisDelegation, ...] = ()
+    unbondings: tuple[GenesisUnbonding, ...] = ()
+    redelegations: tuple[RedelegationRecord, ...] = ()
+
+    @property
+    def operators(self) -> set[bytes]:
+        """Operators of every validator, bonded or by gen_tx."""
+        return {v.operator for v in self.validators} | {g.operator for g in self.gen_txs}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``app_state.staking`` object (gen_txs are a top-level list of their own)."""
+        return {
+            "params": self.params.to_dict(),
+            "validators": [v.to_dict() for v in self.validators],
+            "delegations": [d.to_dict() for d in self.delegations],
+            "unbonding": [u.to_dict() for u in self.unbondings],
+            "redelegations": [redelegation_dict(*r) for r in self.redelegations],
+        }
+
+
+def parse_genesis(raw: Any, raw_gen_txs: Any, chain_id: str) -> StakingGenesis:
+    """Parse ``app_state.staking`` and ``app_state.gen_txs`` (whose signatures are over
+    ``chain_id``) and check that the bonded state is self-consistent (:func:`check_exported`).
+
+    Raises:
+        InvalidGenesis: naming the field that broke a rule.
+    """
+    staking_raw = check_object(
+        raw, "staking", {"params", "validators", "delegations", "unbonding", "redelegations"}
+    )
+    params = StakingParams.from_dict(staking_raw.get("params", {}))
+    vals_raw = staking_raw.get("validators", [])
+    if not isinstance(vals_raw, list):
+        raise InvalidGenesis("staking.validators must be a list")
+    validators = [parse_validator(v, f"staking.validators[{i}]") for i, v in enumerate(vals_raw)]
+    if not isinstance(raw_gen_txs, list):
+        raise InvalidGenesis("app_state.gen_txs must be a list")
+    if raw_gen_txs and not chain_id:
+        raise InvalidGenesis("gen_txs need a chain id to verify their signatures")
+    gentxs = [parse_gentx(g, f"gen_txs[{i}]", chain_id) for i, g in enumerate(raw_gen_txs)]
+    lists = {}
+    for name in ("delegations", "unbonding", "redelegations"):
+        lists[name] = staking_raw.get(name, [])
+        if not isinstance(lists[name], list):
+            raise InvalidGenesis(f"staking.{name} must be a list")
+    delegations = [
+        parse_delegation(d, f"staking.delegations[{i}]") for i, d in enumerate(lists["delegations"])
+    ]
+    unbondings = [
+        parse_unbonding(u, f"staking.unbonding[{i}]") for i, u in enumerate(lists["unbonding"])
+    ]
+    redelegations = [
+        parse_redelegation(r, f"staking.redelegations[{i}]")
+        for i, r in enumerate(lists["redelegations"])
+    ]
+    known = {v.operator for v in validators}
+    if any(r[1] not in known or r[2] not in known for r in redelegations):
+        raise InvalidGenesis("staking.redelegations name an unknown validator")
+    check_exported(validators, delegations, unbondings)
+    return StakingGenesis(
+        params=params,
+        validators=tuple(sorted(validators, key=lambda v: v.cons_address)),
+        gen_txs=tuple(gentxs),
+        delegations=tuple(delegations),
+        unbondings=tuple(unbondings),
+        redelegations=tuple(redelegations),
+    )
+
+
+def check_genesis(g: StakingGenesis) -> None:
+    """One validator per operator and per consensus key; gen_txs bond at least min_self_bond.
+
+    Raises:
+        InvalidGenesis: naming the validator.
+    """
+    check_unique(list(g.validators), list(g.gen_txs))
+    check_bonds(g.params, list(g.validators), list(g.gen_txs))
+
+
+def check_pools(g: StakingGenesis, balances: dict[bytes, int]) -> None:
+    """The bonded pool holds the validators' tokens, the unbonding pool the unbonding entries.
+
+    Raises:
+        InvalidGenesis: a pool's balance differs.
+    """
+    bonded = sum(v.tokens for v in g.validators)
+    if balances.get(BONDED_POOL, 0) != bonded:
+        raise InvalidGenesis(
+            f"bonded pool {to_bech32(BONDED_POOL)} holds {balances.get(BONDED_POOL, 0)} but "
+            f"staking.validators have {bonded} tokens"
+        )
+    unbonding_total = sum(u.amount for u in g.unbondings)
+    if balances.get(UNBONDING_POOL, 0) != unbonding_total:
+        raise InvalidGenesis(
+            f"unbonding pool {to_bech32(UNBONDING_POOL)} holds {balances.get(UNBONDING_POOL, 0)} "
+            f"but staking.unbonding entries total {unbonding_total}"
+        )
+
+
+def check_gen_tx_funds(g: StakingGenesis, balances: dict[bytes, int]) -> None:
+    """Each gen_tx's operator is a genesis account holding its self-bond.
+
+    Raises:
+        InvalidGenesis: naming the gen_tx.
+    """
+    for gtx in g.gen_txs:
+        have = balances.get(gtx.operator)
+        if have is None:
+            raise InvalidGenesis(
+                f"gen_tx of {gtx.moniker}: operator {to_bech32(gtx.operator)} is not a genesis "
+                "account"
+            )
+        if have < gtx.self_bond:
+            raise InvalidGenesis(
+                f"gen_tx of {gtx.moniker}: self_bond {gtx.self_bond} exceeds the "
+                f"operator's balance {have}"
+            )
+
+
+def init_genesis(state: Overlay, g: StakingGenesis) -> list[ValidatorUpdate]:
+    """Write staking genesis, bond each gen_tx's self-bond (operator -> bonded pool), and return
+    the initial validator set (the active set, also remembered as CometBFT's last powers)."""
+    set_params(state, g.params)
+    by_op = {v.operator: v.cons_address for v in g.validators}
+    for v in g.validators:
         set_validator(state, v)
-    for d in delegations or []:
+    for d in g.delegations:
         set_shares(state, d.delegator, by_op[d.validator], d.shares)
-    for who, src, dst, created, done, shares in redelegations or []:
+    for who, src, dst, created, done, shares in g.redelegations:
         add_redelegation(state, Redelegation(who, by_op[src], by_op[dst], created, done, shares))
-    for u in unbondings or []:
+    for u in g.unbondings:
         add_unbonding(
             state, UnbondingEntry(u.delegator, by_op[u.validator], u.completion_height, u.amount)
         )
-    for g in gentxs:
-        debit(state, g.operator, g.self_bond)
-        credit(state, BONDED_POOL, g.self_bond)
-        v = Validator(g.operator, g.pub_key, g.self_bond, g.moniker)
+    for gtx in g.gen_txs:
+        send(state, gtx.operator, BONDED_POOL, gtx.self_bond)
+        v = Validator(gtx.operator, gtx.pub_key, gtx.self_bond, gtx.moniker)
         set_validator(state, v)
-        set_shares(state, g.operator, v.cons_address, g.self_bond)
+        set_shares(state, gtx.operator, v.cons_address, gtx.self_bond)
     updates = []
-    for v, power in active_set(all_validators(state), params):
+    for v, power in active_set(all_validators(state), g.params):
         set_last_power(state, v.cons_address, power)
         updates.append(ValidatorUpdate(v.pub_key, power))
     return updates
+
+
+def export_genesis(state: KVReader) -> StakingGenesis:
+    """The bonded state as ``genesis export`` writes it: params, validator records, delegations,
+    unbonding and redelegation entries (validators named by operator); no gen_txs."""
+    validators = all_validators(state)
+    ops = {v.cons_address: v.operator for v in validators}
+    return StakingGenesis(
+        params=get_params(state),
+        validators=tuple(validators),
+        delegations=tuple(GenesisDelegation(d, ops[c], s) for d, c, s in all_delegations(state)),
+        unbondings=tuple(
+            GenesisUnbonding(u.delegator, ops[u.cons_address], u.completion_height, u.amount)
+            for u in all_unbondings(state)
+        ),
+        redelegations=tuple(
+            (r.delegator, ops[r.src], ops[r.dst], r.creation_height, r.completion_height, r.shares)
+            for r in all_redelegations(state)
+        ),
+    )

@@ -1,10 +1,14 @@
-"""Staking state transitions: pure functions of (state, sender, message, context) -> events.
+"""Staking's message handlers: pure functions ``(state, sender, msg, ctx) -> None``.
 
 Token flows keep two module accounts exact: the bonded pool holds every validator's tokens, the
-unbonding pool every unbonding entry, so supply = sum of all balances at all times.
+unbonding pool every unbonding entry, so supply = sum of all balances at all times. Before a
+delegation's shares change, :attr:`ChainContext.hooks` settles what they earned (distribution
+implements the hooks; staking imports nothing from it). Model: Cosmos SDK x/staking msg_server.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ...address import to_bech32
 from ...errors import (
@@ -18,10 +22,8 @@ from ...errors import (
     ValidatorExists,
 )
 from ...state.overlay import Overlay
-from ...types import Event
-from ..bank.state import credit, debit
-from ..distribution.rewards import settle, settle_event
-from ..distribution.state import delete_start
+from ..bank.keeper import send
+from .hooks import StakingHooks
 from .messages import (
     MsgCreateValidator,
     MsgDelegate,
@@ -48,6 +50,10 @@ from .state import (
     validator_by_operator,
 )
 
+if TYPE_CHECKING:
+    from ...context import ChainContext
+    from ...types import EventSink
+
 
 def _validator(state: Overlay, operator: bytes) -> Validator:
     v = validator_by_operator(state, operator)
@@ -57,8 +63,22 @@ def _validator(state: Overlay, operator: bytes) -> Validator:
 
 
 def apply_create_validator(
-    state: Overlay, sender: bytes, msg: MsgCreateValidator, params: StakingParams
-) -> list[Event]:
+    state: Overlay, sender: bytes, msg: MsgCreateValidator, ctx: ChainContext
+) -> None:
+    """Create a validator operated by ``sender`` with a self-bond of ``msg.self_bond``.
+
+    Preconditions: ``msg`` validated (32-byte key, commission_rate <= max_rate <= 100%,
+    max_change_rate <= max_rate). Writes: sender's balance, the bonded pool, the validator
+    record and operator index, the self-delegation; the hooks start its rewards.
+    Events: ``create_validator(validator, consensus_address, amount)``.
+
+    Raises:
+        ValidatorExists: ``sender`` already operates a validator.
+        ConsensusKeyInUse: another validator has this consensus key.
+        SelfBondTooLow: ``self_bond`` < ``min_self_bond``.
+        InsufficientFunds: the sender cannot pay the self-bond.
+    """
+    params = ctx.params_of(StakingParams)
     if validator_by_operator(state, sender) is not None:
         raise ValidatorExists(f"{to_bech32(sender)} already operates a validator")
     cons = consensus_address(msg.pub_key)
@@ -66,8 +86,7 @@ def apply_create_validator(
         raise ConsensusKeyInUse(f"consensus address {cons.hex().upper()} is taken")
     if msg.self_bond < params.min_self_bond:
         raise SelfBondTooLow(f"self_bond {msg.self_bond} < min_self_bond {params.min_self_bond}")
-    debit(state, sender, msg.self_bond)
-    credit(state, BONDED_POOL, msg.self_bond)
+    send(state, sender, BONDED_POOL, msg.self_bond)
     v = Validator(
         operator=sender,
         pub_key=msg.pub_key,
@@ -81,18 +100,28 @@ def apply_create_validator(
     )
     set_validator(state, v)
     set_shares(state, sender, cons, msg.self_bond)
-    settle(state, sender, cons)  # starts the self-delegation at the current accumulator
-    return [
-        Event.of(
-            "create_validator",
-            validator=to_bech32(sender),
-            consensus_address=cons.hex().upper(),
-            amount=msg.self_bond,
-        )
-    ]
+    ctx.hooks.after_validator_created(state, v)
+    ctx.events.emit(
+        "create_validator",
+        validator=to_bech32(sender),
+        consensus_address=cons.hex().upper(),
+        amount=msg.self_bond,
+    )
 
 
-def apply_edit_validator(state: Overlay, sender: bytes, msg: MsgEditValidator) -> list[Event]:
+def apply_edit_validator(
+    state: Overlay, sender: bytes, msg: MsgEditValidator, ctx: ChainContext
+) -> None:
+    """Change the moniker, website and (with ``set_commission``) commission rate of the
+    validator ``sender`` operates; empty texts leave a field as it is.
+
+    Writes: the validator record. Events: ``edit_validator(validator)``.
+
+    Raises:
+        UnknownValidator: ``sender`` operates no validator.
+        InvalidCommission: the new rate is above the validator's max_rate, or differs from the
+            current one by more than its max_change_rate.
+    """
     v = _validator(state, sender)
     changes: dict[str, object] = {}
     if msg.moniker:
@@ -106,13 +135,26 @@ def apply_edit_validator(state: Overlay, sender: bytes, msg: MsgEditValidator) -
             raise InvalidCommission(f"commission may change by at most {v.max_change_rate}")
         changes["commission_rate"] = msg.commission_rate
     set_validator(state, v.with_(**changes))
-    return [Event.of("edit_validator", validator=to_bech32(sender))]
+    ctx.events.emit("edit_validator", validator=to_bech32(sender))
 
 
 def delegate_tokens(
-    state: Overlay, delegator: bytes, v: Validator, amount: int
-) -> tuple[Validator, list[Event]]:
-    """Add ``amount`` (already in the bonded pool) to ``v`` as ``delegator``'s shares."""
+    state: Overlay,
+    delegator: bytes,
+    v: Validator,
+    amount: int,
+    hooks: StakingHooks,
+    events: EventSink,
+) -> Validator:
+    """Add ``amount`` tokens (already in the bonded pool) to ``v`` as ``delegator``'s shares
+    (``amount * delegator_shares // tokens``, 1:1 for a fresh validator); return the updated
+    validator. The hooks settle the delegation's rewards first.
+
+    Raises:
+        InvalidAmount: ``amount`` buys less than one share.
+        TooManyDelegations: a new delegation past ``max_delegations`` (issue 13: the loop of
+            withdraw_rewards over an account's delegations is bounded by it).
+    """
     shares = v.shares_for(amount)
     if shares == 0:
         raise InvalidAmount("amount is too small to buy one share of this validator")
@@ -124,37 +166,56 @@ def delegate_tokens(
                 f"{to_bech32(delegator)} already delegates to {cap} validators "
                 "(max_delegations): undelegate or redelegate from one first"
             )
-    # rewards so far were earned by the old shares: pay them first
-    events = settle_event(delegator, v.operator, settle(state, delegator, v.cons_address))
+    hooks.before_delegation_shares_modified(state, delegator, v, events)
     v2 = v.with_(tokens=v.tokens + amount, delegator_shares=v.delegator_shares + shares)
     set_validator(state, v2)
     set_shares(state, delegator, v.cons_address, had + shares)
-    return v2, events
+    return v2
 
 
-def apply_delegate(state: Overlay, sender: bytes, msg: MsgDelegate) -> list[Event]:
+def apply_delegate(state: Overlay, sender: bytes, msg: MsgDelegate, ctx: ChainContext) -> None:
+    """Bond ``msg.amount`` of ``sender``'s tokens to the validator operated by
+    ``msg.validator``.
+
+    Writes: sender's balance, the bonded pool, the validator, the delegation (pending rewards
+    are paid out first). Events: ``withdraw_rewards`` (when rewards were paid), then
+    ``delegate(delegator, validator, amount)``.
+
+    Raises:
+        UnknownValidator: no validator with that operator.
+        InsufficientFunds: the sender cannot pay.
+        InvalidAmount: the amount buys less than one share.
+    """
     v = _validator(state, msg.validator)
-    debit(state, sender, msg.amount)
-    credit(state, BONDED_POOL, msg.amount)
-    _, events = delegate_tokens(state, sender, v, msg.amount)
-    return [
-        *events,
-        Event.of(
-            "delegate",
-            delegator=to_bech32(sender),
-            validator=to_bech32(msg.validator),
-            amount=msg.amount,
-        ),
-    ]
+    send(state, sender, BONDED_POOL, msg.amount)
+    delegate_tokens(state, sender, v, msg.amount, ctx.hooks, ctx.events)
+    ctx.events.emit(
+        "delegate",
+        delegator=to_bech32(sender),
+        validator=to_bech32(msg.validator),
+        amount=msg.amount,
+    )
 
 
 def unbond_tokens(
-    state: Overlay, delegator: bytes, v: Validator, amount: int, params: StakingParams
-) -> tuple[Validator, int, list[Event]]:
-    """Remove ``amount`` tokens' worth of shares; return (updated validator, tokens removed).
+    state: Overlay,
+    delegator: bytes,
+    v: Validator,
+    amount: int,
+    params: StakingParams,
+    hooks: StakingHooks,
+    events: EventSink,
+) -> tuple[Validator, int]:
+    """Remove ``amount`` tokens' worth of ``delegator``'s shares of ``v``; return (updated
+    validator, tokens removed).
 
-    Shares needed are rounded up, tokens paid out rounded down, so rounding never favours
-    the one leaving. The last shares out take any remaining dust with them.
+    Shares needed are rounded up, tokens paid out rounded down, so rounding never favours the
+    one leaving. The last shares out take any remaining dust with them. An operator whose own
+    delegation falls below ``min_self_bond`` is jailed (as in Cosmos). The hooks settle the
+    delegation's rewards first and drop its records when it is gone.
+
+    Raises:
+        InsufficientDelegation: the delegation is worth less than ``amount``.
     """
     have = get_shares(state, delegator, v.cons_address)
     worth = v.tokens_for(have)
@@ -162,9 +223,7 @@ def unbond_tokens(
         raise InsufficientDelegation(f"delegation to {v.moniker} is worth {worth}, asked {amount}")
     shares = -(-amount * v.delegator_shares // v.tokens)  # ceil
     shares = min(shares, have)
-    events = settle_event(delegator, v.operator, settle(state, delegator, v.cons_address))
-    if shares == have:
-        delete_start(state, delegator, v.cons_address)
+    hooks.before_delegation_shares_modified(state, delegator, v, events)
     out = v.tokens_for(shares)
     rest_shares = v.delegator_shares - shares
     rest_tokens = v.tokens - out
@@ -172,64 +231,80 @@ def unbond_tokens(
         out += rest_tokens
         rest_tokens = 0
     set_shares(state, delegator, v.cons_address, have - shares)
+    if shares == have:
+        hooks.after_delegation_removed(state, delegator, v)
     jailed = v.jailed
     if delegator == v.operator and rest_tokens > 0:
         left = (have - shares) * rest_tokens // rest_shares if rest_shares else 0
         jailed = jailed or left < params.min_self_bond  # as in Cosmos: under-bonded is jailed
     v2 = v.with_(tokens=rest_tokens, delegator_shares=rest_shares, jailed=jailed)
     set_validator(state, v2)
-    return v2, out, events
+    return v2, out
 
 
-def apply_undelegate(
-    state: Overlay, sender: bytes, msg: MsgUndelegate, params: StakingParams, height: int
-) -> list[Event]:
+def apply_undelegate(state: Overlay, sender: bytes, msg: MsgUndelegate, ctx: ChainContext) -> None:
+    """Unbond ``msg.amount`` tokens of ``sender``'s delegation to ``msg.validator``; they wait
+    in the unbonding pool for ``unbonding_blocks`` (staking's end-block releases them).
+
+    Writes: the delegation, the validator, both pools, an unbonding entry completing at
+    height + unbonding_blocks (same height and pair: amounts add up).
+    Events: ``withdraw_rewards`` (when rewards were paid), then
+    ``unbond(delegator, validator, amount, completion_height)``.
+
+    Raises:
+        UnknownValidator: no validator with that operator.
+        InsufficientDelegation: the delegation is worth less than the amount.
+    """
+    params = ctx.params_of(StakingParams)
     v = _validator(state, msg.validator)
-    _, out, events = unbond_tokens(state, sender, v, msg.amount, params)
-    debit(state, BONDED_POOL, out)
-    credit(state, UNBONDING_POOL, out)
-    done = height + params.unbonding_blocks
+    _, out = unbond_tokens(state, sender, v, msg.amount, params, ctx.hooks, ctx.events)
+    send(state, BONDED_POOL, UNBONDING_POOL, out)
+    done = ctx.height + params.unbonding_blocks
     add_unbonding(state, UnbondingEntry(sender, v.cons_address, done, out))
-    return [
-        *events,
-        Event.of(
-            "unbond",
-            delegator=to_bech32(sender),
-            validator=to_bech32(msg.validator),
-            amount=out,
-            completion_height=done,
-        ),
-    ]
+    ctx.events.emit(
+        "unbond",
+        delegator=to_bech32(sender),
+        validator=to_bech32(msg.validator),
+        amount=out,
+        completion_height=done,
+    )
 
 
-def apply_redelegate(
-    state: Overlay, sender: bytes, msg: MsgRedelegate, params: StakingParams, height: int
-) -> list[Event]:
+def apply_redelegate(state: Overlay, sender: bytes, msg: MsgRedelegate, ctx: ChainContext) -> None:
+    """Move ``msg.amount`` tokens of ``sender``'s delegation from ``msg.src_validator`` to
+    ``msg.dst_validator`` at once (the tokens stay in the bonded pool). A redelegation entry
+    keeps the moved shares slashable for an infraction of the source until
+    height + unbonding_blocks.
+
+    Writes: both delegations and validators, the redelegation entry.
+    Events: ``withdraw_rewards`` for each delegation that was paid, then
+    ``redelegate(delegator, src_validator, dst_validator, amount)``.
+
+    Raises:
+        UnknownValidator: either operator has no validator.
+        InsufficientDelegation: the source delegation is worth less than the amount.
+        InvalidAmount: the moved tokens buy less than one share of the destination.
+    """
+    params = ctx.params_of(StakingParams)
     src = _validator(state, msg.src_validator)
     dst = _validator(state, msg.dst_validator)
-    _, out, events = unbond_tokens(state, sender, src, msg.amount, params)
-    dst2, more = delegate_tokens(state, sender, dst, out)  # tokens stay in the bonded pool
+    _, out = unbond_tokens(state, sender, src, msg.amount, params, ctx.hooks, ctx.events)
+    dst2 = delegate_tokens(state, sender, dst, out, ctx.hooks, ctx.events)
     add_redelegation(
         state,
         Redelegation(
             sender,
             src.cons_address,
             dst.cons_address,
-            height,
-            height + params.unbonding_blocks,
+            ctx.height,
+            ctx.height + params.unbonding_blocks,
             dst2.delegator_shares - dst.delegator_shares,
         ),
     )
-    return (
-        events
-        + more
-        + [
-            Event.of(
-                "redelegate",
-                delegator=to_bech32(sender),
-                src_validator=to_bech32(msg.src_validator),
-                dst_validator=to_bech32(msg.dst_validator),
-                amount=out,
-            )
-        ]
+    ctx.events.emit(
+        "redelegate",
+        delegator=to_bech32(sender),
+        src_validator=to_bech32(msg.src_validator),
+        dst_validator=to_bech32(msg.dst_validator),
+        amount=out,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ...address import ADDRESS_LEN
 from ...codec import U64_MAX
 from ...errors import InvalidAddress, InvalidAmount, InvalidCommission, InvalidMessage
-from .state import RATE_ONE
+from ...params import RATE_ONE
 
 MAX_MONIKER = 64
 MAX_WEBSITE = 140
@@ -32,6 +32,10 @@ def _texts(moniker: str, website: str) -> None:
 
 @dataclass(frozen=True)
 class MsgCreateValidator:
+    """Create a validator operated by the sender: ed25519 consensus ``pub_key``
+    (32 bytes), ``self_bond`` in base units, texts, and commission rates of RATE_ONE (10^9 = 100%).
+    """
+
     pub_key: bytes
     self_bond: int
     moniker: str
@@ -40,9 +44,12 @@ class MsgCreateValidator:
     max_rate: int
     max_change_rate: int
 
-    type_url = "create_validator"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidMessage: a key that is not 32 bytes, an empty or too long moniker or website.
+        InvalidAmount: a zero self-bond.
+        InvalidCommission: not commission_rate <= max_rate <= 100%, or max_change_rate > max_rate.
+        """
         if len(self.pub_key) != 32:
             raise InvalidMessage("pub_key must be a 32-byte ed25519 key")
         _amount(self.self_bond)
@@ -57,14 +64,20 @@ class MsgCreateValidator:
 
 @dataclass(frozen=True)
 class MsgEditValidator:
+    """Edit the sender's validator: non-empty texts replace the old ones; the
+    commission rate changes only with ``set_commission``.
+    """
+
     moniker: str
     website: str
     set_commission: bool
     commission_rate: int
 
-    type_url = "edit_validator"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidMessage: a text too long, or nothing to change.
+        InvalidCommission: a rate above 100%.
+        """
         _texts(self.moniker, self.website)
         if self.set_commission and self.commission_rate > RATE_ONE:
             raise InvalidCommission("commission_rate must be at most 10^9 (100%)")
@@ -74,37 +87,50 @@ class MsgEditValidator:
 
 @dataclass(frozen=True)
 class MsgDelegate:
+    """Bond ``amount`` base units of the sender's tokens to the validator run by ``validator``."""
+
     validator: bytes
     amount: int
 
-    type_url = "delegate"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidAddress: ``validator`` is not 20 bytes.
+        InvalidAmount: ``amount`` is 0 or past 2^64 - 1.
+        """
         _validator_address(self.validator)
         _amount(self.amount)
 
 
 @dataclass(frozen=True)
 class MsgUndelegate:
+    """Unbond ``amount`` base units of the sender's delegation to ``validator``."""
+
     validator: bytes
     amount: int
 
-    type_url = "undelegate"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidAddress: ``validator`` is not 20 bytes.
+        InvalidAmount: ``amount`` is 0 or past 2^64 - 1.
+        """
         _validator_address(self.validator)
         _amount(self.amount)
 
 
 @dataclass(frozen=True)
 class MsgRedelegate:
+    """Move ``amount`` base units of the sender's delegation between two validators."""
+
     src_validator: bytes
     dst_validator: bytes
     amount: int
 
-    type_url = "redelegate"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidAddress: an operator address that is not 20 bytes.
+        InvalidMessage: source and destination are the same.
+        InvalidAmount: ``amount`` is 0 or past 2^64 - 1.
+        """
         _validator_address(self.src_validator, "src_validator")
         _validator_address(self.dst_validator, "dst_validator")
         if self.src_validator == self.dst_validator:

@@ -16,6 +16,8 @@ from ...schema import (
 
 @dataclass(frozen=True)
 class StakingParams(IntParams):
+    """Staking's params (genesis ``app_state.staking.params``; Cosmos Hub's values)."""
+
     SECTION = "staking.params"
     MINIMUM = 1
 

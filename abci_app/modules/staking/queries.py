@@ -26,7 +26,9 @@ def _validator_json(v: Any, powers: dict[bytes, int]) -> dict[str, Any]:
     }
 
 
-def staking_query(state: KVReader, path: str) -> Any | None:
+def staking_query(state: KVReader, path: str, height: int) -> Any | None:
+    """The answer to ``path`` when it is one of this module's routes, else None (``height``,
+    the last committed one, is unused here)."""
     if path == "/validators":
         powers = last_powers(state)
         vals = sorted(all_validators(state), key=lambda v: (-v.tokens, v.cons_address))

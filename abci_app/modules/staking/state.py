@@ -8,7 +8,8 @@
   first so end-block finds the matured ones with one prefix scan, and indexed by delegator.
 * last power: what CometBFT currently has, so end-block can return only the differences.
 
-Rates (commission) are fixed-point integers: RATE_ONE (10^9) is 100%, rounding is floor.
+Rates (commission) are fixed-point integers: RATE_ONE (10^9, abci_app.params) is 100%, rounding
+is floor.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ...address import from_bech32, module_address, to_bech32
+from ...address import from_bech32, to_bech32
 from ...codec import canonical_json, decode_u64, encode_u64
 from ...state.keys import (
     DELEGATION,
@@ -37,15 +38,13 @@ from ...state.keys import (
     validator_key,
 )
 from ...state.overlay import KVReader, Overlay
+from ..bank.module_accounts import module_account
 from .params import StakingParams
 
-BONDED_POOL = module_address("bonded_pool")
+BONDED_POOL = module_account("bonded_pool", burner=True)
 """Holds every validator's tokens: its balance always equals the sum of validator tokens."""
-UNBONDING_POOL = module_address("unbonding_pool")
+UNBONDING_POOL = module_account("unbonding_pool", burner=True)
 """Holds tokens of unbonding entries until they mature."""
-
-RATE_ONE = 10**9
-"""Fixed-point one for rates: 10^8 is 10%."""
 DEFAULT_COMMISSION = (10**8, 2 * 10**8, 10**7)
 """(rate, max rate, max change per edit): 10%, 20%, 1 percentage point."""
 
@@ -57,6 +56,11 @@ def consensus_address(pub_key: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class Validator:
+    """A validator record (Cosmos x/staking Validator): its operator account, ed25519
+    consensus key, bonded ``tokens`` (base units) owned pro rata by ``delegator_shares``,
+    commission rates (of RATE_ONE) and jail flag.
+    """
+
     operator: bytes  # account that created it (its self-delegation)
     pub_key: bytes  # ed25519 consensus key
     tokens: int  # base units bonded to it, self-bond and delegations
@@ -74,6 +78,7 @@ class Validator:
 
     @property
     def cons_address(self) -> bytes:
+        """CometBFT's address of the consensus key (20 bytes)."""
         return consensus_address(self.pub_key)
 
     def with_(self, **changes: Any) -> Validator:
@@ -126,6 +131,8 @@ class Validator:
 
 @dataclass(frozen=True)
 class UnbondingEntry:
+    """Tokens (base units) leaving a validator, released at ``completion_height``."""
+
     delegator: bytes
     cons_address: bytes
     completion_height: int
@@ -142,28 +149,41 @@ class UnbondingEntry:
 
 # --- params ----------------------------------------------------------------------------------
 def get_params(state: KVReader) -> StakingParams:
+    """Staking's params as stored (defaults before genesis writes them)."""
     raw = state.get(STAKING_PARAMS)
     return StakingParams() if raw is None else StakingParams.decode(raw)
 
 
 def set_params(state: Overlay, params: StakingParams) -> None:
+    """Store staking's params (genesis only)."""
     state.set(STAKING_PARAMS, params.encode())
 
 
 # --- validators ------------------------------------------------------------------------------
 def set_validator(state: Overlay, v: Validator) -> None:
+    """Write a validator record and its operator index."""
     state.set(validator_key(v.cons_address), v.encode())
     state.set(operator_key(v.operator), v.cons_address)
 
 
 def get_validator(state: KVReader, cons_address: bytes) -> Validator | None:
+    """The validator with consensus address ``cons_address``, or None."""
     raw = state.get(validator_key(cons_address))
     return None if raw is None else Validator.from_dict(json.loads(raw))
 
 
 def validator_by_operator(state: KVReader, operator: bytes) -> Validator | None:
+    """The validator ``operator`` runs, or None."""
     cons = state.get(operator_key(operator))
     return None if cons is None else get_validator(state, cons)
+
+
+def consensus_address_of(state: KVReader, operator: bytes) -> bytes:
+    """The consensus address of the validator ``operator`` runs (KeyError when none)."""
+    cons = state.get(operator_key(operator))
+    if cons is None:
+        raise KeyError(f"no validator operated by {to_bech32(operator)}")
+    return cons
 
 
 def all_validators(state: KVReader) -> list[Validator]:
@@ -187,15 +207,22 @@ def active_set(validators: list[Validator], params: StakingParams) -> list[tuple
 
 # --- delegations -----------------------------------------------------------------------------
 def get_shares(state: KVReader, delegator: bytes, cons_address: bytes) -> int:
+    """``delegator``'s shares of the validator (u128; 0 when none)."""
     raw = state.get(delegation_key(delegator, cons_address))
     return 0 if raw is None else int.from_bytes(raw, "big")
 
 
 def set_shares(state: Overlay, delegator: bytes, cons_address: bytes, shares: int) -> None:
+    """Write ``delegator``'s shares of the validator (0 deletes the delegation)."""
     if shares == 0:
         state.delete(delegation_key(delegator, cons_address))
     else:
         state.set(delegation_key(delegator, cons_address), shares.to_bytes(16, "big"))
+
+
+def self_bond_of(state: KVReader, v: Validator) -> int:
+    """Tokens the operator's own delegation to ``v`` is worth now (floor)."""
+    return v.tokens_for(get_shares(state, v.operator, v.cons_address))
 
 
 def delegations_of(state: KVReader, delegator: bytes) -> list[tuple[bytes, int]]:
@@ -237,6 +264,7 @@ def matured_unbondings(state: KVReader, height: int) -> list[UnbondingEntry]:
 
 
 def remove_unbonding(state: Overlay, entry: UnbondingEntry) -> None:
+    """Delete an unbonding entry (both its keys)."""
     state.delete(unbonding_key(entry.completion_height, entry.delegator, entry.cons_address))
     state.delete(
         unbonding_by_delegator_key(entry.delegator, entry.completion_height, entry.cons_address)
@@ -244,6 +272,7 @@ def remove_unbonding(state: Overlay, entry: UnbondingEntry) -> None:
 
 
 def unbondings_of(state: KVReader, delegator: bytes) -> list[UnbondingEntry]:
+    """``delegator``'s unbonding entries, by completion height."""
     prefix = UNBONDING_BY_DELEGATOR + delegator
     n = len(prefix)
     return [
@@ -253,6 +282,7 @@ def unbondings_of(state: KVReader, delegator: bytes) -> list[UnbondingEntry]:
 
 
 def all_unbondings(state: KVReader) -> list[UnbondingEntry]:
+    """Every unbonding entry, by completion height."""
     n = len(UNBONDING)
     return [
         UnbondingEntry(
@@ -301,6 +331,7 @@ class Redelegation:
 
 
 def add_redelegation(state: Overlay, r: Redelegation) -> None:
+    """Record a redelegation (same completion height and pair: shares add up)."""
     old = state.get(r.key())
     if old is not None:  # same block, same pair: one entry
         r = replace(r, shares=r.shares + int.from_bytes(old[:16], "big"))
@@ -308,6 +339,7 @@ def add_redelegation(state: Overlay, r: Redelegation) -> None:
 
 
 def set_redelegation(state: Overlay, r: Redelegation) -> None:
+    """Rewrite a redelegation's shares (0 deletes it)."""
     if r.shares == 0:
         state.delete(r.key())
     else:
@@ -315,10 +347,12 @@ def set_redelegation(state: Overlay, r: Redelegation) -> None:
 
 
 def all_redelegations(state: KVReader) -> list[Redelegation]:
+    """Every redelegation entry, by completion height."""
     return [Redelegation.decode(k, v) for k, v in state.iter_prefix(REDELEGATION)]
 
 
 def matured_redelegations(state: KVReader, height: int) -> list[Redelegation]:
+    """Redelegation entries completing exactly at ``height``."""
     prefix = REDELEGATION + height.to_bytes(8, "big")
     return [Redelegation.decode(k, v) for k, v in state.iter_prefix(prefix)]
 
@@ -331,6 +365,7 @@ def last_powers(state: KVReader) -> dict[bytes, int]:
 
 
 def set_last_power(state: Overlay, cons_address: bytes, power: int) -> None:
+    """Remember the power CometBFT has for the validator (0 deletes)."""
     if power == 0:
         state.delete(last_power_key(cons_address))
     else:

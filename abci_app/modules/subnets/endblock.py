@@ -1,5 +1,5 @@
-"""The subnets' block steps: emission accrual (begin of block, called by distribution) and, at
-the end of the block, registration-burn adjustment and the Yuma epochs that are due.
+"""The subnets' end-block step: registration-burn adjustment and the Yuma epochs that are due.
+(Their begin-block step, emission accrual, is in emission.py.)
 
 Every subnet is visited in ascending netuid order; epochs are staggered by netuid so that 32
 subnets with the same tempo do not all run in one block.
@@ -10,20 +10,18 @@ from __future__ import annotations
 from ...address import to_bech32
 from ...state.overlay import Overlay
 from ...types import NO_PROBE, Event, Probe
-from ..bank.state import credit, debit
-from .epoch import EpochInput, EpochOutput, run_epoch
-from .handlers import is_epoch_block, window
+from .emission import pay_epoch
+from .epoch import EpochInput, run_epoch
 from .params import Hyperparams
+from .pricing import adjust_burn
+from .schedule import is_epoch_block, window
 from .state import (
-    SUBNET_EMISSION_POOL,
-    SUBNET_STAKE_POOL,
     Neuron,
     Subnet,
     all_bonds,
     all_commits,
     all_subnets,
     all_weights,
-    change_stake,
     delete_commit,
     get_hyperparams,
     get_subnet,
@@ -35,39 +33,10 @@ from .state import (
 )
 
 
-def accrue_emission(state: Overlay, amount: int, from_pool: bytes) -> int:
-    """Move up to ``amount`` from ``from_pool`` to the subnets, pro rata to their total stake
-    (floor); return what was moved. Nothing moves when no subnet has stake."""
-    staked = [s for s in all_subnets(state) if s.total_stake > 0]
-    total = sum(s.total_stake for s in staked)
-    if amount == 0 or total == 0:
-        return 0
-    moved = 0
-    for s in staked:
-        share = amount * s.total_stake // total
-        if share:
-            set_subnet(state, s.with_(pending_emission=s.pending_emission + share))
-            moved += share
-    if moved:
-        debit(state, from_pool, moved)
-        credit(state, SUBNET_EMISSION_POOL, moved)
-    return moved
-
-
-def adjust_burn(subnet: Subnet, hp: Hyperparams, height: int) -> Subnet:
-    """Every adjustment_interval blocks, move the burn toward the target registration rate:
-    burn x (registrations + target) / (2 x target), within [min_burn, max_burn]."""
-    if height - subnet.last_adjustment < hp.adjustment_interval:
-        return subnet
-    target = hp.target_registrations_per_interval
-    burn = subnet.burn * (subnet.registrations + target) // (2 * target)
-    burn = min(max(burn, hp.min_burn), hp.max_burn)
-    return subnet.with_(burn=burn, registrations=0, last_adjustment=height)
-
-
 def epoch_input(
     state: Overlay, subnet: Subnet, hp: Hyperparams, height: int, nodes: list[Neuron]
 ) -> EpochInput:
+    """The epoch function's input for ``subnet`` read from state (``nodes`` by uid)."""
     return EpochInput(
         height=height,
         params=hp.epoch_params(),
@@ -78,42 +47,6 @@ def epoch_input(
         bonds=all_bonds(state, subnet.netuid),
         emission=subnet.pending_emission,
     )
-
-
-def _pay(state: Overlay, subnet: Subnet, nodes: list[Neuron], out: EpochOutput) -> list[Neuron]:
-    """Pay the epoch's emission out of the emission pool; return the neurons with their new
-    epoch outputs (written by the caller)."""
-    if out.owner_emission:
-        debit(state, SUBNET_EMISSION_POOL, out.owner_emission)
-        credit(state, subnet.owner, out.owner_emission)
-    miners = sum(out.miner_emission)
-    validators = sum(out.validator_emission)
-    if miners + validators:
-        debit(state, SUBNET_EMISSION_POOL, miners + validators)
-    if validators:
-        credit(state, SUBNET_STAKE_POOL, validators)
-    updated = []
-    for n in nodes:
-        miner = out.miner_emission[n.uid]
-        if miner:
-            credit(state, n.hotkey, miner)
-        val = out.validator_emission[n.uid]
-        if val:
-            change_stake(state, n.hotkey, subnet.netuid, n.hotkey, val, update_subnet=False)
-        updated.append(
-            n.with_(
-                active=out.active[n.uid],
-                validator_permit=out.validator_permit[n.uid],
-                rank=out.rank[n.uid],
-                trust=out.trust[n.uid],
-                validator_trust=out.validator_trust[n.uid],
-                consensus=out.consensus[n.uid],
-                incentive=out.incentive[n.uid],
-                dividends=out.dividends[n.uid],
-                emission=miner + val,
-            )
-        )
-    return updated
 
 
 def _expire_commits(
@@ -140,7 +73,7 @@ def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: in
     inp = epoch_input(state, subnet, hp, height, nodes)
     out = run_epoch(inp)
     replace_bonds(state, subnet.netuid, out.bonds)
-    nodes = _pay(state, subnet, nodes, out)
+    nodes = pay_epoch(state, subnet, nodes, out)
     nodes, events = _expire_commits(state, subnet.netuid, hp, height, nodes)
     for n in nodes:
         set_neuron(state, subnet.netuid, n)
@@ -172,6 +105,10 @@ def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: in
 
 
 def end_block(state: Overlay, height: int, probe: Probe = NO_PROBE) -> list[Event]:
+    """End-block step: for each subnet by netuid, adjust its registration burn when
+    due (``registration_burn`` event) and run its Yuma epoch when ``height`` is its epoch block
+    (``subnet_epoch`` and ``commit_expired`` events), timed by ``probe``.
+    """
     events: list[Event] = []
     for subnet in all_subnets(state):
         hp = get_hyperparams(state, subnet.netuid)

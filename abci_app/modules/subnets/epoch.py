@@ -5,22 +5,27 @@ so what the CLI prints is exactly what the chain pays. The model is Bittensor's 
 (stake-weighted median consensus, weights clipped to it, EMA bonds, dividends); the steps and
 their order are the ones fixed in the subnets issue:
 
-1. active mask: ``last_update + activity_cutoff >= height``; inactive stake is zeroed and the
-   rest normalised to sum 1 (S);
-2. validator permits: the ``max_allowed_validators`` uids with the most active stake (ties:
-   lower uid), stake > 0 only;
-3. weights W: rows of permitted validators only, no self-weight, no weight on a uid registered
-   after the validator's last update (the slot changed hands since), rows normalised to 1;
-4. consensus C_j: the largest c such that the stake of validators with W_ij >= c is at least
-   kappa (compared exactly, in raw stake units);
-5. clipped weights min(W, C); validator trust = row sums of the clipped weights;
-6. rank R = S x clipped W; incentive = R normalised; trust = R / (S x W);
-7. bonds: delta B = S_i x clipped W_ij column-normalised; B = alpha dB + (1 - alpha) B_prev,
-   alpha = 1 - bonds_moving_average / 10^6, column-normalised (previous bonds of non-permitted
-   rows and of re-registered slots are dropped);
-8. dividends D_i = sum_j B_ij I_j, normalised;
-9. the epoch's emission: owner 15%, miners 55% by incentive, validators 30% by dividends; every
-   base unit is paid, floor remainders (and a share nobody earned) go to the owner.
+1. ``compute_active``: active mask ``last_update + activity_cutoff >= height``; inactive stake
+   is zeroed and the rest normalised to sum 1 (S);
+2. ``compute_permits``: validator permits for the ``max_allowed_validators`` uids with the most
+   active stake (ties: lower uid), stake > 0 only;
+3. ``compute_weights``: W, rows of permitted validators only, no self-weight, no weight on a uid
+   registered after the validator's last update (the slot changed hands since), rows
+   normalised to 1;
+4. ``compute_consensus``: C_j, the largest c such that the stake of validators with W_ij >= c is
+   at least kappa (compared exactly, in raw stake units);
+5. ``compute_clipped``: clipped weights min(W, C); validator trust = row sums of them;
+6. ``compute_rank_trust``: rank R = S x clipped W; trust = R / (S x W);
+7. ``compute_incentive``: incentive = R normalised;
+8. ``compute_bonds``: delta B = S_i x clipped W_ij column-normalised; B = alpha dB + (1 - alpha)
+   B_prev, alpha = 1 - bonds_moving_average / 10^6, column-normalised (previous bonds of
+   non-permitted rows and of re-registered slots are dropped);
+9. ``compute_dividends``: D_i = sum_j B_ij I_j, normalised;
+10. ``compute_emission``: owner 15%, miners 55% by incentive, validators 30% by dividends;
+    every base unit is paid, floor remainders (and a share nobody earned) go to the owner.
+
+:func:`run_epoch` calls them in this order (as consensus-specs' ``process_epoch`` does its
+``process_*`` steps); each is a pure function of the previous steps' results.
 
 Fixed point: fractions are integers scaled by ONE = 2^64 and every division floors. No floats,
 no unordered iteration: the result depends only on the input.
@@ -44,6 +49,8 @@ Row = tuple[tuple[int, int], ...]
 
 @dataclass(frozen=True)
 class EpochParams:
+    """The hyperparameters one epoch reads."""
+
     kappa: int = 32_767
     """u16 fraction of stake that must support a consensus weight (65535 = 1.0)."""
     bonds_moving_average: int = 900_000
@@ -54,6 +61,10 @@ class EpochParams:
 
 @dataclass(frozen=True)
 class EpochInput:
+    """One epoch's input: per uid (index) stake (base units), last weights update and
+    registration heights; sparse weight and bond rows; the emission to pay (base units).
+    """
+
     height: int
     params: EpochParams
     stake: tuple[int, ...]
@@ -68,6 +79,8 @@ class EpochInput:
 
 @dataclass(frozen=True)
 class EpochOutput:
+    """One epoch's result per uid (u16 fractions, 65535 = 1.0) and its payouts."""
+
     active: tuple[bool, ...]
     validator_permit: tuple[bool, ...]
     consensus: tuple[int, ...]
@@ -101,50 +114,10 @@ def _normalise(values: Sequence[int]) -> list[int]:
     return [v * ONE // total for v in values]
 
 
-def _permits(active_stake: Sequence[int], k: int) -> list[bool]:
-    order = sorted(range(len(active_stake)), key=lambda i: (-active_stake[i], i))
-    permit = [False] * len(active_stake)
-    for i in order[:k]:
-        if active_stake[i] > 0:
-            permit[i] = True
-    return permit
-
-
 def _valid_entry(inp: EpochInput, i: int, j: int) -> bool:
     """Weights and bonds of validator i on uid j count if j exists, is not i itself, and i has
     updated since j's current owner registered."""
     return 0 <= j < len(inp.stake) and j != i and inp.last_update[i] >= inp.registered_at[j]
-
-
-def _weights(inp: EpochInput, permit: Sequence[bool]) -> dict[int, list[tuple[int, int]]]:
-    rows: dict[int, list[tuple[int, int]]] = {}
-    for i in sorted(inp.weights):
-        if not (0 <= i < len(permit) and permit[i]):
-            continue
-        kept = sorted((j, w) for j, w in inp.weights[i] if w > 0 and _valid_entry(inp, i, j))
-        total = sum(w for _, w in kept)
-        if total:
-            rows[i] = [(j, w * ONE // total) for j, w in kept]
-    return rows
-
-
-def _consensus(
-    columns: Mapping[int, list[tuple[int, int]]], n: int, stake: Sequence[int], kappa: int
-) -> list[int]:
-    """Per column, the largest weight c with support (stake with W_ij >= c) >= kappa."""
-    total = sum(stake)
-    out = [0] * n
-    if total == 0:
-        return out
-    need = kappa * total  # support * 65535 >= kappa * total, exactly
-    for j in sorted(columns):
-        support = 0
-        for w, i in sorted(columns[j], reverse=True):
-            support += stake[i]
-            if support * U16_MAX >= need:
-                out[j] = w
-                break
-    return out
 
 
 def _column_normalise(rows: dict[int, dict[int, int]], n: int) -> dict[int, dict[int, int]]:
@@ -168,32 +141,96 @@ def _split(amount: int, shares: Sequence[int]) -> list[int]:
     return [amount * s // total for s in shares]
 
 
-def run_epoch(inp: EpochInput) -> EpochOutput:
-    """One Yuma epoch; see the module docstring for the steps."""
+# --- the steps, in the order run_epoch calls them ----------------------------------------------
+def compute_active(inp: EpochInput) -> tuple[list[bool], list[int]]:
+    """Step 1: the active mask (``last_update + activity_cutoff >= height``) and each uid's
+    stake with inactive stake zeroed."""
     n = len(inp.stake)
-    if not (len(inp.last_update) == len(inp.registered_at) == n):
-        raise ValueError("stake, last_update and registered_at must have the same length")
-    p = inp.params
-    active = [inp.last_update[i] + p.activity_cutoff >= inp.height for i in range(n)]
-    active_stake = [inp.stake[i] if active[i] else 0 for i in range(n)]
-    s = _normalise(active_stake)
-    permit = _permits(active_stake, p.max_allowed_validators)
+    active = [inp.last_update[i] + inp.params.activity_cutoff >= inp.height for i in range(n)]
+    return active, [inp.stake[i] if active[i] else 0 for i in range(n)]
 
-    w = _weights(inp, permit)
+
+def compute_permits(active_stake: Sequence[int], k: int) -> list[bool]:
+    """Step 2: validator permits for the ``k`` uids with the most active stake (ties: lower
+    uid), stake > 0 only."""
+    order = sorted(range(len(active_stake)), key=lambda i: (-active_stake[i], i))
+    permit = [False] * len(active_stake)
+    for i in order[:k]:
+        if active_stake[i] > 0:
+            permit[i] = True
+    return permit
+
+
+def compute_weights(inp: EpochInput, permit: Sequence[bool]) -> dict[int, list[tuple[int, int]]]:
+    """Step 3: the rows of permitted validators, without self-weight and without weights on a
+    uid registered after the validator's last update, each normalised to ONE (empty rows
+    dropped)."""
+    rows: dict[int, list[tuple[int, int]]] = {}
+    for i in sorted(inp.weights):
+        if not (0 <= i < len(permit) and permit[i]):
+            continue
+        kept = sorted((j, w) for j, w in inp.weights[i] if w > 0 and _valid_entry(inp, i, j))
+        total = sum(w for _, w in kept)
+        if total:
+            rows[i] = [(j, w * ONE // total) for j, w in kept]
+    return rows
+
+
+def compute_consensus(
+    weights: Mapping[int, list[tuple[int, int]]], n: int, stake: Sequence[int], kappa: int
+) -> list[int]:
+    """Step 4: per uid j, the largest weight c such that the validators with W_ij >= c hold at
+    least ``kappa`` of the stake (compared exactly in raw stake: support * 65535 >= kappa *
+    total)."""
     columns: dict[int, list[tuple[int, int]]] = {}
-    for i in sorted(w):
-        for j, wij in w[i]:
+    for i in sorted(weights):
+        for j, wij in weights[i]:
             columns.setdefault(j, []).append((wij, i))
-    consensus = _consensus(columns, n, active_stake, p.kappa)
+    total = sum(stake)
+    out = [0] * n
+    if total == 0:
+        return out
+    need = kappa * total  # support * 65535 >= kappa * total, exactly
+    for j in sorted(columns):
+        support = 0
+        for w, i in sorted(columns[j], reverse=True):
+            support += stake[i]
+            if support * U16_MAX >= need:
+                out[j] = w
+                break
+    return out
 
+
+@dataclass(frozen=True)
+class ClippedWeights:
+    """Step 5's results, per uid (sums scaled by ONE^2 where products of fractions)."""
+
+    rank_sum: list[int]
+    """sum_i S_i * min(W_ij, C_j)."""
+    pre_rank_sum: list[int]
+    """sum_i S_i * W_ij (before clipping)."""
+    validator_trust: list[int]
+    """sum_j min(W_ij, C_j): how much of a validator's row consensus kept."""
+    delta: dict[int, dict[int, int]]
+    """Per validator, S_i * min(W_ij, C_j) where not 0 (the bonds' new part)."""
+
+
+def compute_clipped(
+    weights: Mapping[int, list[tuple[int, int]]],
+    consensus: Sequence[int],
+    stake: Sequence[int],
+    n: int,
+) -> ClippedWeights:
+    """Step 5: weights clipped to consensus min(W, C), validator trust, and the stake-weighted
+    sums rank and trust are made of (``stake`` normalised to ONE)."""
     rank_sum = [0] * n
     pre_rank_sum = [0] * n
     validator_trust = [0] * n
     delta: dict[int, dict[int, int]] = {}
-    for i in sorted(w):
-        si = s[i]
+    for i in sorted(weights):
+        si = stake[i]
         row: dict[int, int] = {}
-        for j, wij in w[i]:
+        for j, wij in weights[i]:
             clipped = min(wij, consensus[j])
             validator_trust[i] += clipped
             pre_rank_sum[j] += si * wij
@@ -203,12 +240,32 @@ def run_epoch(inp: EpochInput) -> EpochOutput:
                 row[j] = prod
         if row:
             delta[i] = row
-    rank = [r // ONE for r in rank_sum]
-    incentive = _normalise(rank)
-    trust = [rank_sum[j] * ONE // pre_rank_sum[j] if pre_rank_sum[j] else 0 for j in range(n)]
+    return ClippedWeights(rank_sum, pre_rank_sum, validator_trust, delta)
 
+
+def compute_rank_trust(clipped: ClippedWeights, n: int) -> tuple[list[int], list[int]]:
+    """Step 6: rank R = S x clipped W (as a fraction of ONE) and trust = R / (S x W)."""
+    rank = [r // ONE for r in clipped.rank_sum]
+    trust = [
+        clipped.rank_sum[j] * ONE // clipped.pre_rank_sum[j] if clipped.pre_rank_sum[j] else 0
+        for j in range(n)
+    ]
+    return rank, trust
+
+
+def compute_incentive(rank: Sequence[int]) -> list[int]:
+    """Step 7: incentive = rank normalised to ONE."""
+    return _normalise(rank)
+
+
+def compute_bonds(
+    inp: EpochInput, permit: Sequence[bool], delta: dict[int, dict[int, int]], n: int
+) -> dict[int, dict[int, int]]:
+    """Step 8: delta B = S_i x clipped W_ij column-normalised; B = alpha dB + (1 - alpha)
+    B_prev with alpha = 1 - bonds_moving_average / 10^6, column-normalised. Previous bonds of
+    non-permitted rows and on re-registered slots are dropped."""
     delta_b = _column_normalise(delta, n)
-    keep = p.bonds_moving_average
+    keep = inp.params.bonds_moving_average
     mixed: dict[int, dict[int, int]] = {}
     for i in range(n):
         prev: dict[int, int] = {}
@@ -224,23 +281,57 @@ def run_epoch(inp: EpochInput) -> EpochOutput:
         entries = {j: v for j, v in entries.items() if v}
         if entries:
             mixed[i] = entries
-    bonds = _column_normalise(mixed, n)
+    return _column_normalise(mixed, n)
+
+
+def compute_dividends(
+    bonds: dict[int, dict[int, int]], incentive: Sequence[int], n: int
+) -> list[int]:
+    """Step 9: dividends D_i = sum_j B_ij I_j, normalised to ONE."""
     div_raw = [0] * n
     for i in sorted(bonds):
         div_raw[i] = sum(b * incentive[j] for j, b in bonds[i].items()) // ONE
-    dividends = _normalise(div_raw)
+    return _normalise(div_raw)
 
-    miners_total = inp.emission * MINERS_PERCENT // 100
-    validators_total = inp.emission * VALIDATORS_PERCENT // 100
+
+def compute_emission(
+    emission: int, incentive: Sequence[int], dividends: Sequence[int]
+) -> tuple[list[int], list[int], int]:
+    """Step 10: (miners, validators, owner): 55% of ``emission`` by incentive, 30% by dividends,
+    and the owner the rest (its 15%, floor remainders and any share nobody earned)."""
+    miners_total = emission * MINERS_PERCENT // 100
+    validators_total = emission * VALIDATORS_PERCENT // 100
     miner_emission = _split(miners_total, incentive)
     validator_emission = _split(validators_total, dividends)
-    owner = inp.emission - sum(miner_emission) - sum(validator_emission)
+    owner = emission - sum(miner_emission) - sum(validator_emission)
+    return miner_emission, validator_emission, owner
 
-    bonds_u16: dict[int, Row] = {}
+
+def _bonds_u16(bonds: dict[int, dict[int, int]]) -> dict[int, Row]:
+    out: dict[int, Row] = {}
     for i in sorted(bonds):
         r = tuple((j, to_u16(b)) for j, b in sorted(bonds[i].items()) if to_u16(b))
         if r:
-            bonds_u16[i] = r
+            out[i] = r
+    return out
+
+
+def run_epoch(inp: EpochInput) -> EpochOutput:
+    """One Yuma epoch: the steps of the module docstring, each a function above, in order."""
+    n = len(inp.stake)
+    if not (len(inp.last_update) == len(inp.registered_at) == n):
+        raise ValueError("stake, last_update and registered_at must have the same length")
+    active, active_stake = compute_active(inp)
+    stake = _normalise(active_stake)
+    permit = compute_permits(active_stake, inp.params.max_allowed_validators)
+    weights = compute_weights(inp, permit)
+    consensus = compute_consensus(weights, n, active_stake, inp.params.kappa)
+    clipped = compute_clipped(weights, consensus, stake, n)
+    rank, trust = compute_rank_trust(clipped, n)
+    incentive = compute_incentive(rank)
+    bonds = compute_bonds(inp, permit, clipped.delta, n)
+    dividends = compute_dividends(bonds, incentive, n)
+    miner_emission, validator_emission, owner = compute_emission(inp.emission, incentive, dividends)
     return EpochOutput(
         active=tuple(active),
         validator_permit=tuple(permit),
@@ -248,9 +339,9 @@ def run_epoch(inp: EpochInput) -> EpochOutput:
         incentive=tuple(to_u16(x) for x in incentive),
         dividends=tuple(to_u16(x) for x in dividends),
         trust=tuple(to_u16(x) for x in trust),
-        validator_trust=tuple(to_u16(x) for x in validator_trust),
+        validator_trust=tuple(to_u16(x) for x in clipped.validator_trust),
         rank=tuple(to_u16(x) for x in rank),
-        bonds=bonds_u16,
+        bonds=_bonds_u16(bonds),
         miner_emission=tuple(miner_emission),
         validator_emission=tuple(validator_emission),
         owner_emission=owner,

@@ -78,6 +78,11 @@ def _check_keys(raw: Any, where: str, allowed: set[str], required: set[str]) -> 
 
 
 def parse_epoch_input(raw: Any) -> EpochInput:
+    """The epoch input of ``simulate-epoch``'s JSON (the module docstring's shape).
+
+    Raises:
+        InvalidEpochInput: naming the field that broke a rule.
+    """
     raw = _check_keys(raw, "input", _TOP, _REQUIRED)
     p = _check_keys(raw["params"], "params", _PARAMS, _PARAMS)
     params = EpochParams(
@@ -105,6 +110,7 @@ def parse_epoch_input(raw: Any) -> EpochInput:
 
 
 def epoch_output_json(out: EpochOutput) -> dict[str, Any]:
+    """The JSON form of an epoch's output (the module docstring's shape)."""
     return {
         "consensus": list(out.consensus),
         "incentive": list(out.incentive),

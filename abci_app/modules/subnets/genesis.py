@@ -36,6 +36,7 @@ from .state import (
     SUBNET_STAKE_POOL,
     Neuron,
     Subnet,
+    get_params,
     set_params,
     unpack_row,
 )
@@ -46,6 +47,8 @@ _KINDS += (BONDS, COMMIT, HOTKEY_STAKE, STAKE_BY)
 
 @dataclass(frozen=True)
 class SubnetsGenesis:
+    """Subnets' genesis section: chain-wide params and every record (after an export)."""
+
     params: SubnetParams = field(default_factory=SubnetParams)
     records: tuple[tuple[bytes, bytes], ...] = ()
 
@@ -102,7 +105,12 @@ def _check_record(key: bytes, value: bytes, params: SubnetParams) -> None:
         raise ValueError("not a subnets record")
 
 
-def parse_subnets(raw: Any) -> SubnetsGenesis:
+def parse_genesis(raw: Any) -> SubnetsGenesis:
+    """Parse ``app_state.subnets``; each record is decoded as its kind.
+
+    Raises:
+        InvalidGenesis: naming the field or record that broke a rule.
+    """
     raw = check_object(raw, "subnets", {"params", "records"})
     params = SubnetParams.from_dict(raw.get("params", {}))
     records_raw = raw.get("records", [])
@@ -129,7 +137,11 @@ def parse_subnets(raw: Any) -> SubnetsGenesis:
 
 
 def check_pools(g: SubnetsGenesis, balances: dict[bytes, int]) -> None:
-    """The stake pool must hold every hotkey stake, the emission pool every pending emission."""
+    """The stake pool must hold every hotkey stake, the emission pool every pending emission.
+
+    Raises:
+        InvalidGenesis: a pool's balance differs.
+    """
     stake = sum(decode_u64(v) for k, v in g.records if k.startswith(HOTKEY_STAKE))
     pending = sum(Subnet.decode(v).pending_emission for k, v in g.records if k.startswith(SUBNET))
     for pool, want, what in (
@@ -142,14 +154,16 @@ def check_pools(g: SubnetsGenesis, balances: dict[bytes, int]) -> None:
             )
 
 
-def init_subnets(state: Overlay, g: SubnetsGenesis) -> None:
+def init_genesis(state: Overlay, g: SubnetsGenesis) -> None:
+    """Write the chain-wide params and every record byte for byte."""
     set_params(state, g.params)
     for key, value in g.records:
         state.set(key, value)
 
 
-def export_subnets(state: KVReader, params: SubnetParams) -> SubnetsGenesis:
+def export_genesis(state: KVReader) -> SubnetsGenesis:
+    """The chain-wide params and every subnets-module record (hex key, hex value), sorted."""
     records = []
     for prefix in _KINDS:
         records += list(state.iter_prefix(prefix))
-    return SubnetsGenesis(params, tuple(sorted(set(records))))
+    return SubnetsGenesis(get_params(state), tuple(sorted(set(records))))

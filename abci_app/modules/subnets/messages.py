@@ -65,21 +65,25 @@ def commit_hash(
 
 @dataclass(frozen=True)
 class MsgRegisterSubnet:
-    type_url = "register_subnet"
+    """Register a subnet owned by the sender (the lock cost is burned)."""
 
     def validate(self) -> None:
-        return None
+        """Nothing to check: the message is empty."""
 
 
 @dataclass(frozen=True)
 class MsgSetSubnetHyperparams:
+    """Set ``names[i]`` to ``values[i]`` on subnet ``netuid`` (its owner only)."""
+
     netuid: int
     names: tuple[str, ...]
     values: tuple[int, ...]
 
-    type_url = "set_subnet_hyperparams"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidMessage: a netuid outside [1, 65535], no name, names and values of different
+            lengths, a name twice, or an unknown name.
+        """
         _netuid(self.netuid)
         if not self.names or len(self.names) != len(self.values):
             raise InvalidMessage("give one value per hyperparameter name, at least one")
@@ -95,25 +99,32 @@ class MsgSetSubnetHyperparams:
 
 @dataclass(frozen=True)
 class MsgRegisterNeuron:
+    """Register the sender as a hotkey on subnet ``netuid`` (its burn is paid)."""
+
     netuid: int
 
-    type_url = "register_neuron"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidMessage: a netuid outside [1, 65535].
+        """
         _netuid(self.netuid)
 
 
 @dataclass(frozen=True)
 class MsgServeAxon:
+    """Publish the sender's axon endpoint on subnet ``netuid``."""
+
     netuid: int
     ip: str
     port: int
     protocol: int
     version: int
 
-    type_url = "serve_axon"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidMessage: a netuid outside [1, 65535].
+        InvalidAxon: not an IP address, a port outside [1, 65535], a protocol above 255.
+        """
         _netuid(self.netuid)
         try:
             ipaddress.ip_address(self.ip)
@@ -141,36 +152,44 @@ class _StakeMsg:
 
 @dataclass(frozen=True)
 class MsgAddSubnetStake(_StakeMsg):
-    type_url = "add_subnet_stake"
+    """Stake ``amount`` base units of the sender's (the coldkey's) tokens on ``hotkey``, a
+    registered neuron of subnet ``netuid``."""
 
 
 @dataclass(frozen=True)
 class MsgRemoveSubnetStake(_StakeMsg):
-    type_url = "remove_subnet_stake"
+    """Take ``amount`` base units of the sender's stake off ``hotkey`` on subnet ``netuid``."""
 
 
 @dataclass(frozen=True)
 class MsgSetWeights:
+    """The sender's weights on subnet ``netuid``: ``uids[i]`` gets u16 ``weights[i]``."""
+
     netuid: int
     uids: tuple[int, ...]
     weights: tuple[int, ...]
     version_key: int = 0
 
-    type_url = "set_weights"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidMessage: a netuid outside [1, 65535].
+        InvalidWeights: lengths differ, more than 4,096 entries, a uid twice, a value past 65535.
+        """
         _netuid(self.netuid)
         _weights(self.uids, self.weights)
 
 
 @dataclass(frozen=True)
 class MsgCommitWeights:
+    """Commit ``commit_hash`` (see :func:`commit_hash`) of the sender's next weights."""
+
     netuid: int
     commit_hash: bytes
 
-    type_url = "commit_weights"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidMessage: a netuid outside [1, 65535], or a hash that is not 32 bytes.
+        """
         _netuid(self.netuid)
         if len(self.commit_hash) != 32:
             raise InvalidMessage("commit_hash must be a 32-byte sha256 digest")
@@ -178,15 +197,19 @@ class MsgCommitWeights:
 
 @dataclass(frozen=True)
 class MsgRevealWeights:
+    """Reveal the weights (and salt, version key) committed in the previous window."""
+
     netuid: int
     uids: tuple[int, ...]
     weights: tuple[int, ...]
     salt: bytes
     version_key: int = 0
 
-    type_url = "reveal_weights"
-
     def validate(self) -> None:
+        """Raises:
+        InvalidMessage: a netuid outside [1, 65535], or a salt over 64 bytes.
+        InvalidWeights: as for :class:`MsgSetWeights`.
+        """
         _netuid(self.netuid)
         _weights(self.uids, self.weights)
         if len(self.salt) > MAX_SALT:

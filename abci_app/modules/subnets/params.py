@@ -19,6 +19,8 @@ MAX_UIDS_LIMIT = 4_096
 
 @dataclass(frozen=True)
 class SubnetParams(IntParams):
+    """Chain-wide subnet params (genesis ``app_state.subnets.params``)."""
+
     SECTION = "subnets.params"
 
     max_subnets: int = 32
@@ -47,6 +49,9 @@ class SubnetParams(IntParams):
     always costs something (0.1 MDT)."""
 
     def validate(self) -> None:
+        """Raises:
+        InvalidGenesis: max_subnets outside [1, 65535] or a zero lock_reduction_interval.
+        """
         super().validate()
         if not 1 <= self.max_subnets <= U16_MAX:
             raise InvalidGenesis("subnets.params.max_subnets must be in [1, 65535]")
@@ -117,6 +122,11 @@ class Hyperparams(IntParams):
     }
 
     def validate(self) -> None:
+        """The whole set of hyperparameters (ranges and their relations).
+
+        Raises:
+            InvalidHyperparams: naming the value out of range or the relation broken.
+        """
         try:
             super().validate()
         except InvalidGenesis as e:
@@ -153,9 +163,11 @@ class Hyperparams(IntParams):
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
+        """Every hyperparameter name, in declaration order."""
         return tuple(f.name for f in dataclasses.fields(cls))
 
     def epoch_params(self) -> EpochParams:
+        """The hyperparameters the epoch function reads."""
         return EpochParams(
             kappa=self.kappa,
             bonds_moving_average=self.bonds_moving_average,

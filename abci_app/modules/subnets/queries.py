@@ -15,7 +15,8 @@ from typing import Any
 from ...address import from_bech32, to_bech32
 from ...errors import InvalidQuery, UnknownSubnet
 from ...state.overlay import KVReader
-from .handlers import next_epoch_height
+from .pricing import lock_cost
+from .schedule import next_epoch_height
 from .state import (
     all_bonds,
     all_subnets,
@@ -26,7 +27,6 @@ from .state import (
     get_subnet,
     get_weights,
     hotkey_stake,
-    lock_cost,
     neurons,
     stakes_by,
 )
@@ -56,17 +56,22 @@ def _subnet_json(state: KVReader, netuid: int, height: int) -> dict[str, Any]:
 
 
 def subnets_query(state: KVReader, path: str, height: int) -> Any | None:
-    """``height`` is the last committed height (the next block is height + 1)."""
+    """The answer to ``path`` when it is one of the routes above, else None; ``height`` is the
+    last committed height (the next block is height + 1).
+
+    Raises:
+        UnknownSubnet, InvalidQuery: a subnet path with a bad netuid, uid or tail.
+    """
     if path == "/subnets":
         return [_subnet_json(state, s.netuid, height) for s in all_subnets(state)]
     if path == "/params/subnets":
         params = get_params(state)
         return {**params.to_dict(), "lock_cost": str(lock_cost(state, params, height + 1))}
     if path.startswith("/subnet_stake/"):
-        staker = from_bech32(path[len("/subnet_stake/") :])
+        coldkey = from_bech32(path[len("/subnet_stake/") :])
         return [
             {"netuid": n, "hotkey": to_bech32(h), "amount": str(a)}
-            for n, h, a in stakes_by(state, staker)
+            for n, h, a in stakes_by(state, coldkey)
         ]
     if not path.startswith("/subnet/"):
         return None

@@ -6,8 +6,9 @@
   outputs (the metagraph); subnet/uid/ indexes uids by hotkey.
 * weights and bonds: compact sparse rows, one per validator uid, packed as big-endian
   (uid u16, value u16) pairs in ascending uid order (4 bytes per entry; a 256-wide row is 1 KiB).
-* stake: per (netuid, hotkey) the total, and per (staker, netuid, hotkey) each staker's part, so
-  an account's positions are one prefix scan. The tokens sit in SUBNET_STAKE_POOL.
+* stake: per (netuid, hotkey) the total, and per (coldkey, netuid, hotkey) each coldkey's part
+  (the coldkey is the staking account, as Bittensor calls it), so an account's positions are
+  one prefix scan. The tokens sit in SUBNET_STAKE_POOL.
 * emission accrued to a subnet waits in SUBNET_EMISSION_POOL until its epoch pays it out.
 """
 
@@ -17,7 +18,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ...address import module_address, to_bech32
+from ...address import to_bech32
 from ...codec import canonical_json, decode_u64, encode_u64
 from ...state.keys import (
     BONDS,
@@ -28,24 +29,28 @@ from ...state.keys import (
     NEURON,
     STAKE_BY,
     SUBNET,
-    SUBNET_LOCK,
     SUBNET_PARAMS,
     WEIGHTS,
     netuid_bytes,
     uid_key,
 )
 from ...state.overlay import KVReader, Overlay
+from ..bank.module_accounts import module_account
 from .epoch import Row
 from .params import Hyperparams, SubnetParams
 
-SUBNET_STAKE_POOL = module_address("subnet_stake")
+SUBNET_STAKE_POOL = module_account("subnet_stake")
 """Holds every token staked on subnet hotkeys: its balance equals the sum of subnet stakes."""
-SUBNET_EMISSION_POOL = module_address("subnet_emission")
+SUBNET_EMISSION_POOL = module_account("subnet_emission")
 """Holds emission accrued to subnets and not yet paid by an epoch."""
 
 
 @dataclass(frozen=True)
 class Subnet:
+    """A subnet record: owner, the lock it burned, the current registration ``burn`` and
+    its adjustment counters, emission waiting for the epoch, total stake, neuron count, epochs.
+    """
+
     netuid: int
     owner: bytes
     registered_at: int
@@ -110,6 +115,8 @@ class Subnet:
 
 @dataclass(frozen=True)
 class Axon:
+    """A neuron's published endpoint."""
+
     ip: str = ""
     port: int = 0
     protocol: int = 0
@@ -126,6 +133,10 @@ class Axon:
 
 @dataclass(frozen=True)
 class Neuron:
+    """A neuron: hotkey, registration and last weights heights, axon, and its last
+    epoch's outputs (u16 fractions, 65535 = 1.0; ``emission`` in base units) — the metagraph row.
+    """
+
     uid: int
     hotkey: bytes
     registered_at: int
@@ -199,38 +210,27 @@ class Neuron:
         )
 
 
-# --- params and lock cost -------------------------------------------------------------------
+# --- params -------------------------------------------------------------------------------
 def get_params(state: KVReader) -> SubnetParams:
+    """The chain-wide subnet params as stored (defaults before genesis writes them)."""
     raw = state.get(SUBNET_PARAMS)
     return SubnetParams() if raw is None else SubnetParams.decode(raw)
 
 
 def set_params(state: Overlay, params: SubnetParams) -> None:
+    """Store the chain-wide subnet params (genesis only)."""
     state.set(SUBNET_PARAMS, params.encode())
-
-
-def lock_cost(state: KVReader, params: SubnetParams, height: int) -> int:
-    """Twice the last lock, minus its linear decay since then; never below min_lock_cost."""
-    raw = state.get(SUBNET_LOCK)
-    if raw is None:
-        return params.min_lock_cost
-    mem = json.loads(raw)
-    last, at = int(mem["last_lock"]), int(mem["last_height"])
-    decay = last * max(0, height - at) // params.lock_reduction_interval
-    return max(params.min_lock_cost, 2 * last - decay)
-
-
-def remember_lock(state: Overlay, lock: int, height: int) -> None:
-    state.set(SUBNET_LOCK, canonical_json({"last_lock": str(lock), "last_height": height}))
 
 
 # --- subnets --------------------------------------------------------------------------------
 def get_subnet(state: KVReader, netuid: int) -> Subnet | None:
+    """The subnet ``netuid``, or None."""
     raw = state.get(SUBNET + netuid_bytes(netuid))
     return None if raw is None else Subnet.decode(raw)
 
 
 def set_subnet(state: Overlay, subnet: Subnet) -> None:
+    """Write a subnet record."""
     state.set(SUBNET + netuid_bytes(subnet.netuid), subnet.encode())
 
 
@@ -240,21 +240,25 @@ def all_subnets(state: KVReader) -> list[Subnet]:
 
 
 def get_hyperparams(state: KVReader, netuid: int) -> Hyperparams:
+    """The subnet's hyperparameters (defaults if none stored)."""
     raw = state.get(HYPERPARAMS + netuid_bytes(netuid))
     return Hyperparams() if raw is None else Hyperparams.decode(raw)
 
 
 def set_hyperparams(state: Overlay, netuid: int, hp: Hyperparams) -> None:
+    """Write the subnet's hyperparameters."""
     state.set(HYPERPARAMS + netuid_bytes(netuid), hp.encode())
 
 
 # --- neurons --------------------------------------------------------------------------------
 def get_neuron(state: KVReader, netuid: int, uid: int) -> Neuron | None:
+    """The neuron at ``uid`` of subnet ``netuid``, or None."""
     raw = state.get(uid_key(NEURON, netuid, uid))
     return None if raw is None else Neuron.decode(raw)
 
 
 def set_neuron(state: Overlay, netuid: int, neuron: Neuron) -> None:
+    """Write a neuron record."""
     state.set(uid_key(NEURON, netuid, neuron.uid), neuron.encode())
 
 
@@ -264,24 +268,29 @@ def neurons(state: KVReader, netuid: int) -> list[Neuron]:
 
 
 def uid_of(state: KVReader, netuid: int, hotkey: bytes) -> int | None:
+    """The uid ``hotkey`` holds on subnet ``netuid``, or None."""
     raw = state.get(HOTKEY_UID + netuid_bytes(netuid) + hotkey)
     return None if raw is None else int.from_bytes(raw, "big")
 
 
 def set_uid(state: Overlay, netuid: int, hotkey: bytes, uid: int) -> None:
+    """Index ``hotkey`` -> ``uid`` on the subnet."""
     state.set(HOTKEY_UID + netuid_bytes(netuid) + hotkey, uid.to_bytes(2, "big"))
 
 
 def delete_uid(state: Overlay, netuid: int, hotkey: bytes) -> None:
+    """Drop the hotkey's uid index entry (the neuron was pruned)."""
     state.delete(HOTKEY_UID + netuid_bytes(netuid) + hotkey)
 
 
 # --- weights, bonds, commits ----------------------------------------------------------------
 def pack_row(row: Row) -> bytes:
+    """A sparse row as big-endian (uid u16, value u16) pairs."""
     return b"".join(j.to_bytes(2, "big") + v.to_bytes(2, "big") for j, v in row)
 
 
 def unpack_row(data: bytes) -> Row:
+    """Inverse of :func:`pack_row`."""
     return tuple(
         (int.from_bytes(data[k : k + 2], "big"), int.from_bytes(data[k + 2 : k + 4], "big"))
         for k in range(0, len(data), 4)
@@ -294,23 +303,28 @@ def _rows(state: KVReader, prefix: bytes, netuid: int) -> dict[int, Row]:
 
 
 def get_weights(state: KVReader, netuid: int, uid: int) -> Row | None:
+    """The weight row of validator ``uid`` (None when it set none)."""
     raw = state.get(uid_key(WEIGHTS, netuid, uid))
     return None if raw is None else unpack_row(raw)
 
 
 def set_weights_row(state: Overlay, netuid: int, uid: int, row: Row) -> None:
+    """Write the weight row of validator ``uid``."""
     state.set(uid_key(WEIGHTS, netuid, uid), pack_row(row))
 
 
 def all_weights(state: KVReader, netuid: int) -> dict[int, Row]:
+    """Every weight row of the subnet, by uid."""
     return _rows(state, WEIGHTS, netuid)
 
 
 def all_bonds(state: KVReader, netuid: int) -> dict[int, Row]:
+    """Every bonds row of the subnet (u16, column-normalised), by uid."""
     return _rows(state, BONDS, netuid)
 
 
 def replace_bonds(state: Overlay, netuid: int, bonds: dict[int, Row]) -> None:
+    """Make the subnet's bonds exactly ``bonds`` (rows not in it are deleted)."""
     for uid in sorted(all_bonds(state, netuid)):
         if uid not in bonds:
             state.delete(uid_key(BONDS, netuid, uid))
@@ -331,14 +345,17 @@ def get_commit(state: KVReader, netuid: int, uid: int) -> tuple[bytes, int] | No
 
 
 def set_commit(state: Overlay, netuid: int, uid: int, digest: bytes, epoch: int) -> None:
+    """Record uid's commit hash and the window it was made in."""
     state.set(uid_key(COMMIT, netuid, uid), digest + encode_u64(epoch))
 
 
 def delete_commit(state: Overlay, netuid: int, uid: int) -> None:
+    """Drop uid's commit (revealed, expired or pruned)."""
     state.delete(uid_key(COMMIT, netuid, uid))
 
 
 def all_commits(state: KVReader, netuid: int) -> dict[int, tuple[bytes, int]]:
+    """Every pending commit of the subnet: uid -> (hash, window)."""
     p = COMMIT + netuid_bytes(netuid)
     return {
         int.from_bytes(k[len(p) :], "big"): (v[:32], decode_u64(v[32:]))
@@ -348,31 +365,33 @@ def all_commits(state: KVReader, netuid: int) -> dict[int, tuple[bytes, int]]:
 
 # --- stake ----------------------------------------------------------------------------------
 def hotkey_stake(state: KVReader, netuid: int, hotkey: bytes) -> int:
+    """Total stake on ``hotkey`` of subnet ``netuid``, base units."""
     raw = state.get(HOTKEY_STAKE + netuid_bytes(netuid) + hotkey)
     return 0 if raw is None else decode_u64(raw)
 
 
-def stake_of(state: KVReader, staker: bytes, netuid: int, hotkey: bytes) -> int:
-    raw = state.get(STAKE_BY + staker + netuid_bytes(netuid) + hotkey)
+def stake_of(state: KVReader, coldkey: bytes, netuid: int, hotkey: bytes) -> int:
+    """``coldkey``'s stake on ``hotkey`` of subnet ``netuid``, base units."""
+    raw = state.get(STAKE_BY + coldkey + netuid_bytes(netuid) + hotkey)
     return 0 if raw is None else decode_u64(raw)
 
 
 def change_stake(
     state: Overlay,
-    staker: bytes,
+    coldkey: bytes,
     netuid: int,
     hotkey: bytes,
     delta: int,
     update_subnet: bool = True,
 ) -> None:
-    """Add (or, negative, remove) stake of ``staker`` on ``hotkey``; keeps the hotkey's and
+    """Add (or, negative, remove) stake of ``coldkey`` on ``hotkey``; keeps the hotkey's and
     (unless the caller batches it, ``update_subnet=False``) the subnet's totals in step.
     Callers move the tokens and check amounts first."""
-    mine = stake_of(state, staker, netuid, hotkey) + delta
+    mine = stake_of(state, coldkey, netuid, hotkey) + delta
     total = hotkey_stake(state, netuid, hotkey) + delta
     if mine < 0 or total < 0:
         raise ValueError("subnet stake would go negative")  # handlers check first: a bug
-    key = STAKE_BY + staker + netuid_bytes(netuid) + hotkey
+    key = STAKE_BY + coldkey + netuid_bytes(netuid) + hotkey
     hk = HOTKEY_STAKE + netuid_bytes(netuid) + hotkey
     if mine:
         state.set(key, encode_u64(mine))
@@ -387,9 +406,9 @@ def change_stake(
         set_subnet(state, subnet.with_(total_stake=subnet.total_stake + delta))
 
 
-def stakes_by(state: KVReader, staker: bytes) -> list[tuple[int, bytes, int]]:
-    """(netuid, hotkey, amount) of every position of ``staker``."""
-    p = STAKE_BY + staker
+def stakes_by(state: KVReader, coldkey: bytes) -> list[tuple[int, bytes, int]]:
+    """(netuid, hotkey, amount) of every position of ``coldkey``."""
+    p = STAKE_BY + coldkey
     out = []
     for k, v in state.iter_prefix(p):
         rest = k[len(p) :]
@@ -398,6 +417,7 @@ def stakes_by(state: KVReader, staker: bytes) -> list[tuple[int, bytes, int]]:
 
 
 def all_hotkey_stakes(state: KVReader) -> list[tuple[int, bytes, int]]:
+    """(netuid, hotkey, total) of every staked hotkey, in key order."""
     out = []
     for k, v in state.iter_prefix(HOTKEY_STAKE):
         rest = k[len(HOTKEY_STAKE) :]
@@ -406,7 +426,7 @@ def all_hotkey_stakes(state: KVReader) -> list[tuple[int, bytes, int]]:
 
 
 def all_stake_entries(state: KVReader) -> list[tuple[bytes, int, bytes, int]]:
-    """(staker, netuid, hotkey, amount) of every position."""
+    """(coldkey, netuid, hotkey, amount) of every position."""
     out = []
     for k, v in state.iter_prefix(STAKE_BY):
         rest = k[len(STAKE_BY) :]

@@ -1,0 +1,56 @@
+"""Staking's invariants."""
+
+from __future__ import annotations
+
+from ...state.overlay import KVReader
+from ..bank.state import Account, get_account
+from .state import (
+    BONDED_POOL,
+    UNBONDING_POOL,
+    active_set,
+    all_delegations,
+    all_unbondings,
+    all_validators,
+    get_params,
+    last_powers,
+)
+
+
+def invariants(state: KVReader) -> list[str]:
+    """* bonded pool = sum of validator tokens; unbonding pool = sum of unbonding entries;
+    * each validator's delegator_shares = the sum of its delegations' shares;
+    * the set CometBFT has (last powers) is exactly the active set computed from the records
+      (unless no candidate is left, when the old set is kept): at most max_validators, no
+      jailed validator, power = tokens // power_reduction.
+    """
+    problems = []
+    validators = all_validators(state)
+    bonded = (get_account(state, BONDED_POOL) or Account()).balance
+    if bonded != sum(v.tokens for v in validators):
+        problems.append(
+            f"bonded pool {bonded} != validator tokens {sum(v.tokens for v in validators)}"
+        )
+    unbonding = (get_account(state, UNBONDING_POOL) or Account()).balance
+    entries = sum(e.amount for e in all_unbondings(state))
+    if unbonding != entries:
+        problems.append(f"unbonding pool {unbonding} != unbonding entries {entries}")
+    shares: dict[bytes, int] = {}
+    for _, cons, s in all_delegations(state):
+        shares[cons] = shares.get(cons, 0) + s
+    for v in validators:
+        if shares.get(v.cons_address, 0) != v.delegator_shares:
+            problems.append(
+                f"validator {v.moniker}: shares {v.delegator_shares} != "
+                f"delegations {shares.get(v.cons_address, 0)}"
+            )
+    params = get_params(state)
+    expected = {v.cons_address: p for v, p in active_set(validators, params)}
+    actual = last_powers(state)
+    if expected and actual != expected:
+        problems.append("the validator set CometBFT has differs from the active set")
+    if len(actual) > params.max_validators:
+        problems.append(f"{len(actual)} validators > max_validators {params.max_validators}")
+    jailed = {v.cons_address for v in validators if v.jailed}
+    if expected and jailed & set(actual):  # (with no candidate at all the old set is kept)
+        problems.append("a jailed validator has voting power")
+    return problems

@@ -1,0 +1,48 @@
+"""Subnets' invariants."""
+
+from __future__ import annotations
+
+from ...state.overlay import KVReader
+from ..bank.state import Account, get_account
+from .state import (
+    SUBNET_EMISSION_POOL,
+    SUBNET_STAKE_POOL,
+    all_hotkey_stakes,
+    all_stake_entries,
+    all_subnets,
+    neurons,
+    uid_of,
+)
+
+
+def invariants(state: KVReader) -> list[str]:
+    """* the stake pool = every hotkey's stake = the sum of its coldkeys' parts, per hotkey and
+      per subnet (``total_stake``);
+    * the emission pool = the subnets' pending emission;
+    * each subnet's uids are 0..n-1 and the hotkey index points at them.
+    """
+    problems = []
+    hotkeys = {(n, h): a for n, h, a in all_hotkey_stakes(state)}
+    parts: dict[tuple[int, bytes], int] = {}
+    for _, n, h, a in all_stake_entries(state):
+        parts[(n, h)] = parts.get((n, h), 0) + a
+    if parts != hotkeys:
+        problems.append("subnet hotkey stakes differ from the sum of their stakers' parts")
+    pool = (get_account(state, SUBNET_STAKE_POOL) or Account()).balance
+    if pool != sum(hotkeys.values()):
+        problems.append(f"subnet stake pool {pool} != subnet stakes {sum(hotkeys.values())}")
+    subnets = all_subnets(state)
+    pending = sum(s.pending_emission for s in subnets)
+    pool = (get_account(state, SUBNET_EMISSION_POOL) or Account()).balance
+    if pool != pending:
+        problems.append(f"subnet emission pool {pool} != pending emission {pending}")
+    for s in subnets:
+        staked = sum(a for (n, _), a in hotkeys.items() if n == s.netuid)
+        if staked != s.total_stake:
+            problems.append(f"subnet {s.netuid}: total_stake {s.total_stake} != stakes {staked}")
+        nodes = neurons(state, s.netuid)
+        if [n.uid for n in nodes] != list(range(s.n)):
+            problems.append(f"subnet {s.netuid}: uids are not 0..{s.n - 1}")
+        if any(uid_of(state, s.netuid, n.hotkey) != n.uid for n in nodes):
+            problems.append(f"subnet {s.netuid}: the hotkey index disagrees with the neurons")
+    return problems
