@@ -41,6 +41,7 @@ from .execution import (
 from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
+from .modules.staking.genesis import check_backed_by_stake
 from .query import QueryResult, run_query
 from .snapshots import NoSnapshots
 from .state.db import PendingCommit, StateDB
@@ -132,7 +133,13 @@ def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
     )
     kinds = {abci.DUPLICATE_VOTE: "duplicate_vote", abci.LIGHT_CLIENT_ATTACK: "light_client_attack"}
     evidence = tuple(
-        Evidence(bytes(m.validator.address), m.height, m.time.seconds, kinds.get(m.type, "unknown"))
+        Evidence(
+            bytes(m.validator.address),
+            m.height,
+            m.time.seconds,
+            kinds.get(m.type, "unknown"),
+            m.validator.power,
+        )
         for m in req.misbehavior
     )
     return BlockHeader(req.height, req.time.seconds, bytes(req.proposer_address), votes, evidence)
@@ -257,12 +264,12 @@ class Application:
             genesis = parse_app_state(req.app_state_bytes, req.chain_id)
             state = Overlay(self.db)
             updates = init_chain(state, req.chain_id, genesis, req.consensus_params.block.max_gas)
+            check_backed_by_stake(
+                [(u.pub_key, u.power) for u in updates],
+                [(bytes(v.pub_key.ed25519), v.power) for v in req.validators],
+            )
         except InvalidGenesis as e:
             raise FatalAppError(e.log()) from None
-        if not updates and not req.validators:
-            raise FatalAppError(
-                "invalid genesis: no validators (add gen_txs, or validators to genesis.json)"
-            )
         self.genesis = state
         self._reset_check_state()
         staged = self.db.stage(req.initial_height - 1, state.writes)

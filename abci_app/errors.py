@@ -236,6 +236,13 @@ class BalanceOverflow(BankError):
     summary = "balance overflow"
 
 
+class ModuleAccountRecipient(BankError):
+    """Module accounts hold tokens for their module only (Cosmos x/bank ``BlockedAddrs``)."""
+
+    code = 104
+    summary = "recipient is a module account"
+
+
 # --- staking --------------------------------------------------------------------------------
 class InvalidCommission(StakingError):
     code = 110
@@ -267,11 +274,43 @@ class ConsensusKeyInUse(StakingError):
     summary = "consensus key already in use"
 
 
+class TransitiveRedelegation(StakingError):
+    """Cosmos x/staking ``ErrTransitiveRedelegation``: stake still arriving by redelegation
+    cannot be redelegated again until that redelegation completes."""
+
+    code = 119
+    summary = "redelegation from a validator the stake is still redelegating into"
+
+
+class CommissionChangeTooSoon(StakingError):
+    """Cosmos x/staking ``ErrCommissionUpdateTime``: one commission change per
+    ``commission_change_blocks``."""
+
+    code = 120
+    summary = "commission changed too recently"
+
+
+class ValidatorHasNoTokens(StakingError):
+    """Cosmos x/staking ``ErrDelegatorShareExRateInvalid``: a validator with shares but no
+    tokens (slashed to zero) sells no shares."""
+
+    code = 121
+    summary = "validator has no tokens left for its shares"
+
+
+class MaxEntriesReached(StakingError):
+    """Cosmos x/staking ``ErrMaxUnbondingDelegationEntries`` /
+    ``ErrMaxRedelegationEntries``."""
+
+    code = 122
+    summary = "too many unbonding or redelegation entries for this pair"
+
+
 class TooManyDelegations(StakingError):
     """A new delegation past ``max_delegations`` validators per account (withdraw_rewards
     settles each one, so its weight covers that many; issue 13)."""
 
-    code = 119
+    code = 123
     summary = "too many delegations"
 
 
@@ -375,6 +414,28 @@ class InvalidAxon(SubnetError):
 class InvalidEpochInput(SubnetError):
     code = 146
     summary = "invalid epoch input"
+
+
+class PriceAboveMax(SubnetError):
+    """subtensor ``register_limit``: a registration costs at most the ``max_cost`` its sender
+    signed."""
+
+    code = 150
+    summary = "registration costs more than max_cost"
+
+
+class RegistrationLimitReached(SubnetError):
+    """subtensor ``TooManyRegistrationsThisBlock`` / ``TooManyRegistrationsThisInterval``."""
+
+    code = 151
+    summary = "too many registrations on this subnet"
+
+
+class CommitPending(SubnetError):
+    """A validator's unrevealed commit is neither replaced nor stacked: reveal it first."""
+
+    code = 152
+    summary = "an unrevealed weights commit is pending"
 
 
 class NoValidatorPermit(SubnetError):

@@ -9,6 +9,7 @@ Shape (inside CometBFT's genesis.json, key ``app_state``)::
                  "validators": [...]},             # already bonded (written by genesis export)
      "gen_txs": [...],                             # signed validator entries (genesis gentx)
      "distribution": {...}, "slashing": {...},     # written by genesis export
+     "bank": {"burned": {"slash": "...", ...}},    # burns by reason, written by genesis export
      "subnets": {"params": {...}, "records": [...]}}   # subnet params; records from export
 
 Balances are base units as a decimal string (or a JSON integer); ``nonce`` is optional (0). A bad
@@ -20,9 +21,10 @@ only assembles them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .codec import U64_MAX
 from .errors import InvalidGenesis
 from .modules.bank import genesis as bank
 from .modules.bank.genesis import BankGenesis, GenesisAccount
@@ -42,6 +44,7 @@ from .state.overlay import KVReader
 
 _TOP_LEVEL = {
     "chain_id",
+    "bank",
     "params",
     "accounts",
     "staking",
@@ -98,6 +101,8 @@ class GenesisState:
                 "subnets": self.subnets.to_dict(),
             }
         )
+        if self.bank.section():
+            out["bank"] = self.bank.section()
         return out
 
 
@@ -133,14 +138,23 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
 
     params = AppParams.from_dict(raw.get("params", {}))
     bank_state = bank.parse_genesis(raw.get("accounts", []))
+    burned = bank.parse_burned(raw.get("bank", {}))
     staking_state = staking.parse_genesis(
         raw.get("staking", {}), raw.get("gen_txs", []), declared or chain_id or ""
     )
     distribution_state = distribution.parse_genesis(raw.get("distribution", {}))
+    origin = bank_state.total_supply - distribution_state.minted + sum(a for _, a in burned)
+    if not 0 <= origin <= U64_MAX:
+        raise InvalidGenesis(
+            "accounts, distribution.minted and bank.burned do not add up (supply = origin "
+            "supply + minted - burned, origin >= 0)"
+        )
+    bank_state = replace(bank_state, burned=burned, origin_supply=origin)
     distribution.check_references(distribution_state, staking_state.operators)
     staking.check_genesis(staking_state)
     balances = bank_state.balances()
     staking.check_pools(staking_state, balances)
+    distribution.check_pool(distribution_state, balances)
     subnets_state = subnets.parse_genesis(raw.get("subnets", {}))
     subnets.check_pools(subnets_state, balances)
     staking.check_gen_tx_funds(staking_state, balances)

@@ -5,10 +5,13 @@ Routes:
   /store/<hex key>         raw value; with prove=true a proof of presence or absence
   /params                  JSON {chain_id, params}
   /fee (data: a signed tx) JSON {weight, fee, gas_price, min_fee}: the exact fee it must pay
-  /supply                  JSON {total, minted} (minted: block rewards so far)
+  /supply                  JSON {total, minted, burned: {reason: amount}, genesis}: total =
+                           genesis + minted - every burn (minted: block rewards so far)
+  /module_accounts         every module account with its address and balance (bank)
   /validators, /validator/<operator>, /delegations/<delegator>, /unbonding/<delegator>,
   /params/staking          staking records as JSON (modules/staking/queries.py)
-  /rewards/<addr>, /params/distribution   rewards (modules/distribution/queries.py)
+  /rewards/<addr>, /validator_rewards/<operator> (commission and outstanding rewards),
+  /params/distribution     rewards (modules/distribution/queries.py)
   /signing_info/<operator>, /params/slashing   downtime records (modules/slashing/queries.py)
   /subnets, /subnet/<netuid>[/hyperparams|/metagraph|/weights/<uid>], /subnet_stake/<addr>,
   /params/subnets          subnets (modules/subnets/queries.py)
@@ -29,7 +32,13 @@ from .address import from_bech32, to_bech32
 from .chain_modules import MODULES
 from .errors import InvalidQuery, UnknownQueryPath
 from .execution import load_context
-from .modules.bank.state import Account, get_account, get_supply
+from .modules.bank.state import (
+    Account,
+    get_account,
+    get_burned,
+    get_genesis_supply,
+    get_supply,
+)
 from .modules.distribution.state import get_minted
 from .state.keys import account_key
 from .state.merkle import PROOF_OP_TYPE, BucketProof
@@ -116,16 +125,25 @@ def run_query(
         ctx = load_context(state, height, DISCARD_EVENTS)
         return QueryResult(_json({"chain_id": ctx.chain_id, "params": ctx.params.to_dict()}))
     if path == "/supply":
-        total, minted = get_supply(state), get_minted(state)
-        return QueryResult(_json({"total": str(total), "minted": str(minted)}))
+        return QueryResult(
+            _json(
+                {
+                    "total": str(get_supply(state)),
+                    "minted": str(get_minted(state)),
+                    "burned": {k: str(v) for k, v in get_burned(state).items()},
+                    "genesis": str(get_genesis_supply(state)),
+                }
+            )
+        )
     for module in MODULES:
         result = None if module.query is None else module.query(state, path, height)
         if result is not None:
             return QueryResult(_json(result))
     raise UnknownQueryPath(
         f"{path[:64]!r}; known: /account/<addr>, /store/<hex>, /params, /fee, /supply, "
-        "/validators, /validator/<operator>, /delegations/<addr>, /unbonding/<addr>, "
-        "/params/staking, /rewards/<addr>, /params/distribution, /signing_info/<operator>, "
-        "/params/slashing, /subnets, /subnet/<netuid>[/hyperparams|/metagraph|/weights/<uid>], "
+        "/module_accounts, /validators, /validator/<operator>, /delegations/<addr>, "
+        "/unbonding/<addr>, /params/staking, /rewards/<addr>, /validator_rewards/<operator>, "
+        "/params/distribution, /signing_info/<operator>, /params/slashing, "
+        "/subnets, /subnet/<netuid>[/hyperparams|/metagraph|/weights/<uid>], "
         "/subnet_stake/<addr>, /params/subnets"
     )

@@ -137,6 +137,9 @@ class Evidence:
     height: int
     time: int  # unix seconds of the infraction
     kind: str  # "duplicate_vote" | "light_client_attack"
+    power: int = 0
+    """The validator's voting power at the infraction height (CometBFT's Misbehavior carries
+    it, verified against that height's validator set): what the slash is computed from."""
 
 
 @dataclass(frozen=True)

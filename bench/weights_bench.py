@@ -134,7 +134,7 @@ class Bench:
             self.d.block([])
         # 31 subnets (register_subnet then scans max_subnets); subnet 1 at the uid cap
         for n in range(31):  # one a block: the lock cost decays back within a block
-            assert not any(b([s.tx(2900 + n, MsgRegisterSubnet())]))
+            assert not any(b([s.tx(2900 + n, MsgRegisterSubnet(max_cost=10**15))]))
         setup_hp = hyper(
             1,
             max_allowed_uids=UIDS,
@@ -143,6 +143,8 @@ class Bench:
             immunity_period=0,
             weights_rate_limit=0,
             commit_reveal=0,
+            max_registrations_per_block=UIDS,
+            target_registrations_per_interval=UIDS,
         )
         assert not any(b([s.tx(2900, setup_hp)]))
         reveal_hp = hyper(
@@ -152,10 +154,12 @@ class Bench:
             tempo=4,
             weights_rate_limit=0,
             immunity_period=10**6,
+            max_registrations_per_block=UIDS,
+            target_registrations_per_interval=UIDS,
         )
         assert not any(b([s.tx(2901, reveal_hp)]))
-        assert not any(b([s.tx(i, MsgRegisterNeuron(1)) for i in NEURONS]))
-        assert not any(b([s.tx(i, MsgRegisterNeuron(2)) for i in range(UIDS)]))
+        assert not any(b([s.tx(i, MsgRegisterNeuron(1, 10**15)) for i in NEURONS]))
+        assert not any(b([s.tx(i, MsgRegisterNeuron(2, 10**15)) for i in range(UIDS)]))
         stake = [s.tx(i, MsgAddSubnetStake(n, op(i), 10**12)) for i in range(16) for n in (1, 2)]
         assert not any(b(stake))
         self.until_epoch(1, 4)
@@ -225,7 +229,7 @@ class Bench:
             ("unjail (refused: not jailed)", lambda: [s.tx(i, MsgUnjail()) for i in OPERATORS]),
             (
                 "register_subnet (past max_subnets)",
-                lambda: [s.tx(2950 + k, MsgRegisterSubnet()) for k in range(20)],
+                lambda: [s.tx(2950 + k, MsgRegisterSubnet(max_cost=10**15)) for k in range(20)],
             ),
             (
                 "set_subnet_hyperparams",
@@ -256,7 +260,7 @@ class Bench:
             ("reveal_weights (1,024 entries)", reveal_setup),
             (
                 "register_neuron (full: prunes)",
-                lambda: [s.tx(i, MsgRegisterNeuron(1)) for i in NEWCOMERS[:20]],
+                lambda: [s.tx(i, MsgRegisterNeuron(1, 10**15)) for i in NEWCOMERS[:20]],
             ),
         ]
 

@@ -36,7 +36,7 @@ from google.protobuf.json_format import MessageToDict  # noqa: E402
 from harness import CHAIN_ID, addr_of, seeded_key  # noqa: E402
 
 from abci_app._proto.tendermint.abci import types_pb2 as abci  # noqa: E402
-from abci_app.address import to_bech32  # noqa: E402
+from abci_app.address import module_address, to_bech32  # noqa: E402
 from abci_app.modules.bank.messages import MsgTransfer  # noqa: E402
 from abci_app.modules.distribution.messages import MsgWithdrawRewards  # noqa: E402
 from abci_app.modules.slashing.messages import MsgUnjail  # noqa: E402
@@ -78,8 +78,17 @@ def acct(i: int) -> bytes:
     return addr_of(seeded_key(i))
 
 
+def d_pool() -> bytes:
+    """The distribution module account (no transfer may reach it)."""
+    return module_address("distribution")
+
+
+PRICE = 100 * MDT  # the max_cost of registrations (above every price in the scenario)
+SALT = b"pepper and salt!"  # 16 bytes
+
+
 def genesis() -> dict[str, Any]:
-    state = genesis_app_state(N, 10**15, {"unbonding_blocks": 12})
+    state = genesis_app_state(N, 10**15, {"unbonding_blocks": 12, "commission_change_blocks": 1})
     state["slashing"] = {
         "params": {
             "signed_blocks_window": 10,
@@ -134,11 +143,11 @@ class Recorder:
         self.steps.append({"step": f"queries at {self.d.height}", "answers": answers})
 
 
-def evidence_against(cons: bytes, height: int) -> list[abci.Misbehavior]:
+def evidence_against(cons: bytes, height: int, power: int) -> list[abci.Misbehavior]:
     return [
         abci.Misbehavior(
             type=abci.DUPLICATE_VOTE,
-            validator=abci.Validator(address=cons, power=1),
+            validator=abci.Validator(address=cons, power=power),
             height=height,
             total_voting_power=100,
         )
@@ -148,12 +157,14 @@ def evidence_against(cons: bytes, height: int) -> list[abci.Misbehavior]:
 def query_paths() -> list[str]:
     who = [to_bech32(acct(i)) for i in (0, 1, 2, 3, 4)] + [to_bech32(A_OP)]
     paths = ["/params", "/supply", "/validators", "/params/staking", "/params/distribution"]
+    paths += ["/module_accounts"]
     paths += ["/params/slashing", "/params/subnets", "/subnets", "/nope", "/store/zz"]
     for w in who:
         paths += [f"/account/{w}", f"/delegations/{w}", f"/unbonding/{w}", f"/rewards/{w}"]
         paths += [f"/subnet_stake/{w}"]
     for op in (A_OP, B_OP, C_OP):
         paths += [f"/validator/{to_bech32(op)}", f"/signing_info/{to_bech32(op)}"]
+        paths += [f"/validator_rewards/{to_bech32(op)}"]
     for net in (1, 2, 3):
         paths += [f"/subnet/{net}", f"/subnet/{net}/hyperparams", f"/subnet/{net}/metagraph"]
         paths += [f"/subnet/{net}/weights/0", f"/subnet/{net}/weights/1", f"/subnet/{net}/x"]
@@ -185,7 +196,9 @@ def run(d: Driver) -> Recorder:
             s.tx(2, MsgDelegate(B_OP, 1000 * MDT)),
             s.tx(3, MsgDelegate(A_OP, 500 * MDT)),
             s.tx(0, MsgEditValidator("B!", "", True, 11 * 10**7)),
+            s.tx(0, MsgEditValidator("", "", True, 12 * 10**7)),  # 120: one change per block here
             s.tx(1, MsgEditValidator("", "", True, 9 * 10**7)),  # 110: beyond max_change_rate
+            s.tx(4, MsgTransfer(d_pool(), MDT)),  # 104: a module account
             s.tx(4, MsgDelegate(acct(7), MDT)),  # 112: no such validator
             s.tx(0, MsgEditValidator("", "c.example", False, 0)),
         ]
@@ -209,6 +222,7 @@ def run(d: Driver) -> Recorder:
             s.tx(A_INDEX, MsgWithdrawRewards(b"")),
             s.tx(2, MsgUndelegate(B_OP, 300 * MDT)),
             s.tx(3, MsgRedelegate(A_OP, C_OP, 200 * MDT)),
+            s.tx(3, MsgRedelegate(C_OP, B_OP, 100 * MDT)),  # 119: still arriving at C
             s.tx(3, MsgUndelegate(A_OP, 10**18)),  # 114
             s.tx(4, MsgUnjail()),  # 112: operates no validator
             s.tx(0, MsgUnjail()),  # 116: not jailed
@@ -245,11 +259,19 @@ def run(d: Driver) -> Recorder:
     down = frozenset({C_CONS})
     names = ("tempo", "weights_rate_limit", "max_allowed_uids", "immunity_period")
     names += ("max_allowed_validators", "commit_reveal", "adjustment_interval")
-    r.block([s.tx(4, MsgRegisterSubnet()), s.tx(5, MsgRegisterSubnet())], down)
+    cap = ("max_registrations_per_block",)
     r.block(
         [
-            s.tx(4, MsgSetSubnetHyperparams(1, names, (4, 2, 4, 3, 2, 0, 5))),
-            s.tx(5, MsgSetSubnetHyperparams(2, (*names[:3], names[4]), (4, 2, 8, 4))),
+            s.tx(4, MsgRegisterSubnet(max_cost=PRICE)),
+            s.tx(5, MsgRegisterSubnet(max_cost=PRICE)),
+            s.tx(6, MsgRegisterSubnet(max_cost=MDT)),  # 150: the lock doubled to 4 MDT
+        ],
+        down,
+    )
+    r.block(
+        [
+            s.tx(4, MsgSetSubnetHyperparams(1, names + cap, (4, 2, 4, 3, 2, 0, 5, 4))),
+            s.tx(5, MsgSetSubnetHyperparams(2, (*names[:3], names[4], *cap), (4, 2, 8, 4, 3))),
             s.tx(4, MsgSetSubnetHyperparams(2, ("tempo",), (9,))),  # 132: not the owner
             s.tx(5, MsgSetSubnetHyperparams(2, ("max_allowed_validators",), (9,))),  # 133
             s.tx(6, MsgSetSubnetHyperparams(7, ("tempo",), (9,))),  # 130
@@ -257,14 +279,15 @@ def run(d: Driver) -> Recorder:
         down,
     )
     r.block(
-        [s.tx(i, MsgRegisterNeuron(1)) for i in (0, 1, 2, 3)]
-        + [s.tx(i, MsgRegisterNeuron(2)) for i in (0, 1, 6)]
-        + [s.tx(0, MsgRegisterNeuron(1))],  # 134: already registered
+        [s.tx(i, MsgRegisterNeuron(1, PRICE)) for i in (0, 1, 2, 3)]
+        + [s.tx(i, MsgRegisterNeuron(2, PRICE)) for i in (0, 1, 6)]
+        + [s.tx(0, MsgRegisterNeuron(1, PRICE))]  # 134: already registered
+        + [s.tx(7, MsgRegisterNeuron(2, PRICE))],  # 151: 3 per block on subnet 2
         down,
     )
     r.block(
         [
-            s.tx(7, MsgRegisterNeuron(1)),  # 135: all immune
+            s.tx(7, MsgRegisterNeuron(1, PRICE)),  # 135: all immune
             s.tx(1, MsgServeAxon(1, "10.0.0.1", 8091, 4, 1)),
             s.tx(7, MsgServeAxon(1, "10.0.0.7", 8091, 4, 1)),  # 136
             s.tx(4, MsgAddSubnetStake(1, acct(0), 300 * MDT)),
@@ -279,7 +302,7 @@ def run(d: Driver) -> Recorder:
     while (r.d.height + 3) % 5 != 0:  # subnet 2's epoch (tempo 4) grants its permits ...
         r.block([], down)
     r.block([], down)  # ... then subnet 1's (in the next block)
-    salt = b"pepper"
+    salt = SALT
     commit0 = commit_hash(acct(0), 2, (1, 2), (100, 200), salt, 0)
     r.block(
         [
@@ -287,11 +310,12 @@ def run(d: Driver) -> Recorder:
             s.tx(1, MsgSetWeights(1, (9,), (1,))),  # 137: unknown uid (a failure: no rate limit)
             s.tx(1, MsgSetWeights(1, (0, 2), (5_000, 60_000))),
             s.tx(0, MsgCommitWeights(2, commit0)),
-            s.tx(1, MsgCommitWeights(2, commit_hash(acct(1), 2, (0,), (9,), b"", 0))),
+            s.tx(0, MsgCommitWeights(2, commit_hash(acct(0), 2, (1,), (1,), salt, 0))),  # 152
+            s.tx(1, MsgCommitWeights(2, commit_hash(acct(1), 2, (0,), (9,), salt, 0))),
             s.tx(6, MsgSetWeights(2, (0,), (1,))),  # 139: commit-reveal is on
             s.tx(5, MsgRemoveSubnetStake(1, acct(1), 40 * MDT)),
             s.tx(5, MsgRemoveSubnetStake(1, acct(1), 10**15)),  # 143
-            s.tx(6, MsgRevealWeights(2, (0,), (1,), b"")),  # 140: nothing committed
+            s.tx(6, MsgRevealWeights(2, (0,), (1,), salt)),  # 140: nothing committed
             s.tx(1, MsgUnjail()),  # 117: C was jailed for downtime two blocks ago
         ],
         down,
@@ -324,21 +348,22 @@ def run(d: Driver) -> Recorder:
     r.block([s.tx(1, MsgUnjail())])
     for _ in range(5):
         r.block([])
-    r.block([s.tx(1, MsgUnjail()), s.tx(7, MsgRegisterNeuron(1))])  # prunes the lowest
+    r.block([s.tx(1, MsgUnjail()), s.tx(7, MsgRegisterNeuron(1, PRICE))])  # prunes the lowest
     r.block(
         [
-            s.tx(7, MsgRegisterNeuron(2)),
-            s.tx(3, MsgRegisterSubnet()),
-            s.tx(6, MsgRegisterSubnet()),  # 131: max_subnets is 3
+            s.tx(7, MsgRegisterNeuron(2, PRICE)),
+            s.tx(3, MsgRegisterSubnet(max_cost=PRICE)),
+            s.tx(6, MsgRegisterSubnet(max_cost=PRICE)),  # 131: max_subnets is 3
         ]
     )
 
     # --- double sign by B: moves after the infraction are cut too -----------------------------
     infraction = d.height + 1
+    power = json.loads(d.query(f"/validator/{to_bech32(B_OP)}").value)["power"]
     r.block([s.tx(2, MsgUndelegate(B_OP, 100 * MDT)), s.tx(2, MsgRedelegate(B_OP, C_OP, 50 * MDT))])
     r.block([s.tx(2, MsgWithdrawRewards(b""))])
-    r.block([], evidence=evidence_against(B_CONS, infraction))
-    r.block([s.tx(0, MsgUnjail())], evidence=evidence_against(B_CONS, infraction))  # 118
+    r.block([], evidence=evidence_against(B_CONS, infraction, power))
+    r.block([s.tx(0, MsgUnjail())], evidence=evidence_against(B_CONS, infraction, power))  # 118
     for i in range(14):  # unbondings and redelegations mature; epochs keep running
         txs = [s.tx(0, MsgSetWeights(1, (1, 2), (10 + i, 20), 1))] if i % 4 == 0 else []
         r.block(txs)

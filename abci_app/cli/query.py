@@ -3,6 +3,8 @@ staking queries live in ``staking.py`` and are registered under this group in ``
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..address import from_bech32, module_address, to_bech32
@@ -48,21 +50,42 @@ def query_account(obj: Ctx, address: str, prove: bool) -> None:
 @query.command("supply")
 @click.pass_obj
 def query_supply(obj: Ctx) -> None:
-    """Total supply and the fee collector's balance (example: moderntensor query supply)."""
+    """Total supply, what was minted and burned (by reason), and the fee collector's balance
+    (example: moderntensor query supply)."""
     with user_errors(), obj.rpc() as rpc:
-        total = int(rpc.abci_query("/supply").json()["total"])
+        supply = rpc.abci_query("/supply").json()
         fees = rpc.abci_query(f"/account/{to_bech32(module_address('fee_collector'))}").json()
-    data = {"total": str(total), "fee_collector": fees["balance"]}
+    total = int(supply["total"])
+    burned = {k: int(v) for k, v in supply["burned"].items()}
+    data = {**supply, "fee_collector": fees["balance"]}
     emit(
         obj,
         data,
-        f"total supply {format_mdt(total)}; fees collected {format_mdt(int(fees['balance']))}",
+        lambda: (
+            f"total supply {format_mdt(total)}; fees collected {format_mdt(int(fees['balance']))}"
+            f"\n  minted {format_mdt(int(supply['minted']))}, burned "
+            f"{format_mdt(sum(burned.values()))}"
+            + "".join(f"\n    {k:<13} {format_mdt(v)}" for k, v in burned.items() if v)
+        ),
+    )
+
+
+def _module_accounts_text(data: Any) -> str:
+    return "\n".join(
+        f"{a['name']:<16} {a['address']}  {format_mdt(int(a['balance']))}" for a in data
     )
 
 
 QUERIES = (
     QueryRoute(
         "params", "/params", "Chain id and parameters (example: moderntensor query params)."
+    ),
+    QueryRoute(
+        "module-accounts",
+        "/module_accounts",
+        "Every module account (pools, fee collector, community pool) with its address and "
+        "balance; none of them accepts transfers (example: moderntensor query module-accounts).",
+        render=_module_accounts_text,
     ),
 )
 """``query …`` commands that are one route each: (command, abci_query route, text renderer)."""

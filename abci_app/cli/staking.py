@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ..client.rpc import CommittedTx
 from ..modules.distribution.messages import MsgWithdrawRewards
 from ..modules.slashing.messages import MsgUnjail
 from ..modules.staking.messages import (
@@ -28,7 +29,7 @@ from ..node.genesis_file import read_pv_pubkey
 from ..node.home import NodeHome
 from .common import Ctx, format_mdt, parse_amount, user_errors
 from .query_table import Arg, QueryRoute, add_query_commands
-from .txsend import TxOpts, address_arg, send_tx, tx_options
+from .txsend import TxOpts, address_arg, event_attr, send_tx, tx_options
 
 
 @click.group("staking")
@@ -148,23 +149,31 @@ def tx_delegate(
 @tx_staking.command("undelegate")
 @tx_options
 @click.option("--validator", required=True, help="Operator address (mt1…).")
-@click.option("--amount", required=True)
+@click.option(
+    "--amount", default=None, help="Tokens to unbond (what the delegation shows closes it)."
+)
+@click.option(
+    "--all", "all_", is_flag=True, help="Unbond the whole delegation, whatever it is worth."
+)
 @click.pass_obj
 def tx_undelegate(
     obj: Ctx,
     validator: str,
-    amount: str,
+    amount: str | None,
+    all_: bool,
     tx: TxOpts,
 ) -> None:
     """Start unbonding (tokens return after unbonding_blocks; example: … tx staking undelegate
-    --from alice --validator mt1… --amount 100mdt)."""
-    value = parse_amount(amount)
-    send_tx(
-        obj,
-        tx,
-        [MsgUndelegate(address_arg(validator), value)],
-        f"unbonding {format_mdt(value)} from {validator}",
-    )
+    --from alice --validator mt1… --amount 100mdt, or --all)."""
+    if all_ == (amount is not None):
+        raise click.UsageError("give --amount or --all (one of them)")
+    value = 0 if all_ else parse_amount(str(amount))
+
+    def text(done: CommittedTx) -> str:
+        out = int(event_attr(done, "unbond", "amount") or 0)
+        return f"unbonding {format_mdt(out)} from {validator}"
+
+    send_tx(obj, tx, [MsgUndelegate(address_arg(validator), value, all=all_)], text)
 
 
 @tx_staking.command("redelegate")

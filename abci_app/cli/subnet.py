@@ -29,7 +29,7 @@ from ..modules.subnets.messages import (
 from ..node.home import NodeHome
 from .common import Ctx, format_mdt, parse_amount, user_errors
 from .query_table import Arg, QueryRoute, add_query_commands
-from .txsend import TxOpts, address_arg, event_attr, keyring_of, send_tx, tx_options
+from .txsend import TxOpts, address_arg, event_attr, explain, keyring_of, send_tx, tx_options
 
 
 @click.group()
@@ -50,19 +50,42 @@ def parse_weights(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 # --- transactions ----------------------------------------------------------------------------
+def _max_cost(obj: Ctx, given: str | None, path: str, field: str, what: str) -> int:
+    """The max_cost a registration signs: ``--max-cost`` if given, else the current price (read
+    from ``path``'s ``field``); shown before sending, so the user sees what it may burn (the tx
+    fails with code 150 if the price rises above it before the block)."""
+    if given is not None:
+        cost = parse_amount(given)
+    else:
+        with user_errors(), obj.rpc() as rpc:
+            res = rpc.abci_query(path)
+            if res.code != 0:
+                raise click.ClickException(explain(res.code, res.log))
+            cost = int(res.json()[field])
+    if obj.output == "text":
+        click.echo(f"{what}: burning at most {format_mdt(cost)} (--max-cost)", err=True)
+    return cost
+
+
 @subnet.command("register")
 @tx_options
+@click.option(
+    "--max-cost",
+    default=None,
+    help="The most to burn (default: the lock cost now); the tx fails above it.",
+)
 @click.pass_obj
-def subnet_register(obj: Ctx, tx: TxOpts) -> None:
-    """Register a new subnet, burning the current lock cost (see `subnet lock-cost`); you become
-    its owner (example: moderntensor subnet register --from owner)."""
+def subnet_register(obj: Ctx, max_cost: str | None, tx: TxOpts) -> None:
+    """Register a new subnet, burning the current lock cost (see `subnet lock-cost`), at most
+    --max-cost; you become its owner (example: moderntensor subnet register --from owner)."""
+    cost = _max_cost(obj, max_cost, "/params/subnets", "lock_cost", "register a subnet")
 
     def text(done: CommittedTx) -> str:
         lock = int(event_attr(done, "register_subnet", "lock") or 0)
         netuid = event_attr(done, "register_subnet", "netuid")
         return f"subnet {netuid} registered, {format_mdt(lock)} burned"
 
-    send_tx(obj, tx, [MsgRegisterSubnet()], text)
+    send_tx(obj, tx, [MsgRegisterSubnet(max_cost=cost)], text)
 
 
 @subnet.command("set-hyperparams")
@@ -87,17 +110,23 @@ def subnet_set_hyperparams(obj: Ctx, netuid: int, values: tuple[str, ...], tx: T
 @subnet.command("register-neuron")
 @click.argument("netuid", type=int)
 @tx_options
+@click.option(
+    "--max-cost",
+    default=None,
+    help="The most to burn (default: the subnet's burn now); the tx fails above it.",
+)
 @click.pass_obj
-def subnet_register_neuron(obj: Ctx, netuid: int, tx: TxOpts) -> None:
-    """Register the --from key as a neuron (hotkey) on a subnet, burning its registration burn
-    (example: moderntensor subnet register-neuron 1 --from miner1)."""
+def subnet_register_neuron(obj: Ctx, netuid: int, max_cost: str | None, tx: TxOpts) -> None:
+    """Register the --from key as a neuron (hotkey) on a subnet, burning its registration burn,
+    at most --max-cost (example: moderntensor subnet register-neuron 1 --from miner1)."""
+    cost = _max_cost(obj, max_cost, f"/subnet/{netuid}", "burn", f"register on subnet {netuid}")
 
     def text(done: CommittedTx) -> str:
         uid = event_attr(done, "register_neuron", "uid")
         pruned = event_attr(done, "register_neuron", "pruned")
         return f"uid {uid} on subnet {netuid}" + (f" (replaced {pruned})" if pruned else "")
 
-    send_tx(obj, tx, [MsgRegisterNeuron(netuid)], text)
+    send_tx(obj, tx, [MsgRegisterNeuron(netuid, cost)], text)
 
 
 @subnet.command("serve-axon")

@@ -33,8 +33,15 @@ HINTS = {
     21: "another tx from this key may still be pending: wait for its block and retry",
     22: "the balance does not cover the fee: fund the account",
     102: "check the balance with `moderntensor query account <address>`",
+    104: "module accounts hold tokens for their module only: `moderntensor query module-accounts`",
     112: "list validators with `moderntensor query staking validators`",
     117: "wait for the jail time to end (query staking signing-info), then unjail",
+    119: "redelegate this stake once its redelegation completes (the height in the message), "
+    "or undelegate it",
+    120: "one commission change per commission_change_blocks: retry from the height in the message",
+    121: "the validator was slashed to zero: delegate elsewhere (its delegators can leave with "
+    "`tx staking undelegate --all`)",
+    122: "wait until the first entry completes (the height in the message)",
     130: "list subnets with `moderntensor subnet list`",
     134: "this key already has a uid there: `moderntensor subnet metagraph <netuid>`",
     135: "wait until a neuron's immunity period ends, or ask the owner to raise max_allowed_uids",
@@ -42,6 +49,11 @@ HINTS = {
     138: "wait until the height in the message",
     139: "check the subnet's commit_reveal: `moderntensor subnet hyperparams <netuid>`",
     141: "reveal in the window after the commit's (see the commit's reveal heights)",
+    150: "the price rose above --max-cost: check `subnet lock-cost` or `subnet list` and retry "
+    "with a higher --max-cost if you agree",
+    151: "the subnet takes few registrations per block and per interval: retry at the height in "
+    "the message",
+    152: "reveal the pending commit first (`subnet reveal-weights`), then commit again",
 }
 """What to do about a rejection, by code (shown after the node's message)."""
 

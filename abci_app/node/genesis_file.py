@@ -18,7 +18,7 @@ from nacl.signing import SigningKey
 from ..address import from_bech32
 from ..errors import InvalidAddress, InvalidGenesis
 from ..genesis import GenesisState, export_app_state, parse_app_state
-from ..modules.staking.genesis import GenTx, make_gentx
+from ..modules.staking.genesis import GenTx, check_backed_by_stake, initial_set, make_gentx
 from ..params import AppParams
 from ..schema import parse_amount
 from ..state.db import StateDB
@@ -105,8 +105,13 @@ def validate(genesis: dict[str, Any]) -> GenesisState:
     if not str(height).isdigit():
         raise InvalidGenesis("initial_height must be a non-negative integer string")
     state = parse_app_state(genesis.get("app_state", {}), chain_id)
-    if not state.gen_txs and not state.validators and not genesis.get("validators"):
-        raise InvalidGenesis("no validators: add gen_txs (genesis add-validator)")
+    comet = []
+    for i, v in enumerate(genesis.get("validators") or []):
+        try:
+            comet.append((base64.b64decode(v["pub_key"]["value"]), int(v["power"])))
+        except (KeyError, TypeError, ValueError):
+            raise InvalidGenesis(f"validators[{i}] needs pub_key.value and power") from None
+    check_backed_by_stake(initial_set(state.staking), comet)
     return state
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 ACCOUNT = b"acct/"  # acct/<20-byte address> -> Account (balance u64 || nonce u64)
 SUPPLY = b"bank/supply"  # total supply, u64
+GENESIS_SUPPLY = b"bank/genesis"  # u64: supply before any mint or burn (see bank.state)
+BURNED = b"bank/burned/"  # bank/burned/<reason> -> u64 base units burned for that reason
 PARAMS = b"params/app"  # canonical JSON of AppParams
 CHAIN_ID = b"app/chain_id"  # UTF-8 chain id, fixed by InitChain
 MAX_GAS = b"app/max_gas"  # u64: CometBFT's consensus_params.block.max_gas from InitChain
@@ -47,8 +49,11 @@ def last_power_key(cons_address: bytes) -> bytes:
 
 DELEGATION = b"staking/del/"  # staking/del/<delegator 20><consensus address 20> -> shares u128
 UNBONDING = b"staking/ubd/"  # staking/ubd/<completion height u64><delegator 20><cons 20> -> u64
-REDELEGATION = b"staking/red/"  # staking/red/<completion u64><delegator><src cons><dst cons>
+REDELEGATION = b"staking/red/"  # staking/red/<completion u64><delegator><src><dst> -> Redelegation
 UNBONDING_BY_DELEGATOR = b"staking/ubdd/"  # staking/ubdd/<delegator><height u64><cons> -> u64
+UNBONDING_BY_VALIDATOR = b"staking/ubdv/"  # staking/ubdv/<cons><height u64><delegator> -> u64
+REDELEGATION_BY_SRC = b"staking/reds/"  # staking/reds/<src><completion><delegator><dst> -> b""
+REDELEGATION_TO = b"staking/redt/"  # staking/redt/<delegator><dst><completion><src> -> b""
 
 
 def delegation_key(delegator: bytes, cons_address: bytes) -> bytes:
@@ -63,12 +68,17 @@ def unbonding_by_delegator_key(delegator: bytes, height: int, cons_address: byte
     return UNBONDING_BY_DELEGATOR + delegator + height.to_bytes(8, "big") + cons_address
 
 
+def unbonding_by_validator_key(cons_address: bytes, height: int, delegator: bytes) -> bytes:
+    return UNBONDING_BY_VALIDATOR + cons_address + height.to_bytes(8, "big") + delegator
+
+
 DIST_PARAMS = b"dist/params"  # canonical JSON of DistributionParams
 MINTED = b"dist/minted"  # u64: tokens minted by block rewards so far
 PREV_PROPOSER = b"dist/proposer"  # consensus address of the previous block's proposer
 REWARD_ACC = b"dist/acc/"  # dist/acc/<cons> -> u256 rewards per share, scaled by ACC_PRECISION
 COMMISSION = b"dist/comm/"  # dist/comm/<cons> -> u64 commission not yet withdrawn
 REWARD_START = b"dist/start/"  # dist/start/<delegator><cons> -> u256 accumulator at last settle
+OUTSTANDING = b"dist/out/"  # dist/out/<cons> -> u64 delegators' rewards credited, not yet paid
 
 SLASH_PARAMS = b"slash/params"  # canonical JSON of SlashingParams
 SIGNING_INFO = b"slash/info/"  # slash/info/<cons> -> canonical JSON of SigningInfo
@@ -83,7 +93,7 @@ NEURON = b"subnet/neu/"  # subnet/neu/<netuid u16><uid u16> -> canonical JSON of
 HOTKEY_UID = b"subnet/uid/"  # subnet/uid/<netuid u16><hotkey 20> -> uid u16
 WEIGHTS = b"subnet/w/"  # subnet/w/<netuid u16><uid u16> -> packed (uid u16, weight u16) pairs
 BONDS = b"subnet/b/"  # subnet/b/<netuid u16><uid u16> -> packed (uid u16, bond u16) pairs
-COMMIT = b"subnet/c/"  # subnet/c/<netuid u16><uid u16> -> commit hash 32 || epoch index u64
+COMMIT = b"subnet/c/"  # subnet/c/<netuid u16><uid u16> -> WeightsCommit (hash 32, 3 heights u64)
 HOTKEY_STAKE = b"subnet/hks/"  # subnet/hks/<netuid u16><hotkey 20> -> u64 stake on the hotkey
 STAKE_BY = b"subnet/stk/"  # subnet/stk/<coldkey 20><netuid u16><hotkey 20> -> u64 its part
 

@@ -40,7 +40,7 @@ def hyper(netuid: int, **values: int) -> MsgSetSubnetHyperparams:
 def test_an_owner_cannot_configure_past_the_chain_bounds(
     hostile_node: LocalNode, rpc: RPCClient
 ) -> None:
-    code, log = send(rpc, [MsgRegisterSubnet()])
+    code, log = send(rpc, [MsgRegisterSubnet(max_cost=10**15)])
     assert code == 0, log
     owner = to_bech32(addr_of(seeded_key(OWNER)))
     netuid = max(s["netuid"] for s in rpc.abci_query("/subnets").json() if s["owner"] == owner)

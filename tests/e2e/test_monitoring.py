@@ -125,9 +125,11 @@ def test_every_target_is_up_and_every_query_returns_data(net: Path, prometheus: 
     miner = Keyring(net / "keyring").add("miner")
     send(url, dev, [MsgTransfer(miner.address_bytes, 10**12)])
     names = ("tempo", "commit_reveal", "weights_rate_limit")
-    send(url, dev, [MsgRegisterSubnet(), MsgSetSubnetHyperparams(1, names, (4, 0, 0))])
-    send(url, dev, [MsgRegisterNeuron(1)])
-    send(url, miner, [MsgRegisterNeuron(1)])
+    send(
+        url, dev, [MsgRegisterSubnet(max_cost=10**13), MsgSetSubnetHyperparams(1, names, (4, 0, 0))]
+    )
+    send(url, dev, [MsgRegisterNeuron(1, 10**11)])
+    send(url, miner, [MsgRegisterNeuron(1, 10**11)])
     send(url, dev, [MsgAddSubnetStake(1, dev.address_bytes, 10**12), MsgSetWeights(1, (1,), (1,))])
 
     def targets_up() -> bool:

@@ -1,8 +1,9 @@
 """Slashing on a live 5-validator localnet with short windows: a validator stopped for longer
 than the window is jailed, slashed and removed, then rejoins with unjail through the CLI; a
 validator whose key signed two different prevotes at one height (evidence verified by CometBFT,
-see tests/forge.py) is slashed 5%, tombstoned and removed. The chain never stops and app hashes
-agree."""
+see tests/forge.py) is slashed 5% of its power at the infraction (a delegator hopping its stake
+away after the infraction is refused and still slashed; one delegating after it pays less),
+tombstoned and removed. The chain never stops and app hashes agree."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import base64
 import json
 import os
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,16 +122,102 @@ def test_downtime_jails_slashes_and_unjail_brings_it_back(net: Path) -> None:
     assert localnet_status(net)["app_hashes_agree"] is True
 
 
-def test_double_signing_is_slashed_tombstoned_and_removed(net: Path) -> None:
+def cli(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(root, "-o", "json", *args, node=url, timeout=120)
+
+
+def delegation(url: str, delegator: str, validator: str) -> int:
+    rows = query(url, f"/delegations/{delegator}")
+    return sum(int(r["tokens"]) for r in rows if r["validator"] == validator)  # type: ignore[union-attr]
+
+
+def test_double_signing_is_slashed_at_infraction_power_tombstoned_and_removed(net: Path) -> None:
+    """A delegator of the double signer cannot hop its stake out (Cosmos: no transitive
+    redelegation), a delegation made after the infraction does not pay 5% of itself, and the
+    validator loses 5% of its power at the infraction: all driven through the CLI."""
     n0 = node(net, "node0")
     op = Keyring(net / "node2" / "keyring").get("validator").address
-    tokens = int(query(n0.rpc_url, f"/validator/{op}")["tokens"])
+    hop = Keyring(net / "node1" / "keyring").get("validator").address
+    last = Keyring(net / "node0" / "keyring").get("validator").address
+    dev = Keyring(net / "keyring").get("dev").address
+    faucet = Keyring(net / "keyring").get("faucet").address
+    res = cli(
+        net,
+        n0.rpc_url,
+        "tx",
+        "staking",
+        "delegate",
+        "--from",
+        "dev",
+        "--validator",
+        op,
+        "--amount",
+        "100mdt",
+    )
+    assert res.returncode == 0, res.stderr
+    h = height(n0)
+    wait_until(lambda: height(n0) >= h + 3, 60, "the delegation to reach CometBFT's power")
     with RPCClient(n0.rpc_url, timeout=10) as c:
         infraction = c.latest_height() - 1
-        res = submit_double_sign(
+        at = c.call("validators", height=str(infraction), per_page="100")["validators"]
+    power = next(
+        int(v["voting_power"]) for v in at if v["pub_key"]["value"] == key_of(net, "node2")
+    )
+    assert power == 10_100  # its 10,000 MDT self-bond and dev's 100 MDT
+    # after the infraction: dev hops node2 -> node1 (allowed), then node1 -> node0 (refused)
+    res = cli(
+        net,
+        n0.rpc_url,
+        "tx",
+        "staking",
+        "redelegate",
+        "--from",
+        "dev",
+        "--src",
+        op,
+        "--dst",
+        hop,
+        "--amount",
+        "100mdt",
+    )
+    assert res.returncode == 0, res.stderr
+    res = cli(
+        net,
+        n0.rpc_url,
+        "tx",
+        "staking",
+        "redelegate",
+        "--from",
+        "dev",
+        "--src",
+        hop,
+        "--dst",
+        last,
+        "--amount",
+        "100mdt",
+    )
+    assert res.returncode == 1 and "code 119" in res.stderr and "hint:" in res.stderr, res.stderr
+    res = cli(
+        net,
+        n0.rpc_url,
+        "tx",
+        "staking",
+        "delegate",
+        "--from",
+        "faucet",
+        "--validator",
+        op,
+        "--amount",
+        "1000mdt",
+    )
+    assert res.returncode == 0, res.stderr
+    tokens = int(query(n0.rpc_url, f"/validator/{op}")["tokens"])
+    assert tokens == 11_000 * 10**9
+    with RPCClient(n0.rpc_url, timeout=10) as c:
+        res_ev = submit_double_sign(
             c, net / "node2/cometbft/config/priv_validator_key.json", infraction
         )
-    assert res["hash"]
+    assert res_ev["hash"]
     wait_until(
         lambda: query(n0.rpc_url, f"/signing_info/{op}")["tombstoned"],
         60,
@@ -137,7 +225,12 @@ def test_double_signing_is_slashed_tombstoned_and_removed(net: Path) -> None:
     )
     v = query(n0.rpc_url, f"/validator/{op}")
     assert v["jailed"] is True
-    assert int(v["tokens"]) == tokens - tokens * 5 // 100
+    slashed = power * 10**9 * 5 // 100  # 505 MDT: 5% of its power at the infraction ...
+    hopped = 100 * 10**9 * 5 // 100  # ... of which dev's redelegated 100 MDT pays 5 MDT
+    assert int(v["tokens"]) == tokens - (slashed - hopped)
+    assert delegation(n0.rpc_url, dev, hop) == 95 * 10**9
+    # the late delegator shares the validator's part, not 5% of its own 1,000 MDT
+    assert delegation(n0.rpc_url, faucet, op) > 950 * 10**9
     wait_until(
         lambda: key_of(net, "node2") not in comet_set(n0.rpc_url),
         30,

@@ -68,9 +68,12 @@ def test_explorer_in_a_browser(node_factory: type, page: Page) -> None:
     with Chain(node.rpc_url, timeout=10) as chain:
         sent = chain.send(OWNER, [MsgTransfer(MINER2.address_bytes, 1_500_000_000)])
         names = ("tempo", "commit_reveal", "weights_rate_limit")
-        chain.send(OWNER, [MsgRegisterSubnet(), MsgSetSubnetHyperparams(1, names, (4, 0, 0))])
+        chain.send(
+            OWNER,
+            [MsgRegisterSubnet(max_cost=10**13), MsgSetSubnetHyperparams(1, names, (4, 0, 0))],
+        )
         for k in (OWNER, MINER1, MINER2):
-            chain.send(k, [MsgRegisterNeuron(1)])
+            chain.send(k, [MsgRegisterNeuron(1, 10**11)])
         chain.send(OWNER, [MsgAddSubnetStake(1, OWNER.address_bytes, 10**12)])
         # weights need the validator permit the next epoch grants
         wait_until(lambda: chain.metagraph(1).neurons[0].validator_permit, 60, "a permit")

@@ -42,8 +42,8 @@ def test_app_metrics_follow_the_chain(node_factory: type) -> None:
         assert chain == CHAIN_ID
         txs = [
             build_tx(alice, chain, 0, 1_000, [MsgTransfer(addr_of(bob), 5)]),
-            exact_tx(alice, [MsgRegisterSubnet()], 1),  # its weight needs more than min_fee
-            exact_tx(alice, [MsgRegisterNeuron(1)], 2),
+            exact_tx(alice, [MsgRegisterSubnet(max_cost=10**13)], 1),  # weighs over min_fee
+            exact_tx(alice, [MsgRegisterNeuron(1, 10**11)], 2),
         ]
         hashes = [rpc.broadcast_tx_sync(t).hash for t in txs]
         for h in hashes:

@@ -57,7 +57,7 @@ def test_typed_queries_tx_builder_and_errors(node: LocalNode) -> None:
         [val] = chain.validators()
         assert val.power > 0 and not val.jailed
         assert chain.delegations(ALICE.address) == []
-        chain.send(ALICE, [MsgRegisterSubnet(), MsgRegisterNeuron(1)])
+        chain.send(ALICE, [MsgRegisterSubnet(max_cost=10**13), MsgRegisterNeuron(1, 10**11)])
         [subnet] = chain.subnets()
         assert subnet.netuid == 1 and subnet.neurons == 1 and subnet.owner == ALICE.address
         meta = chain.metagraph(1)

@@ -110,6 +110,8 @@ def test_subnet_lifecycle_through_the_cli(net: Net) -> None:
         "weights_rate_limit=0",
         "immunity_period=1000000",
         "adjustment_interval=100000",
+        "max_registrations_per_block=13",  # all 13 may land in one block
+        "target_registrations_per_interval=6",  # at most 18 in the (one) interval
         "--from",
         "owner",
     )
@@ -190,7 +192,8 @@ def test_subnet_lifecycle_through_the_cli(net: Net) -> None:
         assert bal2[v] == bal1[v]  # dividends go to subnet stake, not the balance
     assert bal2["owner"] - bal1["owner"] == int(event["owner"])
     paid = sum(int(n["emission"]) for n in meta2.values()) + int(event["owner"])
-    assert paid == emitted
+    assert event["recycled"] == "0"  # miners and validators earned: nothing recycled
+    assert paid + int(event["dust"]) == emitted  # the splits' dust went to the community pool
 
     # pruning: full and everyone immune -> refused; then the lowest-emission mortal goes
     net.mt(
@@ -233,6 +236,7 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
         "commit_reveal=0",
         "weights_rate_limit=1000",
         "tempo=4",
+        "max_registrations_per_block=2",
         "--from",
         "owner",
     )

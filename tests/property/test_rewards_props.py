@@ -10,6 +10,7 @@ from chain_driver import VALIDATOR_OPERATOR, Driver, fee_of, genesis_app_state, 
 from harness import addr_of, seeded_key
 
 from abci_app.address import to_bech32
+from abci_app.modules.bank.module_accounts import COMMUNITY_POOL
 from abci_app.modules.distribution.messages import MsgWithdrawRewards
 from abci_app.modules.distribution.params import DistributionParams
 from abci_app.modules.distribution.rewards import block_reward
@@ -44,7 +45,7 @@ def test_single_validator_gets_everything_minus_nothing(tmp_path: Path) -> None:
     d = Driver.open(tmp_path / "s.sqlite")
     d.init_chain(genesis_app_state(1))
     op = to_bech32(addr_of(VALIDATOR_OPERATOR))
-    d.block([])  # block 1: nobody signed block 0 yet; its reward waits in the pool
+    d.block([])  # block 1: nobody signed block 0 yet; its reward goes to the community pool
     for _ in range(4):
         d.block([])
     r = q(d, f"/rewards/{op}")
@@ -57,8 +58,13 @@ def test_single_validator_gets_everything_minus_nothing(tmp_path: Path) -> None:
         <= paid_blocks * REWARD * 9 // 10
     )
     pool = q(d, f"/account/{to_bech32(DISTRIBUTION_POOL)}")["balance"]
-    # the pool holds exactly: what is owed, plus block 1's unpaid reward, plus floor dust
-    assert int(pool) - int(r["total"]) - REWARD == paid_blocks * REWARD * 9 // 10 - delegator_share
+    owed = q(d, f"/validator_rewards/{op}")
+    # the pool holds exactly what is owed: the commission and the outstanding rewards, which are
+    # the delegator's share plus the floor dust of its payout
+    assert int(pool) == int(owed["commission"]) + int(owed["outstanding"])
+    assert int(owed["outstanding"]) == paid_blocks * REWARD * 9 // 10
+    community = q(d, f"/account/{to_bech32(COMMUNITY_POOL)}")["balance"]
+    assert int(community) == REWARD  # block 1's reward: nobody had signed block 0
     bal = int(q(d, f"/account/{op}")["balance"])
     withdraw = signed(1000, [MsgWithdrawRewards(b"")], 0)
     _, codes = d.block([withdraw])

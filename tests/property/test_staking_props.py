@@ -156,18 +156,18 @@ def test_set_changes_are_diffs_and_a_validator_leaving_gets_power_zero(tmp_path:
 
 def test_commission_edits_are_bounded(tmp_path: Path) -> None:
     d = Driver.open(tmp_path / "s.sqlite")
-    d.init_chain(genesis_app_state(1, 10**16, PARAMS))
+    d.init_chain(genesis_app_state(1, 10**16, {**PARAMS, "commission_change_blocks": 1}))
     cons = bytes(seeded_key(7001).verify_key)
     d.block([signed(0, [MsgCreateValidator(cons, 10**9, "c", "", 10**8, 2 * 10**8, 10**7)], 0)])
     _, codes = d.block(
         [
-            signed(0, [MsgEditValidator("", "", True, 10**8 + 10**7)], 1),  # +1 point: ok
-            signed(0, [MsgEditValidator("", "", True, 10**8 + 3 * 10**7)], 2),  # +2 points: no
-            signed(0, [MsgEditValidator("", "", True, 3 * 10**8)], 3),  # above max: no
+            signed(0, [MsgEditValidator("", "", True, 10**8 + 3 * 10**7)], 1),  # +2 points: no
+            signed(0, [MsgEditValidator("", "", True, 3 * 10**8)], 2),  # above max: no
+            signed(0, [MsgEditValidator("", "", True, 10**8 + 10**7)], 3),  # +1 point: ok
             signed(0, [MsgEditValidator("renamed", "", False, 0)], 4),
         ]
     )
-    assert codes == [0, 110, 110, 0]
+    assert codes == [110, 110, 0, 0]
     v = _q(d, f"/validator/{to_bech32(addr_of(seeded_key(0)))}")
     assert v["commission_rate"] == str(11 * 10**7) and v["moniker"] == "renamed"  # type: ignore[index]
     d.close()

@@ -107,9 +107,16 @@ def test_emission_is_paid_exactly(seed: int, n: int, emission: int) -> None:
         emission,
     )
     out = run_epoch(inp)
-    assert sum(out.miner_emission) + sum(out.validator_emission) + out.owner_emission == emission
+    paid = sum(out.miner_emission) + sum(out.validator_emission) + out.owner_emission
+    assert paid + out.recycled_emission + out.dust_emission == emission
     assert min(out.miner_emission + out.validator_emission, default=0) >= 0
-    assert out.owner_emission >= emission * 15 // 100
+    earned = sum(out.miner_emission) + sum(out.validator_emission) > 0
+    owner_cut = emission - emission * 55 // 100 - emission * 30 // 100
+    # the owner gets its cut only when someone earned; what nobody earned is recycled
+    assert out.owner_emission == (owner_cut if earned else 0)
+    if not sum(out.miner_emission):
+        assert out.recycled_emission >= emission * 55 // 100
+    assert out.dust_emission <= 2 * n  # at most one unit per payee of each split
 
 
 @settings(max_examples=60, deadline=None)

@@ -9,6 +9,7 @@ from pathlib import Path
 from chain_driver import Driver, genesis_app_state, transfer
 
 N = 12
+SALT = bytes(range(16))
 
 
 def random_blocks(seed: int, n_blocks: int) -> list[list[bytes]]:
@@ -100,15 +101,29 @@ def subnet_blocks(seed: int, n_blocks: int) -> list[list[bytes]]:
         "max_allowed_uids",
         "immunity_period",
         "max_allowed_validators",
+        "max_registrations_per_block",
+        "target_registrations_per_interval",
     )
+    price = 10**15  # a max_cost that never binds
     setup = [
-        [s.tx(0, MsgRegisterSubnet()), s.tx(1, MsgRegisterSubnet())],
+        [s.tx(0, MsgRegisterSubnet(max_cost=price)), s.tx(1, MsgRegisterSubnet(max_cost=price))],
         [
-            s.tx(0, MsgSetSubnetHyperparams(1, names, (6, 1, 6, 4, 3))),
-            s.tx(1, MsgSetSubnetHyperparams(2, (*names, "commit_reveal"), (4, 0, 8, 2, 4, 0))),
+            s.tx(0, MsgSetSubnetHyperparams(1, names, (6, 1, 6, 4, 3, 2, 4))),
+            s.tx(
+                1,
+                MsgSetSubnetHyperparams(2, (*names, "commit_reveal"), (4, 0, 8, 2, 4, 3, 8, 0)),
+            ),
         ],
         # validators: registered and staked on both subnets, so an epoch grants them permits
-        [s.tx(i, MsgRegisterNeuron(net)) for i in (2, 3, 4) for net in (1, 2)],
+        # (subnet 1 takes two registrations a block)
+        [
+            s.tx(i, MsgRegisterNeuron(n, price))
+            for i in (2, 3, 4)
+            for n in (1, 2)
+            if (i, n) != (4, 1)
+        ],
+        [s.tx(4, MsgRegisterNeuron(1, price))],
+        [s.tx(i, MsgRegisterNeuron(1, price)) for i in (5, 6, 7)],  # the third: 151, the cap
         [
             s.tx(i, MsgAddSubnetStake(net, addr_of(seeded_key(i)), 10**12))
             for i in (2, 3, 4)
@@ -127,7 +142,7 @@ def subnet_blocks(seed: int, n_blocks: int) -> list[list[bytes]]:
             weights = tuple(rng.randrange(0, 65536) for _ in uids)
             kind = rng.randrange(8)
             if kind == 0:
-                msg: object = MsgRegisterNeuron(net)
+                msg: object = MsgRegisterNeuron(net, price)
             elif kind == 1:
                 hk = addr_of(seeded_key(rng.randrange(N)))
                 msg = MsgAddSubnetStake(net, hk, rng.randrange(1, 10**12))
@@ -140,10 +155,10 @@ def subnet_blocks(seed: int, n_blocks: int) -> list[list[bytes]]:
             elif kind == 4:
                 pending[i] = (uids, weights)
                 msg = MsgCommitWeights(
-                    1, commit_hash(addr_of(seeded_key(i)), 1, uids, weights, b"", 0)
+                    1, commit_hash(addr_of(seeded_key(i)), 1, uids, weights, SALT, 0)
                 )
             elif kind == 5 and i in pending:
-                msg = MsgRevealWeights(1, *pending[i], b"")
+                msg = MsgRevealWeights(1, *pending[i], SALT)
             elif kind == 6:
                 msg = MsgServeAxon(net, f"10.0.0.{i}", 8000 + i, 4, 1)
             else:
@@ -169,7 +184,7 @@ def test_two_instances_agree_on_a_subnet_chain(tmp_path: Path) -> None:
         seen.update(codes_a)
         epochs += sum(e.type == "subnet_epoch" for e in a.last_response().events)
     assert epochs >= 8, epochs  # both subnets ran several epochs
-    assert {0, 134, 137, 147}.issubset(seen), seen  # 147: weights before a permit
+    assert {0, 134, 137, 147, 151, 152}.issubset(seen), seen  # caps, pending commits, permits
     meta = json.loads(a.query("/subnet/2/metagraph").value)["neurons"]
     assert any(n["incentive"] > 0 for n in meta) and any(n["dividends"] > 0 for n in meta)
     a.close()

@@ -61,10 +61,10 @@ def test_a_code_outside_the_category_ranges_fails() -> None:
     with pytest.raises(ErrorCodeConflict, match="outside the ranges of SlashingError"):
 
         class Misfiled(SlashingError):
-            code = 120  # a staking code
+            code = 129  # a staking code
             summary = "misfiled"
 
-    assert 120 not in ERRORS_BY_CODE
+    assert 129 not in ERRORS_BY_CODE
 
 
 def test_a_category_may_not_overlap_another_and_an_error_needs_its_own_code() -> None:

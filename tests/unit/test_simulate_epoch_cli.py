@@ -33,7 +33,11 @@ def test_prints_exactly_the_chain_epoch(tmp_path: Path, case: dict[str, object])
     assert got == json.loads(json.dumps(epoch_output_json(run_epoch(parse_epoch_input(case)))))
     emission = got["emission"]
     assert (
-        sum(emission["miners"]) + sum(emission["validators"]) + emission["owner"]
+        sum(emission["miners"])
+        + sum(emission["validators"])
+        + emission["owner"]
+        + emission["recycled"]
+        + emission["dust"]
         == case["emission"]
     )
     assert len(got["incentive"]) == len(case["stake"])  # type: ignore[arg-type]

@@ -93,12 +93,14 @@ def test_double_sign_slashes_unbonding_too_and_tombstones(tmp_path: Path) -> Non
     d = chain(tmp_path)
     delegator = to_bech32(addr_of(seeded_key(1)))
     d.block([signed(1, [MsgDelegate(B_OP, 10**12)], 0)])
+    d.block([])
     infraction = d.height + 1
+    power = int(q(d, f"/validator/{to_bech32(B_OP)}")["power"])  # its power at the infraction
     d.block([signed(1, [MsgUndelegate(B_OP, 10**11)], 1)])  # unbonding after the infraction
     before = q(d, f"/validator/{to_bech32(B_OP)}")
     evidence = abci.Misbehavior(
         type=abci.DUPLICATE_VOTE,
-        validator=abci.Validator(address=B_CONS, power=1),
+        validator=abci.Validator(address=B_CONS, power=power),
         height=infraction,
         total_voting_power=10,
     )
@@ -107,7 +109,8 @@ def test_double_sign_slashes_unbonding_too_and_tombstones(tmp_path: Path) -> Non
     d.height += 1
     tokens = int(before["tokens"])
     after = q(d, f"/validator/{to_bech32(B_OP)}")
-    assert int(after["tokens"]) == tokens - tokens * 5 // 100
+    # 5% of its power at the infraction, of which the unbonding entry paid 5% of itself
+    assert int(after["tokens"]) == tokens - (power * 10**9 * 5 // 100 - 10**11 * 5 // 100)
     assert after["jailed"] is True
     (entry,) = q(d, f"/unbonding/{delegator}")  # type: ignore[misc]
     assert entry["amount"] == str(10**11 - 10**11 * 5 // 100)
@@ -132,8 +135,10 @@ def test_double_sign_reaches_tokens_redelegated_after_the_infraction(tmp_path: P
     a_op = addr_of(VALIDATOR_OPERATOR)
     d.block([signed(1, [MsgDelegate(B_OP, 10**12)], 0)])
     d.block([signed(2, [MsgDelegate(B_OP, 10**12)], 0)])
-    d.block([signed(2, [MsgRedelegate(B_OP, a_op, 10**12)], 1)])  # before the infraction
+    d.block([signed(2, [MsgRedelegate(B_OP, a_op, 10**12)], 1)])  # before the infraction ...
+    d.block([])  # ... and in the power CometBFT had at it
     infraction = d.height + 1
+    power = int(q(d, f"/validator/{to_bech32(B_OP)}")["power"])
     d.block([signed(1, [MsgRedelegate(B_OP, a_op, 10**12)], 1)])  # after: slashable
     mover, early = to_bech32(addr_of(seeded_key(1))), to_bech32(addr_of(seeded_key(2)))
     before = {a["validator"]: int(a["tokens"]) for a in q(d, f"/delegations/{mover}")}  # type: ignore[attr-defined]
@@ -147,7 +152,7 @@ def test_double_sign_reaches_tokens_redelegated_after_the_infraction(tmp_path: P
     other.close()
     evidence = abci.Misbehavior(
         type=abci.DUPLICATE_VOTE,
-        validator=abci.Validator(address=B_CONS, power=1),
+        validator=abci.Validator(address=B_CONS, power=power),
         height=infraction,
         total_voting_power=10,
     )

@@ -48,7 +48,7 @@ def test_each_bound_refuses_its_owner_change(
     d = Driver.open(tmp_path / "s.sqlite")
     d.init_chain(genesis_app_state(2))
     s = Sender()
-    assert d.block([s.tx(0, MsgRegisterSubnet())])[1] == [0]
+    assert d.block([s.tx(0, MsgRegisterSubnet(max_cost=10**15))])[1] == [0]
     before = d.query("/subnet/1/hyperparams").value
     _, codes = d.block([s.tx(0, hyper(**values))])
     assert codes == [InvalidHyperparams.code]
@@ -61,7 +61,7 @@ def test_values_at_the_bounds_are_accepted(tmp_path: Path) -> None:
     d = Driver.open(tmp_path / "s.sqlite")
     d.init_chain(genesis_app_state(2))
     s = Sender()
-    d.block([s.tx(0, MsgRegisterSubnet())])
+    d.block([s.tx(0, MsgRegisterSubnet(max_cost=10**15))])
     at_caps = {
         "max_allowed_uids": CHAIN.max_uids_cap,
         "max_allowed_validators": CHAIN.max_weights_per_epoch // CHAIN.max_uids_cap,

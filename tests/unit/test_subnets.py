@@ -29,6 +29,8 @@ from abci_app.modules.subnets.state import Neuron
 
 LOCK = 10**12
 N = 12
+ANY_PRICE = 10**15
+"""A max_cost that never binds (the price rules are tested in test_econ_subnets.py)."""
 
 
 def addr(i: int) -> bytes:
@@ -60,8 +62,10 @@ def hyper(netuid: int = 1, **values: int) -> MsgSetSubnetHyperparams:
 
 
 def subnet_with(d: Driver, s: Sender, **values: int) -> None:
-    """Account 0 registers subnet 1 and sets ``values``."""
-    _, codes = d.block([s.tx(0, MsgRegisterSubnet())])
+    """Account 0 registers subnet 1 and sets ``values`` (with room for several registrations
+    per block unless they say otherwise: the caps are tested in test_econ_subnets.py)."""
+    values = {"max_registrations_per_block": 8, "target_registrations_per_interval": 8, **values}
+    _, codes = d.block([s.tx(0, MsgRegisterSubnet(max_cost=ANY_PRICE))])
     assert codes == [0]
     if values:
         _, codes = d.block([s.tx(0, hyper(**values))])
@@ -71,11 +75,13 @@ def subnet_with(d: Driver, s: Sender, **values: int) -> None:
 def test_lock_cost_doubles_then_decays_and_is_burned(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     genesis_supply = N * 10**15 + 10**13
-    _, codes = d.block([s.tx(0, MsgRegisterSubnet())])
+    _, codes = d.block([s.tx(0, MsgRegisterSubnet(max_cost=ANY_PRICE))])
     assert codes == [0]
     assert get_supply(d.app.db) == genesis_supply + 240_000_000 - LOCK  # minted 1 block, burned
     assert q(d, "/params/subnets")["lock_cost"] == str(2 * LOCK - LOCK // 10)  # (1 block later)
-    _, codes = d.block([s.tx(1, MsgRegisterSubnet())])  # height 2: 2*LOCK - LOCK*1/10
+    _, codes = d.block(
+        [s.tx(1, MsgRegisterSubnet(max_cost=ANY_PRICE))]
+    )  # height 2: 2*LOCK - LOCK*1/10
     assert codes == [0]
     subnets = q(d, "/subnets")
     assert [x["netuid"] for x in subnets] == [1, 2]
@@ -91,7 +97,7 @@ def test_max_subnets(tmp_path: Path) -> None:
     state["subnets"] = {"params": {"min_lock_cost": 1, "max_subnets": 2}}
     d.init_chain(state)
     s = Sender()
-    _, codes = d.block([s.tx(i, MsgRegisterSubnet()) for i in range(3)])
+    _, codes = d.block([s.tx(i, MsgRegisterSubnet(max_cost=ANY_PRICE)) for i in range(3)])
     assert codes == [0, 0, 131]
 
 
@@ -121,12 +127,12 @@ def test_register_neurons_serve_axon_and_burn_adjustment(tmp_path: Path) -> None
     subnet_with(d, s, adjustment_interval=5, target_registrations_per_interval=1)
     burn = int(q(d, "/subnets")[0]["burn"])
     before = balance(d, 1)
-    register = s.tx(1, MsgRegisterNeuron(1))
+    register = s.tx(1, MsgRegisterNeuron(1, ANY_PRICE))
     _, codes = d.block(
         [
             register,
-            s.tx(1, MsgRegisterNeuron(1)),  # already registered
-            s.tx(2, MsgRegisterNeuron(1)),
+            s.tx(1, MsgRegisterNeuron(1, ANY_PRICE)),  # already registered
+            s.tx(2, MsgRegisterNeuron(1, ANY_PRICE)),
             s.tx(2, MsgServeAxon(1, "10.0.0.7", 8091, 4, 1)),
             s.tx(3, MsgServeAxon(1, "10.0.0.8", 8091, 4, 1)),  # not registered
         ]
@@ -150,7 +156,7 @@ def test_register_neurons_serve_axon_and_burn_adjustment(tmp_path: Path) -> None
 def test_subnet_stake_add_and_remove(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     subnet_with(d, s)
-    d.block([s.tx(1, MsgRegisterNeuron(1))])
+    d.block([s.tx(1, MsgRegisterNeuron(1, ANY_PRICE))])
     before = balance(d, 5)
     txs = [
         s.tx(5, MsgAddSubnetStake(1, addr(1), 10**9)),
@@ -173,7 +179,7 @@ def test_subnet_stake_add_and_remove(tmp_path: Path) -> None:
 def test_set_weights_rules(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=4, commit_reveal=0, weights_rate_limit=3, weights_version=2)
-    d.block([s.tx(i, MsgRegisterNeuron(1)) for i in (1, 2, 3)])
+    d.block([s.tx(i, MsgRegisterNeuron(1, ANY_PRICE)) for i in (1, 2, 3)])
     # no validator permit before an epoch has seen stake on the hotkey
     assert d.check(s.tx(1, MsgSetWeights(1, (1, 2), (100, 200), 2))).code == 147
     s.nonces[1] -= 1  # (refused by CheckTx: the nonce was not used)
@@ -205,9 +211,9 @@ def test_set_weights_rules(tmp_path: Path) -> None:
 def test_commit_reveal_windows(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=9, weights_rate_limit=0)  # epochs end blocks 8, 18, 28 …
-    d.block([s.tx(i, MsgRegisterNeuron(1)) for i in (1, 2, 3)])
+    d.block([s.tx(i, MsgRegisterNeuron(1, ANY_PRICE)) for i in (1, 2, 3)])
     d.block([s.tx(i, MsgAddSubnetStake(1, addr(i), 10**12)) for i in (1, 2)])
-    uids, weights, salt = (1, 2), (10, 20), b"pepper"
+    uids, weights, salt = (1, 2), (10, 20), b"pepper and salt!"
     digest = commit_hash(addr(1), 1, uids, weights, salt, 0)
     _, codes = d.block([s.tx(1, MsgCommitWeights(1, digest))])
     assert codes == [147]  # no validator permit until the epoch at block 8 grants it
@@ -241,7 +247,7 @@ def test_commit_reveal_windows(tmp_path: Path) -> None:
         "commit": None,
     }
     # a commit never revealed expires with the epoch after its reveal window
-    d.block([s.tx(2, MsgCommitWeights(1, commit_hash(addr(2), 1, (0,), (1,), b"", 0)))])
+    d.block([s.tx(2, MsgCommitWeights(1, commit_hash(addr(2), 1, (0,), (1,), bytes(16), 0)))])
     while d.height < 38:
         d.block([])
     neuron = q(d, "/subnet/1/metagraph")["neurons"][1]
@@ -261,7 +267,7 @@ def test_epoch_pays_every_unit_of_accrued_emission(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     tempo = 9
     subnet_with(d, s, tempo=tempo, commit_reveal=0, weights_rate_limit=0)
-    d.block([s.tx(i, MsgRegisterNeuron(1)) for i in range(1, 8)])  # uids 0..6
+    d.block([s.tx(i, MsgRegisterNeuron(1, ANY_PRICE)) for i in range(1, 8)])  # uids 0..6
     d.block(
         [
             s.tx(1, MsgAddSubnetStake(1, addr(1), 6 * 10**12)),
@@ -286,7 +292,9 @@ def test_epoch_pays_every_unit_of_accrued_emission(tmp_path: Path) -> None:
     emission = int(attrs["emission"])
     # tempo + 1 blocks of 90% of 0.24 MDT (consensus_reward_share 10%); the only staked subnet
     assert emission == (tempo + 1) * (240_000_000 - 24_000_000)
-    assert int(attrs["miners"]) + int(attrs["validators"]) + int(attrs["owner"]) == emission
+    parts = ("miners", "validators", "owner", "recycled", "dust")
+    assert sum(int(attrs[k]) for k in parts) == emission
+    assert attrs["recycled"] == "0"  # miners and validators earned: nothing recycled
     meta = q(d, "/subnet/1/metagraph")["neurons"]
     # miners (uids 2..6) were paid to their balances, exactly their emission
     for n in meta[2:]:
@@ -302,8 +310,11 @@ def test_epoch_pays_every_unit_of_accrued_emission(tmp_path: Path) -> None:
         assert n["validator_permit"] and n["dividends"] > 0
         assert int(n["stake"]) - int(meta0[n["uid"]]["stake"]) == int(n["emission"])
     owner_gain = balance(d, 0) - before[0]
-    assert owner_gain == int(attrs["owner"]) and owner_gain >= emission * 15 // 100
-    assert sum(int(n["emission"]) for n in meta) + owner_gain == emission
+    assert (
+        owner_gain == int(attrs["owner"]) == emission - emission * 55 // 100 - emission * 30 // 100
+    )
+    # every unit paid: to the neurons, the owner, and the splits' dust to the community pool
+    assert sum(int(n["emission"]) for n in meta) + owner_gain + int(attrs["dust"]) == emission
 
 
 def test_full_subnet_prunes_lowest_emission_and_spares_the_immune(tmp_path: Path) -> None:
@@ -319,9 +330,11 @@ def test_full_subnet_prunes_lowest_emission_and_spares_the_immune(tmp_path: Path
         max_allowed_validators=1,
         immunity_period=12,
     )
-    d.block([s.tx(i, MsgRegisterNeuron(1)) for i in (1, 2, 3)])  # uids 0, 1, 2 at height 3
+    d.block(
+        [s.tx(i, MsgRegisterNeuron(1, ANY_PRICE)) for i in (1, 2, 3)]
+    )  # uids 0, 1, 2 at height 3
     d.block([s.tx(1, MsgAddSubnetStake(1, addr(1), 10**12))])
-    _, codes = d.block([s.tx(4, MsgRegisterNeuron(1))])
+    _, codes = d.block([s.tx(4, MsgRegisterNeuron(1, ANY_PRICE))])
     assert codes == [135]  # every neuron is immune
     run_until_epoch(d, 1, tempo)  # uid 0's validator permit
     _, codes = d.block([s.tx(1, MsgSetWeights(1, (1,), (1,)))])  # uid 2 earns nothing
@@ -330,7 +343,7 @@ def test_full_subnet_prunes_lowest_emission_and_spares_the_immune(tmp_path: Path
         d.block([])
     meta = q(d, "/subnet/1/metagraph")["neurons"]
     assert int(meta[2]["emission"]) == 0 < int(meta[1]["emission"])
-    _, codes = d.block([s.tx(4, MsgRegisterNeuron(1))])
+    _, codes = d.block([s.tx(4, MsgRegisterNeuron(1, ANY_PRICE))])
     assert codes == [0]
     ev = next(e for e in d.last_response().tx_results[0].events if e.type == "register_neuron")
     attrs = {a.key: a.value for a in ev.attributes}
@@ -340,7 +353,7 @@ def test_full_subnet_prunes_lowest_emission_and_spares_the_immune(tmp_path: Path
     meta = q(d, "/subnet/1/metagraph")["neurons"]
     assert meta[2]["hotkey"] == to_bech32(addr(4)) and meta[2]["registered_at"] == d.height
     # the newcomer is immune now: the next registration takes the lowest-emission mortal one
-    _, codes = d.block([s.tx(5, MsgRegisterNeuron(1))])
+    _, codes = d.block([s.tx(5, MsgRegisterNeuron(1, ANY_PRICE))])
     assert codes == [0]
     meta = q(d, "/subnet/1/metagraph")["neurons"]
     assert meta[2]["hotkey"] == to_bech32(addr(4))
@@ -374,7 +387,7 @@ def test_export_import_keeps_subnets_and_the_app_hash(tmp_path: Path) -> None:
 
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=4, commit_reveal=0, weights_rate_limit=0)
-    d.block([s.tx(i, MsgRegisterNeuron(1)) for i in (1, 2, 3)])
+    d.block([s.tx(i, MsgRegisterNeuron(1, ANY_PRICE)) for i in (1, 2, 3)])
     d.block([s.tx(1, MsgAddSubnetStake(1, addr(1), 10**12))])
     d.block([s.tx(1, MsgSetWeights(1, (1, 2), (1, 3)))])
     d.block([s.tx(2, MsgCommitWeights(1, b"\x01" * 32))])  # fails (commit-reveal off): kept out
@@ -383,7 +396,7 @@ def test_export_import_keeps_subnets_and_the_app_hash(tmp_path: Path) -> None:
     exported = genesis_file.export(d.app.db, {})
     assert exported["app_state"]["subnets"]["records"]
     h_before = d.app.db.app_hash
-    nxt = [s.tx(3, MsgRegisterNeuron(1)), s.tx(1, MsgSetWeights(1, (1, 2), (3, 1)))]
+    nxt = [s.tx(3, MsgRegisterNeuron(1, ANY_PRICE)), s.tx(1, MsgSetWeights(1, (1, 2), (3, 1)))]
     h_next, _ = d.block(nxt)
     dump_after = dict(Store.iter_prefix(d.app.db.store, b""))
     height = d.height

@@ -48,7 +48,7 @@ def test_the_quoted_fee_is_charged_and_one_less_is_refused(tmp_path: Path) -> No
     d = Driver.open(tmp_path / "s.sqlite")
     d.init_chain(genesis_app_state(3))
     d.block([])
-    msgs = [MsgRegisterSubnet()]
+    msgs = [MsgRegisterSubnet(max_cost=10**15)]
     quote = d.app.query(abci.RequestQuery(path="/fee", data=signed(0, msgs, 0, fee=1_000)))
     assert quote.code == 0, quote.log
     quoted = json.loads(quote.value)

@@ -23,7 +23,8 @@ def test_hand_computed_case() -> None:
     miner 3 -> 1/2. Rank: miner 2 = 3/4*1/2 + 1/4*1/2 = 1/2, miner 3 = 3/8; incentive 4/7, 3/7;
     trust of miner 2 = (1/2) / (3/8 + 1/4) = 4/5. Bonds: miner 2 held 3/4 by uid 0 and 1/4 by
     uid 1, miner 3 wholly by uid 0; dividends uid 0 = 3/4*4/7 + 3/7 = 6/7, uid 1 = 1/7.
-    Emission 1000: miners 550 -> 314 + 235, validators 300 -> 257 + 42, owner the rest, 152."""
+    Emission 1000: miners 550 -> 314 + 235 (dust 1), validators 300 -> 257 + 42 (dust 1), owner
+    its 15%, 150; the dust (2) goes to the community pool, nothing is recycled."""
     out = run_epoch(parse_epoch_input(HAND_CASE))
 
     def near(got: tuple[int, ...], *fractions: float) -> bool:
@@ -39,4 +40,5 @@ def test_hand_computed_case() -> None:
     assert near(out.dividends, 6 / 7, 1 / 7, 0, 0)
     assert out.miner_emission == (0, 0, 314, 235)
     assert out.validator_emission == (257, 42, 0, 0)
-    assert out.owner_emission == 152
+    assert out.owner_emission == 150
+    assert (out.dust_emission, out.recycled_emission) == (2, 0)

@@ -3,6 +3,11 @@
 Balances are base units as a decimal string (or a JSON integer); ``nonce`` is optional (0) and
 kept by ``genesis export`` so txs signed before an export cannot be replayed after it. The total
 supply is the sum of the balances (module accounts included).
+
+``app_state.bank = {"burned": {"slash": "…", …}}`` (written by ``genesis export``) carries the
+burns, by reason, of the chain an export was made from, so that the supply invariant (supply =
+origin + minted - burned) holds across an export: the origin supply is the genesis total less
+what that chain had minted plus what it had burned.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from ...errors import InvalidGenesis
 from ...schema import INT64_MAX, check_object, parse_address, parse_amount
 from ...state.keys import ACCOUNT
 from ...state.overlay import KVReader, Overlay
-from .state import Account, set_account, set_supply
+from .state import (
+    BURN_REASONS,
+    Account,
+    get_burned,
+    set_account,
+    set_burned,
+    set_genesis_supply,
+    set_supply,
+)
 
 _ACCOUNT_FIELDS = {"address", "balance", "nonce"}
 _REQUIRED_ACCOUNT_FIELDS = {"address", "balance"}
@@ -43,6 +56,11 @@ class BankGenesis:
 
     accounts: tuple[GenesisAccount, ...] = ()
     """Sorted by address."""
+    burned: tuple[tuple[str, int], ...] = ()
+    """(reason, base units) burned before the export, reasons in BURN_REASONS order."""
+    origin_supply: int | None = None
+    """The supply before any mint or burn (None: the total supply, for a fresh chain); set by
+    the genesis assembler, which knows what was minted."""
 
     @property
     def total_supply(self) -> int:
@@ -56,6 +74,24 @@ class BankGenesis:
     def to_dict(self) -> list[dict[str, Any]]:
         """The ``app_state.accounts`` list."""
         return [a.to_dict() for a in self.accounts]
+
+    def section(self) -> dict[str, Any]:
+        """The ``app_state.bank`` object (empty when nothing was ever burned)."""
+        burned = {r: str(a) for r, a in self.burned if a}
+        return {"burned": burned} if burned else {}
+
+
+def parse_burned(raw: Any) -> tuple[tuple[str, int], ...]:
+    """Parse ``app_state.bank`` ({"burned": {reason: amount}}).
+
+    Raises:
+        InvalidGenesis: unknown fields or reasons, or a bad amount.
+    """
+    raw = check_object(raw, "bank", {"burned"})
+    burned = check_object(raw.get("burned", {}), "bank.burned", set(BURN_REASONS))
+    return tuple(
+        (r, parse_amount(burned[r], f"bank.burned.{r}")) for r in BURN_REASONS if r in burned
+    )
 
 
 def parse_genesis(raw: Any) -> BankGenesis:
@@ -90,19 +126,23 @@ def parse_genesis(raw: Any) -> BankGenesis:
 
 
 def init_genesis(state: Overlay, g: BankGenesis) -> None:
-    """Write every account and the total supply (their sum)."""
+    """Write every account, the total supply (their sum), the burns carried over and the
+    origin supply the supply invariant starts from."""
     for acct in g.accounts:
         set_account(state, acct.address, Account(balance=acct.balance, nonce=acct.nonce))
     if g.total_supply > U64_MAX:
         raise InvalidGenesis("total supply overflows 64 bits")
     set_supply(state, g.total_supply)
+    set_burned(state, dict(g.burned))
+    set_genesis_supply(state, g.total_supply if g.origin_supply is None else g.origin_supply)
 
 
 def export_genesis(state: KVReader) -> BankGenesis:
-    """Every account with its balance and nonce, by address."""
+    """Every account with its balance and nonce, by address, and the burns by reason."""
     return BankGenesis(
         tuple(
             GenesisAccount(key[len(ACCOUNT) :], acct.balance, acct.nonce)
             for key, acct in ((k, Account.decode(v)) for k, v in state.iter_prefix(ACCOUNT))
-        )
+        ),
+        burned=tuple((r, a) for r, a in get_burned(state).items() if a),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ...state.overlay import Overlay
 from .module_accounts import MODULE_ACCOUNTS
-from .state import credit, debit, get_supply, set_supply
+from .state import BURN_REASONS, add_burned, credit, debit, get_supply, set_supply
 
 
 def send(state: Overlay, sender: bytes, recipient: bytes, amount: int) -> None:
@@ -30,8 +30,10 @@ def mint(state: Overlay, minter: bytes, amount: int) -> None:
         set_supply(state, get_supply(state) + amount)
 
 
-def burn(state: Overlay, holder: bytes, amount: int) -> None:
-    """Destroy ``amount`` base units held by ``holder`` and take them off the total supply.
+def burn(state: Overlay, holder: bytes, amount: int, reason: str) -> None:
+    """Destroy ``amount`` base units held by ``holder`` and take them off the total supply,
+    counted under ``reason`` (one of :data:`.state.BURN_REASONS`), so that the supply is always
+    genesis + minted - the burns by reason (the supply invariant).
 
     ``holder`` is a module account declared ``burner=True`` (slashed stake, burned fees) or a
     user account paying a burn-priced message with its own tokens (subnet lock, neuron
@@ -40,6 +42,9 @@ def burn(state: Overlay, holder: bytes, amount: int) -> None:
     acct = MODULE_ACCOUNTS.get(holder)
     if acct is not None and not acct.burner:
         raise RuntimeError(f"module account {acct.name} may not burn")
+    if reason not in BURN_REASONS:
+        raise RuntimeError(f"unknown burn reason {reason!r}")
     if amount:
         debit(state, holder, amount)
         set_supply(state, get_supply(state) - amount)
+        add_burned(state, reason, amount)

@@ -7,6 +7,7 @@ from ..spec import Module, MsgSpec, flat
 from .handlers import apply_transfer
 from .invariants import invariants
 from .messages import MsgTransfer
+from .queries import bank_query
 
 MODULE = Module(
     name="bank",
@@ -14,4 +15,5 @@ MODULE = Module(
         MsgSpec("transfer", MsgTransfer, tx_pb2.MsgTransfer, apply_transfer, weight=flat(20)),
     ),
     invariants=invariants,
+    query=bank_query,
 )

@@ -10,6 +10,12 @@ checked by x/bank's keeper on MintCoins/BurnCoins):
 User accounts burn only their own tokens, paying a burn-priced message (subnet registration).
 The registry is complete once every module is imported (``abci_app.chain_modules`` imports
 them all).
+
+No message may send tokens to a module account (Cosmos SDK x/bank ``BlockedAddrs``): the tokens
+would either break the invariant of the pool that holds them (every checking node halts) or be
+owned by nobody. A handler that sends tokens to an address the message names (``transfer``)
+refuses every address in :data:`MODULE_ACCOUNTS` (code 104); the other messages send only to
+their sender or to a registered hotkey or validator, which no module account can be.
 """
 
 from __future__ import annotations
@@ -46,3 +52,8 @@ def module_account(name: str, *, minter: bool = False, burner: bool = False) -> 
 FEE_COLLECTOR = module_account("fee_collector", burner=True)
 """The ante credits every fee here; distribution collects it each block (burning
 ``fee_burn_rate`` of it) and pays the rest to the validators."""
+COMMUNITY_POOL = module_account("community_pool")
+"""The owner of every base unit no one else is owed (Cosmos SDK x/distribution's community
+pool): block rewards nobody signed for, the floor-division dust of reward splits and of subnet
+epochs, and what is left of a validator's outstanding rewards once its last delegator leaves.
+Any module may pay into it; nothing spends from it yet."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ...codec import U64_MAX, decode_u64, encode_u64
 from ...errors import BalanceOverflow, InsufficientFunds
-from ...state.keys import SUPPLY, account_key
+from ...state.keys import BURNED, GENESIS_SUPPLY, SUPPLY, account_key
 from ...state.overlay import KVReader, Overlay
 
 
@@ -63,3 +63,42 @@ def debit(state: Overlay, address: bytes, amount: int) -> None:
     if acct.balance < amount:
         raise InsufficientFunds(f"balance {acct.balance} is less than {amount}")
     set_account(state, address, Account(acct.balance - amount, acct.nonce))
+
+
+BURN_REASONS = ("fee", "slash", "subnet_lock", "registration", "recycled")
+"""Why tokens leave the supply: the fee_burn_rate part of fees, slashed stake, subnet lock
+costs, neuron registration burns, and subnet emission no one earned (recycled: the minting cap
+lets it be minted again later)."""
+
+
+def get_burned(state: KVReader) -> dict[str, int]:
+    """Base units burned so far, by reason (every reason listed, 0 when none)."""
+    out = {}
+    for reason in BURN_REASONS:
+        raw = state.get(BURNED + reason.encode())
+        out[reason] = 0 if raw is None else decode_u64(raw)
+    return out
+
+
+def add_burned(state: Overlay, reason: str, amount: int) -> None:
+    key = BURNED + reason.encode()
+    raw = state.get(key)
+    state.set(key, encode_u64((0 if raw is None else decode_u64(raw)) + amount))
+
+
+def set_burned(state: Overlay, burned: dict[str, int]) -> None:
+    """Genesis: the burns carried over by an export (reasons with 0 are not written)."""
+    for reason in BURN_REASONS:
+        if burned.get(reason):
+            state.set(BURNED + reason.encode(), encode_u64(burned[reason]))
+
+
+def get_genesis_supply(state: KVReader) -> int:
+    """The supply the chain's history starts from: the genesis supply, less what the exported
+    chain it was made from had minted, plus what it had burned."""
+    raw = state.get(GENESIS_SUPPLY)
+    return 0 if raw is None else decode_u64(raw)
+
+
+def set_genesis_supply(state: Overlay, amount: int) -> None:
+    state.set(GENESIS_SUPPLY, encode_u64(amount))

@@ -13,16 +13,20 @@ from ..staking.state import all_validators, consensus_address_of
 from .params import DistributionParams
 from .rewards import get_params, set_params
 from .state import (
+    DISTRIBUTION_POOL,
     all_accumulators,
     all_commissions,
+    all_outstanding,
     all_starts,
     get_accumulator,
     get_commission,
     get_minted,
+    get_outstanding,
     get_prev_proposer,
     set_accumulator,
     set_commission,
     set_minted,
+    set_outstanding,
     set_prev_proposer,
     set_start,
 )
@@ -37,7 +41,8 @@ class DistributionGenesis:
     params: DistributionParams = field(default_factory=DistributionParams)
     minted: int = 0
     previous_proposer: bytes = b""
-    validators: tuple[tuple[bytes, int, int], ...] = ()  # (operator, accumulator, commission)
+    validators: tuple[tuple[bytes, int, int, int], ...] = ()
+    """(operator, accumulator, commission, outstanding rewards)."""
     delegations: tuple[tuple[bytes, bytes, int], ...] = ()  # (delegator, operator, start)
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,8 +51,13 @@ class DistributionGenesis:
             "minted": str(self.minted),
             "previous_proposer": self.previous_proposer.hex().upper(),
             "validators": [
-                {"validator": to_bech32(o), "accumulator": str(a), "commission": str(c)}
-                for o, a, c in self.validators
+                {
+                    "validator": to_bech32(o),
+                    "accumulator": str(a),
+                    "commission": str(c),
+                    "outstanding": str(r),
+                }
+                for o, a, c, r in self.validators
             ],
             "delegations": [
                 {"delegator": to_bech32(d), "validator": to_bech32(o), "start": str(s)}
@@ -82,7 +92,7 @@ def parse_genesis(raw: Any) -> DistributionGenesis:
         check_object(
             v,
             w,
-            {"validator", "accumulator", "commission"},
+            {"validator", "accumulator", "commission", "outstanding"},
             {"validator", "accumulator", "commission"},
         )
         vals.append(
@@ -90,6 +100,7 @@ def parse_genesis(raw: Any) -> DistributionGenesis:
                 parse_address(v["validator"], f"{w}.validator"),
                 _big(v["accumulator"], f"{w}.accumulator"),
                 parse_amount(v["commission"], f"{w}.commission"),
+                parse_amount(v.get("outstanding", 0), f"{w}.outstanding"),
             )
         )
     for i, d in enumerate(raw.get("delegations", [])):
@@ -117,7 +128,7 @@ def check_references(g: DistributionGenesis, operators: set[bytes]) -> None:
     Raises:
         InvalidGenesis: naming the unknown validator.
     """
-    for op, _, _ in g.validators:
+    for op, *_ in g.validators:
         if op not in operators:
             raise InvalidGenesis(f"distribution: unknown validator {to_bech32(op)}")
     for _, op, _ in g.delegations:
@@ -133,25 +144,47 @@ def init_genesis(state: Overlay, g: DistributionGenesis) -> None:
         set_minted(state, g.minted)
     if g.previous_proposer:
         set_prev_proposer(state, g.previous_proposer)
-    for op, acc, commission in g.validators:
+    for op, acc, commission, outstanding in g.validators:
         cons = consensus_address_of(state, op)
         set_accumulator(state, cons, acc)
         set_commission(state, cons, commission)
+        set_outstanding(state, cons, outstanding)
     for delegator, op, start in g.delegations:
         set_start(state, delegator, consensus_address_of(state, op), start)
 
 
 def export_genesis(state: KVReader) -> DistributionGenesis:
-    """Params, minted total, previous proposer, each validator's accumulator and unpaid
-    commission, and each delegation's start, with validators named by operator."""
+    """Params, minted total, previous proposer, each validator's accumulator, unpaid
+    commission and outstanding rewards, and each delegation's start, with validators named by
+    operator."""
     ops = {v.cons_address: v.operator for v in all_validators(state)}
     return DistributionGenesis(
         params=get_params(state),
         minted=get_minted(state),
         previous_proposer=get_prev_proposer(state) or b"",
         validators=tuple(
-            (ops[c], get_accumulator(state, c), get_commission(state, c))
-            for c in sorted(set(dict(all_accumulators(state))) | set(dict(all_commissions(state))))
+            (ops[c], get_accumulator(state, c), get_commission(state, c), get_outstanding(state, c))
+            for c in sorted(
+                set(dict(all_accumulators(state)))
+                | set(dict(all_commissions(state)))
+                | set(dict(all_outstanding(state)))
+            )
         ),
         delegations=tuple((d, ops[c], s) for d, c, s in all_starts(state)),
     )
+
+
+def check_pool(g: DistributionGenesis, balances: dict[bytes, int]) -> None:
+    """The distribution pool holds exactly what the genesis says it owes: every commission and
+    outstanding reward.
+
+    Raises:
+        InvalidGenesis: the pool's balance differs (naming both amounts).
+    """
+    owed = sum(c + r for _, _, c, r in g.validators)
+    if balances.get(DISTRIBUTION_POOL, 0) != owed:
+        raise InvalidGenesis(
+            f"distribution pool {to_bech32(DISTRIBUTION_POOL)} holds "
+            f"{balances.get(DISTRIBUTION_POOL, 0)} but distribution.validators owe {owed} "
+            "(commission + outstanding)"
+        )

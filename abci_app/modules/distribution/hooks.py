@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...address import to_bech32
 from ...state.overlay import Overlay
 from ...types import EventSink
-from ..staking.state import Validator
-from .rewards import settle
+from ..staking.state import Validator, get_validator
+from .rewards import settle, sweep_outstanding
 from .state import delete_start
 
 
@@ -36,5 +36,9 @@ class DistributionHooks:
     def after_delegation_removed(
         self, state: Overlay, delegator: bytes, validator: Validator
     ) -> None:
-        """Drop the delegation's reward start record."""
+        """Drop the delegation's reward start record; when it was the validator's last share,
+        its outstanding rewards (the payouts' floor dust) go to the community pool."""
         delete_start(state, delegator, validator.cons_address)
+        current = get_validator(state, validator.cons_address)
+        if current is None or current.delegator_shares == 0:
+            sweep_outstanding(state, validator.cons_address)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...address import from_bech32, to_bech32
+from ...errors import UnknownValidator
 from ...state.overlay import KVReader
 from ..staking.state import delegations_of, get_validator, validator_by_operator
 from .rewards import get_params, pending_rewards
-from .state import get_commission, get_minted
+from .state import get_commission, get_minted, get_outstanding
 
 
 def distribution_query(state: KVReader, path: str, height: int) -> Any | None:
@@ -30,6 +31,16 @@ def distribution_query(state: KVReader, path: str, height: int) -> Any | None:
         commission = get_commission(state, own.cons_address) if own is not None else 0
         total = sum(int(r["amount"]) for r in rewards) + commission
         return {"rewards": rewards, "commission": str(commission), "total": str(total)}
+    if path.startswith("/validator_rewards/"):
+        operator = path[len("/validator_rewards/") :]
+        v = validator_by_operator(state, from_bech32(operator))
+        if v is None:
+            raise UnknownValidator(operator)
+        return {
+            "validator": operator,
+            "commission": str(get_commission(state, v.cons_address)),
+            "outstanding": str(get_outstanding(state, v.cons_address)),
+        }
     if path == "/params/distribution":
         return {**get_params(state).to_dict(), "minted": str(get_minted(state))}
     return None

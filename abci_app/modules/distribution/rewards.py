@@ -9,10 +9,13 @@ Begin of block H, for the commit of block H-1 (execution calls the steps in this
 3. :func:`allocate`: the fees collected so far join it (``fee_burn_rate`` of them burned); the
    previous block's proposer gets base + bonus * (signed power / total power) of the total and
    the rest goes to the validators that signed, pro rata to power; of each share the validator
-   keeps ``commission_rate`` as commission and the rest raises its reward-per-share accumulator.
-Every division floors; remainders stay in the distribution pool, so the pool always covers
-what is owed. Delegations are paid when their shares change (:func:`settle`, through staking's
-hooks) or on ``withdraw_rewards``. Model: Cosmos SDK x/distribution (F1 fee distribution).
+   keeps ``commission_rate`` as commission and the rest raises its reward-per-share accumulator
+   and its outstanding rewards.
+Every division floors; what no validator was paid (a block nobody signed, the rounding of the
+split) goes to the community pool (Cosmos x/distribution ``AllocateTokens``), so the
+distribution pool holds exactly what it owes. Delegations are paid when their shares change
+(:func:`settle`, through staking's hooks) or on ``withdraw_rewards``. Model: Cosmos SDK
+x/distribution (F1 fee distribution).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from ...state.keys import DIST_PARAMS
 from ...state.overlay import KVReader, Overlay
 from ...types import Event, Vote
 from ..bank.keeper import burn, mint, send
-from ..bank.module_accounts import FEE_COLLECTOR
+from ..bank.module_accounts import COMMUNITY_POOL, FEE_COLLECTOR
 from ..bank.state import Account, get_account, get_supply
 from ..staking.state import (
     get_shares,
@@ -35,11 +38,13 @@ from .state import (
     get_accumulator,
     get_commission,
     get_minted,
+    get_outstanding,
     get_prev_proposer,
     get_start,
     set_accumulator,
     set_commission,
     set_minted,
+    set_outstanding,
     set_prev_proposer,
     set_start,
 )
@@ -80,21 +85,28 @@ def collect_fees(state: Overlay, params: DistributionParams, fee_collector: byte
     if not fees:
         return 0
     burned = fees * params.fee_burn_rate // RATE_ONE
-    burn(state, fee_collector, burned)
+    burn(state, fee_collector, burned, "fee")
     send(state, fee_collector, DISTRIBUTION_POOL, fees - burned)
     return fees - burned
 
 
-def reward_validator(state: Overlay, cons: bytes, amount: int) -> None:
-    """Split ``amount`` (already in the pool) into commission and delegator rewards."""
+def reward_validator(state: Overlay, cons: bytes, amount: int) -> int:
+    """Credit ``amount`` (already in the pool) to validator ``cons``: ``commission_rate`` of it
+    as commission, the rest to its delegators (reward per share and outstanding rewards).
+    Return what could not be credited (no such validator, or no shares to own it), for the
+    caller to send to the community pool."""
     v = get_validator(state, cons)
     if v is None or amount == 0:
-        return
+        return amount
     commission = amount * v.commission_rate // RATE_ONE
     set_commission(state, cons, get_commission(state, cons) + commission)
-    if v.delegator_shares:
-        delta = (amount - commission) * ACC_PRECISION // v.delegator_shares
-        set_accumulator(state, cons, get_accumulator(state, cons) + delta)
+    rest = amount - commission
+    if not v.delegator_shares:
+        return rest
+    delta = rest * ACC_PRECISION // v.delegator_shares
+    set_accumulator(state, cons, get_accumulator(state, cons) + delta)
+    set_outstanding(state, cons, get_outstanding(state, cons) + rest)
+    return 0
 
 
 def subnet_share(params: DistributionParams, minted: int) -> int:
@@ -118,8 +130,9 @@ def allocate(
     The proposer of the previous block (remembered from the last call) gets
     ``base_proposer_reward + bonus_proposer_reward * signed power / total power`` of it; the
     rest goes to the validators that signed, pro rata to power, in ascending address order.
-    Every division floors and the dust stays in the distribution pool. Returns the
-    ``rewards(height, minted, subnets, fees, paid)`` event.
+    Every division floors; what is not paid to a validator (nobody signed, no such proposer,
+    the rounding of the split) goes to the community pool. Returns the
+    ``rewards(height, minted, subnets, fees, paid, community_pool)`` event.
     """
     fees = collect_fees(state, params, FEE_COLLECTOR)
     total = minted - to_subnets + fees
@@ -129,25 +142,34 @@ def allocate(
     total_power = sum(v.power for v in votes)
     signers = [v for v in votes if v.signed and v.power > 0]
     signed_power = sum(v.power for v in signers)
-    if total == 0 or total_power == 0 or not signers:
-        return [
-            Event.of("rewards", height=height, minted=minted, subnets=to_subnets, fees=fees, paid=0)
-        ]
     paid = 0
-    if prev is not None and get_validator(state, prev) is not None:
-        rate = params.base_proposer_reward + (
-            params.bonus_proposer_reward * signed_power // total_power
-        )
-        bonus = total * rate // RATE_ONE
-        reward_validator(state, prev, bonus)
-        paid += bonus
-    rest = total - paid
-    for vote in sorted(signers, key=lambda v: v.address):
-        share = rest * vote.power // signed_power
-        reward_validator(state, vote.address, share)
-        paid += share
+    unowned = 0
+    if total and total_power and signers:
+        if prev is not None and get_validator(state, prev) is not None:
+            rate = params.base_proposer_reward + (
+                params.bonus_proposer_reward * signed_power // total_power
+            )
+            bonus = total * rate // RATE_ONE
+            unowned += reward_validator(state, prev, bonus)
+            paid += bonus
+        rest = total - paid
+        for vote in sorted(signers, key=lambda v: v.address):
+            share = rest * vote.power // signed_power
+            unowned += reward_validator(state, vote.address, share)
+            paid += share
+    to_community = total - paid + unowned
+    if to_community:
+        send(state, DISTRIBUTION_POOL, COMMUNITY_POOL, to_community)
     return [
-        Event.of("rewards", height=height, minted=minted, subnets=to_subnets, fees=fees, paid=paid)
+        Event.of(
+            "rewards",
+            height=height,
+            minted=minted,
+            subnets=to_subnets,
+            fees=fees,
+            paid=paid - unowned,
+            community_pool=to_community,
+        )
     ]
 
 
@@ -161,16 +183,29 @@ def pending_rewards(state: KVReader, delegator: bytes, cons: bytes) -> int:
 
 
 def settle(state: Overlay, delegator: bytes, cons: bytes) -> int:
-    """Pay a delegation's pending rewards and restart it at the current accumulator.
+    """Pay a delegation's pending rewards (out of the validator's outstanding rewards) and
+    restart it at the current accumulator.
 
-    Staking calls this before every change of the delegation's shares, so rewards are always
-    computed with the shares that earned them.
+    Staking calls this (through its hooks) before every change of the delegation's shares, so
+    rewards are always computed with the shares that earned them.
     """
     amount = pending_rewards(state, delegator, cons)
     if amount:
         send(state, DISTRIBUTION_POOL, delegator, amount)
+        set_outstanding(state, cons, get_outstanding(state, cons) - amount)
     set_start(state, delegator, cons, get_accumulator(state, cons))
     return amount
+
+
+def sweep_outstanding(state: Overlay, cons: bytes) -> int:
+    """The validator ``cons`` has no share left, so nobody can claim its outstanding rewards
+    (the floor dust of its delegations' payouts): move them to the community pool (Cosmos
+    ``AfterValidatorRemoved``). Return the amount moved."""
+    dust = get_outstanding(state, cons)
+    if dust:
+        send(state, DISTRIBUTION_POOL, COMMUNITY_POOL, dust)
+        set_outstanding(state, cons, 0)
+    return dust
 
 
 def withdraw_commission(state: Overlay, cons: bytes, operator: bytes) -> int:

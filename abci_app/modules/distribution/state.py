@@ -3,20 +3,33 @@
 Rewards per share: when a validator's delegators earn D tokens, its accumulator grows by
 D * ACC_PRECISION // delegator_shares. A delegation's pending reward is
 shares * (accumulator - start) // ACC_PRECISION, where start is the accumulator when the
-delegation last changed or withdrew. Work per block is O(signers), per withdrawal O(1). What
-floor division leaves stays in the pool (never created, never lost).
+delegation last changed or withdrew. Work per block is O(signers), per withdrawal O(1).
+
+Every base unit in the pool is owed to someone: a validator's operator (its commission) or its
+delegators as a whole (its outstanding rewards, Cosmos ``ValidatorOutstandingRewards``: all
+that was credited to the accumulator, less what was paid out). The floor of each delegation's
+share leaves dust in the outstanding rewards; when a validator's last share leaves, that dust
+goes to the community pool, as do rewards no validator earned (nobody signed, rounding of the
+block's split). So the pool equals commission + outstanding, exactly.
 """
 
 from __future__ import annotations
 
 from ...codec import decode_u64, encode_u64
-from ...state.keys import COMMISSION, MINTED, PREV_PROPOSER, REWARD_ACC, REWARD_START
+from ...state.keys import (
+    COMMISSION,
+    MINTED,
+    OUTSTANDING,
+    PREV_PROPOSER,
+    REWARD_ACC,
+    REWARD_START,
+)
 from ...state.overlay import KVReader, Overlay
 from ..bank.module_accounts import module_account
 
 DISTRIBUTION_POOL = module_account("distribution", minter=True)
 """Receives the minted block reward and the collected fees; holds every reward not yet
-withdrawn (commission and delegators' rewards) and the floor division dust."""
+withdrawn: exactly the validators' commission and outstanding rewards."""
 ACC_PRECISION = 10**27
 
 
@@ -100,3 +113,21 @@ def all_starts(state: KVReader) -> list[tuple[bytes, bytes, int]]:
     """[(delegator, consensus address, start)] of every delegation, in key order."""
     n = len(REWARD_START)
     return [(k[n : n + 20], k[n + 20 :], _u256(v)) for k, v in state.iter_prefix(REWARD_START)]
+
+
+def get_outstanding(state: KVReader, cons: bytes) -> int:
+    """Rewards credited to ``cons``'s delegators and not yet paid to them."""
+    raw = state.get(OUTSTANDING + cons)
+    return 0 if raw is None else decode_u64(raw)
+
+
+def set_outstanding(state: Overlay, cons: bytes, value: int) -> None:
+    if value == 0:
+        state.delete(OUTSTANDING + cons)
+    else:
+        state.set(OUTSTANDING + cons, encode_u64(value))
+
+
+def all_outstanding(state: KVReader) -> list[tuple[bytes, int]]:
+    n = len(OUTSTANDING)
+    return [(k[n:], decode_u64(v)) for k, v in state.iter_prefix(OUTSTANDING)]

@@ -45,13 +45,15 @@ def _punish(
     v: Validator,
     fraction: int,
     reason: str,
-    infraction_height: int | None,
+    infraction_height: int,
+    power: int,
     ctx: ChainContext,
 ) -> list[Event]:
-    """Have staking slash ``fraction`` of ``v`` (and, for a double sign, what left it since the
-    infraction) and jail it; the ``slash`` and ``jail`` events."""
+    """Have staking slash ``fraction`` of the stake ``v`` had at ``infraction_height`` (its
+    voting ``power`` then, including what left it since) and jail it; the ``slash`` and
+    ``jail`` events."""
     staking = ctx.params_of(StakingParams)
-    slashed, burned = slash(state, v, fraction, infraction_height, staking, ctx.hooks)
+    slashed, burned = slash(state, v, fraction, infraction_height, power, staking, ctx.hooks)
     jail(state, slashed)
     return [
         Event.of(
@@ -69,8 +71,10 @@ def handle_downtime(state: Overlay, header: BlockHeader, ctx: ChainContext) -> l
     """Begin-block step: count each validator's vote on the previous block into its signing
     window; one that signed fewer than ``min_signed_per_window`` of the last
     ``signed_blocks_window`` blocks (once a full window is counted) is slashed
-    ``slash_fraction_downtime``, jailed until block time + ``downtime_jail_seconds`` and starts a
-    fresh window. Jailed and tombstoned validators are counted but not punished again.
+    ``slash_fraction_downtime`` of its power on the missed block (the vote's power; the
+    infraction is the previous block, as Cosmos ``HandleValidatorSignature``), jailed until
+    block time + ``downtime_jail_seconds`` and starts a fresh window. Jailed and tombstoned
+    validators are counted but not punished again.
 
     Writes: signing infos and missed-block bits; through staking, the slashed validators.
     Returns the ``slash`` and ``jail`` events.
@@ -91,7 +95,15 @@ def handle_downtime(state: Overlay, header: BlockHeader, ctx: ChainContext) -> l
             set_missed(state, vote.address, index, now)
         info = info.with_(counter=info.counter + 1, missed=missed)
         if not v.jailed and not info.tombstoned and info.counter > window and missed > max_missed:
-            events += _punish(state, v, params.slash_fraction_downtime, "downtime", None, ctx)
+            events += _punish(
+                state,
+                v,
+                params.slash_fraction_downtime,
+                "downtime",
+                header.height - 1,
+                vote.power,
+                ctx,
+            )
             clear_missed(state, vote.address)
             info = info.with_(
                 counter=0,
@@ -105,9 +117,10 @@ def handle_downtime(state: Overlay, header: BlockHeader, ctx: ChainContext) -> l
 
 def handle_evidence(state: Overlay, header: BlockHeader, ctx: ChainContext) -> list[Event]:
     """Begin-block step: for each piece of double-sign evidence (by infraction height, then
-    address), slash ``slash_fraction_double_sign`` of the validator and of what left it since
-    the infraction, jail it and tombstone it (``jailed_until`` = FOREVER). Evidence against an
-    unknown or already tombstoned validator changes nothing.
+    address), slash ``slash_fraction_double_sign`` of the power the evidence reports at the
+    infraction height (Cosmos x/evidence ``HandleEquivocationEvidence``: the stake that signed,
+    wherever it went since), jail it and tombstone it (``jailed_until`` = FOREVER). Evidence
+    against an unknown or already tombstoned validator changes nothing.
 
     Writes: signing infos; through staking, the slashed records. Returns the ``slash``,
     ``jail`` and ``tombstone`` events.
@@ -119,7 +132,9 @@ def handle_evidence(state: Overlay, header: BlockHeader, ctx: ChainContext) -> l
         info = get_info(state, ev.address) or SigningInfo(start_height=header.height)
         if v is None or info.tombstoned:
             continue
-        events += _punish(state, v, params.slash_fraction_double_sign, ev.kind, ev.height, ctx)
+        events += _punish(
+            state, v, params.slash_fraction_double_sign, ev.kind, ev.height, ev.power, ctx
+        )
         set_info(state, ev.address, info.with_(tombstoned=True, jailed_until=FOREVER))
         events.append(Event.of("tombstone", validator=to_bech32(v.operator)))
     return events

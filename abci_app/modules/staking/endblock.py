@@ -8,8 +8,6 @@ set is kept and an event says so.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ...address import to_bech32
 from ...state.keys import VALIDATOR
 from ...state.overlay import Overlay
@@ -24,9 +22,9 @@ from .state import (
     last_powers,
     matured_redelegations,
     matured_unbondings,
+    remove_redelegation,
     remove_unbonding,
     set_last_power,
-    set_redelegation,
 )
 
 
@@ -36,7 +34,7 @@ def complete_unbondings(state: Overlay, height: int) -> list[Event]:
     being slashable for their source (their shares are zeroed).
     """
     for r in matured_redelegations(state, height):  # no longer slashable for the source
-        set_redelegation(state, replace(r, shares=0))
+        remove_redelegation(state, r)
     events = []
     for entry in matured_unbondings(state, height):
         send(state, UNBONDING_POOL, entry.delegator, entry.amount)

@@ -155,6 +155,7 @@ _VALIDATOR_FIELDS = _VALIDATOR_REQUIRED | {
     "max_change_rate",
     "website",
     "jailed",
+    "commission_updated_at",
 }
 
 
@@ -185,6 +186,9 @@ def parse_validator(raw: Any, where: str) -> Validator:
         ),
         website=str(raw.get("website", "")),
         jailed=raw.get("jailed", False),
+        commission_updated_at=parse_amount(
+            raw.get("commission_updated_at", 0), f"{where}.commission_updated_at"
+        ),
     )
     if not v.commission_rate <= v.max_rate <= RATE_ONE or v.max_change_rate > v.max_rate:
         raise InvalidGenesis(f"{where}: commission rates out of range")
@@ -248,13 +252,23 @@ def parse_unbonding(raw: Any, where: str) -> GenesisUnbonding:
     )
 
 
-RedelegationRecord = tuple[bytes, bytes, bytes, int, int, int]
-"""(delegator, src operator, dst operator, creation height, completion height, shares)."""
+RedelegationRecord = tuple[bytes, bytes, bytes, int, int, int, int]
+"""(delegator, src operator, dst operator, creation height, completion height, shares,
+initial balance)."""
 
 
 def parse_redelegation(raw: Any, where: str) -> RedelegationRecord:
-    """(delegator, src operator, dst operator, creation, completion, shares)."""
-    fields = {"delegator", "src", "dst", "creation_height", "completion_height", "shares"}
+    """(delegator, src operator, dst operator, creation, completion, shares, initial balance):
+    a live redelegation entry written by ``genesis export``."""
+    fields = {
+        "delegator",
+        "src",
+        "dst",
+        "creation_height",
+        "completion_height",
+        "shares",
+        "initial_balance",
+    }
     check_object(raw, where, fields, fields)
     return (
         parse_address(raw["delegator"], f"{where}.delegator"),
@@ -263,11 +277,12 @@ def parse_redelegation(raw: Any, where: str) -> RedelegationRecord:
         parse_amount(raw["creation_height"], f"{where}.creation_height"),
         parse_amount(raw["completion_height"], f"{where}.completion_height"),
         parse_amount(raw["shares"], f"{where}.shares"),
+        parse_amount(raw["initial_balance"], f"{where}.initial_balance"),
     )
 
 
 def redelegation_dict(
-    delegator: bytes, src: bytes, dst: bytes, created: int, done: int, shares: int
+    delegator: bytes, src: bytes, dst: bytes, created: int, done: int, shares: int, initial: int
 ) -> dict[str, Any]:
     """The JSON form of a redelegation entry."""
     return {
@@ -277,6 +292,7 @@ def redelegation_dict(
         "creation_height": created,
         "completion_height": done,
         "shares": str(shares),
+        "initial_balance": str(initial),
     }
 
 
@@ -481,8 +497,10 @@ def init_genesis(state: Overlay, g: StakingGenesis) -> list[ValidatorUpdate]:
         set_validator(state, v)
     for d in g.delegations:
         set_shares(state, d.delegator, by_op[d.validator], d.shares)
-    for who, src, dst, created, done, shares in g.redelegations:
-        add_redelegation(state, Redelegation(who, by_op[src], by_op[dst], created, done, shares))
+    for who, src, dst, created, done, shares, initial in g.redelegations:
+        add_redelegation(
+            state, Redelegation(who, by_op[src], by_op[dst], created, done, shares, initial)
+        )
     for u in g.unbondings:
         add_unbonding(
             state, UnbondingEntry(u.delegator, by_op[u.validator], u.completion_height, u.amount)
@@ -513,7 +531,47 @@ def export_genesis(state: KVReader) -> StakingGenesis:
             for u in all_unbondings(state)
         ),
         redelegations=tuple(
-            (r.delegator, ops[r.src], ops[r.dst], r.creation_height, r.completion_height, r.shares)
+            (
+                r.delegator,
+                ops[r.src],
+                ops[r.dst],
+                r.creation_height,
+                r.completion_height,
+                r.shares,
+                r.initial_balance,
+            )
             for r in all_redelegations(state)
         ),
     )
+
+
+def initial_set(g: StakingGenesis) -> list[tuple[bytes, int]]:
+    """The (consensus key, power) set a genesis bonds: what InitChain returns to CometBFT."""
+    bonded = list(g.validators) + [
+        Validator(t.operator, t.pub_key, t.self_bond, t.moniker) for t in g.gen_txs
+    ]
+    return [(v.pub_key, power) for v, power in active_set(bonded, g.params)]
+
+
+def check_backed_by_stake(bonded: list[tuple[bytes, int]], comet: list[tuple[bytes, int]]) -> None:
+    """The validators CometBFT's genesis.json lists (``comet``: ed25519 key, power) must be
+    exactly the set the app's staked genesis gives (``bonded``), or absent: a validator with no
+    stake behind it could be neither slashed nor removed by the app. Cosmos SDK baseapp
+    ``InitChain``: "len(RequestInitChain.Validators) != len(GenesisValidators)", and each must
+    match.
+
+    Raises:
+        InvalidGenesis: no staked validator at all, or genesis.json's set differs.
+    """
+
+    def show(vals: list[tuple[bytes, int]]) -> str:
+        return ", ".join(f"{base64.b64encode(k).decode()}:{p}" for k, p in sorted(vals)) or "none"
+
+    if comet and sorted(comet) != sorted(bonded):
+        raise InvalidGenesis(
+            f"genesis.json's validators are not backed by stake: it lists {show(comet)}, the "
+            f"staked genesis (gen_txs, staking.validators) bonds {show(bonded)}; leave "
+            "genesis.json's validators empty or make them equal"
+        )
+    if not bonded:
+        raise InvalidGenesis("no validators: add gen_txs (genesis add-validator)")

@@ -12,14 +12,18 @@ from typing import TYPE_CHECKING
 
 from ...address import to_bech32
 from ...errors import (
+    CommissionChangeTooSoon,
     ConsensusKeyInUse,
     InsufficientDelegation,
     InvalidAmount,
     InvalidCommission,
+    MaxEntriesReached,
     SelfBondTooLow,
     TooManyDelegations,
+    TransitiveRedelegation,
     UnknownValidator,
     ValidatorExists,
+    ValidatorHasNoTokens,
 )
 from ...state.overlay import Overlay
 from ..bank.keeper import send
@@ -45,8 +49,11 @@ from .state import (
     get_params,
     get_shares,
     get_validator,
+    receiving_redelegation,
+    redelegation_entries,
     set_shares,
     set_validator,
+    unbondings_of,
     validator_by_operator,
 )
 
@@ -69,7 +76,8 @@ def apply_create_validator(
 
     Preconditions: ``msg`` validated (32-byte key, commission_rate <= max_rate <= 100%,
     max_change_rate <= max_rate). Writes: sender's balance, the bonded pool, the validator
-    record and operator index, the self-delegation; the hooks start its rewards.
+    record and operator index (creation counts as its first commission change), the
+    self-delegation; the hooks start its rewards.
     Events: ``create_validator(validator, consensus_address, amount)``.
 
     Raises:
@@ -97,6 +105,7 @@ def apply_create_validator(
         max_rate=msg.max_rate,
         max_change_rate=msg.max_change_rate,
         website=msg.website,
+        commission_updated_at=ctx.height,
     )
     set_validator(state, v)
     set_shares(state, sender, cons, msg.self_bond)
@@ -115,12 +124,20 @@ def apply_edit_validator(
     """Change the moniker, website and (with ``set_commission``) commission rate of the
     validator ``sender`` operates; empty texts leave a field as it is.
 
-    Writes: the validator record. Events: ``edit_validator(validator)``.
+    A commission change follows Cosmos x/staking ``Commission.ValidateNewRate``: at most one per
+    ``commission_change_blocks`` (counted from the last change, creation included, so several
+    messages or txs cannot add up), never above the validator's max_rate, and an increase of at
+    most its max_change_rate (a decrease may be of any size).
+
+    Writes: the validator record (``commission_updated_at`` on a commission change).
+    Events: ``edit_validator(validator)``.
 
     Raises:
         UnknownValidator: ``sender`` operates no validator.
-        InvalidCommission: the new rate is above the validator's max_rate, or differs from the
-            current one by more than its max_change_rate.
+        CommissionChangeTooSoon: the last change was less than ``commission_change_blocks``
+            ago (the log gives the height the next one is allowed at).
+        InvalidCommission: the new rate is above max_rate, or above the current one by more
+            than max_change_rate.
     """
     v = _validator(state, sender)
     changes: dict[str, object] = {}
@@ -129,11 +146,23 @@ def apply_edit_validator(
     if msg.website:
         changes["website"] = msg.website
     if msg.set_commission:
+        window = ctx.params_of(StakingParams).commission_change_blocks
+        allowed = v.commission_updated_at + window
+        if ctx.height < allowed:
+            raise CommissionChangeTooSoon(
+                f"{v.moniker}'s commission last changed at height {v.commission_updated_at}; "
+                f"the next change is allowed from height {allowed} (commission_change_blocks "
+                f"{window})"
+            )
         if msg.commission_rate > v.max_rate:
             raise InvalidCommission(f"commission_rate above max_rate {v.max_rate}")
-        if abs(msg.commission_rate - v.commission_rate) > v.max_change_rate:
-            raise InvalidCommission(f"commission may change by at most {v.max_change_rate}")
+        if msg.commission_rate - v.commission_rate > v.max_change_rate:
+            raise InvalidCommission(
+                f"commission may rise by at most {v.max_change_rate} per change "
+                f"(from {v.commission_rate})"
+            )
         changes["commission_rate"] = msg.commission_rate
+        changes["commission_updated_at"] = ctx.height
     set_validator(state, v.with_(**changes))
     ctx.events.emit("edit_validator", validator=to_bech32(sender))
 
@@ -151,10 +180,18 @@ def delegate_tokens(
     validator. The hooks settle the delegation's rewards first.
 
     Raises:
+        ValidatorHasNoTokens: ``v`` was slashed to zero tokens while shares remain: its shares
+            are worth nothing and new ones would be sold 1:1 into them (Cosmos
+            ``ErrDelegatorShareExRateInvalid``).
         InvalidAmount: ``amount`` buys less than one share.
         TooManyDelegations: a new delegation past ``max_delegations`` (issue 13: the loop of
             withdraw_rewards over an account's delegations is bounded by it).
     """
+    if v.has_no_tokens_for_its_shares:
+        raise ValidatorHasNoTokens(
+            f"{v.moniker} has 0 tokens for {v.delegator_shares} shares: it sells no shares "
+            "until its delegators have left"
+        )
     shares = v.shares_for(amount)
     if shares == 0:
         raise InvalidAmount("amount is too small to buy one share of this validator")
@@ -184,6 +221,7 @@ def apply_delegate(state: Overlay, sender: bytes, msg: MsgDelegate, ctx: ChainCo
     Raises:
         UnknownValidator: no validator with that operator.
         InsufficientFunds: the sender cannot pay.
+        ValidatorHasNoTokens: the validator was slashed to zero tokens while shares remain.
         InvalidAmount: the amount buys less than one share.
     """
     v = _validator(state, msg.validator)
@@ -205,24 +243,36 @@ def unbond_tokens(
     params: StakingParams,
     hooks: StakingHooks,
     events: EventSink,
+    everything: bool = False,
 ) -> tuple[Validator, int]:
-    """Remove ``amount`` tokens' worth of ``delegator``'s shares of ``v``; return (updated
-    validator, tokens removed).
+    """Remove ``amount`` tokens' worth of ``delegator``'s shares of ``v`` (with
+    ``everything``: all its shares, ``amount`` ignored); return (updated validator, tokens
+    removed).
 
     Shares needed are rounded up, tokens paid out rounded down, so rounding never favours the
-    one leaving. The last shares out take any remaining dust with them. An operator whose own
-    delegation falls below ``min_self_bond`` is jailed (as in Cosmos). The hooks settle the
-    delegation's rewards first and drop its records when it is gone.
+    one leaving (Cosmos ``ValidateUnbondAmount``). When the shares left would be worth nothing,
+    they go too: undelegating what the delegation is worth (what the query shows) closes it.
+    The last shares out take any remaining dust with them. An operator whose own delegation
+    falls below ``min_self_bond`` is jailed (as in Cosmos). The hooks settle the delegation's
+    rewards first and drop its records when it is gone.
 
     Raises:
-        InsufficientDelegation: the delegation is worth less than ``amount``.
+        InsufficientDelegation: there is no delegation, or it is worth less than ``amount``.
     """
     have = get_shares(state, delegator, v.cons_address)
     worth = v.tokens_for(have)
-    if have == 0 or amount > worth:
-        raise InsufficientDelegation(f"delegation to {v.moniker} is worth {worth}, asked {amount}")
-    shares = -(-amount * v.delegator_shares // v.tokens)  # ceil
-    shares = min(shares, have)
+    if have == 0:
+        raise InsufficientDelegation(f"{to_bech32(delegator)} has no delegation to {v.moniker}")
+    if everything:
+        shares = have
+    else:
+        if amount > worth:
+            raise InsufficientDelegation(
+                f"delegation to {v.moniker} is worth {worth}, asked {amount}"
+            )
+        shares = min(-(-amount * v.delegator_shares // v.tokens), have)  # ceil
+        if v.tokens_for(have - shares) == 0:
+            shares = have  # what would be left is worth nothing: close the delegation
     hooks.before_delegation_shares_modified(state, delegator, v, events)
     out = v.tokens_for(shares)
     rest_shares = v.delegator_shares - shares
@@ -231,36 +281,52 @@ def unbond_tokens(
         out += rest_tokens
         rest_tokens = 0
     set_shares(state, delegator, v.cons_address, have - shares)
-    if shares == have:
-        hooks.after_delegation_removed(state, delegator, v)
     jailed = v.jailed
     if delegator == v.operator and rest_tokens > 0:
         left = (have - shares) * rest_tokens // rest_shares if rest_shares else 0
         jailed = jailed or left < params.min_self_bond  # as in Cosmos: under-bonded is jailed
     v2 = v.with_(tokens=rest_tokens, delegator_shares=rest_shares, jailed=jailed)
     set_validator(state, v2)
+    if shares == have:
+        hooks.after_delegation_removed(state, delegator, v2)
     return v2, out
 
 
 def apply_undelegate(state: Overlay, sender: bytes, msg: MsgUndelegate, ctx: ChainContext) -> None:
-    """Unbond ``msg.amount`` tokens of ``sender``'s delegation to ``msg.validator``; they wait
-    in the unbonding pool for ``unbonding_blocks`` (staking's end-block releases them).
+    """Unbond ``msg.amount`` tokens (``msg.all``: the whole delegation) of ``sender``'s
+    delegation to ``msg.validator``; they wait in the unbonding pool for ``unbonding_blocks``
+    (staking's end-block releases them). Undelegating what the delegation is worth, or all of
+    it, closes it, even when a slash left it worth nothing.
 
     Writes: the delegation, the validator, both pools, an unbonding entry completing at
-    height + unbonding_blocks (same height and pair: amounts add up).
+    height + unbonding_blocks (same height and pair: amounts add up; none for 0 tokens).
     Events: ``withdraw_rewards`` (when rewards were paid), then
     ``unbond(delegator, validator, amount, completion_height)``.
 
     Raises:
         UnknownValidator: no validator with that operator.
-        InsufficientDelegation: the delegation is worth less than the amount.
+        MaxEntriesReached: ``max_entries`` unbonding entries from this validator are live.
+        InsufficientDelegation: no delegation, or it is worth less than the amount.
     """
     params = ctx.params_of(StakingParams)
     v = _validator(state, msg.validator)
-    _, out = unbond_tokens(state, sender, v, msg.amount, params, ctx.hooks, ctx.events)
-    send(state, BONDED_POOL, UNBONDING_POOL, out)
     done = ctx.height + params.unbonding_blocks
-    add_unbonding(state, UnbondingEntry(sender, v.cons_address, done, out))
+    heights = {
+        e.completion_height
+        for e in unbondings_of(state, sender)
+        if e.cons_address == v.cons_address
+    }
+    _, out = unbond_tokens(
+        state, sender, v, msg.amount, params, ctx.hooks, ctx.events, everything=msg.all
+    )
+    if out and done not in heights and len(heights) >= params.max_entries:
+        raise MaxEntriesReached(
+            f"{len(heights)} unbonding entries from {v.moniker} (max_entries): the first "
+            f"completes at height {min(heights)}"
+        )
+    if out:
+        send(state, BONDED_POOL, UNBONDING_POOL, out)
+        add_unbonding(state, UnbondingEntry(sender, v.cons_address, done, out))
     ctx.events.emit(
         "unbond",
         delegator=to_bech32(sender),
@@ -273,21 +339,40 @@ def apply_undelegate(state: Overlay, sender: bytes, msg: MsgUndelegate, ctx: Cha
 def apply_redelegate(state: Overlay, sender: bytes, msg: MsgRedelegate, ctx: ChainContext) -> None:
     """Move ``msg.amount`` tokens of ``sender``'s delegation from ``msg.src_validator`` to
     ``msg.dst_validator`` at once (the tokens stay in the bonded pool). A redelegation entry
-    keeps the moved shares slashable for an infraction of the source until
-    height + unbonding_blocks.
+    keeps the moved tokens slashable for an infraction of the source until
+    height + unbonding_blocks, and until then the delegator may not redelegate out of the
+    destination (Cosmos x/staking ``BeginRedelegation``: ``HasReceivingRedelegation``, no
+    transitive redelegation), so a hop cannot carry stake out of a slash's reach.
 
-    Writes: both delegations and validators, the redelegation entry.
+    Writes: both delegations and validators, the redelegation entry (with the tokens moved).
     Events: ``withdraw_rewards`` for each delegation that was paid, then
     ``redelegate(delegator, src_validator, dst_validator, amount)``.
 
     Raises:
         UnknownValidator: either operator has no validator.
+        TransitiveRedelegation: ``sender``'s stake at the source is still arriving by
+            redelegation (the log gives the height it completes at).
+        MaxEntriesReached: ``max_entries`` redelegations of this pair are live.
         InsufficientDelegation: the source delegation is worth less than the amount.
+        ValidatorHasNoTokens: the destination was slashed to zero tokens.
         InvalidAmount: the moved tokens buy less than one share of the destination.
     """
     params = ctx.params_of(StakingParams)
     src = _validator(state, msg.src_validator)
     dst = _validator(state, msg.dst_validator)
+    arriving_until = receiving_redelegation(state, sender, src.cons_address)
+    if arriving_until is not None:
+        raise TransitiveRedelegation(
+            f"stake of {to_bech32(sender)} is still redelegating into {src.moniker} until height "
+            f"{arriving_until}: redelegate it after that (undelegating is allowed)"
+        )
+    done = ctx.height + params.unbonding_blocks
+    entries = redelegation_entries(state, sender, src.cons_address, dst.cons_address)
+    if done not in entries and len(entries) >= params.max_entries:
+        raise MaxEntriesReached(
+            f"{len(entries)} redelegations from {src.moniker} to {dst.moniker} (max_entries): "
+            f"the first completes at height {min(entries)}"
+        )
     _, out = unbond_tokens(state, sender, src, msg.amount, params, ctx.hooks, ctx.events)
     dst2 = delegate_tokens(state, sender, dst, out, ctx.hooks, ctx.events)
     add_redelegation(
@@ -297,8 +382,9 @@ def apply_redelegate(state: Overlay, sender: bytes, msg: MsgRedelegate, ctx: Cha
             src.cons_address,
             dst.cons_address,
             ctx.height,
-            ctx.height + params.unbonding_blocks,
+            done,
             dst2.delegator_shares - dst.delegator_shares,
+            out,
         ),
     )
     ctx.events.emit(

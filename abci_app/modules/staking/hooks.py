@@ -33,4 +33,5 @@ class StakingHooks(Protocol):
     def after_delegation_removed(
         self, state: Overlay, delegator: bytes, validator: Validator
     ) -> None:
-        """``delegator`` no longer holds any share of ``validator``."""
+        """``delegator`` no longer holds any share of ``validator`` (the validator's record
+        in ``state`` is already updated)."""

@@ -103,10 +103,12 @@ class MsgDelegate:
 
 @dataclass(frozen=True)
 class MsgUndelegate:
-    """Unbond ``amount`` base units of the sender's delegation to ``validator``."""
+    """Unbond ``amount`` tokens of a delegation, or with ``all`` the whole of it (also when it
+    is worth nothing after a slash): undelegating what the delegation is worth closes it."""
 
     validator: bytes
     amount: int
+    all: bool = False
 
     def validate(self) -> None:
         """Raises:
@@ -114,7 +116,11 @@ class MsgUndelegate:
         InvalidAmount: ``amount`` is 0 or past 2^64 - 1.
         """
         _validator_address(self.validator)
-        _amount(self.amount)
+        if self.all:
+            if self.amount:
+                raise InvalidMessage("give an amount or all, not both")
+        else:
+            _amount(self.amount)
 
 
 @dataclass(frozen=True)

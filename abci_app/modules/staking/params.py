@@ -29,10 +29,18 @@ class StakingParams(IntParams):
     """Size of the active set: the top validators by bonded tokens (Cosmos Hub's value)."""
     max_delegations: int = 64
     """Validators one account may delegate to at once: withdraw_rewards without a validator
-    settles each, so its weight (weights.py) covers this many (code 119 past it)."""
+    settles each, so its weight (weights.py) covers this many (code 123 past it)."""
     unbonding_blocks: int = 1_814_400
     """Blocks before undelegated tokens are released: 21 days at one block per second (the
     single-node default block interval is about 1 s; a slower chain waits longer)."""
+    commission_change_blocks: int = 86_400
+    """Blocks between two commission changes of one validator (creation counts as one): 24 h at
+    one block per second, as Cosmos x/staking's ``ValidateNewRate`` allows one change per 24 h
+    of ``UpdateTime``. Each change may also raise the rate by at most its max_change_rate."""
+    max_entries: int = 7
+    """Live unbonding entries per (delegator, validator), and redelegation entries per
+    (delegator, source, destination), at most (Cosmos ``MaxEntries``, 7): bounds what a slash
+    must walk through. Entries of one block for one pair are one entry."""
 
     def validate(self) -> None:
         """Ranges against CometBFT's limits: every token is at most U64_MAX, so with

@@ -26,14 +26,18 @@ from ...state.keys import (
     DELEGATION,
     LAST_POWER,
     REDELEGATION,
+    REDELEGATION_BY_SRC,
+    REDELEGATION_TO,
     STAKING_PARAMS,
     UNBONDING,
     UNBONDING_BY_DELEGATOR,
+    UNBONDING_BY_VALIDATOR,
     VALIDATOR,
     delegation_key,
     last_power_key,
     operator_key,
     unbonding_by_delegator_key,
+    unbonding_by_validator_key,
     unbonding_key,
     validator_key,
 )
@@ -71,6 +75,9 @@ class Validator:
     max_change_rate: int = DEFAULT_COMMISSION[2]
     website: str = ""
     jailed: bool = False
+    commission_updated_at: int = 0
+    """Height of the last commission change (creation counts; genesis validators: 0). The next
+    change is allowed ``commission_change_blocks`` later (Cosmos ``Commission.UpdateTime``)."""
 
     def __post_init__(self) -> None:
         if self.delegator_shares < 0:
@@ -108,6 +115,7 @@ class Validator:
             "max_rate": str(self.max_rate),
             "max_change_rate": str(self.max_change_rate),
             "jailed": self.jailed,
+            "commission_updated_at": self.commission_updated_at,
         }
 
     @classmethod
@@ -123,7 +131,14 @@ class Validator:
             max_change_rate=int(d.get("max_change_rate", DEFAULT_COMMISSION[2])),
             website=d.get("website", ""),
             jailed=bool(d.get("jailed", False)),
+            commission_updated_at=int(d.get("commission_updated_at", 0)),
         )
+
+    @property
+    def has_no_tokens_for_its_shares(self) -> bool:
+        """Slashed to zero tokens while shares remain: its shares are worth nothing, and a new
+        delegation would buy shares 1:1 into them (Cosmos ``Validator.InvalidExRate``)."""
+        return self.tokens == 0 and self.delegator_shares > 0
 
     def encode(self) -> bytes:
         return canonical_json(self.to_dict())
@@ -241,16 +256,31 @@ def all_delegations(state: KVReader) -> list[tuple[bytes, bytes, int]]:
 
 
 # --- unbonding -------------------------------------------------------------------------------
+def _write_unbonding(state: Overlay, entry: UnbondingEntry, amount: int) -> None:
+    """The entry under its three keys: by completion height (end-block's scan), by delegator
+    (queries) and by validator (a slash finds what left the offender)."""
+    h, who, cons = entry.completion_height, entry.delegator, entry.cons_address
+    keys = (
+        unbonding_key(h, who, cons),
+        unbonding_by_delegator_key(who, h, cons),
+        unbonding_by_validator_key(cons, h, who),
+    )
+    for key in keys:
+        if amount:
+            state.set(key, encode_u64(amount))
+        else:
+            state.delete(key)
+
+
 def add_unbonding(state: Overlay, entry: UnbondingEntry) -> None:
     """Record tokens to release at ``completion_height`` (same key: amounts add up)."""
-    key = unbonding_key(entry.completion_height, entry.delegator, entry.cons_address)
-    raw = state.get(key)
-    total = entry.amount + (0 if raw is None else decode_u64(raw))
-    state.set(key, encode_u64(total))
-    state.set(
-        unbonding_by_delegator_key(entry.delegator, entry.completion_height, entry.cons_address),
-        encode_u64(total),
-    )
+    raw = state.get(unbonding_key(entry.completion_height, entry.delegator, entry.cons_address))
+    _write_unbonding(state, entry, entry.amount + (0 if raw is None else decode_u64(raw)))
+
+
+def set_unbonding_amount(state: Overlay, entry: UnbondingEntry, amount: int) -> None:
+    """Replace the entry's amount (a slash cuts it); 0 removes the entry."""
+    _write_unbonding(state, entry, amount)
 
 
 def matured_unbondings(state: KVReader, height: int) -> list[UnbondingEntry]:
@@ -264,19 +294,27 @@ def matured_unbondings(state: KVReader, height: int) -> list[UnbondingEntry]:
 
 
 def remove_unbonding(state: Overlay, entry: UnbondingEntry) -> None:
-    """Delete an unbonding entry (both its keys)."""
-    state.delete(unbonding_key(entry.completion_height, entry.delegator, entry.cons_address))
-    state.delete(
-        unbonding_by_delegator_key(entry.delegator, entry.completion_height, entry.cons_address)
-    )
+    """Delete an unbonding entry (all its keys)."""
+    _write_unbonding(state, entry, 0)
 
 
 def unbondings_of(state: KVReader, delegator: bytes) -> list[UnbondingEntry]:
-    """``delegator``'s unbonding entries, by completion height."""
+    """One delegator's entries, by completion height then validator."""
     prefix = UNBONDING_BY_DELEGATOR + delegator
     n = len(prefix)
     return [
         UnbondingEntry(delegator, k[n + 8 :], int.from_bytes(k[n : n + 8], "big"), decode_u64(v))
+        for k, v in state.iter_prefix(prefix)
+    ]
+
+
+def unbondings_from(state: KVReader, cons_address: bytes) -> list[UnbondingEntry]:
+    """Entries leaving one validator, by completion height then delegator (Cosmos
+    ``GetUnbondingDelegationsFromValidator``)."""
+    prefix = UNBONDING_BY_VALIDATOR + cons_address
+    n = len(prefix)
+    return [
+        UnbondingEntry(k[n + 8 :], cons_address, int.from_bytes(k[n : n + 8], "big"), decode_u64(v))
         for k, v in state.iter_prefix(prefix)
     ]
 
@@ -295,15 +333,18 @@ def all_unbondings(state: KVReader) -> list[UnbondingEntry]:
 # --- redelegations --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Redelegation:
-    """Shares moved from ``src`` to ``dst`` at ``creation_height``: until completion they can
-    still be slashed for an infraction ``src`` committed before the move."""
+    """Tokens moved from ``src`` to ``dst`` at ``creation_height`` (Cosmos
+    ``RedelegationEntry``). Until ``completion_height`` they stay slashable for an infraction
+    ``src`` committed before the move (``initial_balance`` is what they were worth), and the
+    delegator may not redelegate out of ``dst`` (no transitive redelegation)."""
 
     delegator: bytes
     src: bytes  # consensus addresses
     dst: bytes
     creation_height: int
     completion_height: int
-    shares: int  # shares of dst
+    shares: int  # shares of dst it bought
+    initial_balance: int  # tokens moved
 
     def key(self) -> bytes:
         return (
@@ -314,36 +355,97 @@ class Redelegation:
             + self.dst
         )
 
+    def index_keys(self) -> tuple[bytes, bytes]:
+        """By source validator (a slash finds them) and by (delegator, destination) (the
+        transitive-redelegation check)."""
+        h = self.completion_height.to_bytes(8, "big")
+        return (
+            REDELEGATION_BY_SRC + self.src + h + self.delegator + self.dst,
+            REDELEGATION_TO + self.delegator + self.dst + h + self.src,
+        )
+
     def encode(self) -> bytes:
-        return self.shares.to_bytes(16, "big") + encode_u64(self.creation_height)
+        return (
+            self.shares.to_bytes(16, "big")
+            + encode_u64(self.creation_height)
+            + encode_u64(self.initial_balance)
+        )
 
     @classmethod
     def decode(cls, key: bytes, value: bytes) -> Redelegation:
         n = len(REDELEGATION)
+        if len(value) != 32:
+            raise ValueError(f"a redelegation record is 32 bytes, got {len(value)}")
         return cls(
             key[n + 8 : n + 28],
             key[n + 28 : n + 48],
             key[n + 48 : n + 68],
-            decode_u64(value[16:]),
+            decode_u64(value[16:24]),
             int.from_bytes(key[n : n + 8], "big"),
             int.from_bytes(value[:16], "big"),
+            decode_u64(value[24:]),
         )
 
 
 def add_redelegation(state: Overlay, r: Redelegation) -> None:
-    """Record a redelegation (same completion height and pair: shares add up)."""
+    """Record ``r`` (a second one in the same block for the same pair adds to it)."""
     old = state.get(r.key())
-    if old is not None:  # same block, same pair: one entry
-        r = replace(r, shares=r.shares + int.from_bytes(old[:16], "big"))
+    if old is not None:
+        prev = Redelegation.decode(r.key(), old)
+        r = replace(
+            r,
+            shares=r.shares + prev.shares,
+            initial_balance=r.initial_balance + prev.initial_balance,
+        )
     state.set(r.key(), r.encode())
+    for key in r.index_keys():
+        state.set(key, b"")
 
 
-def set_redelegation(state: Overlay, r: Redelegation) -> None:
-    """Rewrite a redelegation's shares (0 deletes it)."""
-    if r.shares == 0:
-        state.delete(r.key())
-    else:
-        state.set(r.key(), r.encode())
+def remove_redelegation(state: Overlay, r: Redelegation) -> None:
+    """The entry matured: no longer slashable for the source, nor blocking redelegation."""
+    state.delete(r.key())
+    for key in r.index_keys():
+        state.delete(key)
+
+
+def get_redelegation(state: KVReader, key: bytes) -> Redelegation | None:
+    raw = state.get(key)
+    return None if raw is None else Redelegation.decode(key, raw)
+
+
+def redelegations_from(state: KVReader, src: bytes) -> list[Redelegation]:
+    """Live redelegations out of ``src``, by completion height then delegator and destination
+    (Cosmos ``GetRedelegationsFromSrcValidator``)."""
+    prefix = REDELEGATION_BY_SRC + src
+    n = len(prefix)
+    out = []
+    for k, _ in state.iter_prefix(prefix):
+        h, who, dst = k[n : n + 8], k[n + 8 : n + 28], k[n + 28 :]
+        r = get_redelegation(state, REDELEGATION + h + who + src + dst)
+        if r is not None:
+            out.append(r)
+    return out
+
+
+def redelegation_entries(state: KVReader, delegator: bytes, src: bytes, dst: bytes) -> list[int]:
+    """Completion heights of the live redelegations of ``delegator`` from ``src`` to ``dst``."""
+    prefix = REDELEGATION_TO + delegator + dst
+    n = len(prefix)
+    return [
+        int.from_bytes(k[n : n + 8], "big")
+        for k, _ in state.iter_prefix(prefix)
+        if k[n + 8 :] == src
+    ]
+
+
+def receiving_redelegation(state: KVReader, delegator: bytes, dst: bytes) -> int | None:
+    """The completion height of the first live redelegation of ``delegator`` into ``dst``, or
+    None (Cosmos ``HasReceivingRedelegation``)."""
+    prefix = REDELEGATION_TO + delegator + dst
+    for k, _ in state.iter_prefix(prefix):
+        return int.from_bytes(k[len(prefix) : len(prefix) + 8], "big")
+    return None
 
 
 def all_redelegations(state: KVReader) -> list[Redelegation]:

@@ -1,11 +1,15 @@
 """Subnet emission: the subnets' share of each block's reward accrues to them pro rata to their
 stake, waits in the emission pool, and each subnet's epoch pays out what accrued (the split
-owner 15% / miners 55% / validators 30% is computed by the epoch, :mod:`.epoch`)."""
+owner 15% / miners 55% / validators 30% is computed by the epoch, :mod:`.epoch`). What nobody
+earned is recycled (burned, reason ``recycled``: the minting cap lets it be minted again later,
+as subtensor recycles emission no one is owed); the splits' floor dust goes to the community
+pool. So an idle subnet's emission never reaches its owner."""
 
 from __future__ import annotations
 
 from ...state.overlay import Overlay
-from ..bank.keeper import send
+from ..bank.keeper import burn, send
+from ..bank.module_accounts import COMMUNITY_POOL
 from ..bank.state import credit, debit
 from .epoch import EpochOutput
 from .state import (
@@ -43,10 +47,14 @@ def pay_epoch(
     state: Overlay, subnet: Subnet, nodes: list[Neuron], out: EpochOutput
 ) -> list[Neuron]:
     """Pay the epoch's emission out of the emission pool: the owner's part and each miner's to
-    their balances, each validator's added to its own subnet stake; return the neurons with
-    their new epoch outputs (written by the caller)."""
+    their balances, each validator's added to its own subnet stake, the dust to the community
+    pool; burn what nobody earned. Return the neurons with their new epoch outputs (written by
+    the caller)."""
     if out.owner_emission:
         send(state, SUBNET_EMISSION_POOL, subnet.owner, out.owner_emission)
+    burn(state, SUBNET_EMISSION_POOL, out.recycled_emission, "recycled")
+    if out.dust_emission:
+        send(state, SUBNET_EMISSION_POOL, COMMUNITY_POOL, out.dust_emission)
     miners = sum(out.miner_emission)
     validators = sum(out.validator_emission)
     if miners + validators:

@@ -7,14 +7,14 @@ subnets with the same tempo do not all run in one block.
 
 from __future__ import annotations
 
-from ...address import to_bech32
 from ...state.overlay import Overlay
-from ...types import NO_PROBE, Event, Probe
+from ...types import NO_PROBE, Event, EventLog, Probe
 from .emission import pay_epoch
 from .epoch import EpochInput, run_epoch
+from .handlers import expire_commit
 from .params import Hyperparams
-from .pricing import adjust_burn
-from .schedule import is_epoch_block, window
+from .pricing import adjust_burn, clamp_burn
+from .schedule import is_epoch_block
 from .state import (
     Neuron,
     Subnet,
@@ -22,7 +22,6 @@ from .state import (
     all_commits,
     all_subnets,
     all_weights,
-    delete_commit,
     get_hyperparams,
     get_subnet,
     hotkey_stake,
@@ -50,21 +49,16 @@ def epoch_input(
 
 
 def _expire_commits(
-    state: Overlay, netuid: int, hp: Hyperparams, height: int, nodes: list[Neuron]
+    state: Overlay, netuid: int, height: int, nodes: list[Neuron]
 ) -> tuple[list[Neuron], list[Event]]:
-    """Commits whose reveal window ends with this epoch and were never revealed are dropped and
-    counted against the validator (``missed_reveals``); its old weights stay."""
-    now = window(netuid, hp.tempo, height)
-    events = []
-    for uid, (_, committed_in) in sorted(all_commits(state, netuid).items()):
-        if committed_in < now:
-            delete_commit(state, netuid, uid)
-            n = nodes[uid]
-            nodes[uid] = n.with_(missed_reveals=n.missed_reveals + 1)
-            events.append(
-                Event.of("commit_expired", netuid=netuid, uid=uid, hotkey=to_bech32(n.hotkey))
-            )
-    return nodes, events
+    """Commits whose reveal window (fixed when they were made) ended by this epoch and were
+    never revealed are dropped and counted against the validator (``missed_reveals``); its old
+    weights stay."""
+    sink = EventLog()
+    for uid, commit in sorted(all_commits(state, netuid).items()):
+        if commit.reveal_until <= height:
+            nodes[uid] = expire_commit(state, netuid, nodes[uid], sink)
+    return nodes, sink.take(0)
 
 
 def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: int) -> list[Event]:
@@ -74,7 +68,7 @@ def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: in
     out = run_epoch(inp)
     replace_bonds(state, subnet.netuid, out.bonds)
     nodes = pay_epoch(state, subnet, nodes, out)
-    nodes, events = _expire_commits(state, subnet.netuid, hp, height, nodes)
+    nodes, events = _expire_commits(state, subnet.netuid, height, nodes)
     for n in nodes:
         set_neuron(state, subnet.netuid, n)
     validators = sum(out.validator_emission)
@@ -99,6 +93,8 @@ def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: in
             miners=sum(out.miner_emission),
             validators=validators,
             owner=out.owner_emission,
+            recycled=out.recycled_emission,
+            dust=out.dust_emission,
         )
     )
     return events
@@ -113,6 +109,8 @@ def end_block(state: Overlay, height: int, probe: Probe = NO_PROBE) -> list[Even
     for subnet in all_subnets(state):
         hp = get_hyperparams(state, subnet.netuid)
         adjusted = adjust_burn(subnet, hp, height)
+        # an owner's new [min_burn, max_burn] applies from the next block
+        adjusted = adjusted.with_(burn=clamp_burn(adjusted.burn, hp))
         if adjusted != subnet:
             set_subnet(state, adjusted)
             events.append(Event.of("registration_burn", netuid=subnet.netuid, burn=adjusted.burn))

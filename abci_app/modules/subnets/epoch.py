@@ -22,7 +22,8 @@ their order are the ones fixed in the subnets issue:
    non-permitted rows and of re-registered slots are dropped);
 9. ``compute_dividends``: D_i = sum_j B_ij I_j, normalised;
 10. ``compute_emission``: owner 15%, miners 55% by incentive, validators 30% by dividends;
-    every base unit is paid, floor remainders (and a share nobody earned) go to the owner.
+    a share nobody earned is recycled (an idle subnet pays its owner nothing), the splits'
+    floor remainders are dust for the community pool; every base unit has a destination.
 
 :func:`run_epoch` calls them in this order (as consensus-specs' ``process_epoch`` does its
 ``process_*`` steps); each is a pure function of the previous steps' results.
@@ -93,6 +94,10 @@ class EpochOutput:
     miner_emission: tuple[int, ...]
     validator_emission: tuple[int, ...]
     owner_emission: int
+    recycled_emission: int = 0
+    """Emission nobody earned, burned (see :func:`compute_emission`)."""
+    dust_emission: int = 0
+    """Floor remainders of the splits, for the community pool."""
 
     @property
     def emission(self) -> tuple[int, ...]:
@@ -294,17 +299,43 @@ def compute_dividends(
     return _normalise(div_raw)
 
 
+@dataclass(frozen=True)
+class EmissionSplit:
+    """Where one epoch's emission goes; the parts add up to it exactly."""
+
+    miners: list[int]
+    validators: list[int]
+    owner: int
+    recycled: int
+    """Emission nobody earned (no incentive: the miners' share; no dividends: the validators';
+    neither: the owner's cut too); burned by the chain (subtensor recycles it)."""
+    dust: int
+    """The floor remainders of the miners' and validators' splits (to the community pool)."""
+
+
 def compute_emission(
     emission: int, incentive: Sequence[int], dividends: Sequence[int]
-) -> tuple[list[int], list[int], int]:
-    """Step 10: (miners, validators, owner): 55% of ``emission`` by incentive, 30% by dividends,
-    and the owner the rest (its 15%, floor remainders and any share nobody earned)."""
+) -> EmissionSplit:
+    """Step 10: 55% of ``emission`` to the miners by incentive, 30% to the validators by
+    dividends and the rest (15%, plus the floor of those two shares) to the owner. A share
+    nobody earned (no incentive, or no dividends) is recycled, not paid to the owner, and when
+    nobody earned anything the owner's cut is recycled too: an idle subnet pays its owner
+    nothing (issue 14). The floor remainders of the two splits are dust."""
     miners_total = emission * MINERS_PERCENT // 100
     validators_total = emission * VALIDATORS_PERCENT // 100
-    miner_emission = _split(miners_total, incentive)
-    validator_emission = _split(validators_total, dividends)
-    owner = emission - sum(miner_emission) - sum(validator_emission)
-    return miner_emission, validator_emission, owner
+    owner = emission - miners_total - validators_total
+    miners = _split(miners_total, incentive)
+    validators = _split(validators_total, dividends)
+    recycled = dust = 0
+    for total, shares in ((miners_total, miners), (validators_total, validators)):
+        if sum(shares) == 0:
+            recycled += total
+        else:
+            dust += total - sum(shares)
+    if not sum(miners) and not sum(validators):
+        recycled += owner
+        owner = 0
+    return EmissionSplit(miners, validators, owner, recycled, dust)
 
 
 def _bonds_u16(bonds: dict[int, dict[int, int]]) -> dict[int, Row]:
@@ -331,7 +362,7 @@ def run_epoch(inp: EpochInput) -> EpochOutput:
     incentive = compute_incentive(rank)
     bonds = compute_bonds(inp, permit, clipped.delta, n)
     dividends = compute_dividends(bonds, incentive, n)
-    miner_emission, validator_emission, owner = compute_emission(inp.emission, incentive, dividends)
+    split = compute_emission(inp.emission, incentive, dividends)
     return EpochOutput(
         active=tuple(active),
         validator_permit=tuple(permit),
@@ -342,7 +373,9 @@ def run_epoch(inp: EpochInput) -> EpochOutput:
         validator_trust=tuple(to_u16(x) for x in clipped.validator_trust),
         rank=tuple(to_u16(x) for x in rank),
         bonds=_bonds_u16(bonds),
-        miner_emission=tuple(miner_emission),
-        validator_emission=tuple(validator_emission),
-        owner_emission=owner,
+        miner_emission=tuple(split.miners),
+        validator_emission=tuple(split.validators),
+        owner_emission=split.owner,
+        recycled_emission=split.recycled,
+        dust_emission=split.dust,
     )

@@ -12,8 +12,10 @@ Input::
 
 Output: ``consensus``, ``incentive``, ``dividends``, ``trust``, ``validator_trust``, ``rank`` as
 u16 lists (65535 = 1.0), ``validator_permit`` (bools), ``bonds`` (same shape as the input) and
-``emission`` ``{"miners": [int], "validators": [int], "owner": int}`` in base units, summing
-exactly to the input emission. Every rule broken names its field (InvalidEpochInput).
+``emission`` ``{"miners": [int], "validators": [int], "owner": int, "recycled": int,
+"dust": int}`` in base units, summing exactly to the input emission (recycled: what nobody
+earned, burned by the chain; dust: the splits' floor remainders, to the community pool).
+Every rule broken names its field (InvalidEpochInput).
 """
 
 from __future__ import annotations
@@ -125,5 +127,7 @@ def epoch_output_json(out: EpochOutput) -> dict[str, Any]:
             "miners": list(out.miner_emission),
             "validators": list(out.validator_emission),
             "owner": out.owner_emission,
+            "recycled": out.recycled_emission,
+            "dust": out.dust_emission,
         },
     }

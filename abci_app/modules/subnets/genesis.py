@@ -36,6 +36,7 @@ from .state import (
     SUBNET_STAKE_POOL,
     Neuron,
     Subnet,
+    WeightsCommit,
     get_params,
     set_params,
     unpack_row,
@@ -94,8 +95,7 @@ def _check_record(key: bytes, value: bytes, params: SubnetParams) -> None:
             raise ValueError("a sparse row is a multiple of 4 bytes")
         unpack_row(value)
     elif key.startswith(COMMIT):
-        if len(value) != 40:
-            raise ValueError("a commit is 40 bytes")
+        WeightsCommit.decode(value)
     elif key.startswith((HOTKEY_STAKE, STAKE_BY)):
         decode_u64(value)
     elif key.startswith(HOTKEY_UID):

@@ -9,6 +9,13 @@ branch that is dropped on failure, so a rejected message changes nothing.
 
 The epoch schedule and the commit-reveal windows are in schedule.py, what registering costs in
 pricing.py.
+
+Rules an attacker cannot game (issue 14): a registration never burns more than the ``max_cost``
+its sender signed (subtensor ``register_limit``) and is capped per block and per interval
+(subtensor ``MaxRegistrationsPerBlock``, ``TargetRegistrationsPerInterval`` x 3); an owner's
+change of the burn bounds takes effect from the next block (end-block clamps it). A commit keeps
+the reveal window it was given, a second one waits for the first to be revealed or to expire,
+and a revealed weight counts only for uids registered before the commit (subtensor PR 1789).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import TYPE_CHECKING
 from ...address import to_bech32
 from ...errors import (
     AlreadyRegistered,
+    CommitPending,
     CommitRevealMismatch,
     InsufficientSubnetStake,
     InvalidHyperparams,
@@ -26,6 +34,8 @@ from ...errors import (
     NotSubnetOwner,
     NoValidatorPermit,
     NoWeightsCommit,
+    PriceAboveMax,
+    RegistrationLimitReached,
     RevealMismatch,
     RevealOutOfWindow,
     SubnetFull,
@@ -35,6 +45,7 @@ from ...errors import (
     WeightsVersionTooLow,
 )
 from ...state.overlay import Overlay
+from ...types import EventSink
 from ..bank.keeper import burn, send
 from .epoch import Row
 from .messages import (
@@ -50,13 +61,14 @@ from .messages import (
     commit_hash,
 )
 from .params import Hyperparams, SubnetParams
-from .pricing import clamp_burn, lock_cost, remember_lock
-from .schedule import next_epoch_height, window
+from .pricing import lock_cost, remember_lock
+from .schedule import reveal_window
 from .state import (
     SUBNET_STAKE_POOL,
     Axon,
     Neuron,
     Subnet,
+    WeightsCommit,
     all_subnets,
     change_stake,
     clear_uid_rows,
@@ -100,14 +112,18 @@ def apply_register_subnet(
     state: Overlay, sender: bytes, msg: MsgRegisterSubnet, ctx: ChainContext
 ) -> None:
     """Register a subnet owned by ``sender`` on the lowest free netuid (1..max_subnets),
-    burning the current lock cost (pricing.lock_cost; subtensor ``register_network``).
+    burning the current lock cost (pricing.lock_cost; subtensor ``register_network``) if it is
+    at most ``msg.max_cost`` (subtensor ``register_limit``): the lock doubles with each
+    registration, so a second one in the same block costs twice what its sender saw.
 
+    Preconditions: ``msg`` validated (max_cost > 0).
     Writes: sender's balance and the supply (burn), the lock memory, the subnet record (burn at
     the default ``min_burn``) and its default hyperparameters.
     Events: ``register_subnet(netuid, owner, lock)``.
 
     Raises:
         SubnetLimitReached: ``max_subnets`` subnets exist.
+        PriceAboveMax: the lock cost is above ``msg.max_cost`` (the log gives both).
         InsufficientFunds: the sender cannot pay the lock cost.
     """
     params = ctx.params_of(SubnetParams)
@@ -117,7 +133,9 @@ def apply_register_subnet(
     if not free:
         raise SubnetLimitReached(f"{params.max_subnets} subnets exist (max_subnets)")
     cost = lock_cost(state, params, height)
-    burn(state, sender, cost)
+    if cost > msg.max_cost:
+        raise PriceAboveMax(f"the lock cost is {cost}, above max_cost {msg.max_cost}")
+    burn(state, sender, cost, "subnet_lock")
     remember_lock(state, cost, height)
     hp = Hyperparams()
     subnet = Subnet(
@@ -137,10 +155,12 @@ def apply_set_hyperparams(
     state: Overlay, sender: bytes, msg: MsgSetSubnetHyperparams, ctx: ChainContext
 ) -> None:
     """Set the named hyperparameters of subnet ``msg.netuid`` (owner only); the change is
-    validated as a whole, and the current burn is clamped into the new [min_burn, max_burn].
+    validated as a whole. The current burn is clamped into a new [min_burn, max_burn] at the
+    end of the block (subnets' end-block), so a registrant in the same block never pays a price
+    it could not have seen.
 
     Preconditions: ``msg`` validated (known names, each once, one value per name).
-    Writes: the hyperparameters, the subnet's burn.
+    Writes: the hyperparameters.
     Events: ``set_subnet_hyperparams(netuid, <name>=<value> ...)`` (names sorted).
 
     Raises:
@@ -163,7 +183,6 @@ def apply_set_hyperparams(
             f"max_allowed_uids {hp.max_allowed_uids} is below the {subnet.n} registered neurons"
         )
     set_hyperparams(state, msg.netuid, hp)
-    set_subnet(state, subnet.with_(burn=clamp_burn(subnet.burn, hp)))
     attrs = {k: changes[k] for k in sorted(changes)}
     ctx.events.emit("set_subnet_hyperparams", netuid=msg.netuid, **attrs)
 
@@ -178,20 +197,44 @@ def prune_candidate(nodes: list[Neuron], hp: Hyperparams, height: int) -> Neuron
     return min(mortal, key=lambda n: (n.emission, n.registered_at, n.uid))
 
 
+def _check_registration_caps(subnet: Subnet, hp: Hyperparams, height: int) -> None:
+    """subtensor ``TooManyRegistrationsThisBlock`` / ``TooManyRegistrationsThisInterval``."""
+    this_block = subnet.block_registrations if subnet.last_registration_block == height else 0
+    if this_block >= hp.max_registrations_per_block:
+        raise RegistrationLimitReached(
+            f"subnet {subnet.netuid} takes {hp.max_registrations_per_block} registration(s) per "
+            f"block (max_registrations_per_block): retry from height {height + 1}"
+        )
+    cap = 3 * hp.target_registrations_per_interval
+    if subnet.registrations >= cap:
+        raise RegistrationLimitReached(
+            f"subnet {subnet.netuid} took {cap} registrations since height "
+            f"{subnet.last_adjustment} (3 x target_registrations_per_interval): the next "
+            f"interval starts at height {subnet.last_adjustment + hp.adjustment_interval}"
+        )
+
+
 def apply_register_neuron(
     state: Overlay, sender: bytes, msg: MsgRegisterNeuron, ctx: ChainContext
 ) -> None:
     """Register ``sender`` as a hotkey on subnet ``msg.netuid``, burning the subnet's current
-    burn (subtensor ``burned_register``). A full subnet replaces :func:`prune_candidate`; the
-    pruned uid's weights, bonds and commit go with it.
+    burn if it is at most ``msg.max_cost`` (subtensor ``burned_register`` with
+    ``register_limit``'s price limit). At most ``max_registrations_per_block`` per block and
+    3 x ``target_registrations_per_interval`` per adjustment interval are accepted (subtensor
+    ``MaxRegistrationsPerBlock``, ``TargetRegistrationsPerInterval``), so one block cannot
+    replace a whole subnet. A full subnet replaces :func:`prune_candidate`; the pruned uid's
+    weights, bonds and commit go with it.
 
+    Preconditions: ``msg`` validated (max_cost > 0).
     Writes: sender's balance and the supply (burn), the neuron and hotkey index (and the pruned
-    ones'), the subnet (size, registrations counted for the burn adjustment).
+    ones'), the subnet (size, registrations counted per block and per interval).
     Events: ``register_neuron(netuid, uid, hotkey, burn, pruned)`` (pruned: "" or a hotkey).
 
     Raises:
         UnknownSubnet: no such netuid.
         AlreadyRegistered: ``sender`` already has a uid there.
+        RegistrationLimitReached: the block's or the interval's registrations are used up.
+        PriceAboveMax: the burn is above ``msg.max_cost``.
         SubnetFull: the subnet is full and every neuron is within its immunity period.
         InsufficientFunds: the sender cannot pay the burn.
     """
@@ -200,6 +243,12 @@ def apply_register_neuron(
     if uid_of(state, msg.netuid, sender) is not None:
         raise AlreadyRegistered(f"{to_bech32(sender)} on subnet {msg.netuid}")
     hp = get_hyperparams(state, msg.netuid)
+    _check_registration_caps(subnet, hp, height)
+    if subnet.burn > msg.max_cost:
+        raise PriceAboveMax(
+            f"subnet {msg.netuid}'s registration burn is {subnet.burn}, above max_cost "
+            f"{msg.max_cost}"
+        )
     pruned = ""
     if subnet.n < hp.max_allowed_uids:
         uid = subnet.n
@@ -215,10 +264,18 @@ def apply_register_neuron(
         pruned = to_bech32(victim.hotkey)
         delete_uid(state, msg.netuid, victim.hotkey)
         clear_uid_rows(state, msg.netuid, uid)
-    burn(state, sender, subnet.burn)
+    burn(state, sender, subnet.burn, "registration")
     set_neuron(state, msg.netuid, Neuron(uid, sender, registered_at=height, last_update=height))
     set_uid(state, msg.netuid, sender, uid)
-    set_subnet(state, subnet.with_(registrations=subnet.registrations + 1))
+    this_block = subnet.block_registrations if subnet.last_registration_block == height else 0
+    set_subnet(
+        state,
+        subnet.with_(
+            registrations=subnet.registrations + 1,
+            block_registrations=this_block + 1,
+            last_registration_block=height,
+        ),
+    )
     ctx.events.emit(
         "register_neuron",
         netuid=msg.netuid,
@@ -376,20 +433,35 @@ def apply_set_weights(state: Overlay, sender: bytes, msg: MsgSetWeights, ctx: Ch
     ctx.events.emit("set_weights", netuid=msg.netuid, uid=neuron.uid, count=len(row))
 
 
+def expire_commit(state: Overlay, netuid: int, neuron: Neuron, events: EventSink) -> Neuron:
+    """Drop ``neuron``'s unrevealed commit whose window is over and count it against the
+    validator (``missed_reveals``; its old weights stay); return the updated neuron (written by
+    the caller). Event: ``commit_expired(netuid, uid, hotkey)``."""
+    delete_commit(state, netuid, neuron.uid)
+    events.emit("commit_expired", netuid=netuid, uid=neuron.uid, hotkey=to_bech32(neuron.hotkey))
+    return neuron.with_(missed_reveals=neuron.missed_reveals + 1)
+
+
 def apply_commit_weights(
     state: Overlay, sender: bytes, msg: MsgCommitWeights, ctx: ChainContext
 ) -> None:
     """Commit the hash of ``sender``'s next weights on subnet ``msg.netuid`` (commit_reveal =
-    1), to be revealed in the next window (schedule.py); a newer commit replaces an unrevealed
-    one. Subtensor ``commit_weights``.
+    1; subtensor ``commit_weights``). The commit keeps the reveal window of schedule.py's
+    :func:`reveal_window` at this height, whatever the tempo becomes. A commit while the last
+    one is unrevealed and its window not over is refused: it neither replaces nor stacks (the
+    validator reveals first); one whose window is over but the epoch has not dropped yet counts
+    as missed now.
 
-    Writes: the commit (hash and window); the neuron's ``last_weights_tx``.
-    Events: ``commit_weights(netuid, uid, reveal_from, reveal_until)`` (heights).
+    Writes: the commit (hash, height, reveal window); the neuron's ``last_weights_tx`` (and
+    ``missed_reveals`` for an expired commit it replaces).
+    Events: ``commit_expired`` (for such a commit), then
+    ``commit_weights(netuid, uid, reveal_from, reveal_until)`` (heights).
 
     Raises:
         UnknownSubnet: no such netuid.
         NotRegistered: ``sender`` has no uid there.
         CommitRevealMismatch: the subnet has commit-reveal off.
+        CommitPending: an unrevealed commit's window is still open (the log gives it).
         WeightsRateLimited: within ``weights_rate_limit`` blocks of its last weights.
     """
     height = ctx.height
@@ -399,36 +471,46 @@ def apply_commit_weights(
     if not hp.commit_reveal:
         raise CommitRevealMismatch(f"subnet {msg.netuid} has commit-reveal off: use set_weights")
     _check_permit(neuron, msg.netuid)
+    pending = get_commit(state, msg.netuid, neuron.uid)
+    if pending is not None and height <= pending.reveal_until:
+        raise CommitPending(
+            f"uid {neuron.uid} committed at height {pending.height}: reveal it at heights "
+            f"{pending.reveal_from}..{pending.reveal_until} before committing again"
+        )
     _check_rate(neuron, hp, height)
-    w = window(msg.netuid, hp.tempo, height)
-    set_commit(state, msg.netuid, neuron.uid, msg.commit_hash, w)
+    if pending is not None:
+        neuron = expire_commit(state, msg.netuid, neuron, ctx.events)
+    reveal_from, reveal_until = reveal_window(msg.netuid, hp.tempo, height)
+    commit = WeightsCommit(msg.commit_hash, height, reveal_from, reveal_until)
+    set_commit(state, msg.netuid, neuron.uid, commit)
     set_neuron(state, msg.netuid, neuron.with_(last_weights_tx=height))
-    reveal_from = next_epoch_height(msg.netuid, hp.tempo, height) + 1
     ctx.events.emit(
         "commit_weights",
         netuid=msg.netuid,
         uid=neuron.uid,
         reveal_from=reveal_from,
-        reveal_until=next_epoch_height(msg.netuid, hp.tempo, reveal_from),
+        reveal_until=reveal_until,
     )
 
 
 def apply_reveal_weights(
     state: Overlay, sender: bytes, msg: MsgRevealWeights, ctx: ChainContext
 ) -> None:
-    """Reveal the weights ``sender`` committed on subnet ``msg.netuid`` in the window after the
-    commit's; they become its row (subtensor ``reveal_weights``).
+    """Reveal the weights ``sender`` committed on subnet ``msg.netuid``, within the window the
+    commit was given; they become its row (subtensor ``reveal_weights``). A weight on a uid
+    registered at or after the commit's height is dropped: that slot changed hands since the
+    validator chose its weights (subtensor PR 1789, commit-reveal weight inheritance).
 
-    Preconditions: ``msg`` validated (as for set_weights; salt of at most 64 bytes).
+    Preconditions: ``msg`` validated (as for set_weights; a salt of 16 to 64 bytes).
     Writes: the weight row, the commit (deleted), the neuron's ``last_update``.
-    Events: ``reveal_weights(netuid, uid, count)``.
+    Events: ``reveal_weights(netuid, uid, count, dropped)``.
 
     Raises:
         UnknownSubnet: no such netuid.
         NotRegistered: ``sender`` has no uid there.
         CommitRevealMismatch: the subnet has commit-reveal off.
         NoWeightsCommit: no pending commit.
-        RevealOutOfWindow: still in the commit's window, or past the next one.
+        RevealOutOfWindow: before or after the commit's reveal window (the log gives it).
         RevealMismatch: the hash of uids, weights, salt and version_key differs.
         WeightsVersionTooLow: ``version_key`` below the subnet's ``weights_version``.
         InvalidWeights: a uid that does not exist.
@@ -442,22 +524,36 @@ def apply_reveal_weights(
     commit = get_commit(state, msg.netuid, neuron.uid)
     if commit is None:
         raise NoWeightsCommit(f"uid {neuron.uid} has no pending commit on subnet {msg.netuid}")
-    digest, committed_in = commit
-    now = window(msg.netuid, hp.tempo, height)
-    if now == committed_in:
+    if height < commit.reveal_from:
         raise RevealOutOfWindow(
-            "too early: reveal after the epoch at height "
-            f"{next_epoch_height(msg.netuid, hp.tempo, height)}"
+            f"too early: reveal at heights {commit.reveal_from}..{commit.reveal_until}"
         )
-    if now > committed_in + 1:  # (the epoch drops such commits; kept for safety)
-        raise RevealOutOfWindow("the commit expired: its reveal window has passed")
+    if height > commit.reveal_until:
+        raise RevealOutOfWindow(
+            f"the commit expired: its window was heights {commit.reveal_from}.."
+            f"{commit.reveal_until}"
+        )
     expected = commit_hash(sender, msg.netuid, msg.uids, msg.weights, msg.salt, msg.version_key)
-    if expected != digest:
+    if expected != commit.digest:
         raise RevealMismatch("uids, weights, salt or version_key differ from the commit")
     _check_permit(neuron, msg.netuid)
     _check_version(hp, msg.version_key)
     row = _row(subnet, msg.uids, msg.weights)
-    set_weights_row(state, msg.netuid, neuron.uid, row)
+    kept = tuple((u, w) for u, w in row if _registered_at(state, msg.netuid, u) < commit.height)
+    set_weights_row(state, msg.netuid, neuron.uid, kept)
     delete_commit(state, msg.netuid, neuron.uid)
     set_neuron(state, msg.netuid, neuron.with_(last_update=height))
-    ctx.events.emit("reveal_weights", netuid=msg.netuid, uid=neuron.uid, count=len(row))
+    ctx.events.emit(
+        "reveal_weights",
+        netuid=msg.netuid,
+        uid=neuron.uid,
+        count=len(kept),
+        dropped=len(row) - len(kept),
+    )
+
+
+def _registered_at(state: Overlay, netuid: int, uid: int) -> int:
+    neuron = get_neuron(state, netuid, uid)
+    if neuron is None:  # pragma: no cover - _row checked that the uid exists
+        raise InvalidWeights(f"uid {uid} does not exist")
+    return neuron.registered_at

@@ -16,6 +16,9 @@ from ...errors import InvalidAddress, InvalidAmount, InvalidAxon, InvalidMessage
 from .epoch import U16_MAX
 from .params import MAX_UIDS_LIMIT, Hyperparams
 
+MIN_SALT = 16
+"""Shortest salt a reveal may carry: with fewer random bytes anyone could search the committed
+weights from the hash before the reveal (the CLI and the neuron loop use 16-32 random bytes)."""
 MAX_SALT = 64
 COMMIT_DOMAIN = b"moderntensor/weights-commit/v1"
 
@@ -63,12 +66,23 @@ def commit_hash(
     return hashlib.sha256(b"".join(parts)).digest()
 
 
+def _max_cost(max_cost: int) -> None:
+    if not 0 < max_cost <= U64_MAX:
+        raise InvalidMessage(
+            "max_cost must be set: the most you agree to burn, in base units (the CLI shows "
+            "the current price)"
+        )
+
+
 @dataclass(frozen=True)
 class MsgRegisterSubnet:
-    """Register a subnet owned by the sender (the lock cost is burned)."""
+    """Register a subnet, burning the lock cost if it is at most ``max_cost`` (subtensor
+    ``register_limit``'s ``limit_price``: the price can rise between signing and the block)."""
+
+    max_cost: int = 0
 
     def validate(self) -> None:
-        """Nothing to check: the message is empty."""
+        _max_cost(self.max_cost)
 
 
 @dataclass(frozen=True)
@@ -99,15 +113,18 @@ class MsgSetSubnetHyperparams:
 
 @dataclass(frozen=True)
 class MsgRegisterNeuron:
-    """Register the sender as a hotkey on subnet ``netuid`` (its burn is paid)."""
+    """Register the sender as a hotkey on ``netuid``, burning the registration burn if it is at
+    most ``max_cost``."""
 
     netuid: int
+    max_cost: int = 0
 
     def validate(self) -> None:
         """Raises:
         InvalidMessage: a netuid outside [1, 65535].
         """
         _netuid(self.netuid)
+        _max_cost(self.max_cost)
 
 
 @dataclass(frozen=True)
@@ -212,5 +229,5 @@ class MsgRevealWeights:
         """
         _netuid(self.netuid)
         _weights(self.uids, self.weights)
-        if len(self.salt) > MAX_SALT:
-            raise InvalidMessage(f"salt is longer than {MAX_SALT} bytes")
+        if not MIN_SALT <= len(self.salt) <= MAX_SALT:
+            raise InvalidMessage(f"salt must be {MIN_SALT} to {MAX_SALT} bytes")

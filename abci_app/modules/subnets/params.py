@@ -106,6 +106,11 @@ class Hyperparams(IntParams):
     adjustment_interval: int = 100
     """Blocks between adjustments of the registration burn."""
     target_registrations_per_interval: int = 2
+    """Registrations per adjustment interval the burn steers toward; at most 3x this many are
+    accepted in one interval (subtensor ``TargetRegistrationsPerInterval`` x 3)."""
+    max_registrations_per_block: int = 1
+    """Registrations accepted in one block (subtensor ``MaxRegistrationsPerBlock``): one block
+    cannot replace a whole subnet."""
 
     _RANGES: ClassVar[dict[str, tuple[int, int]]] = {
         "tempo": (1, U16_MAX),
@@ -119,6 +124,7 @@ class Hyperparams(IntParams):
         "target_registrations_per_interval": (1, U16_MAX),
         "immunity_period": (0, 2**32),
         "weights_rate_limit": (0, 2**32),
+        "max_registrations_per_block": (1, MAX_UIDS_LIMIT),
     }
 
     def validate(self) -> None:

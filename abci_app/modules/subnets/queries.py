@@ -109,7 +109,7 @@ def subnets_query(state: KVReader, path: str, height: int) -> Any | None:
             "uid": uid,
             "weights": [list(w) for w in get_weights(state, netuid, uid) or ()],
             "bonds": [list(b) for b in all_bonds(state, netuid).get(uid, ())],
-            "commit": None if commit is None else {"hash": commit[0].hex(), "window": commit[1]},
+            "commit": None if commit is None else commit.to_dict(),
         }
     raise InvalidQuery(
         f"{path!r}: use /subnet/<netuid>, /subnet/<netuid>/hyperparams, "

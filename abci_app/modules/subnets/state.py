@@ -41,7 +41,7 @@ from .params import Hyperparams, SubnetParams
 
 SUBNET_STAKE_POOL = module_account("subnet_stake")
 """Holds every token staked on subnet hotkeys: its balance equals the sum of subnet stakes."""
-SUBNET_EMISSION_POOL = module_account("subnet_emission")
+SUBNET_EMISSION_POOL = module_account("subnet_emission", burner=True)
 """Holds emission accrued to subnets and not yet paid by an epoch."""
 
 
@@ -63,6 +63,8 @@ class Subnet:
     n: int = 0  # uids in use (0..n-1)
     last_epoch: int = 0
     epochs: int = 0
+    block_registrations: int = 0  # registrations in block ``last_registration_block``
+    last_registration_block: int = 0
 
     def with_(self, **changes: Any) -> Subnet:
         return replace(self, **changes)
@@ -93,6 +95,8 @@ class Subnet:
             "n": self.n,
             "last_epoch": self.last_epoch,
             "epochs": self.epochs,
+            "block_registrations": self.block_registrations,
+            "last_registration_block": self.last_registration_block,
         }
 
     @classmethod
@@ -110,6 +114,8 @@ class Subnet:
             n=int(d["n"]),
             last_epoch=int(d["last_epoch"]),
             epochs=int(d["epochs"]),
+            block_registrations=int(d["block_registrations"]),
+            last_registration_block=int(d["last_registration_block"]),
         )
 
 
@@ -338,15 +344,48 @@ def clear_uid_rows(state: Overlay, netuid: int, uid: int) -> None:
         state.delete(uid_key(prefix, netuid, uid))
 
 
-def get_commit(state: KVReader, netuid: int, uid: int) -> tuple[bytes, int] | None:
-    """(commit hash, epoch index of the commit)."""
+@dataclass(frozen=True)
+class WeightsCommit:
+    """An unrevealed weights commit and the reveal window fixed when it was made (subtensor
+    keeps each commit's epoch and block, ``WeightCommits``: a later tempo change moves no
+    pending commit)."""
+
+    digest: bytes  # commit_hash of the weights to reveal
+    height: int  # block of the commit: only uids registered before it count in the reveal
+    reveal_from: int  # first block the reveal is accepted in
+    reveal_until: int  # last one (its window's epoch block); after it the commit expires
+
+    def encode(self) -> bytes:
+        return (
+            self.digest
+            + encode_u64(self.height)
+            + encode_u64(self.reveal_from)
+            + encode_u64(self.reveal_until)
+        )
+
+    @classmethod
+    def decode(cls, raw: bytes) -> WeightsCommit:
+        if len(raw) != 56:
+            raise ValueError(f"a weights commit is 56 bytes, got {len(raw)}")
+        return cls(raw[:32], decode_u64(raw[32:40]), decode_u64(raw[40:48]), decode_u64(raw[48:]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hash": self.digest.hex(),
+            "height": self.height,
+            "reveal_from": self.reveal_from,
+            "reveal_until": self.reveal_until,
+        }
+
+
+def get_commit(state: KVReader, netuid: int, uid: int) -> WeightsCommit | None:
     raw = state.get(uid_key(COMMIT, netuid, uid))
-    return None if raw is None else (raw[:32], decode_u64(raw[32:]))
+    return None if raw is None else WeightsCommit.decode(raw)
 
 
-def set_commit(state: Overlay, netuid: int, uid: int, digest: bytes, epoch: int) -> None:
-    """Record uid's commit hash and the window it was made in."""
-    state.set(uid_key(COMMIT, netuid, uid), digest + encode_u64(epoch))
+def set_commit(state: Overlay, netuid: int, uid: int, commit: WeightsCommit) -> None:
+    """Record uid's pending commit."""
+    state.set(uid_key(COMMIT, netuid, uid), commit.encode())
 
 
 def delete_commit(state: Overlay, netuid: int, uid: int) -> None:
@@ -354,12 +393,11 @@ def delete_commit(state: Overlay, netuid: int, uid: int) -> None:
     state.delete(uid_key(COMMIT, netuid, uid))
 
 
-def all_commits(state: KVReader, netuid: int) -> dict[int, tuple[bytes, int]]:
-    """Every pending commit of the subnet: uid -> (hash, window)."""
+def all_commits(state: KVReader, netuid: int) -> dict[int, WeightsCommit]:
+    """Every pending commit of the subnet, by uid."""
     p = COMMIT + netuid_bytes(netuid)
     return {
-        int.from_bytes(k[len(p) :], "big"): (v[:32], decode_u64(v[32:]))
-        for k, v in state.iter_prefix(p)
+        int.from_bytes(k[len(p) :], "big"): WeightsCommit.decode(v) for k, v in state.iter_prefix(p)
     }
 
 
