@@ -23,6 +23,7 @@ from .errors import (
     InternalError,
     InvalidGenesis,
     ModernTensorError,
+    TxTooLarge,
     UnknownAccount,
 )
 from .genesis import GenesisState
@@ -306,10 +307,14 @@ def check_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
     """Mempool admission: the full execution on the check-state, kept only if it all succeeds.
 
     Unlike FinalizeBlock, a tx whose message would fail is refused outright (an overspend never
-    enters the mempool) and leaves the check-state untouched.
+    enters the mempool) and leaves the check-state untouched; so is a tx weighing more than a
+    whole block (block.max_gas: no proposal could ever carry it).
     """
     scratch = state.branch()
     result = execute_tx(scratch, raw, ctx)
+    if result.code == 0 and ctx.max_gas and result.gas_wanted > ctx.max_gas:
+        err = TxTooLarge(f"weight {result.gas_wanted} > block.max_gas {ctx.max_gas}")
+        return error_result(err)
     if result.code == 0:
         scratch.merge_into(state)
     return result

@@ -15,6 +15,7 @@ from abci_app._proto.tendermint.abci import types_pb2 as abci
 from abci_app.errors import FeeTooLow
 from abci_app.modules.bank.messages import MsgTransfer
 from abci_app.modules.bank.state import get_account
+from abci_app.modules.distribution.messages import MsgWithdrawRewards
 from abci_app.modules.subnets.messages import MsgRegisterSubnet, MsgSetWeights
 from abci_app.params import AppParams
 from abci_app.tx import build_tx
@@ -97,4 +98,12 @@ def test_blocks_stay_under_max_gas(tmp_path: Path) -> None:
     assert d.app.process_proposal(process).status == abci.ResponseProcessProposal.REJECT
     process = abci.RequestProcessProposal(txs=txs[:3], height=d.height + 1)
     assert d.app.process_proposal(process).status == abci.ResponseProcessProposal.ACCEPT
+    d.close()
+
+
+def test_a_tx_heavier_than_a_block_never_enters_the_mempool(tmp_path: Path) -> None:
+    d = _chain_with_max_gas(tmp_path, 5_000)
+    heavy = signed(0, [MsgWithdrawRewards(b"")] * 4, 0)  # 4 x 1,630 units: all delegations
+    r = d.check(heavy)
+    assert r.code == 2 and "block.max_gas" in r.log and not d.app.check_state.writes
     d.close()
