@@ -9,7 +9,7 @@ import json
 import subprocess
 
 import pytest
-from harness import LocalNode, run_cli
+from harness import LocalNode, run_cli, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -67,6 +67,15 @@ def test_economic_rules_through_the_cli(node_factory: type) -> None:
     hp = ("tempo=20", "weights_rate_limit=0")
     assert mt("subnet", "set-hyperparams", "1", *hp, "--from", "dev").returncode == 0
     assert mt("subnet", "register-neuron", "1", "--from", "dev").returncode == 0
+    # weights need a validator permit: stake on the hotkey, then an epoch grants it
+    dev = mt("keys", "show", "dev").stdout.strip()
+    staked = mt("subnet", "add-stake", "1", "--hotkey", dev, "--amount", "10mdt", "--from", "dev")
+    assert staked.returncode == 0, staked.stderr
+    wait_until(
+        lambda: js("subnet", "metagraph", "1")["neurons"][0]["validator_permit"],  # type: ignore[index]
+        60,
+        "the validator permit of an epoch",
+    )
 
     # a second commit while the first is pending is refused, not replacing it
     first = mt("subnet", "commit-weights", "1", "--weights", "0=1", "--from", "dev")
