@@ -42,7 +42,8 @@ from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
 from .modules.staking.genesis import check_backed_by_stake
-from .query import QueryResult, run_query
+from .pending import PENDING_PREFIX, pending_query
+from .query import MAX_QUERY_PATH_BYTES, QueryResult, run_query
 from .snapshots import NoSnapshots
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
@@ -405,7 +406,8 @@ class Application:
 
     # --- queries -----------------------------------------------------------------------------
     def query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
-        """Answer ``abci_query`` at the latest committed height (height 0: the latest).
+        """Answer ``abci_query`` at the latest committed height (height 0: the latest);
+        ``/pending/…`` paths from the check-state (pending.py).
 
         Before the first Commit the answer comes from the genesis state (height 0, no proofs);
         before InitChain there is nothing to answer from (HeightNotAvailable). A bad path or
@@ -435,6 +437,8 @@ class Application:
     def _query(self, req: abci.RequestQuery, height: int) -> QueryResult:
         if req.height not in (0, height):
             raise HeightNotAvailable(f"asked for {req.height}, latest is {height}")
+        if req.path.startswith(PENDING_PREFIX):
+            return self._pending_query(req)
         if height > 0:
             prover = self.db.prove if req.prove else None
             view = _QueryView(self.db)
@@ -444,6 +448,14 @@ class Application:
         if req.prove:
             raise InvalidQuery("proofs are served once the first block is committed")
         return run_query(self._block_base(), 0, req.path, None, bytes(req.data))
+
+    def _pending_query(self, req: abci.RequestQuery) -> QueryResult:
+        """``/pending/…`` routes, answered from the check-state (pending.py); no proofs."""
+        if len(req.path.encode(errors="surrogatepass")) > MAX_QUERY_PATH_BYTES:
+            raise InvalidQuery(f"query path longer than {MAX_QUERY_PATH_BYTES} bytes")
+        if req.prove:
+            raise InvalidQuery("pending state has no proofs (it is no block's state)")
+        return QueryResult(pending_query(self.check_state, req.path))
 
     # --- state sync (the snapshot connection) -----------------------------------------------
     def list_snapshots(self, req: abci.RequestListSnapshots) -> abci.ResponseListSnapshots:

@@ -285,13 +285,25 @@ def build_tx(
     memo: str = "",
 ) -> bytes:
     """Encode and sign a tx in canonical form (the SDK and tests build every tx with this)."""
-    body = tx_pb2.TxBody(
+    body = build_body(chain_id, nonce, fee, messages, memo).SerializeToString(deterministic=True)
+    return sign_body(key, chain_id, body)
+
+
+def build_body(
+    chain_id: str, nonce: int, fee: int, messages: list[Message], memo: str = ""
+) -> tx_pb2.TxBody:
+    """The unsigned body of a tx (offline signing writes it out as JSON before signing)."""
+    return tx_pb2.TxBody(
         chain_id=chain_id,
         nonce=nonce,
         fee=fee,
         memo=memo,
         messages=[_message_to_proto(m) for m in messages],
-    ).SerializeToString(deterministic=True)
+    )
+
+
+def sign_body(key: SigningKey, chain_id: str, body: bytes) -> bytes:
+    """The canonical signed envelope of ``body`` (canonical TxBody bytes for ``chain_id``)."""
     sig = key.sign(sign_bytes(chain_id, body)).signature
     env = tx_pb2.Tx(body=body, pub_key=bytes(key.verify_key), signature=sig)
     return env.SerializeToString(deterministic=True)

@@ -31,6 +31,10 @@ COMET_FILES = [
     "tendermint/crypto/proof.proto",
     "tendermint/types/params.proto",
     "tendermint/types/validator.proto",
+    # the light client (client/light.py): headers, commits and canonical vote sign bytes
+    "tendermint/types/types.proto",
+    "tendermint/types/canonical.proto",
+    "tendermint/version/types.proto",
 ]
 OWN_FILES = ["moderntensor/tx/v1/tx.proto"]
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
+from ..address import address_from_pubkey, to_bech32
 from ..client.rpc import RPCClient
 from ..tools.loadgen import bench_accounts, chart, kvstore_txs, presign_transfers, run_load
 from .common import Ctx, user_errors
@@ -16,6 +18,20 @@ from .common import Ctx, user_errors
 @click.group()
 def bench() -> None:
     """Load generation and measurements."""
+
+
+def _check_funded(obj: Ctx, url: str, keys: list[Any], seed: str) -> None:
+    """Refuse at once when the bench accounts hold nothing on this chain (every tx would be
+    refused with code 20, and the run would report 0 tx/s without saying why)."""
+    with user_errors(), RPCClient(url, timeout=obj.timeout) as rpc:
+        for key in keys[: min(len(keys), 3)]:
+            address = to_bech32(address_from_pubkey(bytes(key.verify_key)))
+            if int(rpc.abci_query(f"/account/{address}").json()["balance"]) == 0:
+                raise click.ClickException(
+                    f"bench account {address} (seed {seed!r}) holds nothing on this chain: "
+                    "`bench load` needs a genesis that funds bench_accounts(seed, n), as "
+                    "bench/run_bench.py's nodes have (a `make localnet` genesis does not)"
+                )
 
 
 @bench.command("load")
@@ -74,7 +90,9 @@ def bench_load(
     if kvstore:
         streams = kvstore_txs(txs)
     else:
-        streams = presign_transfers(bench_accounts(seed, accounts), chain_id, txs)
+        keys = bench_accounts(seed, accounts)
+        _check_funded(obj, urls[0], keys, seed)
+        streams = presign_transfers(keys, chain_id, txs)
     result = run_load(urls, streams, connections=connections, rate=rate, max_seconds=max_seconds)
     out = {"chain_id": chain_id, "nodes": urls, "connections": connections, "rate": rate}
     out.update(result.summary())

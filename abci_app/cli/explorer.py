@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 
 from ..explorer.server import ExplorerServer
-from .common import Ctx
+from .common import PORT, Ctx
 
 
 @click.command("explorer")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--port", type=PORT, default=8080, show_default=True)
 @click.pass_obj
 def explorer(obj: Ctx, host: str, port: int) -> None:
     """Serve the read-only block explorer for --node (example: moderntensor explorer --port

@@ -12,7 +12,7 @@ from ..faucet.ledger import Ledger, Limits
 from ..faucet.metrics import FaucetMetrics
 from ..faucet.service import Faucet
 from ..node.home import NodeHome
-from .common import Ctx, parse_amount, user_errors
+from .common import PORT, SECONDS, Ctx, parse_amount, user_errors
 from .txsend import keyring_of
 
 
@@ -30,23 +30,23 @@ def faucet() -> None:
     help="Keyring key that pays (in <home>/keyring).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=PORT, default=8000, show_default=True)
 @click.option("--amount", default="100mdt", show_default=True, help="Sent per grant.")
 @click.option(
     "--cooldown",
-    type=int,
+    type=SECONDS,
     default=86_400,
     show_default=True,
     help="Seconds before an address may be funded again.",
 )
 @click.option(
     "--ip-limit",
-    type=int,
+    type=click.IntRange(1, 10**6),
     default=5,
     show_default=True,
     help="Grants per client IP per --ip-window.",
 )
-@click.option("--ip-window", type=int, default=86_400, show_default=True)
+@click.option("--ip-window", type=SECONDS, default=86_400, show_default=True)
 @click.option("--daily-cap", default="10000mdt", show_default=True, help="Total given per UTC day.")
 @click.option(
     "--ledger",
@@ -61,7 +61,7 @@ def faucet() -> None:
 )
 @click.option(
     "--metrics-port",
-    type=int,
+    type=PORT,
     default=0,
     show_default=True,
     help="Serve Prometheus metrics on this port (0: off; 26662 is the convention).",

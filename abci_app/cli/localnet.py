@@ -12,7 +12,9 @@ import click
 
 from ..node.deploy_files import alerts_text, compose_text, prometheus_text
 from ..node.localnet import (
+    PRESETS,
     add_full_node,
+    all_nodes,
     init_localnet,
     load_plan,
     localnet_status,
@@ -48,9 +50,13 @@ def localnet(ctx: click.Context, root: Path) -> None:
 
 
 def _plan_options(f: Any) -> Any:
-    f = click.option("--validators", "-n", type=int, default=DEFAULT_VALIDATORS, show_default=True)(
-        f
-    )
+    f = click.option(
+        "--validators",
+        "-n",
+        type=click.IntRange(1, 200),
+        default=DEFAULT_VALIDATORS,
+        show_default=True,
+    )(f)
     f = click.option(
         "--seed/--no-seed",
         default=True,
@@ -59,10 +65,17 @@ def _plan_options(f: Any) -> Any:
     )(f)
     f = click.option(
         "--base-port",
-        type=int,
+        type=click.IntRange(1024, 60000),
         default=DEFAULT_BASE_PORT,
         show_default=True,
         help="Node i uses base+10i (+0 p2p, +1 rpc, +2 abci, +3 cometbft metrics, +4 app metrics).",
+    )(f)
+    f = click.option(
+        "--preset",
+        type=click.Choice(sorted(PRESETS)),
+        default="default",
+        show_default=True,
+        help="Genesis params: fast = 100-block unbonding, 20-block slashing window, 30 s jail.",
     )(f)
     return click.option("--chain-id", default=DEFAULT_CHAIN_ID, show_default=True)(f)
 
@@ -72,13 +85,20 @@ def _plan_options(f: Any) -> Any:
 @click.option("--docker", is_flag=True, help="Write configs for deploy/compose.yaml instead.")
 @click.pass_obj
 def localnet_init(
-    obj: Ctx, validators: int, seed: bool, base_port: int, chain_id: str, docker: bool
+    obj: Ctx,
+    validators: int,
+    seed: bool,
+    base_port: int,
+    chain_id: str,
+    preset: str,
+    docker: bool,
 ) -> None:
     """Create the nodes without starting them (example: moderntensor localnet init -n 4)."""
     root = obj.localnet_root
     try:
         with user_errors():
-            init_localnet(root, LocalnetPlan(validators, seed, base_port, chain_id), docker)
+            plan = LocalnetPlan(validators, seed, base_port, chain_id)
+            init_localnet(root, plan, docker, preset=preset)
     except LocalnetError as e:
         raise click.ClickException(str(e)) from None
     emit(
@@ -104,6 +124,7 @@ def localnet_start(
     seed: bool,
     base_port: int,
     chain_id: str,
+    preset: str,
     only: tuple[str, ...],
     wait: bool,
 ) -> None:
@@ -112,7 +133,8 @@ def localnet_start(
     try:
         with user_errors():
             if not (root / "localnet.json").exists():
-                init_localnet(root, LocalnetPlan(validators, seed, base_port, chain_id))
+                plan = LocalnetPlan(validators, seed, base_port, chain_id)
+                init_localnet(root, plan, preset=preset)
             pids = start_localnet(root, list(only) or None)
             plan = load_plan(root)
             if wait:
@@ -131,7 +153,7 @@ def localnet_start(
         lambda: (
             "\n".join(
                 f"{n.name:6} rpc {n.rpc_url}  metrics http://127.0.0.1:{n.prom}/metrics"
-                for n in plan.nodes()
+                for n in all_nodes(root)
             )
             + f"\nlocalnet running from {root}; "
             "`moderntensor localnet status` shows agreement"

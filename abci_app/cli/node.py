@@ -11,9 +11,10 @@ import click
 from ..node.cometbft import parse_override
 from ..node.home import NodeConfig, NodeHome
 from ..node.init import DEFAULT_DEV_BALANCE, init_node
+from ..node.processes import stop_node_processes
 from ..node.supervisor import run_node
 from ..state.db import StateDB
-from .common import Ctx, emit, user_errors
+from .common import PORT, U64, Ctx, emit, user_errors
 
 
 @click.group()
@@ -24,20 +25,20 @@ def node() -> None:
 @node.command("init")
 @click.option("--chain-id", default="moderntensor-local-1", show_default=True)
 @click.option("--moniker", default="moderntensor-node", show_default=True)
-@click.option("--rpc-port", type=int, default=26657, show_default=True)
-@click.option("--p2p-port", type=int, default=26656, show_default=True)
-@click.option("--abci-port", type=int, default=26658, show_default=True)
-@click.option("--prometheus-port", type=int, default=26660, show_default=True)
+@click.option("--rpc-port", type=PORT, default=26657, show_default=True)
+@click.option("--p2p-port", type=PORT, default=26656, show_default=True)
+@click.option("--abci-port", type=PORT, default=26658, show_default=True)
+@click.option("--prometheus-port", type=PORT, default=26660, show_default=True)
 @click.option(
     "--app-metrics-port",
-    type=int,
+    type=PORT,
     default=26661,
     show_default=True,
     help="The app's own Prometheus /metrics port (0: off).",
 )
 @click.option(
     "--dev-balance",
-    type=int,
+    type=U64,
     default=DEFAULT_DEV_BALANCE,
     show_default=True,
     help="Base units given to the generated dev key.",
@@ -93,7 +94,7 @@ def node_init(
 @click.option("--log-level", default="INFO", show_default=True)
 @click.option(
     "--metrics-port",
-    type=int,
+    type=PORT,
     default=None,
     help="Port of the app's Prometheus /metrics (default: node.json, 26661; 0 turns it off).",
 )
@@ -153,3 +154,29 @@ def node_start(obj: Ctx) -> None:
     moderntensor --home .data node start)."""
     with user_errors():
         sys.exit(run_node(NodeHome(obj.home)))
+
+
+@node.command("stop")
+@click.option(
+    "--timeout",
+    "stop_timeout",
+    type=click.FloatRange(1, 600),
+    default=15.0,
+    show_default=True,
+    help="Seconds per step before SIGKILL.",
+)
+@click.pass_obj
+def node_stop(obj: Ctx, stop_timeout: float) -> None:
+    """Stop the node of --home wherever it was started (`node start`, `localnet start`, or
+    `node app` and `cometbft start` run separately); only processes whose command line names
+    this home are signalled (example: moderntensor --home .data node stop)."""
+    stopped = stop_node_processes(NodeHome(obj.home).root, timeout=stop_timeout)
+    data = [{"pid": p.pid, "role": p.role} for p in stopped]
+    emit(
+        obj,
+        data,
+        lambda: (
+            "\n".join(f"stopped {p.role} (pid {p.pid})" for p in stopped)
+            or f"no node of {obj.home} is running"
+        ),
+    )

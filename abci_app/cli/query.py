@@ -1,17 +1,19 @@
-"""``moderntensor query …``: accounts (with a Merkle proof on request), supply and params; the
+"""``moderntensor query …``: accounts (proven on request), supply and params; the
 staking queries live in ``staking.py`` and are registered under this group in ``main.py``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
-from ..address import from_bech32, module_address, to_bech32
-from ..client.proof import verify_query_proof
-from .common import Ctx, emit, format_mdt, user_errors
+from ..address import module_address, to_bech32
+from ..client.proven import open_light_client, proven_account
+from ..node.home import NodeHome
+from .common import U64, Ctx, emit, format_mdt, user_errors
 from .query_table import QueryRoute, add_query_commands
-from .txsend import explain
+from .txsend import address_arg, explain
 
 
 @click.group()
@@ -21,28 +23,78 @@ def query() -> None:
 
 @query.command("account")
 @click.argument("address")
-@click.option("--prove", is_flag=True, help="Also fetch and verify a Merkle proof.")
+@click.option(
+    "--prove",
+    is_flag=True,
+    help="Show the balance proven against a header signed by validators you trust.",
+)
+@click.option(
+    "--trust-height", type=U64, default=None, help="Trust anchor: a height (with --trust-hash)."
+)
+@click.option("--trust-hash", default=None, help="Trust anchor: that header's hash (hex).")
+@click.option(
+    "--genesis",
+    "genesis_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Trust anchor: the chain's genesis file (default: the home's).",
+)
 @click.pass_obj
-def query_account(obj: Ctx, address: str, prove: bool) -> None:
-    """Balance and nonce (example: moderntensor query account mt1…)."""
+def query_account(
+    obj: Ctx,
+    address: str,
+    prove: bool,
+    trust_height: int | None,
+    trust_hash: str | None,
+    genesis_file: Path | None,
+) -> None:
+    """Balance and nonce; with --prove, decoded from bytes proven against an app hash that
+    validators you trust signed (light client; anchor: the genesis, or --trust-height and
+    --trust-hash) (example: moderntensor query account mt1… --prove)."""
+    raw_address = address_arg(address)
+    anchor_hash = None
+    if trust_hash is not None:
+        try:
+            anchor_hash = bytes.fromhex(trust_hash)
+        except ValueError:
+            raise click.BadParameter("not hex", param_hint="--trust-hash") from None
     with user_errors(), obj.rpc() as rpc:
-        from_bech32(address)
-        res = rpc.abci_query(f"/account/{address}", prove=prove)
-        if res.code != 0:
-            raise click.ClickException(explain(res.code, res.log))
-        data = res.json()
-        if prove:
-            raw = rpc.abci_query(f"/store/{res.key.hex()}", prove=True)
-            app_hash = rpc.block_app_hash(raw.height + 1) if raw.height else b""
-            verify_query_proof(app_hash, raw.key, raw.value or None, raw.proof_ops)
-            data["proof"] = {"height": raw.height, "app_hash": app_hash.hex(), "verified": True}
+        if not prove:
+            res = rpc.abci_query(f"/account/{address}")
+            if res.code != 0:
+                raise click.ClickException(explain(res.code, res.log))
+            data = res.json()
+        else:
+            light = open_light_client(
+                rpc, NodeHome(obj.home).root, genesis_file, trust_height, anchor_hash
+            )
+            acct, proven = proven_account(rpc, light, raw_address, timeout=obj.timeout * 3)
+            data = {
+                "address": to_bech32(raw_address),
+                "balance": str(acct.balance),
+                "nonce": acct.nonce,
+                "exists": proven.value is not None,
+                "proof": {
+                    "height": proven.height,
+                    "header_height": proven.header.height,
+                    "header_hash": proven.header.hash.hex().upper(),
+                    "app_hash": proven.header.app_hash.hex().upper(),
+                    "chain_id": light.trusted.chain_id,
+                    "verified": True,
+                },
+            }
     emit(
         obj,
         data,
         lambda: (
             f"{data['address']}\n  balance {format_mdt(int(data['balance']))}"
             f" ({data['balance']} base units)\n  nonce   {data['nonce']}"
-            + ("\n  proof   verified" if prove else "")
+            + (
+                f"\n  proof   verified at height {data['proof']['height']} against header "
+                f"{data['proof']['header_height']} signed by trusted validators"
+                if prove
+                else ""
+            )
         ),
     )
 

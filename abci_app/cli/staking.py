@@ -280,7 +280,7 @@ STAKING_QUERIES = (
     QueryRoute(
         "params", "/params/staking", "Staking parameters (example: … query staking params)."
     ),
-    # distribution and slashing (under staking for now)
+    # distribution and slashing: also under `query distribution` / `query slashing`
     QueryRoute(
         "rewards",
         "/rewards/{address}",

@@ -10,7 +10,9 @@ from typing import Any
 import click
 
 from ..address import from_bech32
+from ..client.commits import CommitEntry, CommitStore
 from ..client.rpc import CommittedTx
+from ..codec import U64_MAX
 from ..errors import ModernTensorError
 from ..modules.subnets.epoch import run_epoch
 from ..modules.subnets.epoch_json import epoch_output_json, parse_epoch_input
@@ -27,9 +29,18 @@ from ..modules.subnets.messages import (
     commit_hash,
 )
 from ..node.home import NodeHome
-from .common import Ctx, format_mdt, parse_amount, user_errors
+from .common import PORT, U16, U64, Ctx, format_mdt, parse_amount, user_errors
 from .query_table import Arg, QueryRoute, add_query_commands
-from .txsend import TxOpts, address_arg, event_attr, explain, keyring_of, send_tx, tx_options
+from .txsend import (
+    TxOpts,
+    address_arg,
+    event_attr,
+    explain,
+    keyring_of,
+    query_json,
+    send_tx,
+    tx_options,
+)
 
 
 @click.group()
@@ -42,7 +53,8 @@ def parse_weights(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     uids, weights = [], []
     for item in text.split(","):
         uid, sep, weight = item.strip().partition("=")
-        if not sep or not uid.isdigit() or not weight.isdigit():
+        ok = sep and all(x.isascii() and x.isdigit() and len(x) <= 5 for x in (uid, weight))
+        if not ok or int(uid) > 65535 or int(weight) > 65535:
             raise click.BadParameter(f"{item!r}: give weights as UID=WEIGHT,UID=WEIGHT (u16)")
         uids.append(int(uid))
         weights.append(int(weight))
@@ -89,7 +101,7 @@ def subnet_register(obj: Ctx, max_cost: str | None, tx: TxOpts) -> None:
 
 
 @subnet.command("set-hyperparams")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.argument("values", nargs=-1, required=True)
 @tx_options
 @click.pass_obj
@@ -99,8 +111,8 @@ def subnet_set_hyperparams(obj: Ctx, netuid: int, values: tuple[str, ...], tx: T
     names, ints = [], []
     for item in values:
         name, sep, value = item.partition("=")
-        if not sep or not value.isdigit():
-            raise click.BadParameter(f"{item!r}: use NAME=INTEGER, e.g. tempo=99")
+        if not sep or not (value.isascii() and value.isdigit()) or int(value) > U64_MAX:
+            raise click.BadParameter(f"{item!r}: use NAME=INTEGER (0..2^64-1), e.g. tempo=99")
         names.append(name)
         ints.append(int(value))
     msg = MsgSetSubnetHyperparams(netuid, tuple(names), tuple(ints))
@@ -108,7 +120,7 @@ def subnet_set_hyperparams(obj: Ctx, netuid: int, values: tuple[str, ...], tx: T
 
 
 @subnet.command("register-neuron")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @tx_options
 @click.option(
     "--max-cost",
@@ -130,11 +142,11 @@ def subnet_register_neuron(obj: Ctx, netuid: int, max_cost: str | None, tx: TxOp
 
 
 @subnet.command("serve-axon")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--ip", required=True, help="IPv4 or IPv6 address miners are reached at.")
-@click.option("--port", type=int, required=True)
-@click.option("--protocol", type=int, default=4, show_default=True)
-@click.option("--version", "version_", type=int, default=0, show_default=True)
+@click.option("--port", type=PORT, required=True)
+@click.option("--protocol", type=U64, default=4, show_default=True)
+@click.option("--version", "version_", type=U64, default=0, show_default=True)
 @tx_options
 @click.pass_obj
 def subnet_serve_axon(
@@ -148,7 +160,7 @@ def subnet_serve_axon(
 
 
 @subnet.command("add-stake")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--hotkey", required=True, help="Registered hotkey address (mt1…).")
 @click.option("--amount", required=True, help="Base units or MDT (10mdt).")
 @tx_options
@@ -162,7 +174,7 @@ def subnet_add_stake(obj: Ctx, netuid: int, hotkey: str, amount: str, tx: TxOpts
 
 
 @subnet.command("remove-stake")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--hotkey", required=True, help="Hotkey address (mt1…).")
 @click.option("--amount", required=True, help="Base units or MDT (10mdt).")
 @tx_options
@@ -176,9 +188,9 @@ def subnet_remove_stake(obj: Ctx, netuid: int, hotkey: str, amount: str, tx: TxO
 
 
 @subnet.command("set-weights")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--weights", required=True, help="UID=WEIGHT pairs, e.g. 3=100,4=65535 (u16).")
-@click.option("--version-key", type=int, default=0, show_default=True)
+@click.option("--version-key", type=U64, default=0, show_default=True)
 @tx_options
 @click.pass_obj
 def subnet_set_weights(obj: Ctx, netuid: int, weights: str, version_key: int, tx: TxOpts) -> None:
@@ -189,49 +201,74 @@ def subnet_set_weights(obj: Ctx, netuid: int, weights: str, version_key: int, tx
     send_tx(obj, tx, [msg], f"{len(uids)} weights set on subnet {netuid}")
 
 
-def _commit_file(obj: Ctx, netuid: int, key_name: str) -> Path:
-    return NodeHome(obj.home).root / "weight-commits" / f"{netuid}-{key_name}.json"
+def _commit_store(obj: Ctx) -> CommitStore:
+    return CommitStore(NodeHome(obj.home).root / "weight-commits")
+
+
+def _hotkey(obj: Ctx, key_name: str) -> str:
+    with user_errors():
+        return str(keyring_of(obj).info(key_name).address)
 
 
 @subnet.command("commit-weights")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--weights", required=True, help="UID=WEIGHT pairs, e.g. 3=100,4=65535 (u16).")
 @click.option("--salt", default=None, help="Hex salt (default: 16 random bytes).")
-@click.option("--version-key", type=int, default=0, show_default=True)
+@click.option("--version-key", type=U64, default=0, show_default=True)
 @tx_options
 @click.pass_obj
 def subnet_commit_weights(
     obj: Ctx, netuid: int, weights: str, salt: str | None, version_key: int, tx: TxOpts
 ) -> None:
     """Commit a hash of your weights; reveal them in the next epoch with `subnet reveal-weights`.
-    The weights and salt are kept in <home>/weight-commits/ for the reveal (example:
+    Once the commit is in a block, the weights and salt are kept in <home>/weight-commits/
+    under the commit hash, so a refused commit never replaces the one on chain (example:
     moderntensor subnet commit-weights 1 --weights 3=100,4=200 --from validator1)."""
     uids, values = parse_weights(weights)
+    if tx.no_wait:
+        raise click.UsageError(
+            "commit-weights waits for its block (the salt is saved once the commit is in one): "
+            "drop --no-wait"
+        )
     try:
         salt_bytes = bytes.fromhex(salt) if salt is not None else secrets.token_bytes(16)
     except ValueError:
         raise click.BadParameter(f"--salt {salt!r} is not hex") from None
-    with user_errors():
-        hotkey = from_bech32(keyring_of(obj).get(tx.from_).address)
-    digest = commit_hash(hotkey, netuid, uids, values, salt_bytes, version_key)
-    path = _commit_file(obj, netuid, tx.from_)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    saved = {"uids": list(uids), "weights": list(values), "salt": salt_bytes.hex()}
-    path.write_text(json.dumps({**saved, "version_key": version_key}))
+    hotkey = _hotkey(obj, tx.from_)
+    digest = commit_hash(from_bech32(hotkey), netuid, uids, values, salt_bytes, version_key)
 
     def text(done: CommittedTx) -> str:
         start = event_attr(done, "commit_weights", "reveal_from")
         end = event_attr(done, "commit_weights", "reveal_until")
-        return f"weights committed; reveal at heights {start}..{end} (salt {salt_bytes.hex()})"
+        return f"weights committed; reveal at heights {start}..{end} (commit {digest.hex()})"
 
-    send_tx(obj, tx, [MsgCommitWeights(netuid, digest)], text)
+    done = send_tx(obj, tx, [MsgCommitWeights(netuid, digest)], text)
+    if done is not None:  # in a block with code 0: now the salt belongs to the chain's commit
+        entry = CommitEntry(
+            netuid, hotkey, list(uids), list(values), salt_bytes.hex(), version_key, done.height
+        )
+        _commit_store(obj).save(digest, entry)
+
+
+def _commit_on_chain(obj: Ctx, netuid: int, hotkey: str) -> bytes:
+    """The pending commit hash the chain holds for ``hotkey`` on ``netuid``."""
+    metagraph = query_json(obj, f"/subnet/{netuid}/metagraph")
+    uid = next((n["uid"] for n in metagraph["neurons"] if n["hotkey"] == hotkey), None)
+    if uid is None:
+        raise click.ClickException(f"{hotkey} is not registered on subnet {netuid}")
+    commit = query_json(obj, f"/subnet/{netuid}/weights/{uid}").get("commit")
+    if commit is None:
+        raise click.ClickException(
+            f"{hotkey} has no pending commit on subnet {netuid} (code 140 if revealed now)"
+        )
+    return bytes.fromhex(commit["hash"])
 
 
 @subnet.command("reveal-weights")
-@click.argument("netuid", type=int)
+@click.argument("netuid", type=U16)
 @click.option("--weights", default=None, help="As committed (default: the saved commit).")
 @click.option("--salt", default=None, help="As committed (default: the saved commit).")
-@click.option("--version-key", type=int, default=None)
+@click.option("--version-key", type=U64, default=None)
 @tx_options
 @click.pass_obj
 def subnet_reveal_weights(
@@ -242,26 +279,29 @@ def subnet_reveal_weights(
     version_key: int | None,
     tx: TxOpts,
 ) -> None:
-    """Reveal committed weights (example: moderntensor subnet reveal-weights 1 --from
-    validator1, using what commit-weights saved)."""
-    saved: dict[str, Any] = {}
-    path = _commit_file(obj, netuid, tx.from_)
+    """Reveal committed weights: the saved entry whose hash is the commit on chain (example:
+    moderntensor subnet reveal-weights 1 --from validator1)."""
+    saved: CommitEntry | None = None
     if weights is None or salt is None:
-        if not path.exists():
+        on_chain = _commit_on_chain(obj, netuid, _hotkey(obj, tx.from_))
+        with user_errors():
+            saved = _commit_store(obj).get(on_chain)
+        if saved is None:
             raise click.ClickException(
-                f"no saved commit for {tx.from_} on subnet {netuid}: pass --weights and --salt"
+                f"no saved weights match the commit on chain ({on_chain.hex()}) for {tx.from_} "
+                f"on subnet {netuid}: pass --weights and --salt as committed"
             )
-        saved = json.loads(path.read_text())
     uids, values = (
-        parse_weights(weights)
-        if weights is not None
-        else (tuple(saved["uids"]), tuple(saved["weights"]))
+        parse_weights(weights) if weights is not None else (tuple(saved.uids), tuple(saved.weights))  # type: ignore[union-attr]
     )
     try:
-        salt_bytes = bytes.fromhex(salt if salt is not None else saved["salt"])
+        salt_bytes = bytes.fromhex(salt if salt is not None else saved.salt)  # type: ignore[union-attr]
     except ValueError:
         raise click.BadParameter(f"--salt {salt!r} is not hex") from None
-    version = version_key if version_key is not None else int(saved.get("version_key", 0))
+    if version_key is not None:
+        version = version_key
+    else:
+        version = saved.version_key if saved is not None else 0
     msg = MsgRevealWeights(netuid, uids, values, salt_bytes, version)
     send_tx(obj, tx, [msg], f"{len(uids)} weights revealed on subnet {netuid}")
 

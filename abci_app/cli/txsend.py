@@ -4,6 +4,7 @@ and one ``send_tx`` that fetches params and nonce, signs, broadcasts and waits f
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,18 +13,24 @@ from typing import Any
 import click
 
 from ..address import from_bech32
+from ..client.chain import Chain
 from ..client.keyring import Keyring
+from ..client.offline import unsigned_doc
 from ..client.rpc import CommittedTx
-from ..errors import ERRORS_BY_CODE, InvalidAddress
+from ..errors import ERRORS_BY_CODE, InvalidAddress, ModernTensorError
 from ..node.home import NodeHome
-from ..tx import build_tx, tx_fee
-from ..weights import exact_fee
-from .common import Ctx, emit, user_errors
+from ..tx import tx_fee
+from .common import U64, Ctx, emit, user_errors
 
 
 def keyring_of(obj: Ctx) -> Keyring:
-    """The keyring of --home (``<home>/keyring``)."""
-    return Keyring(NodeHome(obj.home).keyring)
+    """The keyring of --home (``<home>/keyring``) with --keyring-backend for new keys and the
+    passphrase from --passphrase-file (else $MODERNTENSOR_KEYRING_PASSPHRASE, else a prompt)."""
+    return Keyring(
+        NodeHome(obj.home).keyring,
+        backend=obj.keyring_backend,
+        passphrase_file=obj.passphrase_file,
+    )
 
 
 HINTS = {
@@ -76,11 +83,17 @@ class TxOpts:
     memo: str
     no_wait: bool
     wait_timeout: float
+    nonce: int | None = None
+    """--nonce: sign with this nonce (default: the node's pending nonce for the key)."""
+    generate_only: bool = False
+    """--generate-only: print the unsigned tx document instead of signing and sending."""
     dry_run: bool = False
+    """--dry-run: sign, print the tx's weight and exact fee, send nothing."""
 
 
 def tx_options(f: Any) -> Any:
-    """Add --from, --fee, --memo, --no-wait, --wait-timeout and hand them over as ``tx``."""
+    """Add --from, --fee, --memo, --nonce, --generate-only, --no-wait, --wait-timeout and hand
+    them over as ``tx``."""
 
     @functools.wraps(f)
     def wrapper(
@@ -90,24 +103,37 @@ def tx_options(f: Any) -> Any:
         memo: str,
         no_wait: bool,
         wait_timeout: float,
+        nonce: int | None,
+        generate_only: bool,
         dry_run: bool,
         **kwargs: Any,
     ) -> Any:
-        return f(*args, tx=TxOpts(from_, fee, memo, no_wait, wait_timeout, dry_run), **kwargs)
+        opts = TxOpts(from_, fee, memo, no_wait, wait_timeout, nonce, generate_only, dry_run)
+        return f(*args, tx=opts, **kwargs)
 
-    wrapper = click.option("--wait-timeout", type=float, default=30.0, show_default=True)(wrapper)
+    wrapper = click.option(
+        "--wait-timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True
+    )(wrapper)
     wrapper = click.option(
         "--no-wait", is_flag=True, help="Return after broadcast, do not wait for the block."
     )(wrapper)
-    wrapper = click.option("--memo", default="")(wrapper)
     wrapper = click.option(
         "--dry-run",
         is_flag=True,
-        help="Sign, print the tx's weight and exact fee, send nothing.",
+        help="Sign, print the tx's weight and the exact fee it pays, send nothing.",
     )(wrapper)
     wrapper = click.option(
+        "--generate-only",
+        is_flag=True,
+        help="Print the unsigned tx as JSON (sign it with `tx sign`, e.g. offline).",
+    )(wrapper)
+    wrapper = click.option(
+        "--nonce", type=U64, default=None, help="Nonce to sign with (default: the next one)."
+    )(wrapper)
+    wrapper = click.option("--memo", default="", help="Up to the chain's max_memo_bytes.")(wrapper)
+    wrapper = click.option(
         "--fee",
-        type=int,
+        type=U64,
         default=None,
         help="Fee in base units (default: the exact fee the node quotes for this tx).",
     )(wrapper)
@@ -124,48 +150,70 @@ def event_attr(done: CommittedTx, event_type: str, key: str) -> str | None:
     return None
 
 
+def _confirm(obj: Ctx, tx: TxOpts, msgs: list[Any], signer: str) -> None:
+    """On a terminal, ask before signing a tx that moves value (unless --yes)."""
+    if obj.yes or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return
+    kinds = ", ".join(type(m).__name__ for m in msgs)
+    fee = "the exact fee the node quotes" if tx.fee is None else f"{tx.fee} base units"
+    click.confirm(f"Sign and send {kinds} from {tx.from_} ({signer}), fee {fee}?", abort=True)
+
+
+def _generate(obj: Ctx, tx: TxOpts, msgs: list[Any]) -> None:
+    signer = keyring_of(obj).info(tx.from_).address
+    with Chain(obj.node, timeout=obj.timeout) as chain:
+        params = chain.params()
+        nonce = tx.nonce if tx.nonce is not None else chain.pending_nonce(signer)
+        fee = tx.fee if tx.fee is not None else chain.quote_fee(msgs, tx.memo)
+    doc = unsigned_doc(str(params["chain_id"]), nonce, fee, msgs, tx.memo, signer)
+    click.echo(json.dumps(doc, indent=2, sort_keys=True))
+
+
+def _dry_run(obj: Ctx, chain: Chain, key: Any, tx: TxOpts, msgs: list[Any]) -> None:
+    """Sign as a send would (nonce, exact fee), print the node's quote; send nothing."""
+    try:
+        raw = chain.build(key, msgs, tx.fee, tx.memo, tx.nonce)
+        q = chain.fee_quote(raw)
+    except ModernTensorError as e:
+        raise click.ClickException(explain(e.code, e.log())) from None
+    pays = tx_fee(raw)
+    data = {**q, "fee_signed": str(pays), "bytes": len(raw)}
+    emit(
+        obj,
+        data,
+        f"weight {q['weight']} x gas_price {q['gas_price']} (min_fee {q['min_fee']}): fee "
+        f"{q['fee']}; this tx pays {pays} ({len(raw)} bytes; not sent)",
+    )
+
+
 def send_tx(
     obj: Ctx, tx: TxOpts, msgs: list[Any], done_text: str | Callable[[CommittedTx], str]
-) -> None:
+) -> CommittedTx | None:
     """Sign ``msgs`` with the keyring key, broadcast, wait for the block, report the result.
 
-    ``done_text`` may read the committed tx's events (e.g. the netuid a registration got)."""
-    with user_errors(), obj.rpc() as rpc:
-        key = keyring_of(obj).get(tx.from_)
-        params = rpc.abci_query("/params").json()
-        acct = rpc.abci_query(f"/account/{key.address}").json()
-
-        def sign(the_fee: int) -> bytes:
-            nonce = int(acct["nonce"])
-            return build_tx(key.signing_key, params["chain_id"], nonce, the_fee, msgs, tx.memo)
-
-        def quote(raw: bytes) -> dict[str, Any]:
-            res = rpc.abci_query("/fee", data=raw)
-            if res.code != 0:
-                raise click.ClickException(explain(res.code, res.log))
-            return dict(res.json())
-
-        if tx.fee is not None:
-            raw = sign(tx.fee)
-        else:
-            min_fee = int(params["params"]["min_fee"])
-            raw = exact_fee(sign, lambda r: int(quote(r)["fee"]), min_fee)
+    The nonce is ``--nonce`` or the node's pending nonce (a stale one is retried once, see
+    :mod:`abci_app.client.nonces`). With ``--generate-only`` the unsigned document is printed
+    instead. ``done_text`` may read the committed tx's events (e.g. the netuid a registration
+    got). Returns the committed tx (code 0), or None with ``--no-wait``/``--generate-only``."""
+    with user_errors():
+        if tx.generate_only:
+            _generate(obj, tx, msgs)
+            return None
+        ring = keyring_of(obj)
+        _confirm(obj, tx, msgs, ring.info(tx.from_).address)
+        key = ring.get(tx.from_)
+    with user_errors(), Chain(obj.node, timeout=obj.timeout) as chain:
         if tx.dry_run:
-            q = quote(raw)
-            data = {**q, "fee_signed": str(tx_fee(raw)), "bytes": len(raw)}
-            emit(
-                obj,
-                data,
-                f"weight {q['weight']} x gas_price {q['gas_price']} (min_fee {q['min_fee']}): "
-                f"fee {q['fee']}; this tx pays {tx_fee(raw)} ({len(raw)} bytes; not sent)",
-            )
-            return
-        res = rpc.broadcast_tx_sync(raw)
-        if res.code != 0:
-            raise click.ClickException(explain(res.code, res.log))
+            _dry_run(obj, chain, key, tx, msgs)
+            return None
+        try:
+            res = chain.broadcast(key, msgs, tx.fee, tx.memo, tx.nonce)
+        except ModernTensorError as e:
+            raise click.ClickException(explain(e.code, e.log())) from None
+        rpc = chain.rpc
         if tx.no_wait:
             emit(obj, {"hash": res.hash, "code": 0}, f"broadcast {res.hash}")
-            return
+            return None
         progress = None
         if obj.output == "text":
             click.echo(f"broadcast {res.hash}, waiting for a block…", err=True)
@@ -187,6 +235,7 @@ def send_tx(
             )
         text = done_text(done) if callable(done_text) else done_text
         emit(obj, data, f"committed at height {done.height}: {text} (tx {done.hash})")
+        return done
 
 
 def _progress(timeout: float) -> Callable[[float], None] | None:
@@ -206,11 +255,12 @@ def _progress(timeout: float) -> Callable[[float], None] | None:
 
 
 def address_arg(text: str) -> bytes:
-    """A bech32 ``mt1…`` argument as its 20 address bytes; a bad one is one error line (exit 1)."""
+    """A bech32 ``mt1…`` argument as its 20 address bytes; a bad one is a usage error (one
+    ``Error:`` line, exit 2)."""
     try:
         return from_bech32(text)
     except InvalidAddress as e:
-        raise click.ClickException(e.log()) from None
+        raise click.BadParameter(e.log()) from None
 
 
 def query_json(obj: Ctx, path: str) -> Any:

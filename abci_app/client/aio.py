@@ -25,8 +25,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 from ..tx import Message, build_tx, tx_fee
-from .chain import chain_error, query_json
+from .chain import _ANY_KEY, chain_error, query_json
 from .keyring import Key
+from .nonces import BAD_NONCE, UNKNOWN_QUERY_PATH, NonceBook, pending_path
 from .rpc import (
     DEFAULT_NODE,
     MAX_EVENT_BYTES,
@@ -105,6 +106,7 @@ class AsyncChain:
     def __init__(self, url: str = DEFAULT_NODE, timeout: float = 10.0, retries: int = 2) -> None:
         self.rpc = AsyncRPCClient(url, timeout=timeout, retries=retries)
         self._params: dict[str, Any] | None = None
+        self.nonces = NonceBook()
 
     async def aclose(self) -> None:
         await self.rpc.aclose()
@@ -138,34 +140,73 @@ class AsyncChain:
     async def metagraph(self, netuid: int) -> Metagraph:
         return Metagraph.from_json(await self.query(f"/subnet/{netuid}/metagraph"))
 
+    async def pending_nonce(self, address: str) -> int:
+        """The next nonce for ``address`` by the node's pending (check) state; the committed
+        nonce from a node without the pending route."""
+        res = await self.rpc.abci_query(pending_path(address))
+        if res.code == UNKNOWN_QUERY_PATH:
+            return (await self.account(address)).nonce
+        return int(query_json(res)["nonce"])
+
     async def fee_of(self, raw: bytes) -> int:
         """The exact fee the chain requires of the signed tx ``raw`` (the ``/fee`` query)."""
         return int(query_json(await self.rpc.abci_query("/fee", data=raw))["fee"])
 
-    async def quote_fee(self, key: Key, msgs: list[Message], memo: str = "") -> int:
-        """The fee :meth:`send` would pay for ``msgs`` (exact: what the chain charges)."""
-        return tx_fee(await self.build(key, msgs, None, memo))
-
-    async def build(
-        self, key: Key, msgs: list[Message], fee: int | None = None, memo: str = ""
-    ) -> bytes:
-        """Sign with the account's next nonce and, by default, the exact fee the chain requires
-        (quoted by the node and re-signed until the quote is the fee)."""
+    async def quote_fee(self, msgs: list[Message], memo: str = "") -> int:
+        """The fee :meth:`send` pays for ``msgs`` (exact: what the chain charges)."""
         p = await self.params()
-        nonce = (await self.account(key.address)).nonce
+        return tx_fee(await self._signed(_ANY_KEY, p, 0, msgs, None, memo))
 
-        def sign(the_fee: int) -> bytes:
-            return build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
-
-        raw = sign(int(p["params"]["min_fee"]) if fee is None else fee)
+    async def _signed(
+        self,
+        key: Key,
+        p: dict[str, Any],
+        nonce: int,
+        msgs: list[Message],
+        fee: int | None,
+        memo: str,
+    ) -> bytes:
+        """Sign with ``fee``, or by default the exact fee the node quotes for this tx
+        (re-signed until the quote is the fee)."""
+        raw = build_tx(key.signing_key, p["chain_id"], nonce, fee or 0, msgs, memo)
+        if fee is not None:
+            return raw
+        the_fee = int(p["params"]["min_fee"])
         for _ in range(8):
-            if fee is not None:
-                return raw
+            raw = build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
             need = await self.fee_of(raw)
-            if need <= tx_fee(raw):
+            if need <= the_fee:
                 return raw
-            raw = sign(need)
-        raise RuntimeError("the fee quote did not settle")  # pragma: no cover
+            the_fee = need
+        raise RuntimeError("the fee quote did not settle")  # pragma: no cover - sizes bounded
+
+    async def broadcast(
+        self,
+        key: Key,
+        msgs: list[Message],
+        fee: int | None = None,
+        memo: str = "",
+        nonce: int | None = None,
+    ) -> BroadcastResult:
+        """Sign and ``broadcast_tx_sync`` under the key's lock, as :meth:`Chain.broadcast`."""
+        p = await self.params()
+        async with self.nonces.async_lock(key.address):
+            for attempt in (1, 2):
+                use = (
+                    nonce
+                    if nonce is not None
+                    else self.nonces.next(key.address, await self.pending_nonce(key.address))
+                )
+                raw = await self._signed(key, p, use, msgs, fee, memo)
+                res = await self.rpc.broadcast_tx_sync(raw)
+                if res.code == BAD_NONCE and nonce is None and attempt == 1:
+                    self.nonces.forget(key.address)
+                    continue
+                break
+            if res.code != 0:
+                raise chain_error(res.code, res.log, tx_hash=res.hash)
+            self.nonces.sent(key.address, use)
+        return res
 
     async def send(
         self,
@@ -174,11 +215,11 @@ class AsyncChain:
         fee: int | None = None,
         memo: str = "",
         timeout: float = 30.0,
+        nonce: int | None = None,
     ) -> CommittedTx:
-        raw = await self.build(key, msgs, fee, memo)
-        res = await self.rpc.broadcast_tx_sync(raw)
-        if res.code != 0:
-            raise chain_error(res.code, res.log, tx_hash=res.hash)
+        """Sign, broadcast, wait for the block (as :meth:`Chain.send`); concurrent sends from
+        one key get consecutive nonces (:mod:`.nonces`)."""
+        res = await self.broadcast(key, msgs, fee, memo, nonce)
         done = await self.rpc.wait_for_tx(res.hash, timeout=timeout)
         if done.code != 0:
             raise chain_error(done.code, done.log, tx_hash=done.hash, height=done.height)

@@ -15,12 +15,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from nacl.signing import SigningKey
+
 from ..errors import ERRORS_BY_CODE, ModernTensorError
 from ..tx import Message, build_tx, tx_fee
 from ..weights import exact_fee
 from .keyring import Key
-from .rpc import DEFAULT_NODE, CommittedTx, QueryResult, RPCClient
+from .nonces import BAD_NONCE, UNKNOWN_QUERY_PATH, NonceBook, pending_path
+from .rpc import DEFAULT_NODE, BroadcastResult, CommittedTx, QueryResult, RPCClient
 from .types import Account, Delegation, Metagraph, Subnet, Validator
+
+
+class _QuoteKey:
+    """A throwaway signer for fee quotes (a fee depends on size and messages only)."""
+
+    signing_key = SigningKey(bytes(32))
+    address = ""
+
+
+_ANY_KEY: Any = _QuoteKey()
 
 
 def chain_error(code: int, log: str, **context: Any) -> ModernTensorError:
@@ -46,6 +59,7 @@ class Chain:
     def __init__(self, url: str = DEFAULT_NODE, timeout: float = 10.0, retries: int = 2) -> None:
         self.rpc = RPCClient(url, timeout=timeout, retries=retries)
         self._params: dict[str, Any] | None = None
+        self.nonces = NonceBook()
 
     def close(self) -> None:
         self.rpc.close()
@@ -80,30 +94,80 @@ class Chain:
     def metagraph(self, netuid: int) -> Metagraph:
         return Metagraph.from_json(self.query(f"/subnet/{netuid}/metagraph"))
 
-    def fee_of(self, raw: bytes) -> int:
-        """The exact fee the chain requires of the signed tx ``raw`` (``/fee`` query: its
-        weight x gas_price, at least min_fee; weights.py)."""
-        return int(self.query_data("/fee", raw)["fee"])
+    def pending_nonce(self, address: str) -> int:
+        """The next nonce for ``address`` by the node's pending (check) state; the committed
+        nonce from a node without the pending route."""
+        res = self.rpc.abci_query(pending_path(address))
+        if res.code == UNKNOWN_QUERY_PATH:
+            return self.account(address).nonce
+        return int(query_json(res)["nonce"])
 
-    def query_data(self, path: str, data: bytes) -> Any:
-        return query_json(self.rpc.abci_query(path, data=data))
-
-    def quote_fee(self, key: Key, msgs: list[Message], memo: str = "") -> int:
-        """The fee :meth:`send` would pay for ``msgs`` (exact: what the chain charges)."""
-        return tx_fee(self.build(key, msgs, None, memo))
-
-    def build(self, key: Key, msgs: list[Message], fee: int | None = None, memo: str = "") -> bytes:
-        """Sign ``msgs`` with the account's next nonce and, by default, the exact fee the chain
-        requires (quoted by the node, re-signed until the quote is the fee: no estimation)."""
+    def build(
+        self,
+        key: Key,
+        msgs: list[Message],
+        fee: int | None = None,
+        memo: str = "",
+        nonce: int | None = None,
+    ) -> bytes:
+        """Sign ``msgs`` with ``nonce`` (default: the next one, see :mod:`.nonces`) and, by
+        default, the exact fee the chain requires (quoted by the node for this very tx and
+        re-signed until the quote is the fee: no estimation; weights.py)."""
         p = self.params()
-        nonce = self.account(key.address).nonce
+        if nonce is None:
+            nonce = self.nonces.next(key.address, self.pending_nonce(key.address))
+        use = nonce
 
         def sign(the_fee: int) -> bytes:
-            return build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
+            return build_tx(key.signing_key, p["chain_id"], use, the_fee, msgs, memo)
 
         if fee is not None:
             return sign(fee)
         return exact_fee(sign, self.fee_of, int(p["params"]["min_fee"]))
+
+    def fee_of(self, raw: bytes) -> int:
+        """The exact fee the chain requires of the signed tx ``raw``: the node's ``/fee``
+        quote (max(min_fee, weight x gas_price), base units)."""
+        return int(self.fee_quote(raw)["fee"])
+
+    def fee_quote(self, raw: bytes) -> dict[str, Any]:
+        """The node's ``/fee`` answer for the signed tx ``raw``: weight, fee, gas_price,
+        min_fee."""
+        return dict(query_json(self.rpc.abci_query("/fee", data=raw)))
+
+    def quote_fee(self, msgs: list[Message], memo: str = "") -> int:
+        """The fee :meth:`send` pays for ``msgs`` (exact: what the chain charges). A fee
+        depends on the tx's size and messages, not on who signs it: quoted here for a tx
+        signed by a throwaway key of the same size."""
+        return tx_fee(self.build(_ANY_KEY, msgs, None, memo, nonce=0))
+
+    def broadcast(
+        self,
+        key: Key,
+        msgs: list[Message],
+        fee: int | None = None,
+        memo: str = "",
+        nonce: int | None = None,
+    ) -> BroadcastResult:
+        """Build and ``broadcast_tx_sync`` under the key's lock; a BadNonce refusal of a nonce
+        chosen here is retried once with a fresh one (:mod:`.nonces`). Raises the chain's
+        error for a refusal."""
+        with self.nonces.lock(key.address):
+            for attempt in (1, 2):
+                use = (
+                    nonce
+                    if nonce is not None
+                    else self.nonces.next(key.address, self.pending_nonce(key.address))
+                )
+                res = self.rpc.broadcast_tx_sync(self.build(key, msgs, fee, memo, use))
+                if res.code == BAD_NONCE and nonce is None and attempt == 1:
+                    self.nonces.forget(key.address)
+                    continue
+                break
+            if res.code != 0:
+                raise chain_error(res.code, res.log, tx_hash=res.hash)
+            self.nonces.sent(key.address, use)
+        return res
 
     def send(
         self,
@@ -112,13 +176,12 @@ class Chain:
         fee: int | None = None,
         memo: str = "",
         timeout: float = 30.0,
+        nonce: int | None = None,
     ) -> CommittedTx:
         """Build, broadcast, wait for the block. A refusal by CheckTx or a failure in the block
-        raises the chain's error (with ``tx_hash``, and ``height`` once included)."""
-        raw = self.build(key, msgs, fee, memo)
-        res = self.rpc.broadcast_tx_sync(raw)
-        if res.code != 0:
-            raise chain_error(res.code, res.log, tx_hash=res.hash)
+        raises the chain's error (with ``tx_hash``, and ``height`` once included). Safe to
+        call from several threads with one key (:mod:`.nonces`)."""
+        res = self.broadcast(key, msgs, fee, memo, nonce)
         done = self.rpc.wait_for_tx(res.hash, timeout=timeout)
         if done.code != 0:
             raise chain_error(done.code, done.log, tx_hash=done.hash, height=done.height)

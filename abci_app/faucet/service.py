@@ -2,7 +2,9 @@
 
 Grants are serialised by one lock: the faucet's nonce is read once and then counted locally,
 so concurrent requests never reuse a nonce; on a nonce mismatch (someone else used the key)
-it is re-read from the chain and the grant retried once.
+it is re-read from the chain and the grant retried once. A grant is answered once its transfer
+is in a block (the wait happens outside the lock, so concurrent grants share blocks): the
+recipient can spend as soon as it has the answer.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from ..address import from_bech32
 from ..client.keyring import Key
-from ..client.rpc import NodeUnreachable, RPCClient, RPCError
+from ..client.rpc import NodeUnreachable, RPCClient, RPCError, TxTimeout
 from ..errors import BadNonce, InvalidAddress
 from ..modules.bank.messages import MsgTransfer
 from ..tx import build_tx
@@ -31,6 +33,7 @@ class Faucet:
     ledger: Ledger
     clock: Callable[[], float] = time.time
     metrics: FaucetMetrics | None = None
+    commit_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -49,8 +52,12 @@ class Faucet:
         return int(rpc.abci_query(f"/account/{self.key.address}").json()["nonce"])
 
     def grant(self, address: str, ip: str) -> dict[str, Any]:
+        """Send ``limits.amount`` to ``address`` and wait for the block; the JSON answer has the
+        tx hash and height. Raises Refusal (400 bad address, 429 a limit, 502 the chain is
+        unreachable or refused, 504 not committed in ``commit_timeout`` seconds)."""
         try:
-            return self._grant(address, ip)
+            sent = self._grant(address, ip)
+            return self._committed(sent)
         except Refusal as refusal:
             self.refusals += 1
             if self.metrics is not None:
@@ -102,6 +109,25 @@ class Faucet:
                 self.metrics.grants.inc()
                 self.metrics.granted.inc(self.limits.amount)
             return {"address": address, "amount": str(self.limits.amount), "tx_hash": res.hash}
+
+    def _committed(self, sent: dict[str, Any]) -> dict[str, Any]:
+        try:
+            with RPCClient(self.rpc_url, timeout=10, retries=1) as rpc:
+                done = rpc.wait_for_tx(sent["tx_hash"], timeout=self.commit_timeout)
+        except TxTimeout:
+            raise Refusal(
+                "not_committed",
+                504,
+                f"the grant was sent (tx {sent['tx_hash']}) but is not in a block after "
+                f"{self.commit_timeout:.0f}s",
+            ) from None
+        except (NodeUnreachable, RPCError) as e:
+            raise Refusal("node_unavailable", 502, f"the chain is unreachable: {e}") from None
+        if done.code != 0:
+            raise Refusal(
+                "chain_rejected", 502, f"the grant failed in its block (code {done.code})"
+            )
+        return {**sent, "height": done.height}
 
     def status(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from .monitoring import alerts_config
-from .plan import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetPlan
+from .plan import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetPlan, NodePlan
 
 IMAGE = "moderntensor:local"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.53.0"
@@ -114,10 +114,14 @@ def compose_text(plan: LocalnetPlan) -> str:
     return HEADER + to_yaml(compose(plan)) + "\n"
 
 
-def prometheus_config(plan: LocalnetPlan, docker: bool) -> dict[str, Any]:
+def prometheus_config(
+    plan: LocalnetPlan, docker: bool, nodes: list[NodePlan] | None = None
+) -> dict[str, Any]:
     """Scrape every node's CometBFT metrics and app metrics (loopback ports, or compose service
-    names); each target is labelled with its node name."""
+    names); each target is labelled with its node name. ``nodes``: the plan's nodes plus those
+    added later (``localnet add-node``); default: the plan's."""
     d = DOCKER_PORTS
+    every = plan.nodes() if nodes is None else nodes
 
     def job(name: str, service: str, port_key: str) -> dict[str, Any]:
         return {
@@ -131,7 +135,7 @@ def prometheus_config(plan: LocalnetPlan, docker: bool) -> dict[str, Any]:
                     ],
                     "labels": {"node": n.name},
                 }
-                for n in plan.nodes()
+                for n in every
             ],
         }
 
@@ -146,5 +150,6 @@ def alerts_text() -> str:
     return HEADER + to_yaml(alerts_config()) + "\n"
 
 
-def prometheus_text(plan: LocalnetPlan, docker: bool) -> str:
-    return HEADER + to_yaml(prometheus_config(plan, docker)) + "\n"
+def prometheus_text(plan: LocalnetPlan, docker: bool, nodes: list[NodePlan] | None = None) -> str:
+    """The Prometheus config file (see :func:`prometheus_config`)."""
+    return HEADER + to_yaml(prometheus_config(plan, docker, nodes)) + "\n"

@@ -2,7 +2,8 @@
 
 Runs ``cometbft init`` (node key, consensus key), applies the config template, and writes a
 genesis from the embedded default ``app_state`` plus a freshly generated, funded ``dev`` key
-that is also the node's validator operator: a gen_tx self-bonds part of its balance with the
+(keyring backend ``test``: unencrypted, for development) that is also the node's validator
+operator: a gen_tx self-bonds part of its balance with the
 node's consensus key, exactly as a multi-validator genesis does.
 """
 
@@ -95,7 +96,10 @@ def init_node(
         raise InitError(f"--dev-balance must be at least the self-bond {DEFAULT_SELF_BOND}")
     run_cometbft_init(home)
     write_config(home, cfg, template, overrides)
-    dev = Keyring(home.keyring).add(DEV_KEY)
+    # the dev key of a development chain: the `test` backend, chosen here explicitly (and made
+    # the folder's default) so `make run` and the README's first commands need no passphrase
+    Keyring.set_default_backend(home.keyring, "test")
+    dev = Keyring(home.keyring, backend="test").add(DEV_KEY)
     genesis = genesis_file.new_genesis(cfg.chain_id, default_app_state()["params"])
     genesis_file.add_account(genesis, dev.address, dev_balance)
     gtx = genesis_file.gentx(

@@ -86,16 +86,39 @@ def _node_config(plan: LocalnetPlan, node: NodePlan, docker: bool) -> NodeConfig
     )
 
 
+PRESETS: dict[str, dict[str, dict[str, int]]] = {
+    "default": {},
+    "fast": {
+        "staking": {"unbonding_blocks": 100},
+        "slashing": {
+            "signed_blocks_window": 20,
+            "min_signed_per_window": 500_000_000,
+            "downtime_jail_seconds": 30,
+        },
+    },
+}
+"""Genesis param sets for a localnet (``localnet init/start --preset``). ``fast`` makes what
+mainnet values hide visible on a laptop, as consensus-specs' minimal preset does: unbonding
+completes after 100 blocks (~2 minutes) instead of 1,814,400, and a validator that signs under
+half of a 20-block window is jailed (for 30 s) instead of after ~9,500 missed blocks. Subnet
+tempo is a subnet's own hyperparameter: ``subnet set-hyperparams N tempo=10``."""
+
+
 def init_localnet(
     root: Path,
     plan: LocalnetPlan,
     docker: bool = False,
     staking_params: dict[str, int] | None = None,
+    preset: str = "default",
 ) -> None:
     """Create every node's home, keys and config, and one genesis signed by all validators.
 
-    ``staking_params`` override genesis staking params (tests use a short unbonding period).
+    ``preset`` is a key of PRESETS; ``staking_params`` override genesis staking params on top
+    (tests use a short unbonding period).
     """
+    if preset not in PRESETS:
+        raise LocalnetError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
+    chosen = PRESETS[preset]
     if (root / "localnet.json").exists():
         raise LocalnetError(f"{root} already holds a localnet (use `localnet reset` first)")
     nodes = plan.nodes()
@@ -110,11 +133,19 @@ def init_localnet(
 
     validators = [n for n in nodes if n.validator]
     seed = [n for n in nodes if not n.validator]
-    shared = Keyring(root / "keyring")
+    # development keys: the `test` backend, explicitly (unattended nodes, faucet and tests)
+    Keyring.set_default_backend(root / "keyring", "test")
+    shared = Keyring(root / "keyring", backend="test")
     g = genesis_file.new_genesis(
         plan.chain_id,
-        staking_params={"max_validators": max(100, plan.validators), **(staking_params or {})},
+        staking_params={
+            "max_validators": max(100, plan.validators),
+            **chosen.get("staking", {}),
+            **(staking_params or {}),
+        },
     )
+    if "slashing" in chosen:
+        g["app_state"]["slashing"] = {"params": dict(chosen["slashing"])}
     genesis_file.add_account(g, shared.add("faucet").address, FAUCET_BALANCE)
     genesis_file.add_account(g, shared.add("dev").address, DEV_BALANCE)
     for n in nodes:
@@ -131,7 +162,8 @@ def init_localnet(
             extra_fill=_fill(plan, n, peers, seeds, docker),
         )
         if n.validator:
-            op = Keyring(home.keyring).add("validator")
+            Keyring.set_default_backend(home.keyring, "test")
+            op = Keyring(home.keyring, backend="test").add("validator")
             genesis_file.add_account(g, op.address, OPERATOR_BALANCE)
             gtx = genesis_file.gentx(
                 op.signing_key, pv_key_file(home), SELF_BOND, n.name, plan.chain_id
@@ -161,6 +193,7 @@ def add_full_node(root: Path, name: str) -> NodePlan:
     node = all_nodes(root)[-1]
     home = NodeHome(root / name)
     run_cometbft_init(home)
+    Keyring.set_default_backend(home.keyring, "test")  # a localnet's keys are development keys
     seed = seeds[0]
     seed_addr = f"{node_id(NodeHome(root / seed.name))}@127.0.0.1:{seed.p2p}"
     write_config(
@@ -170,6 +203,10 @@ def add_full_node(root: Path, name: str) -> NodePlan:
         extra_fill=_fill(plan, node, "", seed_addr, False),
     )
     genesis_file.save(home.genesis_file, genesis_file.load(root / "genesis.json"))
+    from .deploy_files import prometheus_text
+
+    docker = bool(json.loads((root / "localnet.json").read_text()).get("docker"))
+    (root / "prometheus.yml").write_text(prometheus_text(plan, docker, all_nodes(root)))
     return node
 
 

@@ -2,11 +2,13 @@
 
 Both run as child processes with their logs in <home>/logs. The app is started first and must
 accept connections before cometbft starts (cometbft gives up if the app is not there). If
-either exits, the other is stopped too, so the node never runs half-alive.
+either exits, the other is stopped too, so the node never runs half-alive; and neither outlives
+the supervisor (signal handlers, and the kernel's parent-death signal if it is killed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -17,7 +19,8 @@ import time
 from pathlib import Path
 
 from .cometbft import find_cometbft
-from .home import NodeHome
+from .home import NodeConfig, NodeHome
+from .processes import bind_to_parent
 
 
 class StartError(Exception):
@@ -51,10 +54,19 @@ def cometbft_command(home: NodeHome) -> list[str]:
     return [str(find_cometbft()), "start", "--home", str(home.cometbft)]
 
 
-def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+def _spawn(cmd: list[str], log_path: Path, death_signal: int) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` in a session of its own (a Ctrl-C on the terminal reaches only the
+    supervisor, which stops the children in order) and bound to the supervisor's life: the
+    kernel sends ``death_signal`` if the supervisor dies without stopping it (SIGKILL)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child for its lifetime
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=bind_to_parent(death_signal),
+        )
 
 
 def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
@@ -68,57 +80,102 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
         proc.wait()
 
 
+class _Interrupted(Exception):
+    """SIGINT, SIGTERM or SIGHUP reached the supervisor."""
+
+
+def _say(text: str) -> None:
+    """Print, unless the terminal is gone (after SIGHUP writing to it fails with EIO)."""
+    with contextlib.suppress(OSError):
+        print(text, flush=True)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+APP_DEATH_SIGNAL = signal.SIGTERM
+"""What the app gets if the supervisor dies: it stops cleanly (its state is crash-safe anyway)."""
+COMETBFT_DEATH_SIGNAL = signal.SIGKILL
+"""What cometbft gets if the supervisor dies: SIGKILL, since its graceful stop can hang."""
+
+
 def run_node(home: NodeHome, announce: bool = True) -> int:
+    """Run the app and cometbft for ``home`` until a stop signal or until either exits.
+
+    Neither child outlives the supervisor: SIGINT, SIGTERM and SIGHUP (a closed terminal) stop
+    both (cometbft first); if the supervisor is killed outright, the kernel signals them
+    (``PR_SET_PDEATHSIG``, Linux). Returns 0 after a stop signal, 1 if a child exited on its
+    own. Raises StartError if a port is taken or the app does not come up."""
     cfg = home.load_config()
     for name, port in (("ABCI", cfg.abci_port), ("RPC", cfg.rpc_port), ("P2P", cfg.p2p_port)):
         if port_in_use(port):
-            raise StartError(f"{name} port {port} is already in use (another node running?)")
-    app = _spawn(app_command(home), home.logs / "app.log")
-    try:
-        wait_for_port(cfg.abci_port, 30, app)
-    except StartError as e:
-        _stop(app)
-        raise StartError(f"the app did not start ({e}); see {home.logs / 'app.log'}") from None
-    comet = _spawn(cometbft_command(home), home.logs / "cometbft.log")
-    stopping = False
+            raise StartError(
+                f"{name} port {port} is already in use (another node running? "
+                f"`moderntensor --home {home.root} node stop` stops this home's node)"
+            )
 
     def on_signal(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+        raise _Interrupted(signum)
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    if announce:
-        pids = f"pid app={app.pid} cometbft={comet.pid}"
-        print(f"ModernTensor node running (chain {cfg.chain_id}, {pids})")
-        print(f"  RPC               {cfg.rpc_url}")
-        print(f"  cometbft metrics  http://127.0.0.1:{cfg.prometheus_port}/metrics")
-        if cfg.app_metrics_port:
-            print(f"  app metrics       {cfg.app_metrics_url}")
-        print(f"  ABCI              {cfg.abci_address}")
-        print(f"  logs              {home.logs}{os.sep}")
-        dev = home.keyring / "dev.json"
-        if dev.exists():
-            address = json.loads(dev.read_text())["address"]
-            mt = f".venv/bin/moderntensor --home {home.root}"
-            print(f"  dev key           {address}  (funded in genesis)")
-            print("Send a first transfer from another terminal:")
-            print(f"  {mt} keys add alice")
-            print(f"  {mt} tx transfer --from dev --to $({mt} keys show alice) --amount 1.5mdt")
-            print(f"  {mt} query account $({mt} keys show alice)")
-        print("Press Ctrl-C to stop.", flush=True)
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
+    children: list[subprocess.Popen[bytes]] = []
     code = 0
-    while not stopping:
-        if app.poll() is not None:
-            print(f"the app exited with code {app.returncode}; see {home.logs / 'app.log'}")
-            code = 1
-            break
-        if comet.poll() is not None:
-            print(f"cometbft exited with code {comet.returncode}; see {home.logs / 'cometbft.log'}")
-            code = 1
-            break
-        time.sleep(0.5)
-    _stop(comet)
-    _stop(app)
-    print("node stopped")
+    try:
+        app = _spawn(app_command(home), home.logs / "app.log", APP_DEATH_SIGNAL)
+        children.append(app)
+        try:
+            wait_for_port(cfg.abci_port, 30, app)
+        except StartError as e:
+            raise StartError(f"the app did not start ({e}); see {home.logs / 'app.log'}") from None
+        comet = _spawn(cometbft_command(home), home.logs / "cometbft.log", COMETBFT_DEATH_SIGNAL)
+        children.append(comet)
+        if announce:
+            _announce(home, cfg, app, comet)
+        code = _watch(home, app, comet)
+    except _Interrupted:
+        code = 0
+    finally:
+        for sig in STOP_SIGNALS:  # a second Ctrl-C must not cut the stop short
+            signal.signal(sig, signal.SIG_IGN)
+        for proc in reversed(children):  # cometbft first, then the app
+            _stop(proc)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _say("node stopped")
     return code
+
+
+def _watch(home: NodeHome, app: subprocess.Popen[bytes], comet: subprocess.Popen[bytes]) -> int:
+    while True:
+        if app.poll() is not None:
+            _say(f"the app exited with code {app.returncode}; see {home.logs / 'app.log'}")
+            return 1
+        if comet.poll() is not None:
+            _say(f"cometbft exited with code {comet.returncode}; see {home.logs / 'cometbft.log'}")
+            return 1
+        time.sleep(0.5)
+
+
+def _announce(
+    home: NodeHome, cfg: NodeConfig, app: subprocess.Popen[bytes], comet: subprocess.Popen[bytes]
+) -> None:
+    pids = f"pid app={app.pid} cometbft={comet.pid}"
+    lines = [
+        f"ModernTensor node running (chain {cfg.chain_id}, {pids})",
+        f"  RPC               {cfg.rpc_url}",
+        f"  cometbft metrics  http://127.0.0.1:{cfg.prometheus_port}/metrics",
+    ]
+    if cfg.app_metrics_port:
+        lines.append(f"  app metrics       {cfg.app_metrics_url}")
+    lines += [f"  ABCI              {cfg.abci_address}", f"  logs              {home.logs}{os.sep}"]
+    dev = home.keyring / "dev.json"
+    if dev.exists():
+        address = json.loads(dev.read_text())["address"]
+        mt = f".venv/bin/moderntensor --home {home.root}"
+        lines += [
+            f"  dev key           {address}  (funded in genesis)",
+            "Send a first transfer from another terminal:",
+            f"  {mt} keys add alice",
+            f"  {mt} tx transfer --from dev --to $({mt} keys show alice) --amount 1.5mdt",
+            f"  {mt} query account $({mt} keys show alice)",
+        ]
+    lines.append("Press Ctrl-C (or run `node stop`) to stop.")
+    _say("\n".join(lines))

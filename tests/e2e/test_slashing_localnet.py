@@ -21,6 +21,7 @@ from harness import free_base, height, run_cli, wait_until
 
 from abci_app.client.keyring import Keyring
 from abci_app.client.rpc import RPCClient
+from abci_app.node.doctor import check_validator
 from abci_app.node.genesis_file import read_pv_pubkey
 from abci_app.node.localnet import (
     LocalnetPlan,
@@ -92,6 +93,10 @@ def test_downtime_jails_slashes_and_unjail_brings_it_back(net: Path) -> None:
     wait_until(lambda: query(n0.rpc_url, f"/validator/{op}")["jailed"], 120, "node3 jailed")
     v = query(n0.rpc_url, f"/validator/{op}")
     assert v["tokens"] == str(10_000 * 10**9 - 10_000 * 10**9 // 100)  # 1% burned
+    with RPCClient(n0.rpc_url, timeout=10) as c:  # doctor explains it, with what to do
+        jailed = check_validator(c, op)
+    assert jailed[0].status == "fail" and "jailed" in jailed[0].detail, jailed
+    assert "unjail" in jailed[0].hint
     wait_until(
         lambda: key_of(net, "node3") not in comet_set(n0.rpc_url),
         30,
@@ -119,6 +124,8 @@ def test_downtime_jails_slashes_and_unjail_brings_it_back(net: Path) -> None:
         30,
         "node3 back in the set with its slashed power",
     )
+    with RPCClient(n0.rpc_url, timeout=10) as c:
+        assert check_validator(c, op)[0].status == "ok"
     assert localnet_status(net)["app_hashes_agree"] is True
 
 

@@ -90,7 +90,7 @@ def test_cli_transfer_query_and_status(node_factory: type) -> None:
     [
         (
             ["tx", "transfer", "--from", "dev", "--to", "mt1nothing", "--amount", "5"],
-            1,
+            2,
             "invalid address",
         ),
         (
@@ -118,7 +118,18 @@ def test_cli_transfer_query_and_status(node_factory: type) -> None:
             "9 decimals",
         ),
         (["tx", "transfer", "--from", "dev"], 2, "Missing option"),
-        (["query", "account", "mt1zzz"], 1, "invalid address"),
+        (["query", "account", "mt1zzz"], 2, "invalid address"),
+        (
+            ["tx", "transfer", "--from", "dev", "--to", "x", "--amount", "infmdt"],
+            2,
+            "not an amount",
+        ),
+        (
+            ["tx", "transfer", "--from", "dev", "--to", "x", "--amount", "18446744073709551616"],
+            2,
+            "largest amount",
+        ),
+        (["keys", "list", "-o", "json", "--bogus"], 2, "No such option"),
         (["status"], 1, "did not answer"),
         (["keys", "add", "bad name!"], 1, "invalid key name"),
         (["node", "init", "--set", "nosuch.key=1"], 1, "no key 'key' in section [nosuch]"),
@@ -131,12 +142,13 @@ def test_cli_errors_are_one_clear_line(
     (tmp_path / "keyring").mkdir()
     from abci_app.client.keyring import Keyring
 
-    Keyring(tmp_path / "keyring").add("dev")
+    Keyring(tmp_path / "keyring", backend="test").add("dev")
     dead = f"http://127.0.0.1:{free_ports(1)[0]}"
     res = mt(tmp_path / "home" if args[0] == "node" else tmp_path, *args, node=dead)
     assert res.returncode == code, (res.stdout, res.stderr)
     assert needle in res.stderr, res.stderr
     assert "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and res.stderr.startswith("Error: ")
 
 
 def test_node_start_resumes_the_same_chain(tmp_path: Path, cometbft_bin: Path) -> None:
@@ -220,8 +232,14 @@ def test_genesis_workflow_through_the_cli(tmp_path: Path, cometbft_bin: Path) ->
             check=True,
             capture_output=True,
         )
-        assert mt(vhome, "keys", "add", "op").returncode == 0
-        addr = mt(vhome, "keys", "show", "op").stdout.strip()
+        # a validator's operator key: the default `file` backend, passphrase from a 0600 file
+        secret = tmp_path / f"v{i}.pass"
+        secret.write_text("validator passphrase\n")
+        secret.chmod(0o600)
+        pf = ("--passphrase-file", str(secret))
+        assert mt(vhome, "keys", "add", "op", *pf).returncode == 0
+        assert '"seed"' not in (vhome / "keyring" / "op.json").read_text()
+        addr = mt(vhome, "keys", "show", "op").stdout.strip()  # no passphrase needed
         assert mt(tmp_path, "genesis", "add-account", str(g), addr, "20000mdt").returncode == 0
         gentx = tmp_path / f"v{i}.gentx.json"
         res = mt(
@@ -238,6 +256,7 @@ def test_genesis_workflow_through_the_cli(tmp_path: Path, cometbft_bin: Path) ->
             "mt-cli-1",
             "--out",
             str(gentx),
+            *pf,
         )
         assert res.returncode == 0, res.stderr
         res = mt(tmp_path, "genesis", "add-validator", str(g), str(gentx))
@@ -259,6 +278,8 @@ def test_genesis_workflow_through_the_cli(tmp_path: Path, cometbft_bin: Path) ->
         "other",
         "--out",
         str(wrong_chain),
+        "--passphrase-file",
+        str(tmp_path / "v1.pass"),
     )
     bad = mt(tmp_path, "genesis", "add-validator", str(g), str(wrong_chain))
     assert bad.returncode == 1 and "signature does not verify" in bad.stderr

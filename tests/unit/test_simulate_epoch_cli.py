@@ -81,3 +81,18 @@ def test_missing_file(tmp_path: Path) -> None:
         cli, ["subnet", "simulate-epoch", "--input", str(tmp_path / "nope.json")]
     )
     assert res.exit_code == 1 and "cannot read" in res.output
+
+
+def test_the_shipped_example_runs() -> None:
+    """README: `subnet simulate-epoch --input examples/epoch.json` (uids 0 and 1 are staked
+    validators, 2..4 miners)."""
+    example = Path(__file__).parents[2] / "examples" / "epoch.json"
+    res = CliRunner().invoke(cli, ["subnet", "simulate-epoch", "--input", str(example)])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    doc = json.loads(example.read_text())
+    assert out["validator_permit"][:2] == [True, True]
+    e = out["emission"]
+    paid = sum(e["miners"]) + sum(e["validators"]) + e["owner"]
+    assert paid + e["recycled"] + e["dust"] == doc["emission"]
+    assert out["incentive"][2] > 0 and out["incentive"][3] > 0

@@ -1,0 +1,161 @@
+"""Offline signing: a tx as a JSON document that moves between machines.
+
+A validator's cold key never touches an online machine: the online machine writes the unsigned
+tx (``tx … --generate-only``), the offline one signs it (``tx sign --offline --nonce N
+--chain-id C``), the online one broadcasts the signed file (``tx broadcast``). The document:
+
+    {"format": "moderntensor-tx/1",
+     "body": {"chain_id": "…", "nonce": "7", "fee": "1000", "memo": "", "messages": [{…}]},
+     "signer": "mt1…",                                  # who is expected to sign (optional)
+     "pub_key": "<hex>", "signature": "<hex>",          # once signed
+     "tx": "<base64 of the signed tx bytes>", "hash": "<HEX tx hash>"}
+
+``body`` is the tx body in protobuf's JSON mapping with the .proto field names (64-bit numbers
+as strings, bytes as base64), so every message type round-trips without a table of its own;
+the bytes signed are the canonical (deterministic) encoding of that body. A document is input
+from another machine: it is parsed strictly (unknown fields refused), and a signed one is
+checked (signature over the body, ``tx`` equal to the envelope rebuilt from its parts) before it
+is broadcast.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from .._proto.moderntensor.tx.v1 import tx_pb2
+from ..address import address_from_pubkey, to_bech32
+from ..tx import Message, build_body, sign_body, sign_bytes, tx_hash
+
+FORMAT = "moderntensor-tx/1"
+MAX_DOC_BYTES = 1 << 20
+
+
+class OfflineTxError(Exception):
+    """A tx document is malformed, unsigned where it must be signed, or does not verify."""
+
+
+def _body_json(body: tx_pb2.TxBody) -> dict[str, Any]:
+    out: dict[str, Any] = json_format.MessageToDict(
+        body, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+    return out
+
+
+def unsigned_doc(
+    chain_id: str,
+    nonce: int,
+    fee: int,
+    messages: list[Message],
+    memo: str = "",
+    signer: str | None = None,
+) -> dict[str, Any]:
+    """The unsigned document of a tx (``--generate-only``)."""
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "body": _body_json(build_body(chain_id, nonce, fee, messages, memo)),
+    }
+    if signer is not None:
+        doc["signer"] = signer
+    return doc
+
+
+def parse_doc(text: str | bytes) -> dict[str, Any]:
+    """A tx document from JSON text; raises OfflineTxError."""
+    if len(text) > MAX_DOC_BYTES:
+        raise OfflineTxError(f"tx document over {MAX_DOC_BYTES} bytes")
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise OfflineTxError(f"not JSON: {e}") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise OfflineTxError(f'not a tx document (expected "format": "{FORMAT}")')
+    if not isinstance(doc.get("body"), dict):
+        raise OfflineTxError("the document has no body")
+    return doc
+
+
+def body_of(doc: dict[str, Any]) -> tx_pb2.TxBody:
+    """The document's body as a protobuf message (strict: unknown fields are refused)."""
+    try:
+        return json_format.ParseDict(doc["body"], tx_pb2.TxBody())
+    except (json_format.ParseError, KeyError, TypeError, ValueError) as e:
+        raise OfflineTxError(f"bad tx body: {e}") from None
+
+
+def sign_doc(
+    doc: dict[str, Any],
+    key: SigningKey,
+    chain_id: str | None = None,
+    nonce: int | None = None,
+) -> dict[str, Any]:
+    """Sign ``doc``, first setting ``chain_id`` and ``nonce`` if given (offline signing gives
+    both; online they come from the node). Raises OfflineTxError if the body has no chain id,
+    or the document names another signer than ``key``."""
+    body = body_of(doc)
+    if chain_id is not None:
+        body.chain_id = chain_id
+    if nonce is not None:
+        if not 0 <= nonce < 1 << 64:
+            raise OfflineTxError("the nonce must be 0..2^64-1")
+        body.nonce = nonce
+    if not body.chain_id:
+        raise OfflineTxError("the tx has no chain id: give --chain-id")
+    pub = bytes(key.verify_key)
+    signer = to_bech32(address_from_pubkey(pub))
+    if doc.get("signer") not in (None, signer):
+        raise OfflineTxError(f"the tx is to be signed by {doc['signer']}, not by {signer}")
+    body_bytes = body.SerializeToString(deterministic=True)
+    raw = sign_body(key, body.chain_id, body_bytes)
+    return signed_doc(raw)
+
+
+def signed_doc(raw: bytes) -> dict[str, Any]:
+    """The document of a signed tx's bytes (``tx decode``): body, key, signature, bytes, hash.
+
+    Raises OfflineTxError if the bytes are not a tx or the signature does not verify."""
+    try:
+        env = tx_pb2.Tx.FromString(raw)
+        body = tx_pb2.TxBody.FromString(env.body)
+    except DecodeError as e:
+        raise OfflineTxError(f"not a tx: {e}") from None
+    pub, sig = bytes(env.pub_key), bytes(env.signature)
+    try:
+        VerifyKey(pub).verify(sign_bytes(body.chain_id, bytes(env.body)), sig)
+    except (BadSignatureError, ValueError, TypeError):
+        raise OfflineTxError("the signature does not verify over the body") from None
+    return {
+        "format": FORMAT,
+        "body": _body_json(body),
+        "signer": to_bech32(address_from_pubkey(pub)),
+        "pub_key": pub.hex(),
+        "signature": sig.hex(),
+        "tx": base64.b64encode(raw).decode(),
+        "hash": tx_hash(raw).hex().upper(),
+    }
+
+
+def raw_of(doc: dict[str, Any]) -> bytes:
+    """The signed tx bytes of a signed document, checked: the envelope rebuilt from body,
+    pub_key and signature must verify and equal the document's ``tx``."""
+    if "signature" not in doc or "pub_key" not in doc:
+        raise OfflineTxError("the tx is not signed: `moderntensor tx sign FILE --from KEY`")
+    body = body_of(doc)
+    try:
+        pub, sig = bytes.fromhex(doc["pub_key"]), bytes.fromhex(doc["signature"])
+        given = base64.b64decode(doc["tx"], validate=True) if "tx" in doc else None
+    except (ValueError, TypeError, binascii.Error) as e:
+        raise OfflineTxError(f"bad signature fields: {e}") from None
+    env = tx_pb2.Tx(body=body.SerializeToString(deterministic=True), pub_key=pub, signature=sig)
+    raw = env.SerializeToString(deterministic=True)
+    signed_doc(raw)  # verifies the signature
+    if given is not None and given != raw:
+        raise OfflineTxError("the document's tx bytes differ from its body and signature")
+    return raw

@@ -1,0 +1,194 @@
+"""A home's running processes, found from their command lines, and how to stop them.
+
+``moderntensor node stop`` must stop a home's node wherever it was started: by ``node start``
+(the supervisor and its two children), by ``localnet start``, or as two separate processes
+(``node app`` and ``cometbft start``, e.g. under systemd). Pid files would miss the last two
+and go stale after a crash, so the processes are found in ``/proc``: a process belongs to a home
+when its command line is one of ours and its ``--home`` (resolved against that process's own
+working directory) is the home (for cometbft: ``<home>/cometbft``). A pid whose command line
+does not match is never signalled, so a reused pid is safe. Linux only (``/proc``).
+
+Children are also bound to their parent's life (``bind_to_parent``): with Linux's
+``PR_SET_PDEATHSIG`` the kernel signals a child when the supervisor dies, even by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import itertools
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+"""prctl option (linux/prctl.h): signal to deliver to this process when its parent dies."""
+
+ROLES = ("supervisor", "cometbft", "app")
+"""Stop order: the supervisor first (it stops its children), then cometbft, then the app (the
+app is the one cometbft dials: stopping it first makes cometbft complain)."""
+
+
+@dataclass(frozen=True)
+class NodeProcess:
+    pid: int
+    role: str
+    """``supervisor`` (node start), ``app`` (node app) or ``cometbft``."""
+    argv: tuple[str, ...]
+
+
+def bind_to_parent(sig: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` for ``subprocess.Popen`` that makes the kernel send ``sig`` to the child
+    when the parent dies (Linux ``prctl(PR_SET_PDEATHSIG)``); None where it is unavailable.
+
+    If the parent is already gone when the child sets it up, the child kills itself with
+    ``sig`` at once (the kernel would not signal it any more)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:  # runs in the child between fork and exec
+        prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), sig)
+
+    return preexec
+
+
+def _argv(pid: int) -> tuple[str, ...] | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return tuple(a.decode(errors="replace") for a in raw.split(b"\0") if a)
+
+
+def _environ(pid: int, name: str) -> str | None:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    prefix = name.encode() + b"="
+    for item in raw.split(b"\0"):
+        if item.startswith(prefix):
+            return item[len(prefix) :].decode(errors="replace")
+    return None
+
+
+def _option(argv: tuple[str, ...], name: str) -> str | None:
+    for i, a in enumerate(argv):
+        if a == name and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith(name + "="):
+            return a[len(name) + 1 :]
+    return None
+
+
+def _follows(argv: tuple[str, ...], first: str, second: str) -> bool:
+    return any(a == first and b == second for a, b in itertools.pairwise(argv))
+
+
+def _resolve(pid: int, path: str) -> Path:
+    p = Path(path).expanduser()
+    if not p.is_absolute():
+        try:
+            p = Path(os.readlink(f"/proc/{pid}/cwd")) / p
+        except OSError:
+            return p
+    return p.resolve()
+
+
+def _role(argv: tuple[str, ...]) -> str | None:
+    if not argv:
+        return None
+    if Path(argv[0]).name == "cometbft" and "start" in argv:
+        return "cometbft"
+    ours = any(a == "abci_app" or Path(a).name == "moderntensor" for a in argv[:3])
+    if ours and _follows(argv, "node", "app"):
+        return "app"
+    if ours and _follows(argv, "node", "start"):
+        return "supervisor"
+    return None
+
+
+def _home_of(pid: int, argv: tuple[str, ...], role: str) -> Path | None:
+    given = _option(argv, "--home")
+    if role == "cometbft":
+        return _resolve(pid, given).parent if given else None
+    if given is None:  # the CLI's default home: $MODERNTENSOR_HOME, ./.data, ~/.moderntensor
+        given = _environ(pid, "MODERNTENSOR_HOME")
+    if given is None:
+        local = _resolve(pid, ".data")
+        if not local.is_dir():
+            return None
+        return local
+    return _resolve(pid, given)
+
+
+def find_node_processes(home: Path) -> list[NodeProcess]:
+    """This home's supervisor, app and cometbft processes that are alive, in stop order."""
+    target = home.expanduser().resolve()
+    found = []
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        pid = int(entry.name)
+        argv = _argv(pid)
+        if argv is None or is_zombie(pid):
+            continue
+        role = _role(argv)
+        if role is None or _home_of(pid, argv, role) != target:
+            continue
+        found.append(NodeProcess(pid, role, argv))
+    return sorted(found, key=lambda p: (ROLES.index(p.role), p.pid))
+
+
+def is_zombie(pid: int) -> bool:
+    """True if ``pid`` has exited (a zombie waiting for its parent, or gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def _still(proc: NodeProcess) -> bool:
+    return not is_zombie(proc.pid) and _argv(proc.pid) == proc.argv
+
+
+def _signal(proc: NodeProcess, sig: int) -> None:
+    if _still(proc):  # the pid still runs the command we found (not a reused pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, sig)
+
+
+def _wait_gone(procs: list[NodeProcess], timeout: float) -> list[NodeProcess]:
+    deadline = time.monotonic() + timeout
+    alive = [p for p in procs if _still(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in alive if _still(p)]
+    return alive
+
+
+def stop_node_processes(home: Path, timeout: float = 15.0) -> list[NodeProcess]:
+    """Stop this home's node however it was started; return the processes found.
+
+    The supervisor gets SIGTERM (and stops its children); then any cometbft and app left get
+    SIGTERM; whatever still runs after ``timeout`` seconds per step gets SIGKILL (cometbft's
+    graceful stop can hang; both are crash-safe)."""
+    procs = find_node_processes(home)
+    for role in ROLES:
+        group = [p for p in procs if p.role == role]
+        for p in group:
+            _signal(p, signal.SIGTERM)
+        for p in _wait_gone(group, timeout):
+            _signal(p, signal.SIGKILL)
+        _wait_gone(group, 5.0)
+    return procs

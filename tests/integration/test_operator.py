@@ -1,0 +1,228 @@
+"""The operator's CLI on one shared real node: commit-reveal state that survives a refused
+commit, offline signing, proofs through the CLI, node stop and doctor."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import REPO, LocalNode, addr_of, run_cli, seeded_key
+
+from abci_app.client.keyring import Keyring
+
+pytestmark = pytest.mark.integration
+
+NAMES = ["owner", "val", "cold"]
+
+
+class Op:
+    def __init__(self, node: LocalNode) -> None:
+        self.node = node
+        self.keys = {
+            name: Keyring(node.home.keyring, backend="test").add(name, bytes(seeded_key(200 + i)))
+            for i, name in enumerate(NAMES)
+        }
+
+    def mt(self, *args: str, ok: bool = True, home: Path | None = None) -> Any:
+        res = run_cli(home or self.node.root, "-o", "json", *args, node=self.node.rpc_url)
+        if ok:
+            assert res.returncode == 0, (args, res.stdout, res.stderr)
+            return json.loads(res.stdout) if res.stdout.strip() else None
+        return res
+
+    def query(self, path: str) -> Any:
+        with self.node.rpc() as rpc:
+            res = rpc.abci_query(path)
+            assert res.code == 0, res.log
+            return res.json()
+
+
+@pytest.fixture(scope="module")
+def op(tmp_path_factory: pytest.TempPathFactory, cometbft_bin: Path) -> Iterator[Op]:
+    accounts = [(addr_of(seeded_key(200 + i)), 10**14) for i in range(len(NAMES))]
+    node = LocalNode(tmp_path_factory.mktemp("operator") / "home", accounts=accounts).init()
+    node.start(min_height=2)
+    yield Op(node)
+    node.stop()
+
+
+def _event(done: dict[str, Any], kind: str, key: str) -> str:
+    for ev in done["events"]:
+        if ev["type"] == kind:
+            for a in ev["attributes"]:
+                if a["key"] == key:
+                    return str(a["value"])
+    raise AssertionError(f"no {kind}.{key} in {done['events']}")
+
+
+def test_a_refused_commit_does_not_break_the_reveal(op: Op) -> None:
+    assert op.mt("subnet", "register", "--from", "owner")["code"] == 0
+    op.mt("subnet", "set-hyperparams", "1", "tempo=10", "--from", "owner")
+    op.mt("subnet", "register-neuron", "1", "--from", "val")
+    first = op.mt("subnet", "commit-weights", "1", "--weights", "0=65535", "--from", "val")
+    reveal_from = int(_event(first, "commit_weights", "reveal_from"))
+    saved = list((op.node.root / "weight-commits").glob("*.json"))
+    assert len(saved) == 1
+    # a second commit is refused by the chain: the saved entry stays the first's
+    second = op.mt("subnet", "commit-weights", "1", "--weights", "0=1", "--from", "val", ok=False)
+    # (refused as a pending commit, 152, or by the rate limit, 138: either way not on chain)
+    refused = "code 152" in second.stderr or "code 138" in second.stderr
+    assert second.returncode == 1 and refused, second.stderr
+    assert list((op.node.root / "weight-commits").glob("*.json")) == saved
+    op.node.wait_height(reveal_from)
+    done = op.mt("subnet", "reveal-weights", "1", "--from", "val")
+    assert done["code"] == 0
+    row = op.query("/subnet/1/weights/0")
+    assert row["commit"] is None
+    bad = op.mt("subnet", "reveal-weights", "1", "--from", "val", ok=False)
+    assert bad.returncode == 1 and "no pending commit" in bad.stderr
+
+
+def test_offline_signing_flow(op: Op, tmp_path: Path) -> None:
+    """generate (online) -> sign with --offline (no node) -> broadcast (online)."""
+    to = op.keys["owner"].address
+    unsigned = tmp_path / "tx.json"
+    gen = run_cli(
+        op.node.root,
+        "tx",
+        "transfer",
+        "--from",
+        "cold",
+        "--to",
+        to,
+        "--amount",
+        "7",
+        "--generate-only",
+        node=op.node.rpc_url,
+    )
+    assert gen.returncode == 0, gen.stderr
+    unsigned.write_text(gen.stdout)
+    doc = json.loads(gen.stdout)
+    assert "signature" not in doc and doc["signer"] == op.keys["cold"].address
+    nonce = int(op.query(f"/account/{op.keys['cold'].address}")["nonce"])
+    # the offline machine: a dead node URL proves nothing is asked of the network
+    dead = "http://127.0.0.1:9"
+    signed = tmp_path / "signed.json"
+    res = run_cli(
+        op.node.root,
+        "tx",
+        "sign",
+        str(unsigned),
+        "--from",
+        "cold",
+        "--offline",
+        "--nonce",
+        str(nonce),
+        "--chain-id",
+        "mt-test-1",
+        "--out",
+        str(signed),
+        node=dead,
+    )
+    assert res.returncode == 0, res.stderr
+    encoded = run_cli(op.node.root, "tx", "encode", str(signed)).stdout.strip()
+    decoded = json.loads(run_cli(op.node.root, "tx", "decode", encoded).stdout)
+    assert decoded["hash"] == json.loads(signed.read_text())["hash"]
+    before = int(op.query(f"/account/{to}")["balance"])
+    done = op.mt("tx", "broadcast", str(signed))
+    assert done["code"] == 0 and done["hash"] == decoded["hash"]
+    assert int(op.query(f"/account/{to}")["balance"]) == before + 7
+    again = op.mt("tx", "broadcast", str(signed), ok=False)  # a replay is refused
+    assert again.returncode == 1 and "already exists" in again.stderr  # the mempool cache
+
+
+def test_two_no_wait_transfers_and_global_options_after_the_command(op: Op) -> None:
+    to = op.keys["val"].address
+    sent = [
+        op.mt("tx", "transfer", "--from", "owner", "--to", to, "--amount", str(i + 1), "--no-wait")
+        for i in range(2)
+    ]
+    with op.node.rpc() as rpc:
+        done = [rpc.wait_for_tx(s["hash"]) for s in sent]
+    assert [d.code for d in done] == [0, 0]
+    res = run_cli(op.node.root, "keys", "show", "owner", "--output", "json")
+    assert res.returncode == 0 and json.loads(res.stdout)["address"] == op.keys["owner"].address
+
+
+def test_prove_through_the_cli_catches_a_lying_node(op: Op) -> None:
+    from lying_proxy import LIE_BALANCE, LyingProxy
+
+    addr = op.keys["owner"].address
+    honest = op.mt("query", "account", addr, "--prove")
+    assert honest["proof"]["verified"] is True
+    proxy = LyingProxy(op.node.rpc_url)
+    try:
+        proxy.lie = "account_json"
+        shown = run_cli(op.node.root, "-o", "json", "query", "account", addr, node=proxy.url)
+        assert int(json.loads(shown.stdout)["balance"]) == LIE_BALANCE  # unproven: the lie
+        proven = run_cli(
+            op.node.root, "-o", "json", "query", "account", addr, "--prove", node=proxy.url
+        )
+        assert int(json.loads(proven.stdout)["balance"]) != LIE_BALANCE  # proven: the truth
+        for lie in ("store_value", "forged_commit"):
+            proxy.lie = lie
+            bad = run_cli(op.node.root, "query", "account", addr, "--prove", node=proxy.url)
+            assert bad.returncode == 1 and bad.stderr.startswith("Error: "), bad.stderr
+            assert "Traceback" not in bad.stderr
+    finally:
+        proxy.close()
+
+
+def test_doctor_on_a_healthy_validator(op: Op) -> None:
+    checks = {c["name"]: c for c in op.mt("doctor", "--key", "dev")}
+    assert checks["node"]["status"] == "ok" and checks["sync"]["status"] == "ok"
+    assert checks["validator"]["status"] == "ok" and "active" in checks["validator"]["detail"]
+    assert checks["signing"]["status"] == "ok"
+    val = {c["name"]: c for c in op.mt("doctor", "--key", "val")}
+    assert any(n.startswith("subnet 1 uid 0") for n in val), val
+    down = run_cli(op.node.root, "doctor", node="http://127.0.0.1:9")
+    assert down.returncode == 1 and "FAIL" in down.stdout and "node start" in down.stdout
+
+
+def test_bench_load_says_why_against_an_unfunded_chain(op: Op) -> None:
+    res = run_cli(op.node.root, "bench", "load", "--txs", "10", node=op.node.rpc_url)
+    assert res.returncode == 1 and "holds nothing on this chain" in res.stderr, res.stderr
+
+
+def _on_a_terminal(argv: list[str], answer: bytes) -> tuple[int, str]:
+    """Run the CLI on a pseudo-terminal, answer the [y/N] question, return (exit, screen)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI on the terminal
+        os.chdir(REPO)
+        os.execv(sys.executable, [sys.executable, "-m", "abci_app", *argv])
+    out, sent, end = b"", False, time.monotonic() + 60
+    while time.monotonic() < end:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if b"[y/N]" in out and not sent:
+                os.write(fd, answer)
+                sent = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def test_a_value_moving_command_asks_on_a_terminal(op: Op) -> None:
+    to = op.keys["val"].address
+    base = ["--home", str(op.node.root), "--node", op.node.rpc_url, "tx", "transfer"]
+    argv = [*base, "--from", "owner", "--to", to, "--amount", "3"]
+    before = int(op.query(f"/account/{to}")["balance"])
+    code, screen = _on_a_terminal(argv, b"n\n")
+    assert code == 1 and "[y/N]" in screen and "Error: aborted" in screen, screen
+    assert int(op.query(f"/account/{to}")["balance"]) == before  # nothing was sent
+    code, screen = _on_a_terminal([*argv, "--yes"], b"n\n")
+    assert code == 0 and "[y/N]" not in screen and "committed at height" in screen, screen
