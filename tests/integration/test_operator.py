@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import REPO, LocalNode, addr_of, run_cli, seeded_key
+from harness import REPO, LocalNode, addr_of, run_cli, seeded_key, wait_until
 
 from abci_app.client.keyring import Keyring
 
@@ -65,8 +65,16 @@ def _event(done: dict[str, Any], kind: str, key: str) -> str:
 
 def test_a_refused_commit_does_not_break_the_reveal(op: Op) -> None:
     assert op.mt("subnet", "register", "--from", "owner")["code"] == 0
-    op.mt("subnet", "set-hyperparams", "1", "tempo=10", "--from", "owner")
+    op.mt("subnet", "set-hyperparams", "1", "tempo=30", "--from", "owner")  # 6 s windows
     op.mt("subnet", "register-neuron", "1", "--from", "val")
+    # weights need a validator permit: stake on the hotkey, then an epoch grants it
+    val = op.keys["val"].address
+    op.mt("subnet", "add-stake", "1", "--hotkey", val, "--amount", "10mdt", "--from", "val")
+    wait_until(
+        lambda: op.query("/subnet/1/metagraph")["neurons"][0]["validator_permit"],
+        60,
+        "the validator permit of an epoch",
+    )
     first = op.mt("subnet", "commit-weights", "1", "--weights", "0=65535", "--from", "val")
     reveal_from = int(_event(first, "commit_weights", "reveal_from"))
     saved = list((op.node.root / "weight-commits").glob("*.json"))
