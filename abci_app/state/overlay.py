@@ -107,7 +107,9 @@ class Overlay:
     def load(self, writes: Mapping[bytes, bytes | None]) -> None:
         """Apply ``writes`` (a deletion as ``None``) as if each had been set here."""
         mine = self.writes
-        self._fresh.extend(writes.keys() - mine.keys())  # (order is irrelevant: sorted on use)
+        # iterate the (small) incoming writes only: ``writes.keys() - mine.keys()`` would walk
+        # every key of ``mine`` (the whole check-state) inside set.difference_update
+        self._fresh.extend([k for k in writes if k not in mine])
         mine.update(writes)
 
     def branch(self) -> Overlay:

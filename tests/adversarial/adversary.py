@@ -17,10 +17,10 @@ FUNDED = 8
 """Test accounts seeded_key(0..7) hold START_BALANCE each; attackers use other keys."""
 START_BALANCE = 1_000_000 * BASE_UNITS_PER_MDT
 
-APP_RSS_LIMIT_MIB = 200
+APP_RSS_LIMIT_MIB = 250
 """Stated bound on the app's resident memory during and after the attacks (an idle app uses
-~60 MiB; the bounded caches, the mempool's copy in the check-state and the read cache fit
-well within it)."""
+~60 MiB; the verified-tx cache is bounded at 128 MiB of estimated memory and holds only
+txs whose fee was paid, so no attack fills it; the read cache and the check-state fit too)."""
 COMETBFT_RSS_LIMIT_MIB = 400
 """Stated bound on cometbft's (its mempool holds at most 64 MiB of txs, max_txs_bytes)."""
 
