@@ -299,9 +299,11 @@ def run(d: Driver) -> Recorder:
         ],
         down,
     )
-    while (r.d.height + 3) % 5 != 0:  # subnet 2's epoch (tempo 4) grants its permits ...
+    while (r.d.height + 3) % 5 != 0:  # subnet 2's epoch (tempo 4) starts the stake floors ...
         r.block([], down)
     r.block([], down)  # ... then subnet 1's (in the next block)
+    for i in range(5):  # the next epochs of both weigh the stake that stayed: validator permits
+        r.block([s.tx(1, MsgUnjail())] if i == 0 else [], down)  # 117: C was jailed 2 blocks ago
     salt = SALT
     commit0 = commit_hash(acct(0), 2, (1, 2), (100, 200), salt, 0)
     r.block(
@@ -316,7 +318,7 @@ def run(d: Driver) -> Recorder:
             s.tx(5, MsgRemoveSubnetStake(1, acct(1), 40 * MDT)),
             s.tx(5, MsgRemoveSubnetStake(1, acct(1), 10**15)),  # 143
             s.tx(6, MsgRevealWeights(2, (0,), (1,), salt)),  # 140: nothing committed
-            s.tx(1, MsgUnjail()),  # 117: C was jailed for downtime two blocks ago
+            s.tx(1, MsgUnjail()),  # the jail time is over
         ],
         down,
     )
@@ -336,11 +338,11 @@ def run(d: Driver) -> Recorder:
             s.tx(0, MsgRevealWeights(2, (1, 2), (100, 200), salt)),
             s.tx(1, MsgSetWeights(1, (0,), (7,))),  # 144: version below weights_version
             s.tx(1, MsgSetWeights(1, (0, 3), (7, 8), 1)),
-            s.tx(1, MsgUnjail()),
+            s.tx(1, MsgUnjail()),  # 116: not jailed any more
         ],
         down,
     )
-    for _ in range(3):
+    for _ in range(5):
         r.block([], down)
     r.queries(query_paths())
 

@@ -56,6 +56,8 @@ HINTS = {
     138: "wait until the height in the message",
     139: "check the subnet's commit_reveal: `moderntensor subnet hyperparams <netuid>`",
     141: "reveal in the window after the commit's (see the commit's reveal heights)",
+    147: "stake on the hotkey (`moderntensor subnet add-stake`), then wait for the second epoch "
+    "after it: `moderntensor subnet metagraph <netuid>` marks permits with *",
     150: "the price rose above --max-cost: check `subnet lock-cost` or `subnet list` and retry "
     "with a higher --max-cost if you agree",
     151: "the subnet takes few registrations per block and per interval: retry at the height in "

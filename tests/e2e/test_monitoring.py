@@ -133,7 +133,8 @@ def test_every_target_is_up_and_every_query_returns_data(net: Path, prometheus: 
     send(url, dev, [MsgRegisterNeuron(1, 10**11)])
     send(url, miner, [MsgRegisterNeuron(1, 10**11)])
     send(url, dev, [MsgAddSubnetStake(1, dev.address_bytes, 10**12)])
-    wait_until(lambda: has_permit(url, 0), 60, "the validator permit of an epoch", poll=1)
+    # the first epoch after the stake starts its stake floor, the second grants the permit
+    wait_until(lambda: has_permit(url, 0), 90, "the validator permit of an epoch", poll=1)
     send(url, dev, [MsgSetWeights(1, (1,), (1,))])
 
     def targets_up() -> bool:

@@ -67,14 +67,15 @@ def test_economic_rules_through_the_cli(node_factory: type) -> None:
     hp = ("tempo=20", "weights_rate_limit=0")
     assert mt("subnet", "set-hyperparams", "1", *hp, "--from", "dev").returncode == 0
     assert mt("subnet", "register-neuron", "1", "--from", "dev").returncode == 0
-    # weights need a validator permit: stake on the hotkey, then an epoch grants it
+    # weights need a validator permit: stake on the hotkey; the first epoch after it starts its
+    # stake floor, the second grants the permit (~42 blocks at tempo 20)
     dev = mt("keys", "show", "dev").stdout.strip()
     staked = mt("subnet", "add-stake", "1", "--hotkey", dev, "--amount", "10mdt", "--from", "dev")
     assert staked.returncode == 0, staked.stderr
     wait_until(
         lambda: js("subnet", "metagraph", "1")["neurons"][0]["validator_permit"],  # type: ignore[index]
-        60,
-        "the validator permit of an epoch",
+        120,
+        "the validator permit of the second epoch",
     )
 
     # a second commit while the first is pending is refused, not replacing it

@@ -67,13 +67,14 @@ def test_a_refused_commit_does_not_break_the_reveal(op: Op) -> None:
     assert op.mt("subnet", "register", "--from", "owner")["code"] == 0
     op.mt("subnet", "set-hyperparams", "1", "tempo=30", "--from", "owner")  # 6 s windows
     op.mt("subnet", "register-neuron", "1", "--from", "val")
-    # weights need a validator permit: stake on the hotkey, then an epoch grants it
+    # weights need a validator permit: stake on the hotkey; the first epoch after it starts its
+    # stake floor, the second grants the permit (~62 blocks at tempo 30)
     val = op.keys["val"].address
     op.mt("subnet", "add-stake", "1", "--hotkey", val, "--amount", "10mdt", "--from", "val")
     wait_until(
         lambda: op.query("/subnet/1/metagraph")["neurons"][0]["validator_permit"],
-        60,
-        "the validator permit of an epoch",
+        120,
+        "the validator permit of the second epoch",
     )
     first = op.mt("subnet", "commit-weights", "1", "--weights", "0=65535", "--from", "val")
     reveal_from = int(_event(first, "commit_weights", "reveal_from"))

@@ -119,7 +119,7 @@ def test_subnet_lifecycle_through_the_cli(net: Net) -> None:
     meta = net.mt("subnet", "metagraph", "1")["neurons"]
     assert len(meta) == 13
     uid = {n["hotkey"]: n["uid"] for n in meta}
-    net.parallel(
+    stakes = net.parallel(
         [
             (
                 "subnet",
@@ -149,9 +149,12 @@ def test_subnet_lifecycle_through_the_cli(net: Net) -> None:
         "subnet", "set-weights", "1", "--weights", weights["val0"], "--from", "val0", ok=False
     )
     assert refused.returncode == 1 and "code 139" in refused.stderr
-    # a commit is revealed in the window after its own: start the commits just after an epoch
-    # so that all three land in one window
-    net.wait_epoch_after(net.node.height())
+    # weights need a validator permit: the first epoch after the stake starts its stake floor
+    # (an epoch weighs the lowest stake held since the previous one), the second grants it.
+    # A commit is revealed in the window after its own: start the commits just after that
+    # epoch so that all three land in one window
+    floors = net.wait_epoch_after(max(st["height"] for st in stakes))
+    net.wait_epoch_after(floors["last_epoch"])
     commits = net.parallel(
         [
             ("subnet", "commit-weights", "1", "--weights", weights[v], "--from", v)
@@ -243,7 +246,7 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
     net.parallel([("subnet", "register-neuron", "1", "--from", k) for k in ("val0", "miner0")])
     uid = {n["hotkey"]: n["uid"] for n in net.query("/subnet/1/metagraph")["neurons"]}
     val, miner = uid[net.addr("val0")], uid[net.addr("miner0")]
-    # weights need a validator permit: none before an epoch has seen stake on the hotkey
+    # weights need a validator permit: none before two epochs have seen stake on the hotkey
     early = net.mt(
         "subnet", "set-weights", "1", "--weights", f"{miner}=1", "--from", "val0", ok=False
     )
@@ -259,7 +262,7 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
         "--from",
         "val0",
     )
-    net.wait_epoch_after(staked["height"])
+    net.wait_epoch_after(net.wait_epoch_after(staked["height"])["last_epoch"])  # the permit
     first = net.mt("subnet", "set-weights", "1", "--weights", f"{miner}=100", "--from", "val0")
     again = net.mt("subnet", "set-weights", "1", "--weights", "1=200", "--from", "val0", ok=False)
     assert again.returncode == 1

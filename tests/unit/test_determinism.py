@@ -129,8 +129,10 @@ def subnet_blocks(seed: int, n_blocks: int) -> list[list[bytes]]:
             for i in (2, 3, 4)
             for net in (1, 2)
         ],
-        *([] for _ in range(5)),  # an epoch of each subnet grants the permits
-        [s.tx(i, MsgSetWeights(2, tuple(range(6)), (9, 8, 7, 6, 5, 4))) for i in (2, 3, 4)],
+        # the epochs after the stake (block 6) start the stake floors at it (subnet 2 at block
+        # 7, subnet 1 at 12), the next ones weigh it and grant the permits (12 and 19)
+        *([] for _ in range(6)),
+        [s.tx(i, MsgSetWeights(2, (0, 1, 2), (9, 8, 7))) for i in (2, 3, 4)],  # uids 0..2
     ]
     pending: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
     blocks = setup

@@ -19,6 +19,7 @@ from abci_app.modules.subnets.messages import (
     MsgCommitWeights,
     MsgRegisterNeuron,
     MsgRegisterSubnet,
+    MsgRemoveSubnetStake,
     MsgRevealWeights,
     MsgSetSubnetHyperparams,
     MsgSetWeights,
@@ -76,8 +77,10 @@ def register(d: Driver, s: Sender, i: int) -> int:
 
 
 def stake_for_permit(d: Driver, s: Sender) -> None:
-    """The validator stakes on its own hotkey in a block of its own; the next epoch grants it
-    the validator permit weights need (issue 13)."""
+    """The validator stakes on its own hotkey in a block of its own. The next epoch restarts
+    its stake floor at that stake (Yuma weighs the lowest stake since the previous epoch) and
+    the one after grants it the validator permit weights need (issue 13): with tempo 9, stake
+    added in blocks 3..8 gives a permit from block 18 on."""
     stake = MsgAddSubnetStake(1, addr(VALIDATOR), 1_000 * MDT)
     assert d.block([s.tx(VALIDATOR, stake)])[1] == [0]
 
@@ -118,17 +121,17 @@ def test_a_reveal_does_not_pay_a_uid_that_changed_hands_after_the_commit(tmp_pat
     assert register(d, s, 3) == 0  # a miner, block 3
     assert register(d, s, VALIDATOR) == 1  # block 4
     assert register(d, s, 2) == 2  # another miner, block 5
-    d.block([s.tx(VALIDATOR, MsgAddSubnetStake(1, addr(VALIDATOR), 1_000 * MDT))])
-    until(d, 8)  # the epoch grants the validator permit weights need (issue 13)
+    stake_for_permit(d, s)  # block 6
+    until(d, 18)  # the epoch grants the validator permit weights need (issue 13)
     uids, weights = (0, 2), (65_535, 65_535)
     digest = commit_hash(addr(VALIDATOR), 1, uids, weights, SALT, 0)
-    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 9
+    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 19
     attacker = 4
-    assert register(d, s, attacker) == 0  # block 10: prunes the oldest, uid 0, and takes it
-    until(d, 18)
+    assert register(d, s, attacker) == 0  # block 20: prunes the oldest, uid 0, and takes it
+    until(d, 28)
     _, codes = d.block([s.tx(VALIDATOR, MsgRevealWeights(1, uids, weights, SALT, 0))])
-    assert codes == [0]  # block 19, the reveal window
-    until(d, 28)  # the epoch that uses the revealed weights
+    assert codes == [0]  # block 29, the reveal window
+    until(d, 38)  # the epoch that uses the revealed weights
     meta = q(d, "/subnet/1/metagraph")["neurons"]  # type: ignore[index]
     assert meta[0]["hotkey"] == _b32(attacker)
     assert meta[0]["incentive"] == 0 and meta[0]["emission"] == "0"
@@ -142,20 +145,20 @@ def test_a_commit_keeps_the_reveal_window_it_was_given(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=9, weights_rate_limit=0)
     register(d, s, VALIDATOR)
-    stake_for_permit(d, s)  # block 4; the epoch at block 8 grants the permit
-    until(d, 9)
+    stake_for_permit(d, s)  # block 4; the epoch at block 18 grants the permit
+    until(d, 19)
     uids, weights = (0,), (1,)
     digest = commit_hash(addr(VALIDATOR), 1, uids, weights, SALT, 0)
-    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 10
+    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 20
     tx = d.last_response().tx_results[0]  # type: ignore[union-attr]
     (ev,) = [e for e in tx.events if e.type == "commit_weights"]
     window = {a.key: int(a.value) for a in ev.attributes if a.key.startswith("reveal_")}
-    assert window == {"reveal_from": 19, "reveal_until": 28}
-    assert d.block([s.tx(OWNER, hyper(tempo=65_535))])[1] == [0]  # block 11
+    assert window == {"reveal_from": 29, "reveal_until": 38}
+    assert d.block([s.tx(OWNER, hyper(tempo=65_535))])[1] == [0]  # block 21
     reveal = MsgRevealWeights(1, uids, weights, SALT, 0)
-    assert d.block([s.tx(VALIDATOR, reveal)])[1] == [141]  # block 12: still too early
-    until(d, 18)
-    assert d.block([s.tx(VALIDATOR, reveal)])[1] == [0]  # block 19: its window
+    assert d.block([s.tx(VALIDATOR, reveal)])[1] == [141]  # block 22: still too early
+    until(d, 28)
+    assert d.block([s.tx(VALIDATOR, reveal)])[1] == [0]  # block 29: its window
     assert q(d, "/subnet/1/weights/0")["weights"] == [[0, 1]]  # type: ignore[index]
 
 
@@ -164,11 +167,11 @@ def test_lowering_the_tempo_does_not_expire_an_honest_commit(tmp_path: Path) -> 
     subnet_with(d, s, tempo=9, weights_rate_limit=0)
     register(d, s, VALIDATOR)
     stake_for_permit(d, s)  # block 4
-    until(d, 8)  # the epoch grants the permit
-    assert d.block([s.tx(OWNER, hyper(tempo=99))])[1] == [0]  # block 9: epochs end 98, 198
+    until(d, 18)  # the epoch grants the permit
+    assert d.block([s.tx(OWNER, hyper(tempo=99))])[1] == [0]  # block 19: epochs end 98, 198
     uids, weights = (0,), (7,)
     digest = commit_hash(addr(VALIDATOR), 1, uids, weights, SALT, 0)
-    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 10
+    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 20
     assert d.block([s.tx(OWNER, hyper(tempo=10))])[1] == [0]  # epochs now every 11 blocks
     until(d, 98)
     assert d.block([s.tx(VALIDATOR, MsgRevealWeights(1, uids, weights, SALT, 0))])[1] == [0]
@@ -182,15 +185,15 @@ def test_a_second_commit_does_not_replace_a_pending_one(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=9, weights_rate_limit=0)
     register(d, s, VALIDATOR)
-    stake_for_permit(d, s)
-    until(d, 8)  # the epoch grants the permit
+    stake_for_permit(d, s)  # block 4
+    until(d, 18)  # the epoch grants the permit
     first = commit_hash(addr(VALIDATOR), 1, (0,), (1,), SALT, 0)
     second = commit_hash(addr(VALIDATOR), 1, (0,), (2,), SALT, 0)
     _, codes = d.block(
         [s.tx(VALIDATOR, MsgCommitWeights(1, first)), s.tx(VALIDATOR, MsgCommitWeights(1, second))]
     )
-    assert codes == [0, 152]  # CommitPending
-    until(d, 18)
+    assert codes == [0, 152]  # CommitPending (block 19)
+    until(d, 28)
     assert d.block([s.tx(VALIDATOR, MsgRevealWeights(1, (0,), (1,), SALT, 0))])[1] == [0]
     # revealed: the next commit is accepted
     assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, second))])[1] == [0]
@@ -297,17 +300,17 @@ def test_epoch_rounding_dust_goes_to_the_community_pool(tmp_path: Path) -> None:
     for i in (VALIDATOR, 2, 3, 4):
         register(d, s, i)
     d.block([s.tx(VALIDATOR, MsgAddSubnetStake(1, addr(VALIDATOR), 7_777 * MDT + 1))])
-    until(d, 8)  # the epoch grants the validator permit weights need
+    until(d, 18)  # the epoch grants the validator permit weights need
     d.block([s.tx(VALIDATOR, MsgSetWeights(1, (1, 2, 3), (1, 3, 7)))])
-    until(d, 18)
+    until(d, 28)
 
     def pool() -> int:
         (acct,) = [a for a in q(d, "/module_accounts") if a["name"] == "community_pool"]  # type: ignore[attr-defined]
         return int(acct["balance"])
 
-    until(d, 27)
+    until(d, 37)
     pool0 = pool()
-    d.block([])  # block 28: the epoch
+    d.block([])  # block 38: the epoch
     ev = epoch_event(d)
     paid = sum(int(ev[k]) for k in ("owner", "miners", "validators", "recycled", "dust"))
     assert paid == int(ev["emission"])
@@ -315,3 +318,105 @@ def test_epoch_rounding_dust_goes_to_the_community_pool(tmp_path: Path) -> None:
     (rewards,) = [e for e in d.last_response().events if e.type == "rewards"]  # type: ignore[union-attr]
     allocation_dust = int({a.key: a.value for a in rewards.attributes}["community_pool"])
     assert pool() - pool0 == int(ev["dust"]) + allocation_dust
+
+
+def test_stake_added_for_an_epoch_block_captures_nothing(tmp_path: Path) -> None:
+    """subtensor PR 737 (protect from fast stake/unstake): Yuma weighs a hotkey by the lowest
+    stake it held since the previous epoch. Before, 50,000 MDT staked in the epoch block itself
+    (and removed in the next) made the attacker the whole consensus: its miner took all the
+    incentive and its validator all the dividends of the tempo's emission, that the honest
+    validator's stake had drawn to the subnet (the attacker's validator holds a permit through
+    a small stake of its own). Removing the stake after one epoch and adding it back for the
+    next does not work either; stake that stays through a whole tempo counts."""
+    d, s = chain(tmp_path)
+    subnet_with(d, s, tempo=9, commit_reveal=0, weights_rate_limit=0)  # epochs end 8, 18, 28..
+    honest_v, honest_m, evil_v, evil_m = 1, 2, 5, 6
+    for i in (honest_v, honest_m, evil_v, evil_m):  # uids 0..3, blocks 3..6
+        register(d, s, i)
+    dust = 1 * MDT  # the attacker's own stake: enough for a validator permit, no consensus
+    d.block(
+        [
+            s.tx(honest_v, MsgAddSubnetStake(1, addr(honest_v), 1_000 * MDT)),
+            s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), dust)),
+        ]
+    )  # block 7
+    until(d, 18)  # both validators hold permits from the epoch at 18 (issue 13)
+    _, codes = d.block(
+        [
+            s.tx(honest_v, MsgSetWeights(1, (1,), (65_535,))),
+            s.tx(evil_v, MsgSetWeights(1, (3,), (65_535,))),
+        ]
+    )  # block 19
+    assert codes == [0, 0]
+    whale = 50_000 * MDT
+
+    def miners_paid() -> tuple[int, int]:
+        meta = q(d, "/subnet/1/metagraph")["neurons"]  # type: ignore[index]
+        return int(meta[1]["emission"]), int(meta[3]["emission"])
+
+    until(d, 28)
+    honest, evil = miners_paid()
+    assert honest > 0 and evil == 0  # the honest validator's stake is the consensus
+    until(d, 37)
+    d.block([s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), whale))])  # block 38: the epoch
+    honest, evil = miners_paid()
+    assert honest > 0 and evil == 0
+    assert q(d, "/subnet/1/metagraph")["neurons"][2]["epoch_stake"] == str(whale + dust)  # type: ignore[index]
+    d.block([s.tx(evil_v, MsgRemoveSubnetStake(1, addr(evil_v), whale))])  # block 39: away...
+    until(d, 47)
+    d.block([s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), whale))])  # ...and back for 48
+    honest, evil = miners_paid()
+    assert honest > 0 and evil == 0
+    until(d, 58)  # the whale's stake stayed from epoch 48 to 58: it is consensus now
+    honest, evil = miners_paid()
+    assert honest == 0 and evil > 0
+
+
+def test_an_owner_change_applies_from_the_next_block(tmp_path: Path) -> None:
+    """The issue's rule for prices (a registrant pays the burn it could see), for every
+    hyperparameter: an owner's change in a block leaves that block's txs on the terms they
+    were signed against. Before, a tempo raised to 65,535 ahead of a validator's commit in the
+    same block gave the commit a reveal window ~65,000 blocks away (and code 152 for any new
+    commit until then: the validator locked out); a weights_version raised ahead of a reveal
+    made the reveal fail (144) and the commit expire; caps raised ahead of a block of
+    registrations let them replace a whole subnet in one block."""
+    d, s = chain(tmp_path)
+    subnet_with(d, s, tempo=9, weights_rate_limit=0, max_allowed_uids=8, max_allowed_validators=8)
+    register(d, s, VALIDATOR)  # uid 0, block 3
+    stake_for_permit(d, s)  # block 4
+    until(d, 18)  # the validator permit
+    digest = commit_hash(addr(VALIDATOR), 1, (0,), (1,), SALT, 0)
+    _, codes = d.block(
+        [s.tx(OWNER, hyper(tempo=65_535)), s.tx(VALIDATOR, MsgCommitWeights(1, digest))]
+    )
+    assert codes == [0, 0]  # block 19
+    (commit,) = [e for e in d.last_response().tx_results[1].events if e.type == "commit_weights"]  # type: ignore[union-attr]
+    window = {a.key: int(a.value) for a in commit.attributes if a.key.startswith("reveal_")}
+    assert window == {"reveal_from": 29, "reveal_until": 38}  # tempo 9's, as signed
+    assert q(d, "/subnet/1/hyperparams")["tempo"] == 65_535  # type: ignore[index]
+    until(d, 28)
+    reveal = MsgRevealWeights(1, (0,), (1,), SALT, 0)
+    _, codes = d.block([s.tx(OWNER, hyper(weights_version=1)), s.tx(VALIDATOR, reveal)])
+    assert codes == [0, 0]  # block 29: revealed with the version it committed
+    assert q(d, "/subnet/1/weights/0")["weights"] == [[0, 1]]  # type: ignore[index]
+    _, codes = d.block(
+        [s.tx(OWNER, hyper(max_registrations_per_block=8))]
+        + [s.tx(i, MsgRegisterNeuron(1, max_cost=ANY_PRICE)) for i in range(10, 17)]
+    )
+    assert codes == [0, 0] + [151] * 6  # the block's cap is still 1
+    _, codes = d.block([s.tx(i, MsgRegisterNeuron(1, max_cost=ANY_PRICE)) for i in range(11, 14)])
+    assert codes == [0, 0, 0]  # from the next block on, the owner's cap
+
+
+def test_a_lowered_uid_limit_never_falls_below_the_blocks_registrations(tmp_path: Path) -> None:
+    """max_allowed_uids may be lowered to the neurons registered; a registration later in the
+    same block meets the old limit, so the new one is raised to the neurons there are."""
+    d, s = chain(tmp_path)
+    subnet_with(d, s, tempo=99, max_allowed_uids=4, max_allowed_validators=1)
+    register(d, s, VALIDATOR)  # n = 1
+    _, codes = d.block(
+        [s.tx(OWNER, hyper(max_allowed_uids=1)), s.tx(2, MsgRegisterNeuron(1, ANY_PRICE))]
+    )
+    assert codes == [0, 0]
+    assert q(d, "/subnet/1/hyperparams")["max_allowed_uids"] == 2  # type: ignore[index]
+    assert q(d, "/subnet/1")["n"] == 2  # type: ignore[index]

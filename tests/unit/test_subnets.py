@@ -184,7 +184,7 @@ def test_set_weights_rules(tmp_path: Path) -> None:
     assert d.check(s.tx(1, MsgSetWeights(1, (1, 2), (100, 200), 2))).code == 147
     s.nonces[1] -= 1  # (refused by CheckTx: the nonce was not used)
     d.block([s.tx(i, MsgAddSubnetStake(1, addr(i), 10**12)) for i in (1, 2)])
-    run_until_epoch(d, 1, 4)
+    run_until_permits(d, 1, 4)
     h = d.height + 1
     _, codes = d.block(
         [
@@ -216,8 +216,8 @@ def test_commit_reveal_windows(tmp_path: Path) -> None:
     uids, weights, salt = (1, 2), (10, 20), b"pepper and salt!"
     digest = commit_hash(addr(1), 1, uids, weights, salt, 0)
     _, codes = d.block([s.tx(1, MsgCommitWeights(1, digest))])
-    assert codes == [147]  # no validator permit until the epoch at block 8 grants it
-    while d.height < 8:
+    assert codes == [147]  # no validator permit until the epoch at block 18 grants it
+    while d.height < 18:  # (the epoch at block 8 starts the stake floors at the stake)
         d.block([])
     _, codes = d.block(
         [
@@ -230,7 +230,7 @@ def test_commit_reveal_windows(tmp_path: Path) -> None:
     )
     assert codes == [139, 140, 0, 141, 147]
     assert q(d, "/subnet/1/weights/0")["commit"] is not None
-    while d.height < 18:  # the epoch at block 18 closes the commit's window
+    while d.height < 28:  # the epoch at block 28 closes the commit's window
         d.block([])
     _, codes = d.block(
         [
@@ -248,7 +248,7 @@ def test_commit_reveal_windows(tmp_path: Path) -> None:
     }
     # a commit never revealed expires with the epoch after its reveal window
     d.block([s.tx(2, MsgCommitWeights(1, commit_hash(addr(2), 1, (0,), (1,), bytes(16), 0)))])
-    while d.height < 38:
+    while d.height < 48:
         d.block([])
     neuron = q(d, "/subnet/1/metagraph")["neurons"][1]
     assert neuron["missed_reveals"] == 1
@@ -263,6 +263,14 @@ def run_until_epoch(d: Driver, netuid: int, tempo: int) -> None:
             return
 
 
+def run_until_permits(d: Driver, netuid: int, tempo: int) -> None:
+    """Two epochs after stake arrived on a hotkey: the first restarts its stake floor at the
+    stake (it weighs the lowest stake since the previous epoch: none), the second weighs it and
+    grants the validator permit that weights need (issue 13)."""
+    run_until_epoch(d, netuid, tempo)
+    run_until_epoch(d, netuid, tempo)
+
+
 def test_epoch_pays_every_unit_of_accrued_emission(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     tempo = 9
@@ -274,7 +282,7 @@ def test_epoch_pays_every_unit_of_accrued_emission(tmp_path: Path) -> None:
             s.tx(9, MsgAddSubnetStake(1, addr(2), 3 * 10**12)),  # a nominator stakes on uid 1
         ]
     )
-    run_until_epoch(d, 1, tempo)  # grants validator permits to the staked uids 0 and 1
+    run_until_permits(d, 1, tempo)  # validator permits for the staked uids 0 and 1
     d.block(
         [
             s.tx(1, MsgSetWeights(1, (2, 3, 4, 5, 6), (100, 200, 300, 400, 0))),
@@ -328,7 +336,7 @@ def test_full_subnet_prunes_lowest_emission_and_spares_the_immune(tmp_path: Path
         weights_rate_limit=0,
         max_allowed_uids=3,
         max_allowed_validators=1,
-        immunity_period=12,
+        immunity_period=17,
     )
     d.block(
         [s.tx(i, MsgRegisterNeuron(1, ANY_PRICE)) for i in (1, 2, 3)]
@@ -336,10 +344,10 @@ def test_full_subnet_prunes_lowest_emission_and_spares_the_immune(tmp_path: Path
     d.block([s.tx(1, MsgAddSubnetStake(1, addr(1), 10**12))])
     _, codes = d.block([s.tx(4, MsgRegisterNeuron(1, ANY_PRICE))])
     assert codes == [135]  # every neuron is immune
-    run_until_epoch(d, 1, tempo)  # uid 0's validator permit
+    run_until_permits(d, 1, tempo)  # uid 0's validator permit (epochs 8 and 13)
     _, codes = d.block([s.tx(1, MsgSetWeights(1, (1,), (1,)))])  # uid 2 earns nothing
     assert codes == [0]
-    while d.height < 15:  # epochs pass; immunity (12 blocks from height 3) ends at 15
+    while d.height < 20:  # the epoch at 18 pays; immunity (17 blocks from height 3) ends at 20
         d.block([])
     meta = q(d, "/subnet/1/metagraph")["neurons"]
     assert int(meta[2]["emission"]) == 0 < int(meta[1]["emission"])
