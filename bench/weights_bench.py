@@ -87,7 +87,16 @@ class Bench:
         accounts = state["accounts"]
         assert isinstance(accounts, list)
         del accounts[1000]  # seeded_key(1000) is the genesis validator's operator (listed last)
-        state["subnets"] = {"params": {"min_lock_cost": 10**9, "lock_reduction_interval": 1}}
+        # the genesis (root, in subtensor's terms) lets a whole subnet register in one block,
+        # so the set-up is quick; message weights do not depend on these two caps
+        state["subnets"] = {
+            "params": {
+                "min_lock_cost": 10**9,
+                "lock_reduction_interval": 1,
+                "max_registrations_per_block_cap": UIDS,
+                "max_target_registrations_cap": UIDS,
+            }
+        }
         self.d.init_chain(state)
         self.s = Sender()
         self.d.block([])

@@ -1,7 +1,8 @@
 """A subnet owner, through a real node's RPC: the issue's configuration (4,096 uids and
-validators, tempo 1, a burn of 1 base unit) and each of its parts are refused with code 133
-and change nothing; values at the chain's caps are accepted. On main they were accepted, and
-an epoch at 1,024 uids took ~8 s every other block."""
+validators, tempo 1, a burn of 1 base unit) and each of its parts, and registration caps past
+the chain's (4,096 a block, a target of 65,535 an interval), are refused with code 133 and
+change nothing; values at the chain's caps are accepted. On main they were accepted: an epoch
+at 1,024 uids took ~8 s every other block, and one block could replace a whole subnet."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def test_an_owner_cannot_configure_past_the_chain_bounds(
     netuid = max(s["netuid"] for s in rpc.abci_query("/subnets").json() if s["owner"] == owner)
     before = rpc.abci_query(f"/subnet/{netuid}/hyperparams").json()
     issue = {"max_allowed_uids": 4096, "max_allowed_validators": 4096, "tempo": 1, "min_burn": 1}
-    for values in (issue, *({k: v} for k, v in issue.items())):
+    churn = {"max_registrations_per_block": 4096, "target_registrations_per_interval": 65_535}
+    for values in (issue, *({k: v} for k, v in (issue | churn).items())):
         code, log = send(rpc, [hyper(netuid, **values)])
         assert code == InvalidHyperparams.code, (values, code, log)
     assert rpc.abci_query(f"/subnet/{netuid}/hyperparams").json() == before
@@ -56,6 +58,8 @@ def test_an_owner_cannot_configure_past_the_chain_bounds(
         "max_allowed_validators": caps.max_weights_per_epoch // caps.max_uids_cap,
         "tempo": caps.min_tempo,
         "min_burn": caps.min_burn_floor,
+        "max_registrations_per_block": caps.max_registrations_per_block_cap,
+        "target_registrations_per_interval": caps.max_target_registrations_cap,
     }
     code, log = send(rpc, [hyper(netuid, **at_caps)])
     assert code == 0, log

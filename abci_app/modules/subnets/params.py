@@ -47,10 +47,22 @@ class SubnetParams(IntParams):
     min_burn_floor: int = BASE_UNITS_PER_MDT // 10
     """Lowest registration burn an owner may set (min_burn >= this): registering a neuron
     always costs something (0.1 MDT)."""
+    max_registrations_per_block_cap: int = 16
+    """Most registrations an owner may let into one block (max_registrations_per_block <=
+    this). In subtensor only root sets ``MaxRegistrationsPerBlock``: here the owner chooses
+    within this cap, so one block replaces at most 16 neurons (1/16 of a default 256-uid
+    subnet) whatever the owner sets, and that bounds the sustained registration rate too
+    (whatever the adjustment interval)."""
+    max_target_registrations_cap: int = 32
+    """Highest target_registrations_per_interval an owner may set (subtensor: root only,
+    ``TargetRegistrationsPerInterval``): at most 3 x 32 = 96 registrations per adjustment
+    interval."""
 
     def validate(self) -> None:
         """Raises:
-        InvalidGenesis: max_subnets outside [1, 65535] or a zero lock_reduction_interval.
+        InvalidGenesis: a param outside its range (max_subnets in [1, 65535], a
+            lock_reduction_interval that is no duration, a cap of 0 or past its absolute
+            limit) or caps a new subnet's default hyperparameters break.
         """
         super().validate()
         if not 1 <= self.max_subnets <= U16_MAX:
@@ -68,6 +80,14 @@ class SubnetParams(IntParams):
             raise InvalidGenesis("subnets.params.min_tempo must be in [1, 65535]")
         if self.min_burn_floor < 1:
             raise InvalidGenesis("subnets.params.min_burn_floor must be at least 1")
+        if not 1 <= self.max_registrations_per_block_cap <= MAX_UIDS_LIMIT:
+            raise InvalidGenesis(
+                f"subnets.params.max_registrations_per_block_cap must be in [1, {MAX_UIDS_LIMIT}]"
+            )
+        if not 1 <= self.max_target_registrations_cap <= U16_MAX:
+            raise InvalidGenesis(
+                "subnets.params.max_target_registrations_cap must be in [1, 65535]"
+            )
         try:
             Hyperparams().check_bounds(self)
         except InvalidHyperparams as e:
@@ -166,6 +186,15 @@ class Hyperparams(IntParams):
             raise InvalidHyperparams(f"tempo must be at least {chain.min_tempo}")
         if self.min_burn < chain.min_burn_floor:
             raise InvalidHyperparams(f"min_burn must be at least {chain.min_burn_floor}")
+        if self.max_registrations_per_block > chain.max_registrations_per_block_cap:
+            raise InvalidHyperparams(
+                f"max_registrations_per_block is capped at {chain.max_registrations_per_block_cap}"
+            )
+        if self.target_registrations_per_interval > chain.max_target_registrations_cap:
+            raise InvalidHyperparams(
+                "target_registrations_per_interval is capped at "
+                f"{chain.max_target_registrations_cap}"
+            )
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
