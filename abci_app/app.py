@@ -41,6 +41,7 @@ from .execution import (
 from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
+from .modules.slashing.evidence_window import check_evidence_max_age
 from .modules.staking.genesis import check_backed_by_stake
 from .pending import PENDING_PREFIX, pending_query
 from .query import MAX_QUERY_PATH_BYTES, QueryResult, run_query
@@ -263,6 +264,12 @@ class Application:
             raise FatalAppError("InitChain called on a chain that has already committed blocks")
         try:
             genesis = parse_app_state(req.app_state_bytes, req.chain_id)
+            evidence = req.consensus_params.evidence  # (unset in tests without CometBFT: 0)
+            check_evidence_max_age(
+                evidence.max_age_num_blocks,
+                evidence.max_age_duration.ToNanoseconds(),
+                genesis.staking.params.unbonding_blocks,
+            )
             state = Overlay(self.db)
             updates = init_chain(
                 state,

@@ -20,6 +20,12 @@ from ..address import from_bech32
 from ..errors import InvalidAddress, InvalidGenesis
 from ..execution import init_chain
 from ..genesis import GenesisState, export_app_state, parse_app_state
+from ..modules.slashing.evidence_window import (
+    DEFAULT_MAX_AGE_BLOCKS,
+    DEFAULT_MAX_AGE_NS,
+    check_evidence_max_age,
+    evidence_max_age,
+)
 from ..modules.staking.genesis import GenTx, check_backed_by_stake, initial_set, make_gentx
 from ..params import AppParams
 from ..schema import parse_amount
@@ -40,7 +46,8 @@ DEFAULT_CONSENSUS_PARAMS: dict[str, Any] = {
 """CometBFT v0.38's defaults, as ``cometbft init`` writes them, except ``block.max_gas``: a
 block weighs at most 1,000,000 units (weights.py; ~1 s of execution on the reference machine,
 about 10,000 plain transfers), so CometBFT's mempool reaping and our PrepareProposal keep
-blocks under it and ProcessProposal rejects heavier ones."""
+blocks under it and ProcessProposal rejects heavier ones. :func:`new_genesis` shortens the
+evidence window below the unbonding period (``modules.slashing.evidence_window``)."""
 
 
 def now_rfc3339() -> str:
@@ -51,8 +58,15 @@ def new_genesis(
     chain_id: str,
     app_params: dict[str, Any] | None = None,
     staking_params: dict[str, Any] | None = None,
+    block_interval_ns: int | None = None,
 ) -> dict[str, Any]:
-    """An empty genesis for ``chain_id``: no accounts, no validators yet."""
+    """An empty genesis for ``chain_id``: no accounts, no validators yet. Its evidence window
+    is CometBFT's default shortened below the unbonding period (in blocks, and in time when
+    ``block_interval_ns``, the shortest block interval, is known: a node's timeout_commit).
+
+    Raises:
+        InvalidGenesis: a bad chain id or param.
+    """
     if not chain_id or len(chain_id) > 50:
         raise InvalidGenesis("chain_id must be 1-50 characters (a CometBFT limit)")
     params = AppParams.from_dict(app_params or {})
@@ -63,12 +77,16 @@ def new_genesis(
         "staking": {"params": staking_params or {}, "validators": []},
         "gen_txs": [],
     }
-    parse_app_state(app_state, chain_id)
+    state = parse_app_state(app_state, chain_id)
+    consensus = json.loads(json.dumps(DEFAULT_CONSENSUS_PARAMS))
+    blocks, duration = evidence_max_age(state.staking.params.unbonding_blocks, block_interval_ns)
+    consensus["evidence"]["max_age_num_blocks"] = str(blocks)
+    consensus["evidence"]["max_age_duration"] = str(duration)
     return {
         "genesis_time": now_rfc3339(),
         "chain_id": chain_id,
         "initial_height": "1",
-        "consensus_params": json.loads(json.dumps(DEFAULT_CONSENSUS_PARAMS)),
+        "consensus_params": consensus,
         "validators": [],
         "app_hash": "",
         "app_state": app_state,
@@ -92,9 +110,43 @@ def save(path: Path, genesis: dict[str, Any]) -> None:
     Path(path).write_text(json.dumps(genesis, indent=2) + "\n")
 
 
-def validate(genesis: dict[str, Any]) -> GenesisState:
+def evidence_window(genesis: dict[str, Any]) -> tuple[int, int]:
+    """``consensus_params.evidence``'s (max_age_num_blocks, max_age_duration in ns); CometBFT's
+    defaults for a missing one.
+
+    Raises:
+        InvalidGenesis: a value that is not a positive integer (CometBFT's JSON: a string).
+    """
+    params = genesis.get("consensus_params")
+    evidence = params.get("evidence") if isinstance(params, dict) else None
+    if not isinstance(evidence, dict):
+        evidence = {}
+    out = []
+    for key, default in (
+        ("max_age_num_blocks", DEFAULT_MAX_AGE_BLOCKS),
+        ("max_age_duration", DEFAULT_MAX_AGE_NS),
+    ):
+        raw = evidence.get(key, default)
+        text = str(raw)
+        if isinstance(raw, bool) or not (text.isascii() and text.isdigit() and 0 < len(text) <= 19):
+            raise InvalidGenesis(
+                f"consensus_params.evidence.{key} must be a positive integer, got {text[:32]!r}"
+            )
+        if int(text) == 0:
+            raise InvalidGenesis(f"consensus_params.evidence.{key} must be positive")
+        out.append(int(text))
+    return out[0], out[1]
+
+
+def validate(genesis: dict[str, Any], block_interval_ns: int | None = None) -> GenesisState:
     """Every rule InitChain enforces (it writes the genesis into a throwaway overlay, as
-    InitChain does, and checks what it wrote) plus CometBFT's own checks on the file."""
+    InitChain does, and checks what it wrote) plus CometBFT's own checks on the file, and the
+    evidence window against the unbonding period (in time too when ``block_interval_ns``, the
+    shortest block interval, is given).
+
+    Raises:
+        InvalidGenesis: the first rule broken, in one line.
+    """
     for key in ("genesis_time", "chain_id", "consensus_params"):
         if key not in genesis:
             raise InvalidGenesis(f"genesis.json is missing {key}")
@@ -117,6 +169,10 @@ def validate(genesis: dict[str, Any]) -> GenesisState:
         except (KeyError, TypeError, ValueError):
             raise InvalidGenesis(f"validators[{i}] needs pub_key.value and power") from None
     check_backed_by_stake(initial_set(state.staking), comet)
+    blocks, duration = evidence_window(genesis)
+    check_evidence_max_age(
+        blocks, duration, state.staking.params.unbonding_blocks, block_interval_ns
+    )
     return state
 
 
@@ -184,5 +240,7 @@ def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
         "app_hash": "",
         "app_state": app_state,
     }
-    parse_app_state(app_state, chain_id)
+    state = parse_app_state(app_state, chain_id)
+    blocks, duration = evidence_window(out)
+    check_evidence_max_age(blocks, duration, state.staking.params.unbonding_blocks)
     return out

@@ -20,7 +20,7 @@ from ..client.keyring import Keyring
 from ..client.rpc import NodeUnreachable, RPCClient, RPCError
 from ..params import BASE_UNITS_PER_MDT
 from . import genesis_file
-from .cometbft import find_cometbft
+from .cometbft import CometBFTError, find_cometbft, parse_go_duration
 from .deploy_files import alerts_text, prometheus_text
 from .home import NodeConfig, NodeHome
 from .init import node_id, pv_key_file, run_cometbft_init, write_config
@@ -136,6 +136,12 @@ def init_localnet(
     # development keys: the `test` backend, explicitly (unattended nodes, faucet and tests)
     Keyring.set_default_backend(root / "keyring", "test")
     shared = Keyring(root / "keyring", backend="test")
+    # every node's timeout_commit is the shortest block interval: the evidence window stays
+    # below the unbonding period in time as well as in blocks (the fast preset's 100 blocks)
+    try:
+        interval = parse_go_duration(plan.timeouts()["timeout_commit"]) or None
+    except CometBFTError as e:
+        raise LocalnetError(f"timeout_commit: {e}") from None
     g = genesis_file.new_genesis(
         plan.chain_id,
         staking_params={
@@ -143,6 +149,7 @@ def init_localnet(
             **chosen.get("staking", {}),
             **(staking_params or {}),
         },
+        block_interval_ns=interval,
     )
     if "slashing" in chosen:
         g["app_state"]["slashing"] = {"params": dict(chosen["slashing"])}
@@ -169,7 +176,7 @@ def init_localnet(
                 op.signing_key, pv_key_file(home), SELF_BOND, n.name, plan.chain_id
             )
             genesis_file.add_validator(g, gtx.to_dict())
-    genesis_file.validate(g)
+    genesis_file.validate(g, interval)
     for n in nodes:
         genesis_file.save(homes[n.name].genesis_file, g)
     genesis_file.save(root / "genesis.json", g)
