@@ -227,20 +227,35 @@ def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
 
     Each module exports its own section (:func:`abci_app.genesis.export_app_state`): accounts
     keep balances and nonces (so old signed txs cannot be replayed), validators stay bonded,
-    params are kept. Importing it reproduces the same app hash.
+    params are kept. Importing it reproduces the same app hash. The consensus params are the
+    base genesis' (CometBFT's defaults if it has none), with an evidence window in blocks that
+    reaches the unbonding period shortened below it (``modules.slashing.evidence_window``).
+
+    Raises:
+        InvalidGenesis: the state or the base genesis' consensus params are malformed.
     """
     app_state = export_app_state(db).to_dict()
     chain_id = app_state["chain_id"]
+    state = parse_app_state(app_state, chain_id)
+    consensus = json.loads(
+        json.dumps(base_genesis.get("consensus_params", DEFAULT_CONSENSUS_PARAMS))
+    )
     out = {
         "genesis_time": now_rfc3339(),
         "chain_id": chain_id,
         "initial_height": str(db.height + 1),
-        "consensus_params": base_genesis.get("consensus_params", DEFAULT_CONSENSUS_PARAMS),
+        "consensus_params": consensus,
         "validators": [],
         "app_hash": "",
         "app_state": app_state,
     }
-    state = parse_app_state(app_state, chain_id)
+    unbonding = state.staking.params.unbonding_blocks
     blocks, duration = evidence_window(out)
-    check_evidence_max_age(blocks, duration, state.staking.params.unbonding_blocks)
+    if blocks >= unbonding and isinstance(consensus, dict):
+        evidence = consensus.get("evidence")
+        if not isinstance(evidence, dict):
+            evidence = consensus["evidence"] = dict(DEFAULT_CONSENSUS_PARAMS["evidence"])
+        blocks = evidence_max_age(unbonding)[0]
+        evidence["max_age_num_blocks"] = str(blocks)
+    check_evidence_max_age(blocks, duration, unbonding)
     return out

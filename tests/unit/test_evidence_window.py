@@ -132,6 +132,20 @@ def test_init_chain_refuses_the_params_cometbft_runs_with(tmp_path: Path) -> Non
     d.close()
 
 
+def test_export_keeps_the_window_below_the_unbonding_period(tmp_path: Path) -> None:
+    """An export's consensus params are its base genesis' (or CometBFT's defaults), with a
+    window in blocks that reaches the unbonding period shortened below it."""
+    d = Driver.open(tmp_path / "e.sqlite")
+    d.init_chain(genesis_app_state(2, staking_params={"unbonding_blocks": 12}))
+    d.block([])
+    for base in ({}, genesis_doc(12)):
+        evidence = genesis_file.export(d.app.db, base)["consensus_params"]["evidence"]
+        assert evidence["max_age_num_blocks"] == "11"
+    kept = genesis_doc(12, {"max_age_num_blocks": "5", "max_age_duration": "7"})
+    assert genesis_file.export(d.app.db, kept)["consensus_params"] == kept["consensus_params"]
+    d.close()
+
+
 @pytest.mark.parametrize(
     ("text", "ns"),
     [("1s", SECOND), ("200ms", 2 * 10**8), ("1m30s", 90 * SECOND), ("1.5s", 3 * SECOND // 2)],
