@@ -177,13 +177,6 @@ def check_validator(rpc: RPCClient, operator: str) -> list[Check]:
     return out
 
 
-def reveal_heights(netuid: int, tempo: int, commit_window: int) -> tuple[int, int]:
-    """The first and last height at which a commit made in ``commit_window`` can be revealed
-    (the next window; windows are ``(height + netuid) // (tempo + 1)``, subnets handlers)."""
-    w = commit_window + 1
-    return w * (tempo + 1) - netuid, (w + 1) * (tempo + 1) - netuid - 1
-
-
 def check_hotkey(rpc: RPCClient, hotkey: str) -> list[Check]:
     """On each subnet where ``hotkey`` is registered: weights freshness and pending commits."""
     try:
@@ -234,7 +227,8 @@ def check_hotkey(rpc: RPCClient, hotkey: str) -> list[Check]:
         row = _query(rpc, f"/subnet/{netuid}/weights/{neuron['uid']}")
         commit = row.get("commit")
         if commit is not None:
-            start, end = reveal_heights(netuid, tempo, int(commit["window"]))
+            # the chain fixed the window when the commit was made (subnets' schedule.py)
+            start, end = int(commit["reveal_from"]), int(commit["reveal_until"])
             if height + 1 < start:
                 out.append(
                     Check(

@@ -183,6 +183,14 @@ def test_doctor_on_a_healthy_validator(op: Op) -> None:
     assert checks["signing"]["status"] == "ok"
     val = {c["name"]: c for c in op.mt("doctor", "--key", "val")}
     assert any(n.startswith("subnet 1 uid 0") for n in val), val
+    # a pending commit: doctor shows the reveal window the chain fixed for it (a long tempo
+    # keeps the window ahead while doctor runs)
+    op.mt("subnet", "set-hyperparams", "1", "tempo=500", "weights_rate_limit=0", "--from", "owner")
+    done = op.mt("subnet", "commit-weights", "1", "--weights", "0=65535", "--from", "val")
+    start, end = (_event(done, "commit_weights", k) for k in ("reveal_from", "reveal_until"))
+    commit = {c["name"]: c for c in op.mt("doctor", "--key", "val")}["subnet 1 uid 0 commit"]
+    assert commit["status"] == "ok", commit
+    assert f"reveal at heights {start}..{end}" in commit["detail"], commit
     down = run_cli(op.node.root, "doctor", node="http://127.0.0.1:9")
     assert down.returncode == 1 and "FAIL" in down.stdout and "node start" in down.stdout
 
