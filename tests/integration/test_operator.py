@@ -4,17 +4,12 @@ commit, offline signing, proofs through the CLI, node stop and doctor."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import REPO, LocalNode, addr_of, run_cli, seeded_key
+from harness import LocalNode, addr_of, on_a_terminal, run_cli, seeded_key
 
 from abci_app.client.keyring import Keyring
 
@@ -200,37 +195,14 @@ def test_bench_load_says_why_against_an_unfunded_chain(op: Op) -> None:
     assert res.returncode == 1 and "holds nothing on this chain" in res.stderr, res.stderr
 
 
-def _on_a_terminal(argv: list[str], answer: bytes) -> tuple[int, str]:
-    """Run the CLI on a pseudo-terminal, answer the [y/N] question, return (exit, screen)."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the CLI on the terminal
-        os.chdir(REPO)
-        os.execv(sys.executable, [sys.executable, "-m", "abci_app", *argv])
-    out, sent, end = b"", False, time.monotonic() + 60
-    while time.monotonic() < end:
-        if select.select([fd], [], [], 0.2)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if b"[y/N]" in out and not sent:
-                os.write(fd, answer)
-                sent = True
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
-
-
-def test_a_value_moving_command_asks_on_a_terminal(op: Op) -> None:
+def test_a_value_moving_command_askson_a_terminal(op: Op) -> None:
     to = op.keys["val"].address
     base = ["--home", str(op.node.root), "--node", op.node.rpc_url, "tx", "transfer"]
     argv = [*base, "--from", "owner", "--to", to, "--amount", "3"]
     before = int(op.query(f"/account/{to}")["balance"])
-    code, screen = _on_a_terminal(argv, b"n\n")
+    code, screen = on_a_terminal(argv, b"n\n")
     assert code == 1 and "[y/N]" in screen and "Error: aborted" in screen, screen
+    assert f"transfer to={to} amount=0.000000003 MDT" in screen, screen  # what it would sign
     assert int(op.query(f"/account/{to}")["balance"]) == before  # nothing was sent
-    code, screen = _on_a_terminal([*argv, "--yes"], b"n\n")
+    code, screen = on_a_terminal([*argv, "--yes"], b"n\n")
     assert code == 0 and "[y/N]" not in screen and "committed at height" in screen, screen
