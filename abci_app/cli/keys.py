@@ -9,16 +9,19 @@ made by ``node init`` and ``localnet`` use it), ``os`` uses the platform keyring
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
 from ..client.keyring import PassphraseSource
+from ..client.keyring.files import write_private
 from ..client.keyring.mnemonic import MNEMONIC_WORDS
 from .common import Ctx, emit, user_errors
 from .txsend import keyring_of
+
+MAX_EXPORT_FILE_BYTES = 1 << 20
+"""The most `keys import` reads (an export is under 1 KiB)."""
 
 
 @click.group()
@@ -116,10 +119,8 @@ def keys_export(obj: Ctx, name: str, out: Path | None, export_passphrase_file: P
     if out is None:
         click.echo(text, nl=False)
         return
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+    try:  # a new 0600 file replaces whatever is at --out (never written through a link)
+        write_private(out, text, replace=True)
     except OSError as e:
         raise click.ClickException(f"cannot write {out}: {e.strerror}") from None
     click.echo(f"exported {name} to {out} (sealed; keep it like the key itself)", err=True)
@@ -133,9 +134,13 @@ def keys_export(obj: Ctx, name: str, out: Path | None, export_passphrase_file: P
 def keys_import(obj: Ctx, name: str, file: Path, export_passphrase_file: Path | None) -> None:
     """Store the key of an export file as NAME (example: moderntensor keys import op op.key)."""
     try:
-        text = file.read_text()[: 1 << 20]
+        with open(file, "rb") as f:
+            raw = f.read(MAX_EXPORT_FILE_BYTES + 1)  # bounded: FILE may be /dev/zero
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise click.ClickException(f"cannot read {file}: {e}") from None
+    if len(raw) > MAX_EXPORT_FILE_BYTES:
+        raise click.ClickException(f"{file} is over 1 MiB: not a key export file")
     with user_errors():
         ring = keyring_of(obj)
         key = ring.import_key(name, text, _export_source(export_passphrase_file))
