@@ -25,6 +25,7 @@ from .deploy_files import alerts_text, prometheus_text
 from .home import NodeConfig, NodeHome
 from .init import node_id, pv_key_file, run_cometbft_init, write_config
 from .plan import DOCKER_PORTS, LocalnetError, LocalnetPlan, NodePlan
+from .processes import child_env
 from .supervisor import StartError, port_in_use, wait_for_port
 
 OPERATOR_BALANCE = 100_000 * BASE_UNITS_PER_MDT
@@ -248,7 +249,9 @@ def spawn(cmd: list[str], log_path: Path) -> int:
     """Start ``cmd`` in a session of its own, appending its output to ``log_path``; its pid."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=child_env()
+        )
     return proc.pid
 
 

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..client.keyring.passphrase import PASSPHRASE_ENV
+
 PR_SET_PDEATHSIG = 1
 """prctl option (linux/prctl.h): signal to deliver to this process when its parent dies."""
 
@@ -59,6 +61,18 @@ def bind_to_parent(sig: int) -> Callable[[], None] | None:
             os.kill(os.getpid(), sig)
 
     return preexec
+
+
+SECRET_ENV = (PASSPHRASE_ENV,)
+"""Environment variables a node's processes never need: the keyring passphrase a shell may hold
+for its own CLI commands (the app and cometbft sign nothing with account keys)."""
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a node's child processes (app, cometbft): this process's, without
+    :data:`SECRET_ENV` (a child's environment is readable in ``/proc/<pid>/environ`` for its
+    whole life and passes on to whatever it starts)."""
+    return {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
 
 
 def _argv(pid: int) -> tuple[str, ...] | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .cometbft import find_cometbft
 from .home import NodeConfig, NodeHome
-from .processes import bind_to_parent
+from .processes import bind_to_parent, child_env
 
 
 class StartError(Exception):
@@ -66,6 +66,7 @@ def _spawn(cmd: list[str], log_path: Path, death_signal: int) -> subprocess.Pope
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=bind_to_parent(death_signal),
+            env=child_env(),
         )
 
 
