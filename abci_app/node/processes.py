@@ -4,9 +4,12 @@
 (the supervisor and its two children), by ``localnet start``, or as two separate processes
 (``node app`` and ``cometbft start``, e.g. under systemd). Pid files would miss the last two
 and go stale after a crash, so the processes are found in ``/proc``: a process belongs to a home
-when its command line is one of ours and its ``--home`` (resolved against that process's own
-working directory) is the home (for cometbft: ``<home>/cometbft``). A pid whose command line
-does not match is never signalled, so a reused pid is safe. Linux only (``/proc``).
+when it runs one of ours (``cometbft start``; or the ``moderntensor`` command, as its console
+script or ``python [options] -m abci_app``, whose command is ``node start`` or ``node app``:
+another program whose arguments merely contain these words or the home's path is not) and its
+``--home`` (resolved against that process's own working directory; else the CLI's default home
+as that process saw it) is the home (for cometbft: ``<home>/cometbft``). A pid whose command
+line does not match is never signalled, so a reused pid is safe. Linux only (``/proc``).
 
 Children are also bound to their parent's life (``bind_to_parent``): with Linux's
 ``PR_SET_PDEATHSIG`` the kernel signals a child when the supervisor dies, even by SIGKILL.
@@ -118,31 +121,104 @@ def _resolve(pid: int, path: str) -> Path:
     return p.resolve()
 
 
-def _role(argv: tuple[str, ...]) -> str | None:
+_PY_VALUE_OPTIONS = frozenset({"-X", "-W", "-Q"})
+"""Interpreter options that take the next argument as their value."""
+_CLI_VALUE_OPTIONS = frozenset(
+    {"--home", "--node", "--output", "-o", "--timeout", "--keyring-backend", "--passphrase-file"}
+)
+"""The CLI's global options that take a value (``cli/grammar.py``)."""
+
+
+def _cli_args(argv: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The arguments given to the ``moderntensor`` command if ``argv`` runs it: the console
+    script itself, or a Python interpreter (with any options of its own) running the
+    ``moderntensor`` script or ``-m abci_app``. None for any other program, whatever its
+    arguments say (an editor on a file called moderntensor is not a node)."""
     if not argv:
         return None
-    if Path(argv[0]).name == "cometbft" and "start" in argv:
-        return "cometbft"
-    ours = any(a == "abci_app" or Path(a).name == "moderntensor" for a in argv[:3])
-    if ours and _follows(argv, "node", "app"):
-        return "app"
-    if ours and _follows(argv, "node", "start"):
-        return "supervisor"
+    if Path(argv[0]).name == "moderntensor":
+        return argv[1:]
+    if not Path(argv[0]).name.startswith("python"):
+        return None
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "-m":
+            return argv[i + 2 :] if argv[i + 1 : i + 2] == ("abci_app",) else None
+        if a in ("-c", "-"):
+            return None  # a program given inline or on stdin
+        if a in _PY_VALUE_OPTIONS:
+            i += 2
+            continue
+        if a.startswith("-"):
+            i += 1
+            continue
+        return argv[i + 1 :] if Path(a).name == "moderntensor" else None
     return None
 
 
+def _command(args: tuple[str, ...]) -> tuple[str, ...]:
+    """The first two words of a ``moderntensor`` command line that are not options or option
+    values (``--home X node start`` -> ``("node", "start")``)."""
+    words: list[str] = []
+    i = 0
+    while i < len(args) and len(words) < 2:
+        a = args[i]
+        if a in _CLI_VALUE_OPTIONS:
+            i += 2
+            continue
+        if not a.startswith("-"):
+            words.append(a)
+        i += 1
+    return tuple(words)
+
+
+_ROLE_OF_COMMAND: dict[tuple[str, ...], str] = {
+    ("node", "app"): "app",
+    ("node", "start"): "supervisor",
+}
+
+
+def _role(argv: tuple[str, ...]) -> str | None:
+    if not argv:
+        return None
+    if Path(argv[0]).name == "cometbft":
+        return "cometbft" if argv[1:2] == ("start",) else None
+    args = _cli_args(argv)
+    if args is None:
+        return None
+    return _ROLE_OF_COMMAND.get(_command(args))
+
+
 def _home_of(pid: int, argv: tuple[str, ...], role: str) -> Path | None:
-    given = _option(argv, "--home")
     if role == "cometbft":
+        given = _option(argv, "--home")
         return _resolve(pid, given).parent if given else None
+    args = _cli_args(argv) or ()
+    given = _option(args, "--home")
     if given is None:  # the CLI's default home: $MODERNTENSOR_HOME, ./.data, ~/.moderntensor
         given = _environ(pid, "MODERNTENSOR_HOME")
     if given is None:
         local = _resolve(pid, ".data")
-        if not local.is_dir():
-            return None
-        return local
+        if local.is_dir():
+            return local
+        user_home = _environ(pid, "HOME")
+        return _resolve(pid, f"{user_home}/.moderntensor") if user_home else None
     return _resolve(pid, given)
+
+
+def node_process(pid: int) -> tuple[NodeProcess, Path] | None:
+    """The node process ``pid`` runs (its role) and the home it belongs to, or None if ``pid``
+    is gone, a zombie, or not a node process (this rule is the only one: ``node stop`` and
+    ``localnet stop`` both ask it)."""
+    argv = _argv(pid)
+    if argv is None or is_zombie(pid):
+        return None
+    role = _role(argv)
+    if role is None:
+        return None
+    home = _home_of(pid, argv, role)
+    return None if home is None else (NodeProcess(pid, role, argv), home)
 
 
 def find_node_processes(home: Path) -> list[NodeProcess]:
@@ -153,14 +229,9 @@ def find_node_processes(home: Path) -> list[NodeProcess]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == me:
             continue
-        pid = int(entry.name)
-        argv = _argv(pid)
-        if argv is None or is_zombie(pid):
-            continue
-        role = _role(argv)
-        if role is None or _home_of(pid, argv, role) != target:
-            continue
-        found.append(NodeProcess(pid, role, argv))
+        got = node_process(int(entry.name))
+        if got is not None and got[1] == target:
+            found.append(got[0])
     return sorted(found, key=lambda p: (ROLES.index(p.role), p.pid))
 
 
