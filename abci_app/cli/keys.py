@@ -17,11 +17,9 @@ import click
 from ..client.keyring import PassphraseSource
 from ..client.keyring.files import write_private
 from ..client.keyring.mnemonic import MNEMONIC_WORDS
+from ..client.local_files import MAX_SMALL_FILE_BYTES, read_text_file
 from .common import Ctx, emit, user_errors
 from .txsend import keyring_of
-
-MAX_EXPORT_FILE_BYTES = 1 << 20
-"""The most `keys import` reads (an export is under 1 KiB)."""
 
 
 @click.group()
@@ -133,15 +131,8 @@ def keys_export(obj: Ctx, name: str, out: Path | None, export_passphrase_file: P
 @click.pass_obj
 def keys_import(obj: Ctx, name: str, file: Path, export_passphrase_file: Path | None) -> None:
     """Store the key of an export file as NAME (example: moderntensor keys import op op.key)."""
-    try:
-        with open(file, "rb") as f:
-            raw = f.read(MAX_EXPORT_FILE_BYTES + 1)  # bounded: FILE may be /dev/zero
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise click.ClickException(f"cannot read {file}: {e}") from None
-    if len(raw) > MAX_EXPORT_FILE_BYTES:
-        raise click.ClickException(f"{file} is over 1 MiB: not a key export file")
     with user_errors():
+        text = read_text_file(file, MAX_SMALL_FILE_BYTES, "key export file")
         ring = keyring_of(obj)
         key = ring.import_key(name, text, _export_source(export_passphrase_file))
         info = ring.info(name)

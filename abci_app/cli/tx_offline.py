@@ -19,7 +19,9 @@ from typing import Any
 
 import click
 
+from ..client.local_files import LocalFileError, read_text_file
 from ..client.offline import (
+    MAX_DOC_BYTES,
     OfflineTxError,
     body_to_sign,
     parse_doc,
@@ -31,18 +33,18 @@ from .common import Ctx, emit, user_errors
 from .txsend import explain, keyring_of
 from .txview import describe_body
 
-MAX_FILE_BYTES = 1 << 20
-
 
 def _read(path: str) -> str:
     """A document from a file, or from stdin for ``-``."""
+    if path == "-":
+        try:
+            return sys.stdin.read(MAX_DOC_BYTES + 1)
+        except (OSError, UnicodeDecodeError) as e:
+            raise click.ClickException(f"cannot read stdin: {e}") from None
     try:
-        if path == "-":
-            return sys.stdin.read(MAX_FILE_BYTES + 1)
-        with open(path, encoding="utf-8") as f:
-            return f.read(MAX_FILE_BYTES + 1)
-    except (OSError, UnicodeDecodeError) as e:
-        raise click.ClickException(f"cannot read {path}: {e}") from None
+        return read_text_file(Path(path), MAX_DOC_BYTES, "tx document")
+    except LocalFileError as e:
+        raise click.ClickException(str(e)) from None
 
 
 def _write(doc: dict[str, Any], out: Path | None) -> None:

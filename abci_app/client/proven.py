@@ -17,6 +17,7 @@ from typing import Any
 from ..modules.bank.state import Account
 from ..state.keys import account_key
 from .light import LightClient, LightClientError, TrustedState, VerifiedHeader, genesis_anchor
+from .local_files import MAX_GENESIS_FILE_BYTES, LocalFileError, read_text_file
 from .proof import ProofError, verify_query_proof
 
 
@@ -58,8 +59,8 @@ def open_light_client(
     path = genesis_file or home / "cometbft" / "config" / "genesis.json"
     if path.exists():
         try:
-            genesis = json.loads(path.read_text())
-        except (OSError, ValueError) as e:
+            genesis = json.loads(read_text_file(path, MAX_GENESIS_FILE_BYTES, "genesis file"))
+        except (LocalFileError, ValueError, RecursionError) as e:
             raise LightClientError(f"genesis file {path} is unreadable: {e}") from None
         store = light_store(home, str(genesis.get("chain_id")))
         saved = LightClient.load(store)

@@ -16,6 +16,12 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from ..address import from_bech32
+from ..client.local_files import (
+    MAX_GENESIS_FILE_BYTES,
+    MAX_SMALL_FILE_BYTES,
+    LocalFileError,
+    read_text_file,
+)
 from ..errors import InvalidAddress, InvalidGenesis
 from ..genesis import GenesisState, export_app_state, parse_app_state
 from ..modules.staking.genesis import GenTx, check_backed_by_stake, initial_set, make_gentx
@@ -70,11 +76,13 @@ def new_genesis(
 
 
 def load(path: Path) -> dict[str, Any]:
+    if not Path(path).exists():
+        raise InvalidGenesis(f"no genesis file at {path}")
     try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise InvalidGenesis(f"no genesis file at {path}") from None
-    except json.JSONDecodeError as e:
+        data = json.loads(read_text_file(Path(path), MAX_GENESIS_FILE_BYTES, "genesis file"))
+    except LocalFileError as e:
+        raise InvalidGenesis(str(e)) from None
+    except (json.JSONDecodeError, RecursionError) as e:
         raise InvalidGenesis(f"{path} is not valid JSON: {e}") from None
     if not isinstance(data, dict):
         raise InvalidGenesis(f"{path} must hold a JSON object")
@@ -131,9 +139,10 @@ def add_account(genesis: dict[str, Any], address: str, balance: int) -> None:
 def read_pv_pubkey(priv_validator_key: Path) -> bytes:
     """The consensus public key from a CometBFT priv_validator_key.json."""
     try:
-        data = json.loads(Path(priv_validator_key).read_text())
+        text = read_text_file(Path(priv_validator_key), MAX_SMALL_FILE_BYTES, "key file")
+        data = json.loads(text)
         key = base64.b64decode(data["pub_key"]["value"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (LocalFileError, ValueError, KeyError, TypeError) as e:
         raise InvalidGenesis(
             f"cannot read a consensus key from {priv_validator_key}: {e}"
         ) from None

@@ -411,7 +411,7 @@ class Keyring:
             pub = bytes.fromhex(data["pub_key"])
             if len(pub) != 32:
                 raise ValueError("pub_key is not 32 bytes")
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, RecursionError) as e:
             raise KeyringError(f"not a key export file: {e}") from None
         self._path(name)
         seed = sealing.open_sealed(
