@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..client.rpc import DEFAULT_NODE
 from .cometbft import find_cometbft
 from .home import NodeConfig, NodeHome
 from .processes import bind_to_parent, child_env
@@ -171,6 +172,8 @@ def _announce(
     if dev.exists():
         address = json.loads(dev.read_text())["address"]
         mt = f".venv/bin/moderntensor --home {home.root}"
+        if cfg.rpc_url != DEFAULT_NODE:  # the CLI's default --node is the default RPC port
+            mt += f" --node {cfg.rpc_url}"
         lines += [
             f"  dev key           {address}  (funded in genesis)",
             "Send a first transfer from another terminal:",

@@ -66,6 +66,8 @@ def test_supervisor_signals_leave_no_process(node: LocalNode, tmp_path: Path) ->
     assert sup.wait(30) == 0
     _all_gone(node)
     assert "node stopped" in log.read_text()
+    # the first commands it prints reach this node (not the default RPC port)
+    assert f"moderntensor --home {node.root} --node {node.rpc_url} keys add" in log.read_text()
     # SIGKILL: no handler runs; the kernel's parent-death signal ends both children
     sup = _start_supervisor(node, log)
     children = [p.pid for p in find_node_processes(node.root) if p.role != "supervisor"]
