@@ -145,9 +145,9 @@ def check_validator(rpc: RPCClient, operator: str) -> list[Check]:
         until = int(info.get("jailed_until", 0))
         left = until - time.time()
         hint = (
-            f"wait {int(left)}s more, then `tx staking unjail --from <key>`"
+            f"wait {int(left)}s more, then `tx slashing unjail --from <key>`"
             if left > 0
-            else "the jail time is over: `tx staking unjail --from <key>`"
+            else "the jail time is over: `tx slashing unjail --from <key>`"
         )
         out.append(Check("validator", FAIL, f"{val.get('moniker', '')} is jailed", hint))
     elif int(val.get("power", 0)) == 0:
