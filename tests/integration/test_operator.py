@@ -153,6 +153,10 @@ def test_prove_through_the_cli_catches_a_lying_node(op: Op) -> None:
     addr = op.keys["owner"].address
     honest = op.mt("query", "account", addr, "--prove")
     assert honest["proof"]["verified"] is True
+    # the proven header's time is shown: an answer at an old height shows its age
+    with op.node.rpc() as rpc:
+        header = rpc.call("header", height=str(honest["proof"]["header_height"]))["header"]
+    assert header["time"].startswith(honest["proof"]["header_time"][:-1]), header["time"]
     proxy = LyingProxy(op.node.rpc_url)
     try:
         proxy.lie = "account_json"
