@@ -120,12 +120,25 @@ def validate(genesis: dict[str, Any]) -> GenesisState:
     return state
 
 
+def _app_state(genesis: dict[str, Any], section: str) -> list[Any]:
+    """The list ``app_state[section]`` of a genesis being assembled (created if absent).
+    Raises InvalidGenesis if the file has no chain id, no app_state object or a section that
+    is not a list (a hostile or unrelated JSON file)."""
+    app_state = genesis.get("app_state")
+    if not isinstance(genesis.get("chain_id"), str) or not isinstance(app_state, dict):
+        raise InvalidGenesis("not a genesis: it needs a chain_id and an app_state object")
+    entries = app_state.setdefault(section, [])
+    if not isinstance(entries, list):
+        raise InvalidGenesis(f"app_state.{section} must be a list")
+    return entries
+
+
 def add_account(genesis: dict[str, Any], address: str, balance: int) -> None:
     try:
         from_bech32(address)
     except InvalidAddress as e:
         raise InvalidGenesis(e.log()) from None
-    accounts = genesis["app_state"].setdefault("accounts", [])
+    accounts = _app_state(genesis, "accounts")
     if any(a.get("address") == address for a in accounts):
         raise InvalidGenesis(f"account {address} is already in the genesis")
     accounts.append({"address": address, "balance": str(parse_amount(balance, "balance"))})
@@ -159,11 +172,12 @@ def gentx(
 
 def add_validator(genesis: dict[str, Any], gentx_doc: dict[str, Any]) -> None:
     """Append a signed gen_tx after checking it against the whole genesis."""
-    genesis["app_state"].setdefault("gen_txs", []).append(gentx_doc)
+    gen_txs = _app_state(genesis, "gen_txs")
+    gen_txs.append(gentx_doc)
     try:
         parse_app_state(genesis["app_state"], genesis["chain_id"])
     except InvalidGenesis:
-        genesis["app_state"]["gen_txs"].pop()
+        gen_txs.pop()
         raise
 
 

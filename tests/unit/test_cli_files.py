@@ -19,7 +19,7 @@ from abci_app.cli.main import cli
 from abci_app.client.keyring import Keyring
 
 DEAD_NODE = "http://127.0.0.1:9"
-ADDRESS = "mt1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqhjmhcv"
+ADDRESS = "mt1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqlztf84"  # a valid address: the file is reached
 COMMANDS = {
     "keys import": ("keys", "import", "x", "{f}"),
     "tx sign": ("tx", "sign", "{f}", "--from", "k", "--offline", "--nonce", "1", "--chain-id", "c"),
@@ -36,7 +36,11 @@ def _files(tmp: Path) -> dict[str, Path]:
     (tmp / "binary").write_bytes(bytes(range(128, 256)) * 64)
     (tmp / "deep.json").write_text("[" * 100_000)
     (tmp / "folder").mkdir()
+    (tmp / "empty.json").write_text("{}")
+    (tmp / "partial.json").write_text('{"chain_id": "x", "app_state": {"accounts": 5}}')
     return {
+        "empty object": tmp / "empty.json",
+        "partial object": tmp / "partial.json",
         "directory": tmp / "folder",
         "binary": tmp / "binary",
         "deep JSON": tmp / "deep.json",

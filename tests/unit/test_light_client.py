@@ -269,3 +269,12 @@ def test_a_lying_node_gets_no_header_accepted(
     with pytest.raises(LightClientError, match=reason):
         light.verify_header(target)
     assert light.trusted.height < target and light.trusted.height >= before.height
+
+
+def test_a_chain_id_does_not_choose_where_the_state_is_written(tmp_path: Any) -> None:
+    from abci_app.client.proven import light_store
+
+    assert light_store(tmp_path, "mt-test-1") == tmp_path / "light" / "mt-test-1.json"
+    for bad in ("../../x", "a/b", ".hidden", "", "x" * 51, "a\nb"):
+        with pytest.raises(LightClientError, match="cannot name"):
+            light_store(tmp_path, bad)
