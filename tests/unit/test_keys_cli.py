@@ -149,3 +149,21 @@ def test_a_new_keyring_folder_is_private_under_any_umask(tmp_path: Path) -> None
     for folder in (tmp_path / "new", tmp_path / "new" / "home", tmp_path / "new/home/keyring"):
         assert (folder.stat().st_mode & 0o777) == 0o700, folder
     assert ((tmp_path / "new/home/keyring/a.json").stat().st_mode & 0o777) == 0o600
+
+
+def test_a_production_validator_home_seals_new_keys(tmp_path: Path, cometbft_bin: Path) -> None:
+    """`node init --template production-validator` keeps its development dev key in the `test`
+    backend (its genesis is replaced anyway) but does not make `test` the keyring's default:
+    the operator's `keys add op` there is sealed without a flag to remember."""
+    pf = tmp_path / "pass"
+    pf.write_text("correct horse battery\n")
+    pf.chmod(0o600)
+    home = tmp_path / "val"
+    code, _, err = mt(home, "node", "init", "--template", "production-validator")
+    assert code == 0, err
+    code, out, err = mt(home, "keys", "add", "op", "-o", "json", "--passphrase-file", str(pf))
+    assert code == 0 and json.loads(out)["backend"] == "file", err
+    listed = {
+        k["name"]: k["backend"] for k in json.loads(mt(home, "keys", "list", "-o", "json")[1])
+    }
+    assert listed == {"dev": "test", "op": "file"}
