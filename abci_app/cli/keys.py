@@ -21,6 +21,9 @@ from ..client.local_files import MAX_SMALL_FILE_BYTES, read_text_file
 from .common import Ctx, emit, user_errors
 from .txsend import keyring_of
 
+MAX_PHRASE_CHARS = 1024
+"""The longest line read as a recovery phrase."""
+
 
 @click.group()
 def keys() -> None:
@@ -28,10 +31,14 @@ def keys() -> None:
 
 
 def _read_phrase() -> str:
-    """The recovery phrase: asked (hidden) on a terminal, else the first line of stdin."""
+    """The recovery phrase: asked (hidden) on a terminal, else the first line of stdin (at most
+    MAX_PHRASE_CHARS: 24 words are under 250)."""
     if sys.stdin.isatty():
         return str(click.prompt("Recovery phrase (BIP-39 words)", hide_input=True))
-    return sys.stdin.readline().strip()
+    line = sys.stdin.readline(MAX_PHRASE_CHARS + 1)
+    if len(line) > MAX_PHRASE_CHARS:
+        raise click.ClickException("the recovery phrase on stdin is too long: 12 to 24 words")
+    return line.strip()
 
 
 @keys.command("add")

@@ -94,3 +94,25 @@ def test_dev_zero_is_read_with_a_bound(tmp_path: Path) -> None:
     for code, err in json.loads(res.stdout):
         _one_line_error(code, err)
         assert "is over" in err, err
+    # a recovery phrase read from stdin: one bounded line
+    with open("/dev/zero", "rb") as zero:
+        res = subprocess.run(
+            [sys.executable, "-m", "abci_app", "--home", str(tmp_path), *RECOVER],
+            stdin=zero,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+            preexec_fn=_limit_memory,
+        )
+    _one_line_error(res.returncode, res.stderr)
+    assert "too long" in res.stderr, res.stderr
+
+
+RECOVER = ("keys", "add", "x", "--recover", "--keyring-backend", "test")
+
+
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
