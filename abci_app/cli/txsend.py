@@ -141,14 +141,15 @@ def event_attr(done: CommittedTx, event_type: str, key: str) -> str | None:
 
 
 def _confirm(obj: Ctx, tx: TxOpts, msgs: list[Any], signer: str) -> None:
-    """On a terminal, show the messages (decoded, :mod:`.txview`) and ask before signing
-    (unless --yes)."""
-    if obj.yes or not (sys.stdin.isatty() and sys.stdout.isatty()):
+    """When a person is at a terminal (stdin and stderr are one; stdout may be piped, as in
+    ``-o json | jq``), show the messages (decoded, :mod:`.txview`) and ask before signing,
+    on stderr (unless --yes)."""
+    if obj.yes or not (sys.stdin.isatty() and sys.stderr.isatty()):
         return
     fee = "the chain's min_fee" if tx.fee is None else f"{format_mdt(tx.fee)} ({tx.fee} base units)"
-    click.echo(f"from {tx.from_} ({signer}), fee {fee}, memo {json.dumps(tx.memo)}:")
-    click.echo("\n".join(message_lines(build_body("", 0, 0, msgs, tx.memo))))
-    click.confirm("Sign and send?", abort=True)
+    click.echo(f"from {tx.from_} ({signer}), fee {fee}, memo {json.dumps(tx.memo)}:", err=True)
+    click.echo("\n".join(message_lines(build_body("", 0, 0, msgs, tx.memo))), err=True)
+    click.confirm("Sign and send?", abort=True, err=True)
 
 
 def _generate(obj: Ctx, tx: TxOpts, msgs: list[Any]) -> None:

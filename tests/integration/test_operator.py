@@ -208,5 +208,10 @@ def test_a_value_moving_command_askson_a_terminal(op: Op) -> None:
     assert code == 1 and "[y/N]" in screen and "Error: aborted" in screen, screen
     assert f"transfer to={to} amount=0.000000003 MDT" in screen, screen  # what it would sign
     assert int(op.query(f"/account/{to}")["balance"]) == before  # nothing was sent
+    # at a terminal with stdout piped (`-o json | jq`): still asked, on the terminal
+    piped = op.node.root / "piped.json"
+    code, screen = on_a_terminal([*argv, "-o", "json"], b"n\n", stdout_to=piped)
+    assert code == 1 and "[y/N]" in screen and piped.read_text() == "", screen
+    assert int(op.query(f"/account/{to}")["balance"]) == before
     code, screen = on_a_terminal([*argv, "--yes"], b"n\n")
     assert code == 0 and "[y/N]" not in screen and "committed at height" in screen, screen
