@@ -249,7 +249,7 @@ class Application:
         try:
             genesis = parse_app_state(req.app_state_bytes, req.chain_id)
             state = Overlay(self.db)
-            updates = init_chain(state, req.chain_id, genesis)
+            updates = init_chain(state, req.chain_id, genesis, max(1, req.initial_height))
             check_backed_by_stake(
                 [(u.pub_key, u.power) for u in updates],
                 [(bytes(v.pub_key.ed25519), v.power) for v in req.validators],

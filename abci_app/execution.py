@@ -22,7 +22,7 @@ from .errors import (
     ModernTensorError,
     UnknownAccount,
 )
-from .genesis import GenesisState
+from .genesis import GenesisState, check_genesis_state
 from .modules.bank import genesis as bank_genesis
 from .modules.bank.module_accounts import FEE_COLLECTOR
 from .modules.bank.state import Account, credit, get_account, set_account
@@ -76,13 +76,18 @@ def load_context(
     )
 
 
-def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[ValidatorUpdate]:
+def init_chain(
+    state: Overlay, chain_id: str, genesis: GenesisState, initial_height: int = 1
+) -> list[ValidatorUpdate]:
     """Write the genesis state, module by module (bank first: staking bonds gen_txs from the
-    accounts, distribution finds validators in staking's records); return the initial validator
-    set (empty: CometBFT's own). ``genesis`` was validated by :func:`parse_app_state`.
+    accounts, distribution finds validators in staking's records), check what was written
+    (:func:`check_genesis_state`: every invariant, entries completing from ``initial_height``
+    on) and return the initial validator set. ``genesis`` was validated by
+    :func:`parse_app_state`.
 
     Raises:
-        InvalidGenesis: an empty chain id, or a total supply past 2^64 - 1.
+        InvalidGenesis: an empty chain id, a total supply past 2^64 - 1, a broken invariant or
+            an entry completing before the first block.
     """
     if not chain_id:
         raise InvalidGenesis("chain_id must not be empty")
@@ -93,6 +98,7 @@ def init_chain(state: Overlay, chain_id: str, genesis: GenesisState) -> list[Val
     distribution_genesis.init_genesis(state, genesis.distribution)
     slashing_genesis.init_genesis(state, genesis.slashing)
     subnets_genesis.init_genesis(state, genesis.subnets)
+    check_genesis_state(genesis, state, initial_height)
     return updates
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from .codec import U64_MAX
 from .errors import InvalidGenesis
+from .invariants import check_invariants
 from .modules.bank import genesis as bank
 from .modules.bank.genesis import BankGenesis, GenesisAccount
 from .modules.distribution import genesis as distribution
@@ -166,6 +167,23 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         slashing=slashing.parse_genesis(raw.get("slashing", {})),
         subnets=subnets_state,
     )
+
+
+def check_genesis_state(genesis: GenesisState, state: KVReader, initial_height: int) -> None:
+    """The rules a genesis can only be held to once InitChain has written it (``state``), for a
+    chain whose first block is ``initial_height``: every module's invariants hold (a genesis
+    breaking one would stop every node checking them at the first block, and what the broken
+    books misplace could be taken: tokens no share owns sell 1:1 to the next delegator, a
+    module account as delegator or hotkey is paid into a pool), and no unbonding or
+    redelegation entry completes before the first block (it would never be released).
+
+    Raises:
+        InvalidGenesis: naming the entry, or listing the broken invariants.
+    """
+    staking.check_completion_heights(genesis.staking, initial_height)
+    problems = check_invariants(state)
+    if problems:
+        raise InvalidGenesis(f"the genesis breaks the chain's invariants: {'; '.join(problems)}")
 
 
 def export_app_state(state: KVReader) -> GenesisState:

@@ -167,8 +167,9 @@ def subnet_serve_axon(
 @tx_options
 @click.pass_obj
 def subnet_add_stake(obj: Ctx, netuid: int, hotkey: str, amount: str, tx: TxOpts) -> None:
-    """Stake tokens on a hotkey of a subnet: its weight in Yuma consensus (example: moderntensor
-    subnet add-stake 1 --hotkey mt1… --amount 100mdt --from alice)."""
+    """Stake tokens on a hotkey of a subnet: its weight in Yuma consensus once it has stayed
+    through one epoch (an epoch weighs the lowest stake since the last one) (example:
+    moderntensor subnet add-stake 1 --hotkey mt1… --amount 100mdt --from alice)."""
     value = parse_amount(amount)
     msg = MsgAddSubnetStake(netuid, address_arg(hotkey), value)
     send_tx(obj, tx, [msg], f"staked {format_mdt(value)} on {hotkey} (subnet {netuid})")

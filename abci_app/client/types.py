@@ -103,6 +103,8 @@ class Neuron:
     validator_permit: bool
     active: bool
     axon: dict[str, Any]
+    epoch_stake: int = 0
+    """What the next epoch weighs the neuron by: the lowest stake since the last epoch."""
 
     @property
     def incentive_fraction(self) -> float:
@@ -130,6 +132,7 @@ class Neuron:
             bool(d["validator_permit"]),
             bool(d["active"]),
             dict(d["axon"]),
+            int(d.get("epoch_stake", 0)),
         )
 
 

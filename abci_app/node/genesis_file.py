@@ -1,8 +1,9 @@
 """CometBFT genesis.json files carrying our app_state: create, extend, validate, export.
 
 These are the coordinator's and validators' tools (``moderntensor genesis …``). Validation runs
-exactly the rules InitChain runs (:func:`parse_app_state`), plus the checks CometBFT itself
-makes on the file, so a file that passes ``validate`` starts a chain.
+exactly the rules InitChain runs (:func:`parse_app_state`, then a dry run of InitChain's
+writes and their checks), plus the checks CometBFT itself makes on the file, so a file that
+passes ``validate`` starts a chain.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from ..client.local_files import (
     read_text_file,
 )
 from ..errors import InvalidAddress, InvalidGenesis
+from ..execution import init_chain
 from ..genesis import GenesisState, export_app_state, parse_app_state
 from ..modules.staking.genesis import GenTx, check_backed_by_stake, initial_set, make_gentx
 from ..params import AppParams
 from ..schema import parse_amount
 from ..state.db import StateDB
+from ..state.overlay import EmptyReader, Overlay
 
 DEFAULT_CONSENSUS_PARAMS: dict[str, Any] = {
     "block": {"max_bytes": "22020096", "max_gas": "-1"},
@@ -95,7 +98,8 @@ def save(path: Path, genesis: dict[str, Any]) -> None:
 
 
 def validate(genesis: dict[str, Any]) -> GenesisState:
-    """Every rule InitChain enforces plus CometBFT's own checks on the file."""
+    """Every rule InitChain enforces (it writes the genesis into a throwaway overlay, as
+    InitChain does, and checks what it wrote) plus CometBFT's own checks on the file."""
     for key in ("genesis_time", "chain_id", "consensus_params"):
         if key not in genesis:
             raise InvalidGenesis(f"genesis.json is missing {key}")
@@ -110,6 +114,7 @@ def validate(genesis: dict[str, Any]) -> GenesisState:
     if not str(height).isdigit():
         raise InvalidGenesis("initial_height must be a non-negative integer string")
     state = parse_app_state(genesis.get("app_state", {}), chain_id)
+    init_chain(Overlay(EmptyReader()), chain_id, state, max(1, int(height)))  # a dry run
     comet = []
     for i, v in enumerate(genesis.get("validators") or []):
         try:

@@ -76,6 +76,7 @@ SUBNET_PARAMS = b"subnet/params"  # canonical JSON of SubnetParams
 SUBNET_LOCK = b"subnet/lock"  # canonical JSON {last_lock, last_height}: lock cost memory
 SUBNET = b"subnet/net/"  # subnet/net/<netuid u16> -> canonical JSON of Subnet
 HYPERPARAMS = b"subnet/hp/"  # subnet/hp/<netuid u16> -> canonical JSON of Hyperparams
+NEXT_HYPERPARAMS = b"subnet/hpn/"  # subnet/hpn/<netuid u16> -> Hyperparams from the next block
 NEURON = b"subnet/neu/"  # subnet/neu/<netuid u16><uid u16> -> canonical JSON of Neuron
 HOTKEY_UID = b"subnet/uid/"  # subnet/uid/<netuid u16><hotkey 20> -> uid u16
 WEIGHTS = b"subnet/w/"  # subnet/w/<netuid u16><uid u16> -> packed (uid u16, weight u16) pairs
@@ -83,6 +84,7 @@ BONDS = b"subnet/b/"  # subnet/b/<netuid u16><uid u16> -> packed (uid u16, bond 
 COMMIT = b"subnet/c/"  # subnet/c/<netuid u16><uid u16> -> WeightsCommit (hash 32, 3 heights u64)
 HOTKEY_STAKE = b"subnet/hks/"  # subnet/hks/<netuid u16><hotkey 20> -> u64 stake on the hotkey
 STAKE_BY = b"subnet/stk/"  # subnet/stk/<coldkey 20><netuid u16><hotkey 20> -> u64 its part
+STAKE_FLOOR = b"subnet/hkf/"  # subnet/hkf/<netuid u16><hotkey 20> -> u64 lowest stake since epoch
 
 
 def netuid_bytes(netuid: int) -> bytes:

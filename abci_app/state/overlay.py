@@ -20,6 +20,17 @@ class KVReader(Protocol):
         ...
 
 
+class EmptyReader:
+    """A store with nothing in it: the base of a dry run (``genesis validate`` writes a genesis
+    into an overlay over it to check what InitChain would check)."""
+
+    def get(self, key: bytes) -> bytes | None:
+        return None
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        return iter(())
+
+
 class Overlay:
     """Pending writes over a parent reader; ``None`` in ``writes`` marks a deletion."""
 

@@ -19,6 +19,7 @@ from abci_app.modules.subnets.messages import (
     MsgCommitWeights,
     MsgRegisterNeuron,
     MsgRegisterSubnet,
+    MsgRemoveSubnetStake,
     MsgRevealWeights,
     MsgSetSubnetHyperparams,
     MsgSetWeights,
@@ -304,3 +305,92 @@ def test_epoch_rounding_dust_goes_to_the_community_pool(tmp_path: Path) -> None:
     (rewards,) = [e for e in d.last_response().events if e.type == "rewards"]  # type: ignore[union-attr]
     allocation_dust = int({a.key: a.value for a in rewards.attributes}["community_pool"])
     assert pool() - pool0 == int(ev["dust"]) + allocation_dust
+
+
+def test_stake_added_for_an_epoch_block_captures_nothing(tmp_path: Path) -> None:
+    """subtensor PR 737 (protect from fast stake/unstake): Yuma weighs a hotkey by the lowest
+    stake it held since the previous epoch. Before, 50,000 MDT staked in the epoch block itself
+    (and removed in the next) made the attacker the whole consensus: its miner took all the
+    incentive and its validator all the dividends of the tempo's emission, that the honest
+    validator's stake had drawn to the subnet. Removing the stake after one epoch and adding it
+    back for the next does not work either; stake that stays through a whole tempo counts."""
+    d, s = chain(tmp_path)
+    subnet_with(d, s, tempo=9, commit_reveal=0, weights_rate_limit=0)  # epochs end 8, 18, 28..
+    honest_v, honest_m, evil_v, evil_m = 1, 2, 5, 6
+    for i in (honest_v, honest_m, evil_v, evil_m):  # uids 0..3, blocks 3..6
+        register(d, s, i)
+    d.block(
+        [
+            s.tx(honest_v, MsgAddSubnetStake(1, addr(honest_v), 1_000 * MDT)),
+            s.tx(honest_v, MsgSetWeights(1, (1,), (65_535,))),
+            s.tx(evil_v, MsgSetWeights(1, (3,), (65_535,))),
+        ]
+    )  # block 7
+    whale = 50_000 * MDT
+
+    def miners_paid() -> tuple[int, int]:
+        meta = q(d, "/subnet/1/metagraph")["neurons"]  # type: ignore[index]
+        return int(meta[1]["emission"]), int(meta[3]["emission"])
+
+    until(d, 17)
+    d.block([s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), whale))])  # block 18: the epoch
+    honest, evil = miners_paid()
+    assert honest > 0 and evil == 0
+    assert q(d, "/subnet/1/metagraph")["neurons"][2]["epoch_stake"] == str(whale)  # type: ignore[index]
+    d.block([s.tx(evil_v, MsgRemoveSubnetStake(1, addr(evil_v), whale))])  # block 19: away...
+    until(d, 27)
+    d.block([s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), whale))])  # ...and back for 28
+    honest, evil = miners_paid()
+    assert honest > 0 and evil == 0
+    until(d, 38)  # the whale's stake stayed from epoch 28 to 38: it is consensus now
+    honest, evil = miners_paid()
+    assert honest == 0 and evil > 0
+
+
+def test_an_owner_change_applies_from_the_next_block(tmp_path: Path) -> None:
+    """The issue's rule for prices (a registrant pays the burn it could see), for every
+    hyperparameter: an owner's change in a block leaves that block's txs on the terms they
+    were signed against. Before, a tempo raised to 65,535 ahead of a validator's commit in the
+    same block gave the commit a reveal window ~65,000 blocks away (and code 152 for any new
+    commit until then: the validator locked out); a weights_version raised ahead of a reveal
+    made the reveal fail (144) and the commit expire; caps raised ahead of a block of
+    registrations let them replace a whole subnet in one block."""
+    d, s = chain(tmp_path)
+    subnet_with(d, s, tempo=9, weights_rate_limit=0, max_allowed_uids=8, max_allowed_validators=8)
+    register(d, s, VALIDATOR)  # uid 0, block 3
+    until(d, 9)
+    digest = commit_hash(addr(VALIDATOR), 1, (0,), (1,), SALT, 0)
+    _, codes = d.block(
+        [s.tx(OWNER, hyper(tempo=65_535)), s.tx(VALIDATOR, MsgCommitWeights(1, digest))]
+    )
+    assert codes == [0, 0]  # block 10
+    (commit,) = [e for e in d.last_response().tx_results[1].events if e.type == "commit_weights"]  # type: ignore[union-attr]
+    window = {a.key: int(a.value) for a in commit.attributes if a.key.startswith("reveal_")}
+    assert window == {"reveal_from": 19, "reveal_until": 28}  # tempo 9's, as signed
+    assert q(d, "/subnet/1/hyperparams")["tempo"] == 65_535  # type: ignore[index]
+    until(d, 18)
+    reveal = MsgRevealWeights(1, (0,), (1,), SALT, 0)
+    _, codes = d.block([s.tx(OWNER, hyper(weights_version=1)), s.tx(VALIDATOR, reveal)])
+    assert codes == [0, 0]  # block 19: revealed with the version it committed
+    assert q(d, "/subnet/1/weights/0")["weights"] == [[0, 1]]  # type: ignore[index]
+    _, codes = d.block(
+        [s.tx(OWNER, hyper(max_registrations_per_block=8))]
+        + [s.tx(i, MsgRegisterNeuron(1, max_cost=ANY_PRICE)) for i in range(10, 17)]
+    )
+    assert codes == [0, 0] + [151] * 6  # the block's cap is still 1
+    _, codes = d.block([s.tx(i, MsgRegisterNeuron(1, max_cost=ANY_PRICE)) for i in range(11, 14)])
+    assert codes == [0, 0, 0]  # from the next block on, the owner's cap
+
+
+def test_a_lowered_uid_limit_never_falls_below_the_blocks_registrations(tmp_path: Path) -> None:
+    """max_allowed_uids may be lowered to the neurons registered; a registration later in the
+    same block meets the old limit, so the new one is raised to the neurons there are."""
+    d, s = chain(tmp_path)
+    subnet_with(d, s, tempo=99, max_allowed_uids=4, max_allowed_validators=1)
+    register(d, s, VALIDATOR)  # n = 1
+    _, codes = d.block(
+        [s.tx(OWNER, hyper(max_allowed_uids=1)), s.tx(2, MsgRegisterNeuron(1, ANY_PRICE))]
+    )
+    assert codes == [0, 0]
+    assert q(d, "/subnet/1/hyperparams")["max_allowed_uids"] == 2  # type: ignore[index]
+    assert q(d, "/subnet/1")["n"] == 2  # type: ignore[index]

@@ -488,6 +488,29 @@ def check_gen_tx_funds(g: StakingGenesis, balances: dict[bytes, int]) -> None:
             )
 
 
+def check_completion_heights(g: StakingGenesis, initial_height: int) -> None:
+    """Every unbonding and redelegation entry completes at or after the chain's first block
+    (``initial_height``): end-block releases the entries completing at exactly its height, so
+    an earlier one would hold its tokens, and its redelegation would block the delegator, for
+    ever. (An export writes only entries completing after its height.)
+
+    Raises:
+        InvalidGenesis: naming the first entry that completes too early.
+    """
+    for i, u in enumerate(g.unbondings):
+        if u.completion_height < initial_height:
+            raise InvalidGenesis(
+                f"staking.unbonding[{i}] completes at height {u.completion_height}, before the "
+                f"first block {initial_height}: it would never be released"
+            )
+    for i, r in enumerate(g.redelegations):
+        if r[4] < initial_height:
+            raise InvalidGenesis(
+                f"staking.redelegations[{i}] completes at height {r[4]}, before the first "
+                f"block {initial_height}: it would never complete"
+            )
+
+
 def init_genesis(state: Overlay, g: StakingGenesis) -> list[ValidatorUpdate]:
     """Write staking genesis, bond each gen_tx's self-bond (operator -> bonded pool), and return
     the initial validator set (the active set, also remembered as CometBFT's last powers)."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from ...address import to_bech32
 from ...state.overlay import KVReader
+from ..bank.module_accounts import MODULE_ACCOUNTS
 from ..bank.state import Account, get_account
 from .state import (
     BONDED_POOL,
     UNBONDING_POOL,
     active_set,
     all_delegations,
+    all_redelegations,
     all_unbondings,
     all_validators,
     get_params,
@@ -18,7 +21,11 @@ from .state import (
 
 def invariants(state: KVReader) -> list[str]:
     """* bonded pool = sum of validator tokens; unbonding pool = sum of unbonding entries;
-    * each validator's delegator_shares = the sum of its delegations' shares;
+    * each validator's delegator_shares = the sum of its delegations' shares, and a validator
+      with tokens has shares (tokens nobody owns would go 1:1 to the next delegator);
+    * no module account operates a validator, delegates, unbonds or redelegates (its rewards
+      and released tokens would land in a pool and break that pool's invariant: Cosmos x/bank
+      ``BlockedAddrs``);
     * the set CometBFT has (last powers) is exactly the active set computed from the records
       (unless no candidate is left, when the old set is kept): at most max_validators, no
       jailed validator, power = tokens // power_reduction.
@@ -43,6 +50,15 @@ def invariants(state: KVReader) -> list[str]:
                 f"validator {v.moniker}: shares {v.delegator_shares} != "
                 f"delegations {shares.get(v.cons_address, 0)}"
             )
+        if v.tokens and not v.delegator_shares:
+            problems.append(f"validator {v.moniker}: {v.tokens} tokens and no share owns them")
+    roles = [(v.operator, "operates a validator") for v in validators]
+    roles += [(d, "delegates") for d, _, _ in all_delegations(state)]
+    roles += [(e.delegator, "unbonds") for e in all_unbondings(state)]
+    roles += [(r.delegator, "redelegates") for r in all_redelegations(state)]
+    for who, what in roles:
+        if who in MODULE_ACCOUNTS:
+            problems.append(f"the module account {to_bech32(who)} {what}")
     params = get_params(state)
     expected = {v.cons_address: p for v, p in active_set(validators, params)}
     actual = last_powers(state)

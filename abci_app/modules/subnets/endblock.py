@@ -1,11 +1,14 @@
-"""The subnets' end-block step: registration-burn adjustment and the Yuma epochs that are due.
-(Their begin-block step, emission accrual, is in emission.py.)
+"""The subnets' end-block step: owners' hyperparameter changes put in force, registration-burn
+adjustment and the Yuma epochs that are due. (Their begin-block step, emission accrual, is in
+emission.py.)
 
 Every subnet is visited in ascending netuid order; epochs are staggered by netuid so that 32
 subnets with the same tempo do not all run in one block.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from ...state.overlay import Overlay
 from ...types import NO_PROBE, Event, EventLog, Probe
@@ -23,23 +26,30 @@ from .state import (
     all_subnets,
     all_weights,
     get_hyperparams,
+    get_next_hyperparams,
     get_subnet,
     hotkey_stake,
     neurons,
     replace_bonds,
+    set_hyperparams,
     set_neuron,
+    set_next_hyperparams,
+    set_stake_floor,
     set_subnet,
+    stake_floor,
 )
 
 
 def epoch_input(
     state: Overlay, subnet: Subnet, hp: Hyperparams, height: int, nodes: list[Neuron]
 ) -> EpochInput:
-    """The epoch function's input for ``subnet`` read from state (``nodes`` by uid)."""
+    """The epoch function's input for ``subnet`` read from state (``nodes`` by uid). Each
+    neuron's stake is its stake floor (state.stake_floor: the lowest stake it held since the
+    last epoch), so stake that arrived for this epoch block weighs nothing."""
     return EpochInput(
         height=height,
         params=hp.epoch_params(),
-        stake=tuple(hotkey_stake(state, subnet.netuid, n.hotkey) for n in nodes),
+        stake=tuple(stake_floor(state, subnet.netuid, n.hotkey) for n in nodes),
         last_update=tuple(n.last_update for n in nodes),
         registered_at=tuple(n.registered_at for n in nodes),
         weights=all_weights(state, subnet.netuid),
@@ -62,12 +72,17 @@ def _expire_commits(
 
 
 def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: int) -> list[Event]:
-    """Run one epoch and apply it: bonds, payouts, metagraph, expired commits, subnet record."""
+    """Run one epoch and apply it: bonds, payouts, stake floors restarted at each neuron's
+    stake, metagraph, expired commits, subnet record."""
     nodes = neurons(state, subnet.netuid)
     inp = epoch_input(state, subnet, hp, height, nodes)
     out = run_epoch(inp)
     replace_bonds(state, subnet.netuid, out.bonds)
     nodes = pay_epoch(state, subnet, nodes, out)
+    for n in nodes:  # the next epoch weighs what stays from now on (dividends included)
+        set_stake_floor(
+            state, subnet.netuid, n.hotkey, hotkey_stake(state, subnet.netuid, n.hotkey)
+        )
     nodes, events = _expire_commits(state, subnet.netuid, height, nodes)
     for n in nodes:
         set_neuron(state, subnet.netuid, n)
@@ -100,14 +115,30 @@ def run_subnet_epoch(state: Overlay, subnet: Subnet, hp: Hyperparams, height: in
     return events
 
 
+def apply_next_hyperparams(state: Overlay, subnet: Subnet) -> Hyperparams:
+    """Put in force the hyperparameters the owner set in this block (if any) and return the
+    subnet's hyperparameters from now on. The block's own registrations may have filled the
+    subnet past a lowered ``max_allowed_uids`` (its txs met the old one): it is raised to the
+    neurons registered, so no uid is ever beyond it."""
+    hp = get_next_hyperparams(state, subnet.netuid)
+    if hp is None:
+        return get_hyperparams(state, subnet.netuid)
+    if hp.max_allowed_uids < subnet.n:
+        hp = dataclasses.replace(hp, max_allowed_uids=subnet.n)
+    set_hyperparams(state, subnet.netuid, hp)
+    set_next_hyperparams(state, subnet.netuid, None)
+    return hp
+
+
 def end_block(state: Overlay, height: int, probe: Probe = NO_PROBE) -> list[Event]:
-    """End-block step: for each subnet by netuid, adjust its registration burn when
-    due (``registration_burn`` event) and run its Yuma epoch when ``height`` is its epoch block
-    (``subnet_epoch`` and ``commit_expired`` events), timed by ``probe``.
+    """End-block step: for each subnet by netuid, put in force the hyperparameters its owner
+    set in this block, adjust its registration burn when due (``registration_burn`` event) and
+    run its Yuma epoch when ``height`` is its epoch block (``subnet_epoch`` and
+    ``commit_expired`` events), timed by ``probe``.
     """
     events: list[Event] = []
     for subnet in all_subnets(state):
-        hp = get_hyperparams(state, subnet.netuid)
+        hp = apply_next_hyperparams(state, subnet)
         adjusted = adjust_burn(subnet, hp, height)
         # an owner's new [min_burn, max_burn] applies from the next block
         adjusted = adjusted.with_(burn=clamp_burn(adjusted.burn, hp))

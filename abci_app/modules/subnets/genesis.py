@@ -24,6 +24,7 @@ from ...state.keys import (
     HYPERPARAMS,
     NEURON,
     STAKE_BY,
+    STAKE_FLOOR,
     SUBNET,
     SUBNET_LOCK,
     WEIGHTS,
@@ -42,7 +43,7 @@ from .state import (
 )
 
 _KINDS: tuple[bytes, ...] = (SUBNET_LOCK, SUBNET, HYPERPARAMS, NEURON, HOTKEY_UID, WEIGHTS)
-_KINDS += (BONDS, COMMIT, HOTKEY_STAKE, STAKE_BY)
+_KINDS += (BONDS, COMMIT, HOTKEY_STAKE, STAKE_BY, STAKE_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def _check_record(key: bytes, value: bytes) -> None:
         unpack_row(value)
     elif key.startswith(COMMIT):
         WeightsCommit.decode(value)
-    elif key.startswith((HOTKEY_STAKE, STAKE_BY)):
+    elif key.startswith((HOTKEY_STAKE, STAKE_BY, STAKE_FLOOR)):
         decode_u64(value)
     elif key.startswith(HOTKEY_UID):
         if len(value) != 2:

@@ -13,9 +13,12 @@ pricing.py.
 Rules an attacker cannot game (issue 14): a registration never burns more than the ``max_cost``
 its sender signed (subtensor ``register_limit``) and is capped per block and per interval
 (subtensor ``MaxRegistrationsPerBlock``, ``TargetRegistrationsPerInterval`` x 3); an owner's
-change of the burn bounds takes effect from the next block (end-block clamps it). A commit keeps
+change of hyperparameters takes effect from the next block (end-block applies it), so no tx
+meets a price, window, version or cap it could not have seen. A commit keeps
 the reveal window it was given, a second one waits for the first to be revealed or to expire,
 and a revealed weight counts only for uids registered before the commit (subtensor PR 1789).
+Yuma weighs a hotkey by the lowest stake it held since the last epoch (state.stake_floor;
+subtensor PR 737), so stake added in an epoch block and removed after it captures nothing.
 """
 
 from __future__ import annotations
@@ -76,11 +79,14 @@ from .state import (
     get_commit,
     get_hyperparams,
     get_neuron,
+    get_next_hyperparams,
     get_subnet,
     neurons,
     set_commit,
     set_hyperparams,
     set_neuron,
+    set_next_hyperparams,
+    set_stake_floor,
     set_subnet,
     set_uid,
     set_weights_row,
@@ -153,13 +159,16 @@ def apply_register_subnet(
 def apply_set_hyperparams(
     state: Overlay, sender: bytes, msg: MsgSetSubnetHyperparams, ctx: ChainContext
 ) -> None:
-    """Set the named hyperparameters of subnet ``msg.netuid`` (owner only); the change is
-    validated as a whole. The current burn is clamped into a new [min_burn, max_burn] at the
-    end of the block (subnets' end-block), so a registrant in the same block never pays a price
-    it could not have seen.
+    """Set the named hyperparameters of subnet ``msg.netuid`` (owner only), from the next
+    block on; the change is validated as a whole. Until the end of this block every tx still
+    meets the hyperparameters it was signed against (subnets' end-block applies the change,
+    :func:`.endblock.apply_next_hyperparams`): a registrant never pays a burn, a committer never
+    gets a reveal window (tempo), a revealer never meets a weights_version, that it could not
+    have seen, and no cap is raised under the block's own registrations. A second change in
+    the same block builds on the first.
 
     Preconditions: ``msg`` validated (known names, each once, one value per name).
-    Writes: the hyperparameters.
+    Writes: the hyperparameters for the next block.
     Events: ``set_subnet_hyperparams(netuid, <name>=<value> ...)`` (names sorted).
 
     Raises:
@@ -172,7 +181,7 @@ def apply_set_hyperparams(
     subnet = _subnet(state, msg.netuid)
     if subnet.owner != sender:
         raise NotSubnetOwner(f"subnet {msg.netuid} is owned by {to_bech32(subnet.owner)}")
-    old = get_hyperparams(state, msg.netuid)
+    old = get_next_hyperparams(state, msg.netuid) or get_hyperparams(state, msg.netuid)
     changes = dict(zip(msg.names, msg.values, strict=True))
     hp = Hyperparams(**{**old.to_dict(), **changes})
     hp.validate()
@@ -180,7 +189,7 @@ def apply_set_hyperparams(
         raise InvalidHyperparams(
             f"max_allowed_uids {hp.max_allowed_uids} is below the {subnet.n} registered neurons"
         )
-    set_hyperparams(state, msg.netuid, hp)
+    set_next_hyperparams(state, msg.netuid, hp)
     attrs = {k: changes[k] for k in sorted(changes)}
     ctx.events.emit("set_subnet_hyperparams", netuid=msg.netuid, **attrs)
 
@@ -225,7 +234,9 @@ def apply_register_neuron(
 
     Preconditions: ``msg`` validated (max_cost > 0).
     Writes: sender's balance and the supply (burn), the neuron and hotkey index (and the pruned
-    ones'), the subnet (size, registrations counted per block and per interval).
+    ones'), the pruned hotkey's stake floor (dropped: a hotkey registers with none, so stake
+    left on it weighs in Yuma only from the epoch after the next), the subnet (size,
+    registrations counted per block and per interval).
     Events: ``register_neuron(netuid, uid, hotkey, burn, pruned)`` (pruned: "" or a hotkey).
 
     Raises:
@@ -262,6 +273,7 @@ def apply_register_neuron(
         pruned = to_bech32(victim.hotkey)
         delete_uid(state, msg.netuid, victim.hotkey)
         clear_uid_rows(state, msg.netuid, uid)
+        set_stake_floor(state, msg.netuid, victim.hotkey, 0)
     burn(state, sender, subnet.burn, "registration")
     set_neuron(state, msg.netuid, Neuron(uid, sender, registered_at=height, last_update=height))
     set_uid(state, msg.netuid, sender, uid)
@@ -307,7 +319,9 @@ def apply_add_stake(
 ) -> None:
     """Stake ``msg.amount`` of ``sender``'s tokens (the coldkey, in Bittensor's terms) on the
     registered hotkey ``msg.hotkey`` of subnet ``msg.netuid`` (subtensor ``add_stake``): the
-    hotkey's weight in Yuma consensus.
+    hotkey's weight in Yuma consensus from the epoch after the next one (an epoch weighs the
+    stake that stayed since the previous epoch: state.stake_floor, subtensor PR 737), so
+    stake added for one epoch block and removed after it earns nothing of that epoch.
 
     Writes: sender's balance, the subnet stake pool, the coldkey's part, the hotkey's and the
     subnet's totals. Events: ``add_subnet_stake(netuid, staker, hotkey, amount)``.
@@ -337,8 +351,9 @@ def apply_remove_stake(
     subnet ``msg.netuid``, back to its balance at once (subtensor ``remove_stake``); also from
     a pruned hotkey.
 
-    Writes: the coldkey's part, the hotkey's and the subnet's totals, the stake pool, sender's
-    balance. Events: ``remove_subnet_stake(netuid, staker, hotkey, amount)``.
+    Writes: the coldkey's part, the hotkey's and the subnet's totals (and its stake floor when
+    the stake falls below it), the stake pool, sender's balance.
+    Events: ``remove_subnet_stake(netuid, staker, hotkey, amount)``.
 
     Raises:
         UnknownSubnet: no such netuid.

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from ...address import to_bech32
 from ...state.overlay import KVReader
+from ..bank.module_accounts import MODULE_ACCOUNTS
 from ..bank.state import Account, get_account
 from .state import (
     SUBNET_EMISSION_POOL,
     SUBNET_STAKE_POOL,
     all_hotkey_stakes,
     all_stake_entries,
+    all_stake_floors,
     all_subnets,
+    any_next_hyperparams,
     neurons,
     uid_of,
 )
@@ -19,7 +23,11 @@ def invariants(state: KVReader) -> list[str]:
     """* the stake pool = every hotkey's stake = the sum of its coldkeys' parts, per hotkey and
       per subnet (``total_stake``);
     * the emission pool = the subnets' pending emission;
-    * each subnet's uids are 0..n-1 and the hotkey index points at them.
+    * each subnet's uids are 0..n-1 and the hotkey index points at them;
+    * a stake floor belongs to a registered hotkey and is at most its stake;
+    * no owner's change of hyperparameters is still waiting (end-block applied it);
+    * no module account owns a subnet, is a hotkey or stakes (epochs pay owners, miners and
+      stakers: a pool paid that way breaks its invariant; Cosmos x/bank ``BlockedAddrs``).
     """
     problems = []
     hotkeys = {(n, h): a for n, h, a in all_hotkey_stakes(state)}
@@ -36,6 +44,9 @@ def invariants(state: KVReader) -> list[str]:
     pool = (get_account(state, SUBNET_EMISSION_POOL) or Account()).balance
     if pool != pending:
         problems.append(f"subnet emission pool {pool} != pending emission {pending}")
+    if any_next_hyperparams(state):
+        problems.append("an owner's change of hyperparameters was not applied at end-block")
+    roles = [(s.owner, "owns a subnet") for s in subnets]
     for s in subnets:
         staked = sum(a for (n, _), a in hotkeys.items() if n == s.netuid)
         if staked != s.total_stake:
@@ -45,4 +56,16 @@ def invariants(state: KVReader) -> list[str]:
             problems.append(f"subnet {s.netuid}: uids are not 0..{s.n - 1}")
         if any(uid_of(state, s.netuid, n.hotkey) != n.uid for n in nodes):
             problems.append(f"subnet {s.netuid}: the hotkey index disagrees with the neurons")
+        roles += [(n.hotkey, "is a hotkey") for n in nodes]
+    roles += [(c, "stakes") for c, _, _, _ in all_stake_entries(state)]
+    roles += [(h, "is staked on") for _, h, _ in all_hotkey_stakes(state)]
+    for who, what in roles:
+        if who in MODULE_ACCOUNTS:
+            problems.append(f"the module account {to_bech32(who)} {what}")
+    for netuid, hotkey, floor in all_stake_floors(state):
+        if uid_of(state, netuid, hotkey) is None or floor > hotkeys.get((netuid, hotkey), 0):
+            problems.append(
+                f"subnet {netuid}: a stake floor {floor} of a hotkey not registered or with less "
+                "stake"
+            )
     return problems

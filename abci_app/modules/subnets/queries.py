@@ -2,7 +2,8 @@
 
 /subnets                        every subnet with its owner, size, burn, stake, emission
 /subnet/<netuid>/hyperparams    the subnet's hyperparameters
-/subnet/<netuid>/metagraph      every neuron with stake and its last epoch's outputs
+/subnet/<netuid>/metagraph      every neuron with stake (and epoch_stake, what the next epoch
+                                weighs it by) and its last epoch's outputs
 /subnet/<netuid>/weights/<uid>  the uid's weight row, bonds row and pending commit
 /subnet_stake/<address>         the address's stake positions
 /params/subnets                 chain-wide params and the current subnet lock cost
@@ -28,6 +29,7 @@ from .state import (
     get_weights,
     hotkey_stake,
     neurons,
+    stake_floor,
     stakes_by,
 )
 
@@ -89,6 +91,7 @@ def subnets_query(state: KVReader, path: str, height: int) -> Any | None:
                 {
                     **n.to_dict(),
                     "stake": str(hotkey_stake(state, netuid, n.hotkey)),
+                    "epoch_stake": str(stake_floor(state, netuid, n.hotkey)),
                     "bonds": [list(b) for b in bonds.get(n.uid, ())],
                 }
                 for n in neurons(state, netuid)

@@ -8,7 +8,9 @@
   (uid u16, value u16) pairs in ascending uid order (4 bytes per entry; a 256-wide row is 1 KiB).
 * stake: per (netuid, hotkey) the total, and per (coldkey, netuid, hotkey) each coldkey's part
   (the coldkey is the staking account, as Bittensor calls it), so an account's positions are
-  one prefix scan. The tokens sit in SUBNET_STAKE_POOL.
+  one prefix scan. The tokens sit in SUBNET_STAKE_POOL. Per (netuid, registered hotkey) also
+  the stake floor: the lowest stake the hotkey held since the subnet's last epoch, which is
+  what Yuma weighs it by (see :func:`stake_floor`).
 * emission accrued to a subnet waits in SUBNET_EMISSION_POOL until its epoch pays it out.
 """
 
@@ -27,7 +29,9 @@ from ...state.keys import (
     HOTKEY_UID,
     HYPERPARAMS,
     NEURON,
+    NEXT_HYPERPARAMS,
     STAKE_BY,
+    STAKE_FLOOR,
     SUBNET,
     SUBNET_PARAMS,
     WEIGHTS,
@@ -256,6 +260,27 @@ def set_hyperparams(state: Overlay, netuid: int, hp: Hyperparams) -> None:
     state.set(HYPERPARAMS + netuid_bytes(netuid), hp.encode())
 
 
+def get_next_hyperparams(state: KVReader, netuid: int) -> Hyperparams | None:
+    """The hyperparameters an owner set in this block, in force from the next one (None when
+    the owner changed nothing in this block)."""
+    raw = state.get(NEXT_HYPERPARAMS + netuid_bytes(netuid))
+    return None if raw is None else Hyperparams.decode(raw)
+
+
+def set_next_hyperparams(state: Overlay, netuid: int, hp: Hyperparams | None) -> None:
+    """Write (None: drop) the hyperparameters that take effect from the next block."""
+    key = NEXT_HYPERPARAMS + netuid_bytes(netuid)
+    if hp is None:
+        state.delete(key)
+    else:
+        state.set(key, hp.encode())
+
+
+def any_next_hyperparams(state: KVReader) -> bool:
+    """Whether a change of hyperparameters is still waiting (never, once end-block has run)."""
+    return any(True for _ in state.iter_prefix(NEXT_HYPERPARAMS))
+
+
 # --- neurons --------------------------------------------------------------------------------
 def get_neuron(state: KVReader, netuid: int, uid: int) -> Neuron | None:
     """The neuron at ``uid`` of subnet ``netuid``, or None."""
@@ -423,8 +448,9 @@ def change_stake(
     update_subnet: bool = True,
 ) -> None:
     """Add (or, negative, remove) stake of ``coldkey`` on ``hotkey``; keeps the hotkey's and
-    (unless the caller batches it, ``update_subnet=False``) the subnet's totals in step.
-    Callers move the tokens and check amounts first."""
+    (unless the caller batches it, ``update_subnet=False``) the subnet's totals in step, and
+    lowers the hotkey's stake floor when the stake falls below it (a rise leaves the floor
+    alone until the next epoch). Callers move the tokens and check amounts first."""
     mine = stake_of(state, coldkey, netuid, hotkey) + delta
     total = hotkey_stake(state, netuid, hotkey) + delta
     if mine < 0 or total < 0:
@@ -439,9 +465,42 @@ def change_stake(
         state.set(hk, encode_u64(total))
     else:
         state.delete(hk)
+    if delta < 0 and stake_floor(state, netuid, hotkey) > total:
+        set_stake_floor(state, netuid, hotkey, total)
     subnet = get_subnet(state, netuid) if update_subnet else None
     if subnet is not None:
         set_subnet(state, subnet.with_(total_stake=subnet.total_stake + delta))
+
+
+def stake_floor(state: KVReader, netuid: int, hotkey: bytes) -> int:
+    """The lowest stake (base units) ``hotkey`` held on subnet ``netuid`` since the subnet's
+    last epoch; 0 for a hotkey registered since then. The epoch weighs each neuron by this, not
+    by its stake at the epoch block, so stake added for the epoch and removed right after
+    weighs nothing: only stake that stayed from one epoch to the next counts (subtensor PR 737,
+    "protect from fast stake/unstake": stake added shortly before an epoch earns nothing of
+    it)."""
+    raw = state.get(STAKE_FLOOR + netuid_bytes(netuid) + hotkey)
+    return 0 if raw is None else decode_u64(raw)
+
+
+def set_stake_floor(state: Overlay, netuid: int, hotkey: bytes, amount: int) -> None:
+    """Write the hotkey's stake floor (0 deletes it): the epoch restarts every neuron's floor at
+    its stake, a pruning drops it (only registered hotkeys have one, so a registration starts
+    at 0)."""
+    key = STAKE_FLOOR + netuid_bytes(netuid) + hotkey
+    if amount:
+        state.set(key, encode_u64(amount))
+    else:
+        state.delete(key)
+
+
+def all_stake_floors(state: KVReader) -> list[tuple[int, bytes, int]]:
+    """(netuid, hotkey, floor) of every hotkey with a floor above 0, in key order."""
+    out = []
+    for k, v in state.iter_prefix(STAKE_FLOOR):
+        rest = k[len(STAKE_FLOOR) :]
+        out.append((int.from_bytes(rest[:2], "big"), rest[2:], decode_u64(v)))
+    return out
 
 
 def stakes_by(state: KVReader, coldkey: bytes) -> list[tuple[int, bytes, int]]:
