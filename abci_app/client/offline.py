@@ -97,8 +97,33 @@ def parse_doc(text: str | bytes) -> dict[str, Any]:
     return doc
 
 
+def _one_name_per_field(obj: Any, desc: Any, where: str) -> None:
+    """Refuse a JSON object naming one field of ``desc`` (a protobuf Descriptor) twice:
+    protobuf's JSON mapping accepts both the field's name and its lowerCamelCase name
+    (``chain_id`` and ``chainId``) and keeps one of them, while a reader may see the other."""
+    if not isinstance(obj, dict):
+        return
+    names = {n: f for f in desc.fields for n in (f.name, f.json_name)}
+    seen: dict[str, str] = {}
+    for key, value in obj.items():
+        field = names.get(key)
+        if field is None:
+            continue  # an unknown name: ParseDict refuses it
+        if field.name in seen:
+            raise OfflineTxError(
+                f"{where}: field {field.name!r} given twice ({seen[field.name]!r} and {key!r})"
+            )
+        seen[field.name] = key
+        if field.message_type is not None:
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                _one_name_per_field(item, field.message_type, f"{where}.{field.name}")
+
+
 def body_of(doc: dict[str, Any]) -> tx_pb2.TxBody:
-    """The document's body as a protobuf message (strict: unknown fields are refused)."""
+    """The document's body as a protobuf message (strict: unknown fields are refused, and so
+    is a field given under two names)."""
+    _one_name_per_field(doc.get("body"), tx_pb2.TxBody.DESCRIPTOR, "body")
     try:
         return json_format.ParseDict(doc["body"], tx_pb2.TxBody())
     except (json_format.ParseError, KeyError, TypeError, ValueError) as e:

@@ -21,7 +21,7 @@ from abci_app.client.offline import (
     unsigned_doc,
 )
 from abci_app.modules.bank.messages import MsgTransfer
-from abci_app.modules.subnets.messages import MsgSetWeights
+from abci_app.modules.subnets.messages import MsgRegisterSubnet, MsgSetWeights
 from abci_app.tx import build_tx
 
 KEY = SigningKey(bytes(range(32)))
@@ -76,6 +76,15 @@ def test_a_document_with_a_duplicate_key_is_refused() -> None:
     assert text.count('"amount"') == 2
     with pytest.raises(OfflineTxError, match="duplicate key 'amount'"):
         parse_doc(text)
+    # one field under its two JSON names (proto name and lowerCamelCase), at any depth
+    twice = json.loads(json.dumps(doc))
+    twice["body"]["chainId"] = "other-chain"
+    with pytest.raises(OfflineTxError, match="'chain_id' given twice"):
+        sign_doc(twice, KEY)
+    deep = unsigned_doc("mt-1", 1, 1000, [MsgRegisterSubnet(max_cost=5)])
+    deep["body"]["messages"][0]["register_subnet"]["maxCost"] = "500000000000"
+    with pytest.raises(OfflineTxError, match="'max_cost' given twice"):
+        sign_doc(deep, KEY)
 
 
 def _sign_cli(tmp_path: Path, doc_text: str, *extra: str) -> tuple[int, str, str]:
