@@ -7,9 +7,7 @@ home under the localnet root; ``localnet.json`` there records the plan.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -26,7 +24,7 @@ from .deploy_files import alerts_text, prometheus_text
 from .home import NodeConfig, NodeHome
 from .init import node_id, pv_key_file, run_cometbft_init, write_config
 from .plan import DOCKER_PORTS, LocalnetError, LocalnetPlan, NodePlan
-from .processes import child_env, node_process
+from .processes import child_env, node_process, signal_if
 from .supervisor import StartError, port_in_use, wait_for_port
 
 OPERATOR_BALANCE = 100_000 * BASE_UNITS_PER_MDT
@@ -298,18 +296,19 @@ def _terminate(pids: list[int], root: Path, timeout: float = 15.0) -> None:
     """SIGTERM ``pids`` (this localnet's, checked by the caller), then SIGKILL those that are
     still this localnet's processes after ``timeout`` seconds (checked again: a pid that ended
     may have been reused)."""
+
+    def ours(pid: int) -> bool:
+        return _ours(pid, root)
+
     for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+        signal_if(pid, signal.SIGTERM, ours)
     deadline = time.monotonic() + timeout
     alive = list(pids)
     while alive and time.monotonic() < deadline:
         alive = [p for p in alive if _ours(p, root)]
         time.sleep(0.1)
     for pid in alive:
-        if _ours(pid, root):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        signal_if(pid, signal.SIGKILL, ours)
 
 
 def stop_localnet(root: Path, only: list[str] | None = None) -> list[str]:

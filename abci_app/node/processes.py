@@ -247,10 +247,37 @@ def _still(proc: NodeProcess) -> bool:
     return not is_zombie(proc.pid) and _argv(proc.pid) == proc.argv
 
 
-def _signal(proc: NodeProcess, sig: int) -> None:
-    if _still(proc):  # the pid still runs the command we found (not a reused pid)
+def signal_if(pid: int, sig: int, check: Callable[[int], bool]) -> bool:
+    """Send ``sig`` to ``pid`` if ``check(pid)`` holds (it is still the process we mean);
+    return whether it was sent. The process is pinned with a pidfd (Linux 5.3+) before the
+    check, so a pid that ends and is reused between the check and the signal is never
+    signalled: the signal goes to the pinned process or nowhere. Where pidfds are missing, the
+    check and ``kill`` follow each other as closely as they can."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return False
+    except (OSError, AttributeError):  # no pidfd here: check, then kill
+        if not check(pid):
+            return False
         with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, sig)
+            os.kill(pid, sig)
+            return True
+        return False
+    try:
+        if not check(pid):
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(fd, sig)
+            return True
+        return False
+    finally:
+        os.close(fd)
+
+
+def _signal(proc: NodeProcess, sig: int) -> None:
+    # only while the pid still runs the command we found (not a reused pid)
+    signal_if(proc.pid, sig, lambda pid: _still(proc))
 
 
 def _wait_gone(procs: list[NodeProcess], timeout: float) -> list[NodeProcess]:

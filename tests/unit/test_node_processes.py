@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from abci_app.node.localnet import stop_localnet
-from abci_app.node.processes import find_node_processes, is_zombie
+from abci_app.node.processes import find_node_processes, is_zombie, signal_if
 
 
 @pytest.fixture
@@ -72,3 +72,16 @@ def test_localnet_stop_signals_only_its_own_processes(spawn, tmp_path: Path) -> 
     assert stop_localnet(root) == ["node0"]
     assert viewer.poll() is None and other.poll() is None
     assert not is_zombie(viewer.pid) and not is_zombie(other.pid)
+
+
+def test_signal_if_signals_only_what_the_check_accepts(spawn) -> None:  # type: ignore[no-untyped-def]
+    """The check runs with the process pinned (pidfd): refused, nothing is sent; accepted, the
+    signal arrives; a process that is gone and reaped is not signalled (its pid may be reused)."""
+    import signal
+
+    p = spawn(sys.executable, "moderntensor")
+    assert not signal_if(p.pid, signal.SIGTERM, lambda pid: False)
+    assert p.poll() is None
+    assert signal_if(p.pid, signal.SIGTERM, lambda pid: pid == p.pid)
+    assert p.wait(10) == -signal.SIGTERM
+    assert not signal_if(p.pid, signal.SIGTERM, lambda pid: True)
