@@ -199,7 +199,7 @@ def test_bench_load_says_why_against_an_unfunded_chain(op: Op) -> None:
     assert res.returncode == 1 and "holds nothing on this chain" in res.stderr, res.stderr
 
 
-def test_a_value_moving_command_askson_a_terminal(op: Op) -> None:
+def test_a_value_moving_command_asks_on_a_terminal(op: Op) -> None:
     to = op.keys["val"].address
     base = ["--home", str(op.node.root), "--node", op.node.rpc_url, "tx", "transfer"]
     argv = [*base, "--from", "owner", "--to", to, "--amount", "3"]
