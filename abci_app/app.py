@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -21,6 +22,7 @@ from ._proto.tendermint.abci import types_pb2 as abci
 from ._proto.tendermint.crypto import keys_pb2, proof_pb2
 from ._proto.tendermint.types import validator_pb2
 from .context import ChainContext
+from .crashpoints import NO_CRASH, CrashPlan
 from .errors import (
     CODESPACE,
     HeightNotAvailable,
@@ -42,9 +44,10 @@ from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
 from .modules.staking.genesis import check_backed_by_stake
 from .pending import PENDING_PREFIX, pending_query
 from .query import run_query
-from .snapshots import NoSnapshots
+from .snapshots import NoSnapshots, StateSync
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
+from .state.snapshot import SnapshotStore, swap_in
 from .tx import VerifiedTxs
 from .types import (
     DISCARD_EVENTS,
@@ -58,10 +61,9 @@ from .types import (
     ValidatorUpdate,
     Vote,
 )
+from .upgrades import APP_VERSION, VersionTooNew, migrate, set_version, state_version
 
 log = logging.getLogger("moderntensor.app")
-
-APP_VERSION = 1
 
 ABCI_METHODS = (
     "echo",
@@ -86,6 +88,10 @@ ABCI_METHODS = (
 
 class FatalAppError(RuntimeError):
     """A request the app must not answer (inconsistent height, bad genesis): stop the node."""
+
+
+class HaltReached(Exception):
+    """CometBFT asked for a block past ``--halt-height``: stop cleanly, without answering."""
 
 
 def _add_events(target: Any, events: list[Event]) -> None:
@@ -154,9 +160,18 @@ class Application:
         db: StateDB,
         check_invariants: bool | None = None,
         metrics: AppMetrics | None = None,
+        *,
+        snapshot_store: SnapshotStore | None = None,
+        crash: CrashPlan = NO_CRASH,
+        halt_height: int = 0,
     ) -> None:
         self.db = db
         self.metrics = metrics
+        self.crash = crash
+        self.halt_height = halt_height
+        """Commit this height, then stop (0: never). Cosmos SDK's ``halt-height``."""
+        self.halted = False
+        """True once the halt height is committed: the server stops shortly after."""
         self.verified = VerifiedTxs()
         """Signatures verified by CheckTx are not verified again for the block (issue 8)."""
         self.probe: Probe = MetricsProbe(metrics) if metrics is not None else NO_PROBE
@@ -165,10 +180,20 @@ class Application:
         self.check_invariants = check_invariants
         self.genesis: Overlay | None = None
         self.pending: PendingCommit | None = None
-        self.check_state = Overlay(db)
+        self.check_state = self._migrated_base()
         self._check_ctx: ChainContext | None = None
-        self.snapshots = NoSnapshots()
-        """The snapshot connection's answers (state sync is not offered yet)."""
+        self.snapshots: NoSnapshots = (
+            NoSnapshots()
+            if db.store.path == ":memory:"
+            else StateSync(
+                snapshot_store,
+                Path(db.store.path),
+                lambda: self.db.height > 0 or self.genesis is not None,
+                self._swap_in,
+                crash,
+            )
+        )
+        """The snapshot connection's answers (state sync: snapshots.py)."""
         self.handlers: dict[str, Callable[[abci.Request], abci.Response]] = {
             kind: self._answer(kind, getattr(self, kind)) for kind in ABCI_METHODS
         }
@@ -201,7 +226,7 @@ class Application:
         self._reset_check_state()
 
     def _reset_check_state(self) -> None:
-        self.check_state = self._block_base()
+        self.check_state = self._migrated_base()
         self._check_ctx = None
 
     # --- views -------------------------------------------------------------------------------
@@ -210,6 +235,18 @@ class Application:
         base = Overlay(self.db)
         if self.genesis is not None:
             base.writes = dict(self.genesis.writes)
+        return base
+
+    def _migrated_base(self) -> Overlay:
+        """:meth:`_block_base` as this version reads it: a state written by an older version
+        is migrated in the overlay (never persisted; the first FinalizeBlock migrates it for
+        real), so CheckTx and PrepareProposal never run this code over a schema it does not
+        know (the upgrade e2e found CheckTx failing there before the first block)."""
+        base = self._block_base()
+        try:
+            migrate(base)
+        except VersionTooNew as e:
+            raise FatalAppError(f"{e}: run the newer version of moderntensor") from None
         return base
 
     def _check_context(self) -> ChainContext:
@@ -235,7 +272,7 @@ class Application:
         return abci.ResponseInfo(
             data="moderntensor",
             version=__version__,
-            app_version=APP_VERSION,
+            app_version=state_version(self.db) if height > 0 else APP_VERSION,
             last_block_height=height,
             last_block_app_hash=self.db.app_hash if height > 0 else b"",
         )
@@ -254,6 +291,7 @@ class Application:
                 [(u.pub_key, u.power) for u in updates],
                 [(bytes(v.pub_key.ed25519), v.power) for v in req.validators],
             )
+            set_version(state, APP_VERSION)  # a new chain starts at this app version
         except InvalidGenesis as e:
             raise FatalAppError(e.log()) from None
         self.genesis = state
@@ -265,9 +303,11 @@ class Application:
             len(genesis.accounts),
             len(updates),
         )
-        return abci.ResponseInitChain(
+        resp = abci.ResponseInitChain(
             app_hash=staged.app_hash, validators=[_validator_update_pb(u) for u in updates]
         )
+        self.crash.hit("init_chain:after", req.initial_height)
+        return resp
 
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
@@ -280,13 +320,15 @@ class Application:
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
         """The mempool's txs that would pay their fee, within max_tx_bytes."""
-        base = self._block_base()
+        self._check_halt(req.height)
+        base = self._migrated_base()
         ctx = load_context(base, req.height, DISCARD_EVENTS, self.verified)  # only choices matter
         txs = select_txs(base, list(req.txs), ctx, req.max_tx_bytes)
         return abci.ResponsePrepareProposal(txs=txs)
 
     def process_proposal(self, req: abci.RequestProcessProposal) -> abci.ResponseProcessProposal:
         """Every proposal is accepted for now (verifying it, DESIGN.md section 2, is to come)."""
+        self._check_halt(req.height)
         return abci.ResponseProcessProposal(status=abci.ResponseProcessProposal.ACCEPT)
 
     def extend_vote(self, req: abci.RequestExtendVote) -> abci.ResponseExtendVote:
@@ -300,21 +342,43 @@ class Application:
         return abci.ResponseVerifyVoteExtension(status=abci.ResponseVerifyVoteExtension.ACCEPT)
 
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
-        """Execute the decided block in memory and stage its writes; Commit persists them."""
+        """Execute the decided block in memory and stage its writes; Commit persists them.
+
+        A newer app version on older state first runs the migrations (upgrades.py), once, and
+        tells CometBFT the new app version (``consensus_param_updates.version.app``)."""
+        self._check_halt(req.height)
         expected = self.db.height + 1
         if self.db.height > 0 and req.height != expected:
             raise FatalAppError(f"FinalizeBlock for height {req.height}, expected {expected}")
         start = time.perf_counter()
         state = self._block_base()
+        try:
+            upgraded = migrate(state)  # once, in the first block a newer app executes
+        except VersionTooNew as e:
+            raise FatalAppError(f"{e}: run the newer version of moderntensor") from None
+        if upgraded:
+            log.info("state migrated to app version %d at height %d", APP_VERSION, req.height)
         ctx = load_context(state, req.height, EventLog(), self.verified)
         outcome = execute_block(state, list(req.txs), ctx, block_header(req), self.probe)
+        outcome.events[:0] = upgraded
         self._check_invariants(state, req.height)
         staged_at = time.perf_counter()
         self.pending = self.db.stage(req.height, state.writes)
         if self.metrics is not None:
             done = time.perf_counter()
             record_block(self.metrics, outcome, done - start, done - staged_at)
-        return _finalize_block_pb(outcome, self.pending.app_hash)
+        resp = _finalize_block_pb(outcome, self.pending.app_hash)
+        if upgraded:  # the next headers carry the new app version
+            resp.consensus_param_updates.version.app = APP_VERSION
+        self.crash.hit("finalize:after", req.height)
+        return resp
+
+    def _check_halt(self, height: int) -> None:
+        if self.halt_height and height > self.halt_height:
+            raise HaltReached(
+                f"asked for height {height}: this node halts after {self.halt_height} "
+                "(--halt-height); restart it without the option, or on the new version"
+            )
 
     def _check_invariants(self, state: Overlay, height: int) -> None:
         """With invariant checks on, a broken invariant stops the node (better than diverging)."""
@@ -329,15 +393,30 @@ class Application:
         """
         if self.pending is None:
             raise FatalAppError("Commit without a finalized block")
+        height = self.pending.height
         start = time.perf_counter()
+        self.crash.hit("commit:before_write", height)
         self.db.commit(self.pending)
+        self.crash.hit("commit:after_write", height)
         if self.metrics is not None:
             self.metrics.commit_seconds.observe(time.perf_counter() - start)
             record_chain_state(self.metrics, self.db)
         self.pending = None
         self.genesis = None
         self._reset_check_state()
+        self.snapshots.after_commit(self.db.store.path, height, self.db.app_hash)
+        if self.halt_height and height >= self.halt_height:
+            log.info("committed the halt height %d: stopping (--halt-height)", height)
+            self.halted = True
         return abci.ResponseCommit(retain_height=0)
+
+    def _swap_in(self, restored: Path) -> None:
+        """State sync: the verified restored database becomes the app's state."""
+        live = Path(self.db.store.path)
+        self.db.close()
+        swap_in(restored, live)
+        self.db = StateDB(live)
+        self._reset_check_state()
 
     # --- queries -----------------------------------------------------------------------------
     def query(self, req: abci.RequestQuery) -> abci.ResponseQuery:

@@ -11,7 +11,9 @@ returned), and one category base per part of the chain, each owning ranges of co
 * :class:`SlashingError` 116-118 (they predate the category) and 160-169;
 * :class:`SubnetError` 130-159;
 * :class:`QueryError` 200-299;
-* :class:`GenesisError` 300-399.
+* :class:`GenesisError` 300-399;
+* :class:`NeuronError` 400-449: off-chain, never returned by the chain: the axon's refusals
+  and what the dendrite makes of a miner's answer.
 
 A concrete error sets ``code`` and ``summary``; defining its class registers it in
 :data:`ERRORS_BY_CODE`, and a class whose code is taken, or outside its category's ranges, fails
@@ -141,6 +143,13 @@ class GenesisError(ModernTensorError):
     """Genesis files and InitChain."""
 
     CODES = (range(300, 400),)
+
+
+class NeuronError(ModernTensorError):
+    """Off-chain, never returned by the chain: the axon's refusals of a request and what the
+    dendrite makes of a miner's answer (``abci_app.neurons``)."""
+
+    CODES = (range(400, 450),)
 
 
 # --- envelope: stateless checks -------------------------------------------------------------
@@ -440,6 +449,57 @@ class HeightNotAvailable(QueryError):
 class InvalidGenesis(GenesisError):
     code = 300
     summary = "invalid genesis"
+
+
+# --- neurons (off-chain: axon refusals, dendrite verdicts) -----------------------------------
+class UnsignedRequest(NeuronError):
+    code = 400
+    summary = "request is not signed"
+
+
+class BadRequestSignature(NeuronError):
+    code = 401
+    summary = "request signature does not verify"
+
+
+class StaleRequest(NeuronError):
+    code = 402
+    summary = "request timestamp outside the accepted window"
+
+
+class ReplayedNonce(NeuronError):
+    code = 403
+    summary = "request nonce was already used"
+
+
+class NotAValidator(NeuronError):
+    code = 404
+    summary = "caller has no validator permit on this subnet"
+
+
+class RequestTooLarge(NeuronError):
+    code = 405
+    summary = "request body too large"
+
+
+class AxonBusy(NeuronError):
+    code = 406
+    summary = "axon is at its concurrency limit"
+
+
+class BadForwardRequest(NeuronError):
+    code = 407
+    summary = "invalid forward request"
+
+
+class BadAxonResponse(NeuronError):
+    code = 408
+    summary = "invalid axon response"
+
+
+class MinerUnreachable(NeuronError):
+    code = 409
+    summary = "miner did not answer in time"
 
 
 ALL_ERRORS: tuple[type[ModernTensorError], ...] = tuple(

@@ -105,13 +105,14 @@ class LocalNode:
     def rpc(self, timeout: float = 10.0) -> RPCClient:
         return RPCClient(self.rpc_url, timeout=timeout, retries=1)
 
-    def _spawn(self, name: str, cmd: list[str]) -> None:
+    def _spawn(self, name: str, cmd: list[str], extra_env: dict[str, str] | None = None) -> None:
         logs = self.home.logs
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{name}.log", "ab") as log:
             env = {
                 **os.environ,
                 "MODERNTENSOR_CHECK_INVARIANTS": "1" if self.check_invariants else "0",
+                **(extra_env or {}),
             }
             self.procs[name] = subprocess.Popen(
                 cmd,
@@ -122,9 +123,11 @@ class LocalNode:
                 env=env,
             )
 
-    def start_app(self) -> None:
-        cmd = [sys.executable, "-m", "abci_app", "--home", str(self.root), "node", "app"]
-        self._spawn("app", cmd)
+    def start_app(self, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
+        """Start the app (``env``: extra environment, e.g. a crash point; ``args``: extra
+        ``node app`` options) and wait until it listens."""
+        cmd = [sys.executable, "-m", "abci_app", "--home", str(self.root), "node", "app", *args]
+        self._spawn("app", cmd, env)
         wait_until(lambda: _listening(self.cfg.abci_port), 30, "the app to listen")
 
     def start_cometbft(self) -> None:

@@ -9,8 +9,10 @@ in between, the reveal matches what is on chain. Entries of one (netuid, hotkey)
 one just saved are removed (the chain keeps one pending commit per validator).
 
 Layout: ``<home>/weight-commits/<commit hash hex>.json`` =
-``{"netuid", "hotkey", "uids", "weights", "salt", "version_key", "height"}``, 0600, written
-atomically.
+``{"netuid", "hotkey", "uids", "weights", "salt", "version_key", "height", "tx_hash",
+"reveal_from", "reveal_until"}``, 0600, written atomically (the last three came with the
+validator neuron, which schedules its reveal from them; entries without them still load). The
+validator neuron keeps its own folder of the same entries (``abci_app.neurons.weights``).
 """
 
 from __future__ import annotations
@@ -38,9 +40,16 @@ class CommitEntry:
     version_key: int
     height: int
     """The block the commit is in."""
+    tx_hash: str = ""
+    """The commit tx's hash (upper-case hex), "" when not recorded."""
+    reveal_from: int = 0
+    """First block the reveal is accepted in (the commit event's), 0 when not recorded."""
+    reveal_until: int = 0
+    """Last block of the reveal window, 0 when not recorded."""
 
     @classmethod
     def from_json(cls, j: dict[str, Any]) -> CommitEntry:
+        """Parse a saved entry; raises ValueError, KeyError or TypeError when malformed."""
         return cls(
             int(j["netuid"]),
             str(j["hotkey"]),
@@ -49,6 +58,9 @@ class CommitEntry:
             str(j["salt"]),
             int(j["version_key"]),
             int(j["height"]),
+            str(j.get("tx_hash", "")),
+            int(j.get("reveal_from", 0)),
+            int(j.get("reveal_until", 0)),
         )
 
 
@@ -77,6 +89,10 @@ class CommitStore:
                 and other.height <= entry.height
             ):
                 self._path(other_hash).unlink(missing_ok=True)
+
+    def delete(self, commit_hash: bytes) -> None:
+        """Forget an entry (revealed, expired or refused); a missing one is fine."""
+        self._path(commit_hash).unlink(missing_ok=True)
 
     def get(self, commit_hash: bytes) -> CommitEntry | None:
         path = self._path(commit_hash)

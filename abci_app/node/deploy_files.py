@@ -117,8 +117,10 @@ def prometheus_config(
     plan: LocalnetPlan, docker: bool, nodes: list[NodePlan] | None = None
 ) -> dict[str, Any]:
     """Scrape every node's CometBFT metrics and app metrics (loopback ports, or compose service
-    names); each target is labelled with its node name. ``nodes``: the plan's nodes plus those
-    added later (``localnet add-node``); default: the plan's."""
+    names), each target labelled with its node name, and the subnet validator neurons listed
+    in ``neurons/*.json`` files beside the config (Prometheus file discovery, re-read live).
+    ``nodes``: the plan's nodes plus those added later (``localnet add-node``); default: the
+    plan's."""
     d = DOCKER_PORTS
     every = plan.nodes() if nodes is None else nodes
 
@@ -141,7 +143,13 @@ def prometheus_config(
     return {
         "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
         "rule_files": ["alerts.yml"],
-        "scrape_configs": [job("cometbft", "cometbft", "prom"), job("app", "app", "app_metrics")],
+        "scrape_configs": [
+            job("cometbft", "cometbft", "prom"),
+            job("app", "app", "app_metrics"),
+            # subnet validators (`neuron validator --metrics-port`): drop a file such as
+            # neurons/val1.json = [{"targets": ["127.0.0.1:9101"]}] beside this config
+            {"job_name": "neuron", "file_sd_configs": [{"files": ["neurons/*.json"]}]},
+        ],
     }
 
 

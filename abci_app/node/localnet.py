@@ -31,6 +31,8 @@ OPERATOR_BALANCE = 100_000 * BASE_UNITS_PER_MDT
 SELF_BOND = 10_000 * BASE_UNITS_PER_MDT
 FAUCET_BALANCE = 10_000_000 * BASE_UNITS_PER_MDT
 DEV_BALANCE = 1_000_000 * BASE_UNITS_PER_MDT
+SNAPSHOT_INTERVAL = 20
+"""Every localnet node takes a state-sync snapshot every 20 blocks (node.json)."""
 
 
 def load_plan(root: Path) -> LocalnetPlan:
@@ -79,10 +81,24 @@ def _node_config(plan: LocalnetPlan, node: NodePlan, docker: bool) -> NodeConfig
     if docker:
         d = DOCKER_PORTS
         return NodeConfig(
-            plan.chain_id, node.name, d["rpc"], d["p2p"], d["abci"], d["prom"], d["app_metrics"]
+            plan.chain_id,
+            node.name,
+            d["rpc"],
+            d["p2p"],
+            d["abci"],
+            d["prom"],
+            d["app_metrics"],
+            snapshot_interval=SNAPSHOT_INTERVAL,
         )
     return NodeConfig(
-        plan.chain_id, node.name, node.rpc, node.p2p, node.abci, node.prom, node.app_metrics
+        plan.chain_id,
+        node.name,
+        node.rpc,
+        node.p2p,
+        node.abci,
+        node.prom,
+        node.app_metrics,
+        snapshot_interval=SNAPSHOT_INTERVAL,
     )
 
 
@@ -178,8 +194,33 @@ def init_localnet(
     (root / "localnet.json").write_text(json.dumps({**plan.to_dict(), "docker": docker}) + "\n")
 
 
-def add_full_node(root: Path, name: str) -> NodePlan:
-    """A new non-validator that knows only the seed node and syncs from genesis (block sync).
+def state_sync_settings(rpc_urls: list[str], timeout: float = 5.0) -> list[tuple[str, str, Any]]:
+    """config.toml settings to join by state sync: two live nodes' RPC for the light client
+    and a root of trust (height and hash of a recent block, read from the first of them)."""
+    if len(rpc_urls) < 2:
+        raise LocalnetError("state sync needs two live nodes (light client witnesses)")
+    try:
+        with RPCClient(rpc_urls[0], timeout=timeout, retries=1) as rpc:
+            latest = rpc.latest_height()
+            trust = max(1, latest - 2)
+            block_id = rpc.call("block", height=str(trust))["block_id"]
+    except (NodeUnreachable, RPCError) as e:
+        raise LocalnetError(f"cannot read a trusted block from {rpc_urls[0]}: {e}") from None
+    return [
+        ("statesync", "enable", True),
+        ("statesync", "rpc_servers", ",".join(rpc_urls[:2])),
+        ("statesync", "trust_height", trust),
+        ("statesync", "trust_hash", block_id["hash"]),
+        ("statesync", "trust_period", "168h0m0s"),
+        ("statesync", "discovery_time", "5s"),
+        ("statesync", "chunk_request_timeout", "5s"),
+    ]
+
+
+def add_full_node(root: Path, name: str, state_sync: bool = False) -> NodePlan:
+    """A new non-validator that knows only the seed node and syncs from genesis (block sync),
+    or, with ``state_sync``, restores a snapshot served by its peers (its block store then
+    starts at the snapshot height; two running validators serve the light client).
 
     It takes the next free slot of ports after the plan's nodes.
     """
@@ -196,10 +237,14 @@ def add_full_node(root: Path, name: str) -> NodePlan:
     Keyring.set_default_backend(home.keyring, "test")  # a localnet's keys are development keys
     seed = seeds[0]
     seed_addr = f"{node_id(NodeHome(root / seed.name))}@127.0.0.1:{seed.p2p}"
+    sync = (
+        state_sync_settings([n.rpc_url for n in plan.nodes() if n.validator]) if state_sync else []
+    )
     write_config(
         home,
         _node_config(plan, node, False),
         "localnet-validator",
+        overrides=sync,
         extra_fill=_fill(plan, node, "", seed_addr, False),
     )
     genesis_file.save(home.genesis_file, genesis_file.load(root / "genesis.json"))

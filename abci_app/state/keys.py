@@ -8,6 +8,7 @@ GENESIS_SUPPLY = b"bank/genesis"  # u64: supply before any mint or burn (see ban
 BURNED = b"bank/burned/"  # bank/burned/<reason> -> u64 base units burned for that reason
 PARAMS = b"params/app"  # canonical JSON of AppParams
 CHAIN_ID = b"app/chain_id"  # UTF-8 chain id, fixed by InitChain
+APP_VERSION_KEY = b"app/version"  # u64 app version that wrote the state (absent: version 1)
 
 
 def account_key(address: bytes) -> bytes:

@@ -25,6 +25,9 @@ def test_fast_preset_and_added_node_in_prometheus(tmp_path: Path, cometbft_bin: 
     add_full_node(root, "node9")
     prom = yaml.safe_load((root / "prometheus.yml").read_text())
     for job in prom["scrape_configs"]:
+        if job["job_name"] == "neuron":  # validator neurons: from neurons/*.json files
+            assert job["file_sd_configs"] == [{"files": ["neurons/*.json"]}]
+            continue
         names = [c["labels"]["node"] for c in job["static_configs"]]
         assert names == ["node0", "seed", "node9"], names
     with pytest.raises(LocalnetError, match="unknown preset"):

@@ -30,7 +30,10 @@ def test_committed_files_are_the_generators_output() -> None:
     assert (DEPLOY / "alerts.yml").read_text() == alerts_text()
     loopback = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     targets = {
-        t for job in loopback["scrape_configs"] for c in job["static_configs"] for t in c["targets"]
+        t
+        for job in loopback["scrape_configs"]
+        for c in job.get("static_configs", [])
+        for t in c["targets"]
     }
     assert targets == {f"127.0.0.1:{p}" for n in PLAN.nodes() for p in (n.prom, n.app_metrics)}
     assert loopback["rule_files"] == ["alerts.yml"]
@@ -55,7 +58,7 @@ def test_compose_publishes_the_localnet_ports() -> None:
         assert app["ports"] == [f"127.0.0.1:{n.app_metrics}:{DOCKER_PORTS['app_metrics']}"]
     assert services["app0"]["build"]["dockerfile"] == "deploy/Dockerfile"
     prom = yaml.safe_load((DEPLOY / "prometheus.docker.yml").read_text())
-    jobs = {j["job_name"]: j["static_configs"] for j in prom["scrape_configs"]}
+    jobs = {j["job_name"]: j.get("static_configs", []) for j in prom["scrape_configs"]}
     for job, port in (("cometbft", 26660), ("app", 26661)):
         targets = [t for c in jobs[job] for t in c["targets"]]
         assert targets == [f"{job}{n.index}:{port}" for n in PLAN.nodes()]
