@@ -215,3 +215,39 @@ def run_cli(
     return subprocess.run(
         cmd + list(args), capture_output=True, text=True, timeout=timeout, cwd=REPO
     )
+
+
+def on_a_terminal(
+    argv: list[str], answer: bytes, timeout: float = 60, stdout_to: Path | None = None
+) -> tuple[int, str]:
+    """Run ``moderntensor argv`` on a pseudo-terminal, type ``answer`` at its ``[y/N]``
+    question, and return (exit code, everything it printed on the terminal). With
+    ``stdout_to`` its stdout goes to that file instead (``… | jq`` typed at a terminal). The
+    child is killed at ``timeout``."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI on the terminal
+        os.chdir(REPO)
+        if stdout_to is not None:
+            os.dup2(os.open(stdout_to, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+        os.execv(sys.executable, [sys.executable, "-m", "abci_app", *argv])
+    out, sent, end = b"", False, time.monotonic() + timeout
+    while time.monotonic() < end:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if b"[y/N]" in out and not sent:
+                os.write(fd, answer)
+                sent = True
+    else:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")

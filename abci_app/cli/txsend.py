@@ -19,8 +19,9 @@ from ..client.offline import unsigned_doc
 from ..client.rpc import CommittedTx
 from ..errors import ERRORS_BY_CODE, InvalidAddress, ModernTensorError
 from ..node.home import NodeHome
-from ..tx import tx_fee
-from .common import U64, Ctx, emit, user_errors
+from ..tx import build_body, tx_fee
+from .common import U64, Ctx, emit, format_mdt, user_errors
+from .txview import message_lines
 
 
 def keyring_of(obj: Ctx) -> Keyring:
@@ -153,12 +154,19 @@ def event_attr(done: CommittedTx, event_type: str, key: str) -> str | None:
 
 
 def _confirm(obj: Ctx, tx: TxOpts, msgs: list[Any], signer: str) -> None:
-    """On a terminal, ask before signing a tx that moves value (unless --yes)."""
-    if obj.yes or not (sys.stdin.isatty() and sys.stdout.isatty()):
+    """When a person is at a terminal (stdin and stderr are one; stdout may be piped, as in
+    ``-o json | jq``), show the messages (decoded, :mod:`.txview`) and ask before signing,
+    on stderr (unless --yes)."""
+    if obj.yes or not (sys.stdin.isatty() and sys.stderr.isatty()):
         return
-    kinds = ", ".join(type(m).__name__ for m in msgs)
-    fee = "the exact fee the node quotes" if tx.fee is None else f"{tx.fee} base units"
-    click.confirm(f"Sign and send {kinds} from {tx.from_} ({signer}), fee {fee}?", abort=True)
+    fee = (
+        "the exact fee the node quotes"
+        if tx.fee is None
+        else f"{format_mdt(tx.fee)} ({tx.fee} base units)"
+    )
+    click.echo(f"from {tx.from_} ({signer}), fee {fee}, memo {json.dumps(tx.memo)}:", err=True)
+    click.echo("\n".join(message_lines(build_body("", 0, 0, msgs, tx.memo))), err=True)
+    click.confirm("Sign and send?", abort=True, err=True)
 
 
 def _generate(obj: Ctx, tx: TxOpts, msgs: list[Any]) -> None:

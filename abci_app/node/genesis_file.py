@@ -17,6 +17,12 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from ..address import from_bech32
+from ..client.local_files import (
+    MAX_GENESIS_FILE_BYTES,
+    MAX_SMALL_FILE_BYTES,
+    LocalFileError,
+    read_text_file,
+)
 from ..errors import InvalidAddress, InvalidGenesis
 from ..execution import init_chain
 from ..genesis import GenesisState, export_app_state, parse_app_state
@@ -94,11 +100,13 @@ def new_genesis(
 
 
 def load(path: Path) -> dict[str, Any]:
+    if not Path(path).exists():
+        raise InvalidGenesis(f"no genesis file at {path}")
     try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise InvalidGenesis(f"no genesis file at {path}") from None
-    except json.JSONDecodeError as e:
+        data = json.loads(read_text_file(Path(path), MAX_GENESIS_FILE_BYTES, "genesis file"))
+    except LocalFileError as e:
+        raise InvalidGenesis(str(e)) from None
+    except (json.JSONDecodeError, RecursionError) as e:
         raise InvalidGenesis(f"{path} is not valid JSON: {e}") from None
     if not isinstance(data, dict):
         raise InvalidGenesis(f"{path} must hold a JSON object")
@@ -176,12 +184,25 @@ def validate(genesis: dict[str, Any], block_interval_ns: int | None = None) -> G
     return state
 
 
+def _app_state(genesis: dict[str, Any], section: str) -> list[Any]:
+    """The list ``app_state[section]`` of a genesis being assembled (created if absent).
+    Raises InvalidGenesis if the file has no chain id, no app_state object or a section that
+    is not a list (a hostile or unrelated JSON file)."""
+    app_state = genesis.get("app_state")
+    if not isinstance(genesis.get("chain_id"), str) or not isinstance(app_state, dict):
+        raise InvalidGenesis("not a genesis: it needs a chain_id and an app_state object")
+    entries = app_state.setdefault(section, [])
+    if not isinstance(entries, list):
+        raise InvalidGenesis(f"app_state.{section} must be a list")
+    return entries
+
+
 def add_account(genesis: dict[str, Any], address: str, balance: int) -> None:
     try:
         from_bech32(address)
     except InvalidAddress as e:
         raise InvalidGenesis(e.log()) from None
-    accounts = genesis["app_state"].setdefault("accounts", [])
+    accounts = _app_state(genesis, "accounts")
     if any(a.get("address") == address for a in accounts):
         raise InvalidGenesis(f"account {address} is already in the genesis")
     accounts.append({"address": address, "balance": str(parse_amount(balance, "balance"))})
@@ -195,9 +216,10 @@ def add_account(genesis: dict[str, Any], address: str, balance: int) -> None:
 def read_pv_pubkey(priv_validator_key: Path) -> bytes:
     """The consensus public key from a CometBFT priv_validator_key.json."""
     try:
-        data = json.loads(Path(priv_validator_key).read_text())
+        text = read_text_file(Path(priv_validator_key), MAX_SMALL_FILE_BYTES, "key file")
+        data = json.loads(text)
         key = base64.b64decode(data["pub_key"]["value"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (LocalFileError, ValueError, KeyError, TypeError) as e:
         raise InvalidGenesis(
             f"cannot read a consensus key from {priv_validator_key}: {e}"
         ) from None
@@ -214,11 +236,12 @@ def gentx(
 
 def add_validator(genesis: dict[str, Any], gentx_doc: dict[str, Any]) -> None:
     """Append a signed gen_tx after checking it against the whole genesis."""
-    genesis["app_state"].setdefault("gen_txs", []).append(gentx_doc)
+    gen_txs = _app_state(genesis, "gen_txs")
+    gen_txs.append(gentx_doc)
     try:
         parse_app_state(genesis["app_state"], genesis["chain_id"])
     except InvalidGenesis:
-        genesis["app_state"]["gen_txs"].pop()
+        gen_txs.pop()
         raise
 
 

@@ -23,6 +23,8 @@ from .home import NodeConfig, NodeHome
 DEV_KEY = "dev"
 DEFAULT_DEV_BALANCE = 1_000_000 * BASE_UNITS_PER_MDT
 DEFAULT_SELF_BOND = 10_000 * BASE_UNITS_PER_MDT
+PRODUCTION_TEMPLATE = "production-validator"
+"""The config template of a validator home: its keyring's default backend stays ``file``."""
 
 
 class InitError(Exception):
@@ -97,8 +99,10 @@ def init_node(
     run_cometbft_init(home)
     write_config(home, cfg, template, overrides)
     # the dev key of a development chain: the `test` backend, chosen here explicitly (and made
-    # the folder's default) so `make run` and the README's first commands need no passphrase
-    Keyring.set_default_backend(home.keyring, "test")
+    # the folder's default) so `make run` and the README's first commands need no passphrase;
+    # a production validator's home keeps the sealed `file` default for the keys made there
+    if template != PRODUCTION_TEMPLATE:
+        Keyring.set_default_backend(home.keyring, "test")
     dev = Keyring(home.keyring, backend="test").add(DEV_KEY)
     # the node's timeout_commit is the shortest block interval: the evidence window is kept
     # below the unbonding period in time as well as in blocks

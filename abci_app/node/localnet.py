@@ -8,7 +8,6 @@ home under the localnet root; ``localnet.json`` there records the plan.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from .deploy_files import alerts_text, prometheus_text
 from .home import NodeConfig, NodeHome
 from .init import node_id, pv_key_file, run_cometbft_init, write_config
 from .plan import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetError, LocalnetPlan, NodePlan
+from .processes import child_env, node_process, signal_if
 from .supervisor import StartError, port_in_use, wait_for_port
 
 OPERATOR_BALANCE = 100_000 * BASE_UNITS_PER_MDT
@@ -288,19 +288,19 @@ def _read_pids(root: Path) -> dict[str, dict[str, int]]:
 
 
 def _ours(pid: int, root: Path) -> bool:
-    """True if ``pid`` is alive and is one of this localnet's processes (not a reused pid)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-    except OSError:
-        return False
-    return str(root.resolve()).encode() in cmdline
+    """True if ``pid`` is alive and is a node process (app or cometbft) of a home inside this
+    localnet (not a reused pid, nor any program whose command line mentions the folder)."""
+    got = node_process(pid)
+    return got is not None and got[1].is_relative_to(root.resolve())
 
 
 def spawn(cmd: list[str], log_path: Path) -> int:
     """Start ``cmd`` in a session of its own, appending its output to ``log_path``; its pid."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=child_env()
+        )
     return proc.pid
 
 
@@ -344,23 +344,23 @@ def start_localnet(root: Path, only: list[str] | None = None) -> dict[str, dict[
     return pids
 
 
-def _terminate(pids: list[int], timeout: float = 15.0) -> None:
+def _terminate(pids: list[int], root: Path, timeout: float = 15.0) -> None:
+    """SIGTERM ``pids`` (this localnet's, checked by the caller), then SIGKILL those that are
+    still this localnet's processes after ``timeout`` seconds (checked again: a pid that ended
+    may have been reused)."""
+
+    def ours(pid: int) -> bool:
+        return _ours(pid, root)
+
     for pid in pids:
-        os.kill(pid, signal.SIGTERM)
+        signal_if(pid, signal.SIGTERM, ours)
     deadline = time.monotonic() + timeout
     alive = list(pids)
     while alive and time.monotonic() < deadline:
-        alive = [p for p in alive if Path(f"/proc/{p}").exists() and not _zombie(p)]
+        alive = [p for p in alive if _ours(p, root)]
         time.sleep(0.1)
     for pid in alive:
-        os.kill(pid, signal.SIGKILL)
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
-    except OSError:
-        return True
+        signal_if(pid, signal.SIGKILL, ours)
 
 
 def stop_localnet(root: Path, only: list[str] | None = None) -> list[str]:
@@ -369,9 +369,9 @@ def stop_localnet(root: Path, only: list[str] | None = None) -> list[str]:
     stopped = []
     names = [n for n in pids if only is None or n in only]
     comets = [pids[n]["cometbft"] for n in names if _ours(pids[n]["cometbft"], root)]
-    _terminate(comets)
+    _terminate(comets, root)
     apps = [pids[n]["app"] for n in names if _ours(pids[n]["app"], root)]
-    _terminate(apps)
+    _terminate(apps, root)
     for n in names:
         pids.pop(n)
         stopped.append(n)
