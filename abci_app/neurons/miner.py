@@ -16,8 +16,9 @@ from ..client.aio import AsyncChain
 from ..client.keyring import Key
 from ..errors import NotRegistered
 from ..modules.subnets.messages import MsgServeAxon
-from .axon import AsyncModel, Axon, SyncModel
+from .axon import Axon
 from .metagraph import MetagraphSync
+from .model_runner import AsyncModel, SyncModel
 from .tasks.base import Task
 
 log = logging.getLogger("moderntensor.neurons.miner")
@@ -39,6 +40,8 @@ class MinerConfig:
     external_port: int | None = None
     """Port announced (default: the port listened on)."""
     max_concurrency: int = 8
+    max_connections_per_ip: int = 16
+    """Connections the axon holds from one address (raise it behind a reverse proxy)."""
     forward_timeout: float = 10.0
     rpc_timeout: float = 10.0
     full_sync_every: int = 10
@@ -84,6 +87,7 @@ class Miner:
                 port=cfg.port,
                 max_concurrency=cfg.max_concurrency,
                 forward_timeout=cfg.forward_timeout,
+                max_connections_per_ip=cfg.max_connections_per_ip,
             )
             await self.axon.start()
             port = cfg.external_port or self.axon.port

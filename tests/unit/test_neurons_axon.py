@@ -326,3 +326,20 @@ def test_a_miners_refusal_cannot_crash_or_flood_the_validator() -> None:
             await runner.cleanup()
 
     run(go())
+
+
+def test_validators_flooding_the_replay_guard_leave_room_for_the_others() -> None:
+    """A subnet's default 64 validators each sending nonces up to their cap within one window
+    do not fill the guard: a 65th caller is still accepted (with a cap of 20,000 per caller,
+    10 of them locked everyone else out for the window)."""
+    from abci_app.neurons.replay import NonceGuard
+
+    guard, now = NonceGuard(), 1_000_000
+    for caller in range(64):
+        who = caller.to_bytes(32, "big")
+        for i in range(guard.max_per_caller):
+            guard.accept(who, i.to_bytes(16, "big"), now, now)
+        with pytest.raises(AxonBusy):
+            guard.accept(who, b"one more", now, now)
+    guard.accept(b"another validator", b"\x01", now, now)
+    assert len(guard) == 64 * guard.max_per_caller + 1
