@@ -5,7 +5,8 @@ It survives what miners and nodes do: a miner that hangs is cut at the dendrite'
 scores 0, one that answers garbage scores 0, a node that restarts makes a round fail (counted,
 logged) and the next one try again, with the metagraph's event stream reconnecting by itself.
 Its moving averages (``scores.json``) and pending commits (``commits/``, the SDK's commit store)
-are in its state folder, so a restarted validator carries on where it stopped. Its
+are in its state folder, so a restarted validator carries on where it stopped; what it reads
+back is checked entry by entry (:meth:`.MovingScores.from_json`, :class:`.WeightSetter`). Its
 two background tasks (metagraph, weights) end only by a bug; the loop then stops with that
 error rather than score on without setting weights.
 """
@@ -128,6 +129,7 @@ class Validator:
             self.cfg.netuid,
             CommitStore(self.cfg.state_dir / "commits"),
             self.cfg.version_key,
+            query_timeout=self.cfg.rpc_timeout,
         )
         tasks = [
             asyncio.create_task(self.metagraph.run(), name="metagraph"),
@@ -224,7 +226,7 @@ class Validator:
             uids, weights = weights_from_scores(self.scores.scores)
             if self.rounds < self.cfg.warmup_rounds:
                 uids, weights = (), ()  # reveal what is due, commit nothing new yet
-            await self.setter.step(height, hp, me.validator_permit, uids, weights)
+            await self.setter.step(height, hp, me.validator_permit, uids, weights, me.uid)
         self._publish_weights(height, hp)
         return height
 
