@@ -8,19 +8,23 @@ COMETBFT_VERSION := v0.38.25
 TOOLS := $(CURDIR)/.tools/bin
 COMETBFT := $(TOOLS)/cometbft
 STAMP := $(VENV)/.installed
+ML_STAMP := $(VENV)/.installed-ml
 PROMETHEUS := $(CURDIR)/.tools/prometheus/usr/bin/prometheus
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROTO_STAMP := abci_app/_proto/.generated
 HOME_DIR ?= .data
 
-.PHONY: run test bench lint format deps cometbft prometheus chromium proto clean reset help localnet localnet-stop
+.PHONY: run test bench lint format deps ml cometbft prometheus chromium proto clean reset help localnet localnet-stop e2e fuzz
 
 help:
 	@echo "make run    - install what is missing and run a single-node chain in $(HOME_DIR)/"
 	@echo "make test   - install what is missing, lint, and run the whole test suite"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
+	@echo "make ml     - install the [ml] extra (digits task, subnet demo chart)"
 	@echo "make bench  - run the benchmarks and rewrite bench/RESULTS.md (about 6 minutes)"
+	@echo "make e2e    - run every manifest in e2e/manifests/ and print one table"
+	@echo "make fuzz   - fuzz each target (tx, frames, genesis, query) for FUZZ_SECONDS (300)"
 	@echo "make reset  - delete the local chain in $(HOME_DIR)/ (keys included)"
 	@echo "make localnet [VALIDATORS=N] - start an N-validator localnet in .localnet/ (default 4)"
 	@echo "make localnet-stop - stop it"
@@ -31,6 +35,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 deps: $(STAMP)
+
+# The [ml] extra (scikit-learn, matplotlib): the digits task and `subnet demo`. `make run` does
+# not need it; `make test` installs it.
+$(ML_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,ml]'
+	touch $(ML_STAMP)
+
+ml: $(ML_STAMP)
 
 $(COMETBFT):
 	@mkdir -p $(TOOLS)
@@ -90,13 +102,25 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix abci_app tests scripts bench examples
 	$(VENV)/bin/ruff format abci_app tests scripts bench examples
 
-test: $(PROTO_STAMP) $(PROMETHEUS) $(CHROMIUM) lint
+test: $(PROTO_STAMP) $(ML_STAMP) $(PROMETHEUS) $(CHROMIUM) lint
 	MODERNTENSOR_COMETBFT=$(COMETBFT) MODERNTENSOR_PROMETHEUS=$(PROMETHEUS) \
 		$(PY) -m pytest -p no:cacheprovider tests
 
 # The benchmark report: runs every scenario on this machine and rewrites bench/RESULTS.md.
 bench: $(PROTO_STAMP)
 	MODERNTENSOR_COMETBFT=$(COMETBFT) $(PY) bench/run_bench.py
+
+# Every e2e manifest (fault runner): one table of manifest, perturbations, invariants, blocks,
+# txs committed and time. Exit 1 if any invariant broke (failed runs keep their node folders).
+e2e: $(PROTO_STAMP)
+	MODERNTENSOR_COMETBFT=$(COMETBFT) $(VENV)/bin/moderntensor e2e run e2e/manifests/*.toml
+
+# Coverage-guided fuzzing (atheris), each target alone; `make test` runs a short bounded one.
+FUZZ_SECONDS ?= 300
+fuzz: $(PROTO_STAMP)
+	for t in tx frames genesis query; do \
+		$(PY) scripts/fuzz.py $$t --seconds $(FUZZ_SECONDS) --corpus .fuzz-corpus/$$t || exit 1; \
+	done
 
 reset:
 	rm -rf $(HOME_DIR)

@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -21,9 +22,11 @@ from ._proto.tendermint.abci import types_pb2 as abci
 from ._proto.tendermint.crypto import keys_pb2, proof_pb2
 from ._proto.tendermint.types import validator_pb2
 from .context import ChainContext
+from .crashpoints import NO_CRASH, CrashPlan
 from .errors import (
     CODESPACE,
     HeightNotAvailable,
+    InternalError,
     InvalidGenesis,
     InvalidQuery,
     ModernTensorError,
@@ -35,17 +38,20 @@ from .execution import (
     init_chain,
     load_context,
     select_txs,
+    verify_proposal,
 )
 from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
+from .modules.slashing.evidence_window import check_evidence_max_age
 from .modules.staking.genesis import check_backed_by_stake
 from .pending import PENDING_PREFIX, pending_query
-from .query import run_query
-from .snapshots import NoSnapshots
+from .query import MAX_QUERY_PATH_BYTES, QueryResult, run_query
+from .snapshots import NoSnapshots, StateSync
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
-from .tx import VerifiedTxs
+from .state.snapshot import SnapshotStore, swap_in
+from .tx import VerifiedTxs, tx_hash
 from .types import (
     DISCARD_EVENTS,
     NO_PROBE,
@@ -58,10 +64,9 @@ from .types import (
     ValidatorUpdate,
     Vote,
 )
+from .upgrades import APP_VERSION, VersionTooNew, migrate, set_version, state_version
 
 log = logging.getLogger("moderntensor.app")
-
-APP_VERSION = 1
 
 ABCI_METHODS = (
     "echo",
@@ -86,6 +91,10 @@ ABCI_METHODS = (
 
 class FatalAppError(RuntimeError):
     """A request the app must not answer (inconsistent height, bad genesis): stop the node."""
+
+
+class HaltReached(Exception):
+    """CometBFT asked for a block past ``--halt-height``: stop cleanly, without answering."""
 
 
 def _add_events(target: Any, events: list[Event]) -> None:
@@ -144,6 +153,15 @@ def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
     return BlockHeader(req.height, req.time.seconds, bytes(req.proposer_address), votes, evidence)
 
 
+class _QueryView:
+    """Committed state as queries read it: through the read cache, never into it (any RPC
+    caller picks the keys; a query must not evict what blocks read)."""
+
+    def __init__(self, db: StateDB) -> None:
+        self.get = db.peek
+        self.iter_prefix = db.iter_prefix
+
+
 class Application:
     """The ABCI++ application: one method per request kind (ABCI_METHODS), each small.
     The server calls :meth:`handle`; connection-level error policy lives in the server.
@@ -154,9 +172,18 @@ class Application:
         db: StateDB,
         check_invariants: bool | None = None,
         metrics: AppMetrics | None = None,
+        *,
+        snapshot_store: SnapshotStore | None = None,
+        crash: CrashPlan = NO_CRASH,
+        halt_height: int = 0,
     ) -> None:
         self.db = db
         self.metrics = metrics
+        self.crash = crash
+        self.halt_height = halt_height
+        """Commit this height, then stop (0: never). Cosmos SDK's ``halt-height``."""
+        self.halted = False
+        """True once the halt height is committed: the server stops shortly after."""
         self.verified = VerifiedTxs()
         """Signatures verified by CheckTx are not verified again for the block (issue 8)."""
         self.probe: Probe = MetricsProbe(metrics) if metrics is not None else NO_PROBE
@@ -165,10 +192,24 @@ class Application:
         self.check_invariants = check_invariants
         self.genesis: Overlay | None = None
         self.pending: PendingCommit | None = None
-        self.check_state = Overlay(db)
+        self.check_state = self._migrated_base()
         self._check_ctx: ChainContext | None = None
-        self.snapshots = NoSnapshots()
-        """The snapshot connection's answers (state sync is not offered yet)."""
+        self._block_txs: list[bytes] = []
+        """Hashes of the finalized block's txs, dropped from :attr:`verified` at Commit."""
+        self._proposed: tuple[int, list[bytes]] | None = None
+        """(height, txs) of this node's last PrepareProposal answer."""
+        self.snapshots: NoSnapshots = (
+            NoSnapshots()
+            if db.store.path == ":memory:"
+            else StateSync(
+                snapshot_store,
+                Path(db.store.path),
+                lambda: self.db.height > 0 or self.genesis is not None,
+                self._swap_in,
+                crash,
+            )
+        )
+        """The snapshot connection's answers (state sync: snapshots.py)."""
         self.handlers: dict[str, Callable[[abci.Request], abci.Response]] = {
             kind: self._answer(kind, getattr(self, kind)) for kind in ABCI_METHODS
         }
@@ -201,7 +242,7 @@ class Application:
         self._reset_check_state()
 
     def _reset_check_state(self) -> None:
-        self.check_state = self._block_base()
+        self.check_state = self._migrated_base()
         self._check_ctx = None
 
     # --- views -------------------------------------------------------------------------------
@@ -209,7 +250,19 @@ class Application:
         """Fresh deliver-state: committed state plus genesis writes not yet committed."""
         base = Overlay(self.db)
         if self.genesis is not None:
-            base.writes = dict(self.genesis.writes)
+            base.load(self.genesis.writes)
+        return base
+
+    def _migrated_base(self) -> Overlay:
+        """:meth:`_block_base` as this version reads it: a state written by an older version
+        is migrated in the overlay (never persisted; the first FinalizeBlock migrates it for
+        real), so CheckTx and PrepareProposal never run this code over a schema it does not
+        know (the upgrade e2e found CheckTx failing there before the first block)."""
+        base = self._block_base()
+        try:
+            migrate(base)
+        except VersionTooNew as e:
+            raise FatalAppError(f"{e}: run the newer version of moderntensor") from None
         return base
 
     def _check_context(self) -> ChainContext:
@@ -235,7 +288,7 @@ class Application:
         return abci.ResponseInfo(
             data="moderntensor",
             version=__version__,
-            app_version=APP_VERSION,
+            app_version=state_version(self.db) if height > 0 else APP_VERSION,
             last_block_height=height,
             last_block_app_hash=self.db.app_hash if height > 0 else b"",
         )
@@ -248,12 +301,25 @@ class Application:
             raise FatalAppError("InitChain called on a chain that has already committed blocks")
         try:
             genesis = parse_app_state(req.app_state_bytes, req.chain_id)
+            evidence = req.consensus_params.evidence  # (unset in tests without CometBFT: 0)
+            check_evidence_max_age(
+                evidence.max_age_num_blocks,
+                evidence.max_age_duration.ToNanoseconds(),
+                genesis.staking.params.unbonding_blocks,
+            )
             state = Overlay(self.db)
-            updates = init_chain(state, req.chain_id, genesis, max(1, req.initial_height))
+            updates = init_chain(
+                state,
+                req.chain_id,
+                genesis,
+                max(1, req.initial_height),
+                req.consensus_params.block.max_gas,
+            )
             check_backed_by_stake(
                 [(u.pub_key, u.power) for u in updates],
                 [(bytes(v.pub_key.ed25519), v.power) for v in req.validators],
             )
+            set_version(state, APP_VERSION)  # a new chain starts at this app version
         except InvalidGenesis as e:
             raise FatalAppError(e.log()) from None
         self.genesis = state
@@ -265,29 +331,81 @@ class Application:
             len(genesis.accounts),
             len(updates),
         )
-        return abci.ResponseInitChain(
+        resp = abci.ResponseInitChain(
             app_hash=staged.app_hash, validators=[_validator_update_pb(u) for u in updates]
         )
+        self.crash.hit("init_chain:after", req.initial_height)
+        return resp
+
+    # --- errors a stranger must not turn into a halt ------------------------------------------
+    def _internal_error(self, method: str, what: str) -> InternalError:
+        """Log the exception being handled with its traceback, count it, and return the error
+        to answer with. Only for Query and CheckTx (and one message handler, in execution):
+        their input comes from strangers and their state is thrown away, so the node carries
+        on; the consensus steps stay fail-stop."""
+        log.exception(
+            "internal error in %s (%s); answered with code %d", method, what, InternalError.code
+        )
+        if self.metrics is not None:
+            self.metrics.internal_errors.labels(method).inc()
+        return InternalError(f"{method} failed unexpectedly")
 
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
-        """Mempool admission on the check-state (no events built)."""
-        r = check_tx(self.check_state, req.tx, self._check_context())  # (builds no events)
+        """Mempool admission on the check-state (no events built); the weight is reported as
+        gas_wanted (CometBFT's reaping keeps blocks under block.max_gas). Any unexpected
+        exception is an InternalError answer (the tx refused, the check-state unchanged:
+        execution writes to a scratch branch first)."""
+        try:
+            r = check_tx(self.check_state, req.tx, self._check_context())  # (builds no events)
+            code, text, gas = r.code, r.log, r.gas_wanted
+            if code == InternalError.code and self.metrics is not None:  # a handler's bug
+                self.metrics.internal_errors.labels("check_tx").inc()
+        except Exception:  # noqa: BLE001 - a stranger's tx must never stop the node
+            err = self._internal_error("check_tx", f"{len(req.tx)}-byte tx")
+            code, text, gas = err.code, err.log(), 0
         if self.metrics is not None:
-            self.metrics.check_txs.labels(str(r.code)).inc()
-        return abci.ResponseCheckTx(code=r.code, log=r.log, codespace=r.codespace)
+            self.metrics.check_txs.labels(str(code)).inc()
+        return abci.ResponseCheckTx(
+            code=code, log=text, codespace=CODESPACE if code else "", gas_wanted=gas, gas_used=gas
+        )
 
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
         """The mempool's txs that would pay their fee, within max_tx_bytes."""
-        base = self._block_base()
+        self._check_halt(req.height)
+        base = self._migrated_base()
         ctx = load_context(base, req.height, DISCARD_EVENTS, self.verified)  # only choices matter
         txs = select_txs(base, list(req.txs), ctx, req.max_tx_bytes)
+        self._proposed = (req.height, txs)
         return abci.ResponsePrepareProposal(txs=txs)
 
     def process_proposal(self, req: abci.RequestProcessProposal) -> abci.ResponseProcessProposal:
-        """Every proposal is accepted for now (verifying it, DESIGN.md section 2, is to come)."""
-        return abci.ResponseProcessProposal(status=abci.ResponseProcessProposal.ACCEPT)
+        """Vote for a proposal only if every tx passes the stateless checks, pays its weight
+        and passes the ante, in order on a scratch branch of the committed state (migrated
+        first when an older version wrote it, as PrepareProposal reads it), within
+        MAX_PROPOSAL_TXS and block.max_gas (:func:`verify_proposal`; Cosmos SDK v0.50's rule).
+        Our own PrepareProposal's output for this height is valid by construction (same code,
+        same committed state) and is accepted without re-running."""
+        self._check_halt(req.height)
+        status = abci.ResponseProcessProposal
+        txs = list(req.txs)
+        if self._proposed == (req.height, txs):
+            return status(status=status.ACCEPT)
+        scratch = self._migrated_base()
+        ctx = load_context(scratch, req.height, DISCARD_EVENTS, self.verified)
+        reason = verify_proposal(scratch, txs, ctx)
+        if reason is None:
+            return status(status=status.ACCEPT)
+        log.warning(
+            "rejecting the proposal for height %d from %s: %s",
+            req.height,
+            bytes(req.proposer_address).hex().upper(),
+            reason,
+        )
+        if self.metrics is not None:
+            self.metrics.rejected_proposals.inc()
+        return status(status=status.REJECT)
 
     def extend_vote(self, req: abci.RequestExtendVote) -> abci.ResponseExtendVote:
         """No vote extensions."""
@@ -300,21 +418,44 @@ class Application:
         return abci.ResponseVerifyVoteExtension(status=abci.ResponseVerifyVoteExtension.ACCEPT)
 
     def finalize_block(self, req: abci.RequestFinalizeBlock) -> abci.ResponseFinalizeBlock:
-        """Execute the decided block in memory and stage its writes; Commit persists them."""
+        """Execute the decided block in memory and stage its writes; Commit persists them.
+
+        A newer app version on older state first runs the migrations (upgrades.py), once, and
+        tells CometBFT the new app version (``consensus_param_updates.version.app``)."""
+        self._check_halt(req.height)
         expected = self.db.height + 1
         if self.db.height > 0 and req.height != expected:
             raise FatalAppError(f"FinalizeBlock for height {req.height}, expected {expected}")
         start = time.perf_counter()
         state = self._block_base()
+        try:
+            upgraded = migrate(state)  # once, in the first block a newer app executes
+        except VersionTooNew as e:
+            raise FatalAppError(f"{e}: run the newer version of moderntensor") from None
+        if upgraded:
+            log.info("state migrated to app version %d at height %d", APP_VERSION, req.height)
         ctx = load_context(state, req.height, EventLog(), self.verified)
         outcome = execute_block(state, list(req.txs), ctx, block_header(req), self.probe)
+        outcome.events[:0] = upgraded
         self._check_invariants(state, req.height)
         staged_at = time.perf_counter()
         self.pending = self.db.stage(req.height, state.writes)
+        self._block_txs = [tx_hash(raw) for raw in req.txs]
         if self.metrics is not None:
             done = time.perf_counter()
             record_block(self.metrics, outcome, done - start, done - staged_at)
-        return _finalize_block_pb(outcome, self.pending.app_hash)
+        resp = _finalize_block_pb(outcome, self.pending.app_hash)
+        if upgraded:  # the next headers carry the new app version
+            resp.consensus_param_updates.version.app = APP_VERSION
+        self.crash.hit("finalize:after", req.height)
+        return resp
+
+    def _check_halt(self, height: int) -> None:
+        if self.halt_height and height > self.halt_height:
+            raise HaltReached(
+                f"asked for height {height}: this node halts after {self.halt_height} "
+                "(--halt-height); restart it without the option, or on the new version"
+            )
 
     def _check_invariants(self, state: Overlay, height: int) -> None:
         """With invariant checks on, a broken invariant stops the node (better than diverging)."""
@@ -329,29 +470,52 @@ class Application:
         """
         if self.pending is None:
             raise FatalAppError("Commit without a finalized block")
+        height = self.pending.height
         start = time.perf_counter()
+        self.crash.hit("commit:before_write", height)
         self.db.commit(self.pending)
+        self.crash.hit("commit:after_write", height)
         if self.metrics is not None:
             self.metrics.commit_seconds.observe(time.perf_counter() - start)
             record_chain_state(self.metrics, self.db)
         self.pending = None
         self.genesis = None
+        self.verified.drop(self._block_txs)  # committed: never checked again
+        self._block_txs = []
         self._reset_check_state()
+        self.snapshots.after_commit(self.db.store.path, height, self.db.app_hash)
+        if self.halt_height and height >= self.halt_height:
+            log.info("committed the halt height %d: stopping (--halt-height)", height)
+            self.halted = True
         return abci.ResponseCommit(retain_height=0)
+
+    def _swap_in(self, restored: Path) -> None:
+        """State sync: the verified restored database becomes the app's state."""
+        live = Path(self.db.store.path)
+        self.db.close()
+        swap_in(restored, live)
+        self.db = StateDB(live)
+        self._reset_check_state()
 
     # --- queries -----------------------------------------------------------------------------
     def query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
-        """Answer an ``abci_query`` on the last committed state (``/pending/…``: on the
-        check-state, see pending.py)."""
-        if req.path.startswith(PENDING_PREFIX):
-            return self._pending_query(req)
+        """Answer ``abci_query`` at the latest committed height (height 0: the latest);
+        ``/pending/…`` paths from the check-state (pending.py).
+
+        Before the first Commit the answer comes from the genesis state (height 0, no proofs);
+        before InitChain there is nothing to answer from (HeightNotAvailable). A bad path or
+        argument is a ModernTensorError code; any other exception is logged, counted and
+        answered with InternalError (code 99): a query never stops the node."""
         height = self.db.height
         try:
-            if req.height not in (0, height):
-                raise HeightNotAvailable(f"asked for {req.height}, latest is {height}")
-            res = run_query(self.db, req.path, req.prove)
+            res = self._query(req, height)
         except ModernTensorError as e:
             return abci.ResponseQuery(code=e.code, log=e.log(), codespace=CODESPACE, height=height)
+        except Exception:  # noqa: BLE001 - a stranger's query must never stop the node
+            bug = self._internal_error("query", f"path {req.path[:64]!r}")
+            return abci.ResponseQuery(
+                code=bug.code, log=bug.log(), codespace=CODESPACE, height=height
+            )
         resp = abci.ResponseQuery(code=0, key=res.key, value=res.value, height=height)
         if res.proof is not None:
             resp.proof_ops.CopyFrom(
@@ -363,16 +527,28 @@ class Application:
             )
         return resp
 
-    def _pending_query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
+    def _query(self, req: abci.RequestQuery, height: int) -> QueryResult:
+        if req.height not in (0, height):
+            raise HeightNotAvailable(f"asked for {req.height}, latest is {height}")
+        if req.path.startswith(PENDING_PREFIX):
+            return self._pending_query(req)
+        if height > 0:
+            prover = self.db.prove if req.prove else None
+            view = _QueryView(self.db)
+            return run_query(view, height, req.path, prover, bytes(req.data))
+        if self.genesis is None:
+            raise HeightNotAvailable("the chain has no state yet (InitChain has not run)")
+        if req.prove:
+            raise InvalidQuery("proofs are served once the first block is committed")
+        return run_query(self._block_base(), 0, req.path, None, bytes(req.data))
+
+    def _pending_query(self, req: abci.RequestQuery) -> QueryResult:
         """``/pending/…`` routes, answered from the check-state (pending.py); no proofs."""
-        height = self.db.height
-        try:
-            if req.prove:
-                raise InvalidQuery("pending state has no proofs (it is no block's state)")
-            value = pending_query(self.check_state, req.path)
-        except ModernTensorError as e:
-            return abci.ResponseQuery(code=e.code, log=e.log(), codespace=CODESPACE, height=height)
-        return abci.ResponseQuery(code=0, value=value, height=height)
+        if len(req.path.encode(errors="surrogatepass")) > MAX_QUERY_PATH_BYTES:
+            raise InvalidQuery(f"query path longer than {MAX_QUERY_PATH_BYTES} bytes")
+        if req.prove:
+            raise InvalidQuery("pending state has no proofs (it is no block's state)")
+        return QueryResult(pending_query(self.check_state, req.path))
 
     # --- state sync (the snapshot connection) -----------------------------------------------
     def list_snapshots(self, req: abci.RequestListSnapshots) -> abci.ResponseListSnapshots:

@@ -11,7 +11,9 @@ returned), and one category base per part of the chain, each owning ranges of co
 * :class:`SlashingError` 116-118 (they predate the category) and 160-169;
 * :class:`SubnetError` 130-159;
 * :class:`QueryError` 200-299;
-* :class:`GenesisError` 300-399.
+* :class:`GenesisError` 300-399;
+* :class:`NeuronError` 400-449: off-chain, never returned by the chain: the axon's refusals
+  and what the dendrite makes of a miner's answer.
 
 A concrete error sets ``code`` and ``summary``; defining its class registers it in
 :data:`ERRORS_BY_CODE`, and a class whose code is taken, or outside its category's ranges, fails
@@ -143,6 +145,13 @@ class GenesisError(ModernTensorError):
     CODES = (range(300, 400),)
 
 
+class NeuronError(ModernTensorError):
+    """Off-chain, never returned by the chain: the axon's refusals of a request and what the
+    dendrite makes of a miner's answer (``abci_app.neurons``)."""
+
+    CODES = (range(400, 450),)
+
+
 # --- envelope: stateless checks -------------------------------------------------------------
 class TxTooLarge(EnvelopeError):
     code = 2
@@ -187,6 +196,16 @@ class InvalidMessage(EnvelopeError):
 class MemoTooLong(EnvelopeError):
     code = 10
     summary = "memo too long"
+
+
+class InternalError(EnvelopeError):
+    """An unexpected exception (a bug) while answering a query or CheckTx, or inside one
+    message handler (the tx fails: writes reverted, fee and nonce kept): logged with its
+    traceback and counted in ``moderntensor_internal_errors_total``; the node keeps running
+    (issue 13). Begin/end-block steps and Commit stay fail-stop."""
+
+    code = 99
+    summary = "internal error (a bug; the node logged it)"
 
 
 # --- ante: stateful checks ------------------------------------------------------------------
@@ -294,6 +313,14 @@ class MaxEntriesReached(StakingError):
 
     code = 122
     summary = "too many unbonding or redelegation entries for this pair"
+
+
+class TooManyDelegations(StakingError):
+    """A new delegation past ``max_delegations`` validators per account (withdraw_rewards
+    settles each one, so its weight covers that many; issue 13)."""
+
+    code = 123
+    summary = "too many delegations"
 
 
 # --- slashing -------------------------------------------------------------------------------
@@ -420,6 +447,14 @@ class CommitPending(SubnetError):
     summary = "an unrevealed weights commit is pending"
 
 
+class NoValidatorPermit(SubnetError):
+    """Weights (set, commit or reveal) from a neuron without a validator permit: permits go to
+    the top max_allowed_validators by active stake at each epoch (subtensor's rule; issue 13)."""
+
+    code = 147
+    summary = "no validator permit"
+
+
 # --- queries --------------------------------------------------------------------------------
 class UnknownQueryPath(QueryError):
     code = 200
@@ -440,6 +475,57 @@ class HeightNotAvailable(QueryError):
 class InvalidGenesis(GenesisError):
     code = 300
     summary = "invalid genesis"
+
+
+# --- neurons (off-chain: axon refusals, dendrite verdicts) -----------------------------------
+class UnsignedRequest(NeuronError):
+    code = 400
+    summary = "request is not signed"
+
+
+class BadRequestSignature(NeuronError):
+    code = 401
+    summary = "request signature does not verify"
+
+
+class StaleRequest(NeuronError):
+    code = 402
+    summary = "request timestamp outside the accepted window"
+
+
+class ReplayedNonce(NeuronError):
+    code = 403
+    summary = "request nonce was already used"
+
+
+class NotAValidator(NeuronError):
+    code = 404
+    summary = "caller has no validator permit on this subnet"
+
+
+class RequestTooLarge(NeuronError):
+    code = 405
+    summary = "request body too large"
+
+
+class AxonBusy(NeuronError):
+    code = 406
+    summary = "axon is at its concurrency limit"
+
+
+class BadForwardRequest(NeuronError):
+    code = 407
+    summary = "invalid forward request"
+
+
+class BadAxonResponse(NeuronError):
+    code = 408
+    summary = "invalid axon response"
+
+
+class MinerUnreachable(NeuronError):
+    code = 409
+    summary = "miner did not answer in time"
 
 
 ALL_ERRORS: tuple[type[ModernTensorError], ...] = tuple(

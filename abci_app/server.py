@@ -23,13 +23,16 @@ from pathlib import Path
 from google.protobuf.message import DecodeError
 
 from ._proto.tendermint.abci import types_pb2 as abci
-from .app import Application, FatalAppError
+from .app import Application, FatalAppError, HaltReached
 from .codec import decode_uvarint, encode_uvarint
 
 log = logging.getLogger("moderntensor.server")
 
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 READ_CHUNK = 1 << 16
+HALT_GRACE_SECONDS = 2.0
+"""After committing the halt height, time left to CometBFT to save its own state for that
+height before the app stops (it stops at once if CometBFT asks for the next block)."""
 
 
 class MalformedFrame(Exception):
@@ -72,6 +75,7 @@ class ABCIServer:
         self.address = address
         self._server: asyncio.Server | None = None
         self._stopped = asyncio.Event()
+        self._halt_scheduled = False
         self.failure: str | None = None
 
     async def start(self) -> None:
@@ -121,10 +125,17 @@ class ABCIServer:
                 # everything read is answered before reading again, so a Flush never waits
                 writer.write(out)
                 await writer.drain()
+                if self.app.halted and not self._halt_scheduled:
+                    self._halt_scheduled = True
+                    asyncio.get_running_loop().call_later(HALT_GRACE_SECONDS, self.stop)
         except MalformedFrame as e:
             log.error("closing ABCI connection from %s: malformed frame: %s", peer, e)
         except (ConnectionResetError, BrokenPipeError):
             log.info("ABCI connection from %s reset", peer)
+        except asyncio.CancelledError:
+            # the server is stopping (asyncio.run cancels the connections): end quietly, or
+            # Python 3.11's stream callback logs a traceback for the cancelled task
+            log.info("ABCI connection from %s closed: the app is stopping", peer)
         finally:
             writer.close()
             with contextlib.suppress(Exception):
@@ -144,6 +155,10 @@ class ABCIServer:
             return False
         try:
             resp = self.app.handle(req)
+        except HaltReached as e:
+            log.info("halting: %s", e)
+            self.stop()
+            return False
         except FatalAppError as e:
             log.error("fatal: %s", e)
             return self._fail(out, str(e))

@@ -106,13 +106,14 @@ class LocalNode:
     def rpc(self, timeout: float = 10.0) -> RPCClient:
         return RPCClient(self.rpc_url, timeout=timeout, retries=1)
 
-    def _spawn(self, name: str, cmd: list[str]) -> None:
+    def _spawn(self, name: str, cmd: list[str], extra_env: dict[str, str] | None = None) -> None:
         logs = self.home.logs
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{name}.log", "ab") as log:
             env = {
                 **os.environ,
                 "MODERNTENSOR_CHECK_INVARIANTS": "1" if self.check_invariants else "0",
+                **(extra_env or {}),
             }
             self.procs[name] = subprocess.Popen(
                 cmd,
@@ -123,9 +124,11 @@ class LocalNode:
                 env=env,
             )
 
-    def start_app(self) -> None:
-        cmd = [sys.executable, "-m", "abci_app", "--home", str(self.root), "node", "app"]
-        self._spawn("app", cmd)
+    def start_app(self, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
+        """Start the app (``env``: extra environment, e.g. a crash point; ``args``: extra
+        ``node app`` options) and wait until it listens."""
+        cmd = [sys.executable, "-m", "abci_app", "--home", str(self.root), "node", "app", *args]
+        self._spawn("app", cmd, env)
         wait_until(lambda: _listening(self.cfg.abci_port), 30, "the app to listen")
 
     def start_cometbft(self) -> None:
@@ -252,3 +255,39 @@ class CliCost:
         (the value the test uses on an idle machine)."""
         with self._lock:
             return max(floor, CALLS_PER_WINDOW * self.worst)
+
+
+def on_a_terminal(
+    argv: list[str], answer: bytes, timeout: float = 60, stdout_to: Path | None = None
+) -> tuple[int, str]:
+    """Run ``moderntensor argv`` on a pseudo-terminal, type ``answer`` at its ``[y/N]``
+    question, and return (exit code, everything it printed on the terminal). With
+    ``stdout_to`` its stdout goes to that file instead (``… | jq`` typed at a terminal). The
+    child is killed at ``timeout``."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI on the terminal
+        os.chdir(REPO)
+        if stdout_to is not None:
+            os.dup2(os.open(stdout_to, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+        os.execv(sys.executable, [sys.executable, "-m", "abci_app", *argv])
+    out, sent, end = b"", False, time.monotonic() + timeout
+    while time.monotonic() < end:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if b"[y/N]" in out and not sent:
+                os.write(fd, answer)
+                sent = True
+    else:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")

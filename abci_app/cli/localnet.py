@@ -163,13 +163,18 @@ def localnet_start(
 
 @localnet.command("add-node")
 @click.argument("name")
+@click.option(
+    "--state-sync",
+    is_flag=True,
+    help="Join from a snapshot of the running validators instead of replaying from genesis.",
+)
 @click.pass_obj
-def localnet_add_node(obj: Ctx, name: str) -> None:
-    """Add a full node that joins through the seed node (example: … localnet add-node node4;
-    then localnet start --node node4)."""
+def localnet_add_node(obj: Ctx, name: str, state_sync: bool) -> None:
+    """Add a full node that joins through the seed node (example: … localnet add-node node4
+    --state-sync; then localnet start --node node4)."""
     try:
         with user_errors():
-            n = add_full_node(obj.localnet_root, name)
+            n = add_full_node(obj.localnet_root, name, state_sync=state_sync)
     except LocalnetError as e:
         raise click.ClickException(str(e)) from None
     emit(obj, {"node": n.name, "rpc": n.rpc_url}, f"added {n.name} (rpc {n.rpc_url})")

@@ -1,11 +1,11 @@
 """``moderntensor``: the root command, its global options, and where every group is registered.
 
 Each command group lives in a file of its own in this package (``keys.py``, ``tx.py``,
-``query.py``, ``staking.py``, ``subnet.py``, ``genesis.py``, ``localnet.py``, ``faucet.py``,
-``node.py``, ``bench.py``; ``status.py``, ``explorer.py``, ``doctor.py`` and ``completion.py``
-hold one command each; ``tx_offline.py`` the offline-signing commands of ``tx``). A new group is
-a new file plus one ``add_command`` line below. ``grammar.py`` makes the global options work
-after the command too and every error one line.
+``query.py``, ``staking.py``, ``subnet.py``, ``neuron.py``, ``genesis.py``, ``localnet.py``,
+``faucet.py``, ``node.py``, ``bench.py``; ``status.py``, ``explorer.py``, ``doctor.py`` and
+``completion.py`` hold one command each; ``tx_offline.py`` the offline-signing commands of
+``tx``). A new group is a new file plus one ``add_command`` line below. ``grammar.py`` makes
+the global options work after the command too and every error one line.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from .common import Ctx, default_home
 from .completion import completion
 from .distribution import query_distribution, query_slashing, tx_distribution, tx_slashing
 from .doctor import doctor
+from .e2e import e2e
 from .explorer import explorer
 from .faucet import faucet
 from .genesis import genesis
 from .grammar import OneLineGroup, add_global_options
 from .keys import keys
 from .localnet import localnet
+from .neuron import neuron
 from .node import node
 from .query import query
 from .staking import query_staking, tx_staking
@@ -116,10 +118,12 @@ query.add_command(query_staking)
 query.add_command(query_distribution)
 query.add_command(query_slashing)
 cli.add_command(subnet)
+cli.add_command(neuron)
 cli.add_command(bench)
 cli.add_command(status)
 cli.add_command(explorer)
 cli.add_command(completion)
+cli.add_command(e2e)
 cli.add_command(doctor)
 for offline_command in (tx_sign, tx_broadcast, tx_encode, tx_decode):
     tx.add_command(offline_command)

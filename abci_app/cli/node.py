@@ -8,12 +8,14 @@ import sys
 
 import click
 
+from ..crashpoints import CrashPointError, crash_plan_from_env
 from ..node.cometbft import parse_override
 from ..node.home import NodeConfig, NodeHome
 from ..node.init import DEFAULT_DEV_BALANCE, init_node
 from ..node.processes import stop_node_processes
 from ..node.supervisor import run_node
 from ..state.db import StateDB
+from ..state.snapshot import SnapshotStore
 from .common import PORT, U64, Ctx, emit, user_errors
 
 
@@ -99,9 +101,27 @@ def node_init(
     help="Port of the app's Prometheus /metrics (default: node.json, 26661; 0 turns it off).",
 )
 @click.option("--metrics-host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--halt-height",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Commit this height, then stop cleanly (for coordinated upgrades; 0: never).",
+)
+@click.option(
+    "--snapshot-interval",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Take a state-sync snapshot every N blocks (default: node.json; 0: none).",
+)
 @click.pass_obj
 def node_app(
-    obj: Ctx, abci: str | None, log_level: str, metrics_port: int | None, metrics_host: str
+    obj: Ctx,
+    abci: str | None,
+    log_level: str,
+    metrics_port: int | None,
+    metrics_host: str,
+    halt_height: int,
+    snapshot_interval: int | None,
 ) -> None:
     """Run only the ABCI app; cometbft runs separately and dials it (example: moderntensor
     --home .data node app --metrics-port 26661)."""
@@ -110,15 +130,36 @@ def node_app(
     # every other command (python -X importtime), and only this command runs them.
     from ..app import Application
     from ..metrics import AppMetrics
+    from ..runtime import RuntimeRefused, check_abci_address, check_protobuf_backend
     from ..server import run_server
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    home = NodeHome(obj.home)
-    with user_errors():
-        cfg = home.load_config()
-    address = abci or cfg.abci_address
+    try:
+        check_protobuf_backend()
+        home = NodeHome(obj.home)
+        if not home.config_file.is_file():
+            raise click.ClickException(
+                f"{home.config_file} not found: run `moderntensor --home {obj.home} node init`"
+            )
+        with user_errors():
+            cfg = home.load_config()
+        address = abci or cfg.abci_address
+        check_abci_address(address)
+    except RuntimeRefused as e:
+        raise click.ClickException(str(e)) from None
+    try:
+        crash = crash_plan_from_env()
+    except CrashPointError as e:
+        raise click.ClickException(str(e)) from None
+    interval = cfg.snapshot_interval if snapshot_interval is None else snapshot_interval
+    try:
+        snapshots = SnapshotStore(
+            home.snapshots, interval, cfg.snapshot_keep, cfg.snapshot_chunk_bytes
+        )
+    except ValueError as e:
+        raise click.ClickException(f"{home.config_file}: {e}") from None
     port = cfg.app_metrics_port if metrics_port is None else metrics_port
     metrics = AppMetrics() if port else None
     if metrics is not None:
@@ -129,21 +170,43 @@ def node_app(
                 f"cannot serve app metrics on {metrics_host}:{port}: {e.strerror} "
                 "(use --metrics-port, or 0 to turn metrics off)"
             ) from None
-    db = StateDB(home.state_db)
+    app = Application(
+        StateDB(home.state_db),
+        metrics=metrics,
+        snapshot_store=snapshots,
+        crash=crash,
+        halt_height=halt_height,
+    )
+    if halt_height and app.db.height > halt_height:
+        click.echo(
+            f"warning: the state is at height {app.db.height}, past --halt-height {halt_height}: "
+            "the app stops at the first block it is asked for",
+            err=True,
+        )
     try:
-        code = asyncio.run(run_server(Application(db, metrics=metrics), address))
+        code = asyncio.run(run_server(app, address))
+        height = app.db.height
     finally:
-        db.close()
+        snapshots.wait()
+        app.db.close()
+    if code == 0 and app.halted:
+        click.echo(f"halted after committing height {height} (--halt-height)")
     sys.exit(code)
 
 
 @node.command("start")
+@click.option(
+    "--halt-height",
+    type=click.IntRange(min=0),
+    default=0,
+    help="The app commits this height and stops; cometbft is stopped with it (0: never).",
+)
 @click.pass_obj
-def node_start(obj: Ctx) -> None:
+def node_start(obj: Ctx, halt_height: int) -> None:
     """Start the app and cometbft for --home and wait; Ctrl-C stops both (example:
     moderntensor --home .data node start)."""
     with user_errors():
-        sys.exit(run_node(NodeHome(obj.home)))
+        sys.exit(run_node(NodeHome(obj.home), halt_height=halt_height))
 
 
 @node.command("stop")

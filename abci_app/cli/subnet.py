@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import click
 
 from ..address import from_bech32
 from ..client.commits import CommitEntry, CommitStore
+from ..client.local_files import LocalFileError, read_text_file
 from ..client.rpc import CommittedTx
 from ..codec import U64_MAX
 from ..errors import ModernTensorError
@@ -29,7 +31,7 @@ from ..modules.subnets.messages import (
     commit_hash,
 )
 from ..node.home import NodeHome
-from .common import PORT, U16, U64, Ctx, format_mdt, parse_amount, user_errors
+from .common import PORT, U16, U64, Ctx, emit, format_mdt, parse_amount, user_errors
 from .query_table import Arg, QueryRoute, add_query_commands
 from .txsend import (
     TxOpts,
@@ -402,6 +404,10 @@ SUBNET_QUERIES = (
 add_query_commands(subnet, SUBNET_QUERIES)
 
 
+MAX_EPOCH_INPUT_BYTES = 16 << 20
+"""The largest `simulate-epoch` input read (256 uids with full weight rows are under 2 MiB)."""
+
+
 @subnet.command("simulate-epoch")
 @click.option(
     "--input", "input_", type=click.Path(path_type=Path), required=True, help="Epoch JSON."
@@ -411,13 +417,79 @@ def subnet_simulate_epoch(input_: Path) -> None:
     format is in abci_app/modules/subnets/epoch_json.py (example: moderntensor subnet
     simulate-epoch --input epoch.json)."""
     try:
-        raw = json.loads(input_.read_text())
-    except OSError as e:
-        raise click.ClickException(f"cannot read {input_}: {e.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raw = json.loads(read_text_file(input_, MAX_EPOCH_INPUT_BYTES, "epoch input"))
+    except LocalFileError as e:
+        raise click.ClickException(str(e)) from None
+    except (json.JSONDecodeError, RecursionError) as e:
         raise click.ClickException(f"{input_} is not valid JSON: {e}") from None
     try:
         out = run_epoch(parse_epoch_input(raw))
     except ModernTensorError as e:
         raise click.ClickException(e.log()) from None
     click.echo(json.dumps(epoch_output_json(out), indent=2))
+
+
+@subnet.command("demo")
+@click.option(
+    "--epochs",
+    type=click.IntRange(1, 100),
+    default=3,
+    show_default=True,
+    help="Epochs with incentive paid before the demo ends.",
+)
+@click.option("--tempo", type=click.IntRange(10, 1000), default=10, show_default=True)
+@click.option(
+    "--png",
+    type=click.Path(path_type=Path),
+    default=Path("subnet-demo.png"),
+    show_default=True,
+    help="Where to write the accuracy-vs-incentive chart.",
+)
+@click.option("--max-seconds", type=float, default=600.0, show_default=True)
+@click.pass_obj
+def subnet_demo(obj: Ctx, epochs: int, tempo: int, png: Path, max_seconds: float) -> None:
+    """Against `make run`'s node: register a subnet, a validator and three miners of different
+    quality (digits: knn, a small tree, a constant answer), run a few epochs, print the
+    metagraph and write a chart showing the chain paid the better model more. Stops every
+    process it started (example: make run, then in another terminal: moderntensor subnet
+    demo)."""
+    # (the neurons package is loaded by the demo only: other subnet commands start faster)
+    from ..neurons import extras
+
+    missing = extras.missing_ml()
+    if missing:
+        if not extras.in_virtualenv():
+            raise click.ClickException(
+                f"the demo needs {', '.join(missing)} (the [ml] extra): {extras.install_command()}"
+            )
+        click.echo(f"installing the [ml] extra ({', '.join(missing)}) into {sys.prefix}…", err=True)
+        if extras.install_ml() != 0:
+            raise click.ClickException(
+                f"installing the [ml] extra failed; run: {extras.install_command()}"
+            )
+    # (scikit-learn and the neurons' HTTP stack: loaded only by this command)
+    from ..neurons.demo import DemoError, metagraph_table, run_demo
+    from ..neurons.tasks.base import TaskLoadError, load_task
+
+    if not obj.yes and sys.stdin.isatty() and sys.stdout.isatty():
+        lock = int(query_json(obj, "/params/subnets")["lock_cost"])
+        click.confirm(
+            f"The demo spends the dev key's tokens on {obj.node}: it burns the subnet lock cost "
+            f"({format_mdt(lock)} now) and four registration burns, and sends 1,800 MDT to its "
+            "neurons' keys (1,000 of it staked). Continue?",
+            abort=True,
+        )
+    say = (lambda _: None) if obj.output == "json" else (lambda t: click.echo(t, err=True))
+    try:
+        task = load_task("digits")
+        with user_errors():
+            summary = run_demo(
+                obj.home, obj.node, task, epochs, tempo, png, max_seconds, say, obj.passphrase_file
+            )
+    except (DemoError, TaskLoadError) as e:
+        raise click.ClickException(str(e)) from None
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            "interrupted (every process the demo started is stopped)"
+        ) from None
+    emit(obj, summary, lambda: metagraph_table(summary) + f"\nchart: {summary['chart']}")

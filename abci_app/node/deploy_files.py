@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from .monitoring import alerts_config
-from .plan import DOCKER_PORTS, LocalnetPlan, NodePlan
+from .plan import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetPlan, NodePlan
 
 IMAGE = "moderntensor:local"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.53.0"
@@ -50,7 +50,8 @@ def compose(plan: LocalnetPlan, data_dir: str = "./localnet") -> dict[str, Any]:
     """Compose services: appN + cometbftN per node, Prometheus and Grafana.
 
     Inside containers every node uses the standard ports; on the host they are published on
-    the same ports the loopback localnet uses, so tools and dashboards work with either.
+    the same ports the loopback localnet uses, so tools and dashboards work with either. ABCI
+    is a unix socket in the node's volume, never a port (published or not).
     """
     d = DOCKER_PORTS
     services: dict[str, Any] = {}
@@ -66,7 +67,7 @@ def compose(plan: LocalnetPlan, data_dir: str = "./localnet") -> dict[str, Any]:
                 "node",
                 "app",
                 "--abci",
-                f"tcp://0.0.0.0:{d['abci']}",
+                DOCKER_ABCI_SOCKET,
                 "--metrics-host",
                 "0.0.0.0",
             ],
@@ -117,8 +118,10 @@ def prometheus_config(
     plan: LocalnetPlan, docker: bool, nodes: list[NodePlan] | None = None
 ) -> dict[str, Any]:
     """Scrape every node's CometBFT metrics and app metrics (loopback ports, or compose service
-    names); each target is labelled with its node name. ``nodes``: the plan's nodes plus those
-    added later (``localnet add-node``); default: the plan's."""
+    names), each target labelled with its node name, and the subnet validator neurons listed
+    in ``neurons/*.json`` files beside the config (Prometheus file discovery, re-read live).
+    ``nodes``: the plan's nodes plus those added later (``localnet add-node``); default: the
+    plan's."""
     d = DOCKER_PORTS
     every = plan.nodes() if nodes is None else nodes
 
@@ -141,7 +144,13 @@ def prometheus_config(
     return {
         "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
         "rule_files": ["alerts.yml"],
-        "scrape_configs": [job("cometbft", "cometbft", "prom"), job("app", "app", "app_metrics")],
+        "scrape_configs": [
+            job("cometbft", "cometbft", "prom"),
+            job("app", "app", "app_metrics"),
+            # subnet validators (`neuron validator --metrics-port`): drop a file such as
+            # neurons/val1.json = [{"targets": ["127.0.0.1:9101"]}] beside this config
+            {"job_name": "neuron", "file_sd_configs": [{"files": ["neurons/*.json"]}]},
+        ],
     }
 
 

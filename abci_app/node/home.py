@@ -3,6 +3,7 @@
 <home>/node.json          ports and chain id chosen at init
 <home>/cometbft/          CometBFT's home (config/, data/)
 <home>/app/state.sqlite   the app's consensus state
+<home>/app/snapshots/     state-sync snapshots (one folder per height)
 <home>/keyring/           local keys (the dev key of `make run`)
 <home>/logs/              app.log and cometbft.log when started by `node start`
 """
@@ -24,6 +25,13 @@ class NodeConfig:
     prometheus_port: int
     app_metrics_port: int = 26661
     """The app's own Prometheus endpoint (0: off); node.json files from before it default."""
+    snapshot_interval: int = 0
+    """Take a state-sync snapshot every this many blocks (0: none). Not a consensus param:
+    each node chooses; localnets use 20."""
+    snapshot_keep: int = 2
+    """How many of the newest snapshots to keep."""
+    snapshot_chunk_bytes: int = 1 << 20
+    """Size of a snapshot chunk (tests use small ones to get many chunks)."""
 
     @property
     def rpc_url(self) -> str:
@@ -49,6 +57,10 @@ class NodeHome:
     @property
     def state_db(self) -> Path:
         return self.root / "app" / "state.sqlite"
+
+    @property
+    def snapshots(self) -> Path:
+        return self.root / "app" / "snapshots"
 
     @property
     def keyring(self) -> Path:

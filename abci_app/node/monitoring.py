@@ -94,7 +94,21 @@ ALERT_RULES = (
         "info",
         "{{ $value }} validator(s) are jailed.",
     ),
+    AlertRule(
+        "ValidatorNotSettingWeights",
+        # scraped from `neuron validator --metrics-port` (job "neuron"): blocks since its
+        # weights last landed, over the longest gap its subnet's tempo and rate limit explain
+        'max by (instance, netuid) (moderntensor_validator_blocks_since_weights{job="neuron"}) '
+        "/ max by (instance, netuid) "
+        '(moderntensor_validator_weights_interval_blocks{job="neuron"})',
+        "> 1",
+        "2m",
+        "warning",
+        "Subnet validator {{ $labels.instance }} stopped setting weights on subnet "
+        "{{ $labels.netuid }} (no permit, refused txs or node unreachable: see its log).",
+    ),
 )
+"""Rules on the ``neuron`` job need a validator neuron's metrics; the others the chain's."""
 
 
 def alerts_config() -> dict[str, Any]:

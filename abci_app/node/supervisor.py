@@ -18,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
+from ..client.rpc import DEFAULT_NODE
 from .cometbft import find_cometbft
 from .home import NodeConfig, NodeHome
-from .processes import bind_to_parent
+from .processes import bind_to_parent, child_env
 
 
 class StartError(Exception):
@@ -46,8 +47,9 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def app_command(home: NodeHome) -> list[str]:
-    return [sys.executable, "-m", "abci_app", "--home", str(home.root), "node", "app"]
+def app_command(home: NodeHome, halt_height: int = 0) -> list[str]:
+    cmd = [sys.executable, "-m", "abci_app", "--home", str(home.root), "node", "app"]
+    return cmd + (["--halt-height", str(halt_height)] if halt_height else [])
 
 
 def cometbft_command(home: NodeHome) -> list[str]:
@@ -66,6 +68,7 @@ def _spawn(cmd: list[str], log_path: Path, death_signal: int) -> subprocess.Pope
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=bind_to_parent(death_signal),
+            env=child_env(),
         )
 
 
@@ -78,6 +81,10 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+HALT_WAIT_SECONDS = 10.0
+"""How long ``node start --halt-height`` waits for the app's exit once either process stopped."""
 
 
 class _Interrupted(Exception):
@@ -97,8 +104,9 @@ COMETBFT_DEATH_SIGNAL = signal.SIGKILL
 """What cometbft gets if the supervisor dies: SIGKILL, since its graceful stop can hang."""
 
 
-def run_node(home: NodeHome, announce: bool = True) -> int:
-    """Run the app and cometbft for ``home`` until a stop signal or until either exits.
+def run_node(home: NodeHome, announce: bool = True, halt_height: int = 0) -> int:
+    """Run the app and cometbft for ``home`` until a stop signal or until either exits
+    (with ``halt_height``, the app commits that height and stops: then 0).
 
     Neither child outlives the supervisor: SIGINT, SIGTERM and SIGHUP (a closed terminal) stop
     both (cometbft first); if the supervisor is killed outright, the kernel signals them
@@ -119,7 +127,7 @@ def run_node(home: NodeHome, announce: bool = True) -> int:
     children: list[subprocess.Popen[bytes]] = []
     code = 0
     try:
-        app = _spawn(app_command(home), home.logs / "app.log", APP_DEATH_SIGNAL)
+        app = _spawn(app_command(home, halt_height), home.logs / "app.log", APP_DEATH_SIGNAL)
         children.append(app)
         try:
             wait_for_port(cfg.abci_port, 30, app)
@@ -129,7 +137,7 @@ def run_node(home: NodeHome, announce: bool = True) -> int:
         children.append(comet)
         if announce:
             _announce(home, cfg, app, comet)
-        code = _watch(home, app, comet)
+        code = _watch(home, app, comet, halt_height)
     except _Interrupted:
         code = 0
     finally:
@@ -143,8 +151,21 @@ def run_node(home: NodeHome, announce: bool = True) -> int:
     return code
 
 
-def _watch(home: NodeHome, app: subprocess.Popen[bytes], comet: subprocess.Popen[bytes]) -> int:
+def _watch(
+    home: NodeHome,
+    app: subprocess.Popen[bytes],
+    comet: subprocess.Popen[bytes],
+    halt_height: int = 0,
+) -> int:
     while True:
+        if halt_height and (app.poll() is not None or comet.poll() is not None):
+            # at the halt height the app stops and cometbft follows it (or the other way
+            # round, by a few milliseconds): the app's exit code says whether it halted
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                app.wait(HALT_WAIT_SECONDS)
+            if app.returncode == 0:
+                _say(f"the app committed the halt height {halt_height} and stopped")
+                return 0
         if app.poll() is not None:
             _say(f"the app exited with code {app.returncode}; see {home.logs / 'app.log'}")
             return 1
@@ -170,6 +191,8 @@ def _announce(
     if dev.exists():
         address = json.loads(dev.read_text())["address"]
         mt = f".venv/bin/moderntensor --home {home.root}"
+        if cfg.rpc_url != DEFAULT_NODE:  # the CLI's default --node is the default RPC port
+            mt += f" --node {cfg.rpc_url}"
         lines += [
             f"  dev key           {address}  (funded in genesis)",
             "Send a first transfer from another terminal:",

@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
+from .keys import prefix_end
 from .merkle import bucket_of, leaf_hash, value_hash
 
 _KV_TABLE = """
@@ -165,7 +166,7 @@ class Store:
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         """Committed entries whose key starts with ``prefix``, in key order."""
-        end = _prefix_end(prefix)
+        end = prefix_end(prefix)
         if end is None:
             cur = self._db.execute(
                 "SELECT key, value FROM kv WHERE key >= ? ORDER BY key", (prefix,)
@@ -239,13 +240,34 @@ class Store:
         if self._checkpointer is not None:
             self._checkpointer.kick()
 
+    # --- state-sync restore (a fresh, temporary store; see state/snapshot.py) ----------------
+    def insert_rows(self, rows: list[tuple[int, bytes, bytes, bytes]]) -> None:
+        """Insert (bucket, key, value, leaf) rows of a snapshot chunk in one transaction."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("INSERT INTO kv (bucket, key, value, leaf) VALUES (?, ?, ?, ?)", rows)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
-def _prefix_end(prefix: bytes) -> bytes | None:
-    """Smallest key greater than every key with ``prefix``; None when there is none."""
-    p = bytearray(prefix)
-    while p and p[-1] == 0xFF:
-        p.pop()
-    if not p:
-        return None
-    p[-1] += 1
-    return bytes(p)
+    def finish_restore(
+        self, bucket_hashes: Mapping[int, bytes], height: int, app_hash: bytes
+    ) -> None:
+        """Write the bucket hashes, height and app hash of a verified restore."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "INSERT OR REPLACE INTO buckets (idx, hash) VALUES (?, ?)",
+                sorted(bucket_hashes.items()),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+                [("height", str(height).encode()), ("app_hash", app_hash)],
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")

@@ -9,7 +9,7 @@ import json
 import subprocess
 
 import pytest
-from harness import CliCost, LocalNode
+from harness import CliCost, LocalNode, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -71,6 +71,16 @@ def test_economic_rules_through_the_cli(node_factory: type) -> None:
     hp = (f"tempo={cli.window(20)}", "weights_rate_limit=0")
     assert mt("subnet", "set-hyperparams", "1", *hp, "--from", "dev").returncode == 0
     assert mt("subnet", "register-neuron", "1", "--from", "dev").returncode == 0
+    # weights need a validator permit: stake on the hotkey; the first epoch after it starts its
+    # stake floor, the second grants the permit (~42 blocks at tempo 20)
+    dev = mt("keys", "show", "dev").stdout.strip()
+    staked = mt("subnet", "add-stake", "1", "--hotkey", dev, "--amount", "10mdt", "--from", "dev")
+    assert staked.returncode == 0, staked.stderr
+    wait_until(
+        lambda: js("subnet", "metagraph", "1")["neurons"][0]["validator_permit"],  # type: ignore[index]
+        120,
+        "the validator permit of the second epoch",
+    )
 
     # a second commit while the first is pending is refused, not replacing it
     first = mt("subnet", "commit-weights", "1", "--weights", "0=1", "--from", "dev")

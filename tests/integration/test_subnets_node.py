@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from harness import CliCost, LocalNode, addr_of, seeded_key, wait_until
 
-from abci_app.address import to_bech32
 from abci_app.client.keyring import Keyring
 
 pytestmark = pytest.mark.integration
@@ -158,7 +157,7 @@ def test_subnet_lifecycle_through_the_cli(net: Net) -> None:
         for v, mdt in STAKE_MDT.items()
     ]
     tempo = ("subnet", "set-hyperparams", "1", f"tempo={net.tempo}", "--from", "owner")
-    net.parallel([*stakes, tempo])
+    staked = net.parallel([*stakes, tempo])
     miner_uids = [uid[net.addr(m)] for m in MINERS]
     # miner0 gets nothing from anyone (it will be the pruning victim); val2 disagrees on miner1
     weights = {
@@ -173,11 +172,13 @@ def test_subnet_lifecycle_through_the_cli(net: Net) -> None:
         "subnet", "set-weights", "1", "--weights", weights["val0"], "--from", "val0", ok=False
     )
     assert refused.returncode == 1 and "code 139" in refused.stderr
+    # weights need a validator permit: the first epoch after the stake starts its stake floor
+    # (an epoch weighs the lowest stake held since the previous one), the second grants it.
     # A commit is revealed in the window after its own, the one its commit_weights event names.
-    # Committed just after an epoch (which also makes the stakes count in full: an epoch weighs
-    # the lowest stake since the one before), the three land in one window, a tempo ahead of
+    # Committed just after that second epoch, the three land in one window, a tempo ahead of
     # their reveal window.
-    net.wait_epoch_after(net.node.height())
+    floors = net.wait_epoch_after(max(st["height"] for st in staked))
+    net.wait_epoch_after(floors["last_epoch"])
     commits = net.parallel(
         [
             ("subnet", "commit-weights", "1", "--weights", weights[v], "--from", v)
@@ -274,6 +275,7 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
         "1",
         "commit_reveal=0",
         "weights_rate_limit=1000",
+        "tempo=4",
         "max_registrations_per_block=2",
         "--from",
         "owner",
@@ -281,6 +283,23 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
     net.parallel([("subnet", "register-neuron", "1", "--from", k) for k in ("val0", "miner0")])
     uid = {n["hotkey"]: n["uid"] for n in net.query("/subnet/1/metagraph")["neurons"]}
     val, miner = uid[net.addr("val0")], uid[net.addr("miner0")]
+    # weights need a validator permit: none before two epochs have seen stake on the hotkey
+    early = net.mt(
+        "subnet", "set-weights", "1", "--weights", f"{miner}=1", "--from", "val0", ok=False
+    )
+    assert early.returncode == 1 and "code 147" in early.stderr
+    staked = net.mt(
+        "subnet",
+        "add-stake",
+        "1",
+        "--hotkey",
+        net.addr("val0"),
+        "--amount",
+        "10mdt",
+        "--from",
+        "val0",
+    )
+    net.wait_epoch_after(net.wait_epoch_after(staked["height"])["last_epoch"])  # the permit
     first = net.mt("subnet", "set-weights", "1", "--weights", f"{miner}=100", "--from", "val0")
     again = net.mt("subnet", "set-weights", "1", "--weights", "1=200", "--from", "val0", ok=False)
     assert again.returncode == 1
@@ -297,5 +316,7 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
     hp = net.mt("subnet", "hyperparams", "1")
     assert hp["commit_reveal"] == 0 and hp["weights_rate_limit"] == 1000
     assert net.mt("subnet", "weights", "1", str(val))["weights"] == [[miner, 100]]
-    stake = net.mt("subnet", "stake", to_bech32(addr_of(seeded_key(101))))
-    assert stake == []
+    stake = net.mt("subnet", "stake", net.addr("val0"))  # its stake (with any dividends)
+    assert [(p["netuid"], p["hotkey"]) for p in stake] == [(1, net.addr("val0"))]
+    assert int(stake[0]["amount"]) >= 10 * 10**9
+    assert net.mt("subnet", "stake", net.addr("miner0")) == []

@@ -20,7 +20,8 @@ def test_readme_error_table_matches_the_code() -> None:
 
 def test_every_dependency_is_pinned_and_explained() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    deps = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    deps = project["dependencies"] + extras["dev"] + extras["ml"]
     readme = (REPO / "README.md").read_text().lower()
     for dep in deps:
         name, sep, version = dep.partition("==")

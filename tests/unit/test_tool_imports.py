@@ -19,7 +19,7 @@ import pytest
 import abci_app
 
 PACKAGE = Path(abci_app.__file__).resolve().parent
-TOOLS = ("cli", "node", "client", "faucet", "explorer", "tools")
+TOOLS = ("cli", "node", "client", "faucet", "explorer", "tools", "neurons", "e2e")
 """Top-level subpackages of abci_app that are tooling on top of the chain."""
 
 

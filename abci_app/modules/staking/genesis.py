@@ -127,6 +127,8 @@ def parse_gentx(raw: Any, where: str, chain_id: str) -> GenTx:
         raise InvalidGenesis(f"{where}: operator_pub_key and signature must be hex") from None
     if len(op_pub) != 32 or address_from_pubkey(op_pub) != operator:
         raise InvalidGenesis(f"{where}: operator_pub_key does not belong to {raw['operator']}")
+    if len(sig) != 64:  # PyNaCl raises its own ValueError for other lengths (found by fuzzing)
+        raise InvalidGenesis(f"{where}: signature must be 64 bytes, got {len(sig)}")
     moniker = raw["moniker"]
     if not isinstance(moniker, str) or not 0 < len(moniker) <= 64:
         raise InvalidGenesis(f"{where}.moniker must be 1-64 characters")

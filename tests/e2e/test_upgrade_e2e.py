@@ -1,0 +1,42 @@
+"""The upgrade e2e: a localnet created and run by the previous app version (its real code, from
+git: e2e/previous_version.toml) halts at the agreed height, restarts on this version, migrates
+once and continues; every invariant holds and the headers switch app version exactly after the
+migration block."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from harness import REPO, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.timeout(400)
+def test_previous_version_halts_and_the_current_one_continues(
+    tmp_path: Path, cometbft_bin: Path
+) -> None:
+    res = run_cli(
+        tmp_path,
+        "-o",
+        "json",
+        "e2e",
+        "run",
+        str(REPO / "e2e" / "manifests" / "upgrade.toml"),
+        "--workdir",
+        str(tmp_path / "runs"),
+        timeout=360,
+    )
+    assert res.stdout, res.stderr
+    (report,) = json.loads(res.stdout)
+    failed = [c for c in report["checks"] if not c["held"]]
+    assert res.returncode == 0 and report["held"], (failed, res.stderr[-3000:])
+    (done,) = report["perturbations"]
+    assert "halted all 4 nodes at 14 on the previous version" in done
+    version = next(c for c in report["checks"] if c["name"].startswith("app version"))
+    assert "(1, 1, 2)" in version["detail"] and "Info 2" in version["detail"]
+    assert report["blocks"] >= 30
+    after = report["details"]["txs_committed_after_halt"]
+    assert after >= 20 and report["txs_committed"] - after >= 20  # both versions took txs

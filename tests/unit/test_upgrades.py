@@ -1,0 +1,221 @@
+"""The app version in state and the migration registry: the mechanics with a registry of our
+own, and the real thing: a state written by the previous version's code (from git) opened by
+this one on two instances that replay the same blocks (same hashes, migrated once)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from chain_driver import VALIDATOR_OPERATOR, Driver, exact_tx, genesis_app_state, transfer
+from harness import addr_of
+
+from abci_app._proto.tendermint.abci import types_pb2 as abci
+from abci_app.address import to_bech32
+from abci_app.e2e import versions
+from abci_app.e2e.versions import ARCHIVED_PATHS, archive_path, git_tree, pinned, previous_version
+from abci_app.modules.staking.messages import MsgUndelegate
+from abci_app.state.overlay import Overlay
+from abci_app.types import Event
+from abci_app.upgrades import APP_VERSION, VersionTooNew, migrate, set_version, state_version
+
+
+class Mem:
+    def __init__(self) -> None:
+        self.data: dict[bytes, bytes] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.data.get(key)
+
+    def iter_prefix(self, prefix: bytes):  # type: ignore[no-untyped-def]
+        return iter(sorted((k, v) for k, v in self.data.items() if k.startswith(prefix)))
+
+
+def test_migrations_run_in_order_once_and_record_the_version() -> None:
+    ran: list[int] = []
+
+    def step(v: int):  # type: ignore[no-untyped-def]
+        def f(state: Overlay) -> list[Event]:
+            ran.append(v)
+            state.set(f"m/{v}".encode(), b"done")
+            return [Event.of("migrated", to=v)]
+
+        return f
+
+    registry = {2: step(2), 3: step(3), 4: step(4)}
+    state = Overlay(Mem())
+    assert state_version(state) == 1  # nothing recorded: the first version
+    events = migrate(state, 4, registry)
+    assert ran == [2, 3, 4]
+    assert [e.type for e in events] == ["migrated"] * 3 + ["upgrade"]
+    assert state_version(state) == 4 and state.get(b"m/3") == b"done"
+    assert migrate(state, 4, registry) == [] and ran == [2, 3, 4]  # once
+    with pytest.raises(VersionTooNew):
+        migrate(state, 3, registry)
+    fresh = Overlay(Mem())
+    set_version(fresh, 2)
+    with pytest.raises(KeyError, match="no migration to app version 5"):
+        migrate(fresh, 5, registry)
+
+
+def test_a_new_chain_starts_at_this_version(tmp_path: Path) -> None:
+    d = Driver.open(tmp_path / "s.sqlite")
+    d.init_chain(genesis_app_state(2))
+    d.block([])
+    assert state_version(d.app.db) == APP_VERSION == 2
+    assert d.app.info(abci.RequestInfo()).app_version == APP_VERSION
+    assert not d.last_response().HasField("consensus_param_updates")  # type: ignore[union-attr]
+    d.close()
+
+
+PREVIOUS_CHAIN = """
+import sys
+sys.path.insert(0, "tests")
+from chain_driver import VALIDATOR_OPERATOR, Driver, genesis_app_state, signed, transfer
+from harness import addr_of
+from abci_app.modules.staking.messages import MsgDelegate
+d = Driver.open(sys.argv[1])
+d.init_chain(genesis_app_state(4))
+validator = addr_of(VALIDATOR_OPERATOR)
+for i in range(4):  # delegations starting at different heights: rewards with fractions
+    d.block([signed(i, [MsgDelegate(validator, (i + 1) * 3 * 10**9 + 7 * i)], 0)])
+for i in range(3):
+    d.block([transfer(i, i + 1, 1000 + i, 1)])
+d.close()
+"""
+
+PREVIOUS_SUBNET_CHAIN = """
+import sys
+sys.path.insert(0, "tests")
+sys.path.insert(0, "tests/unit")
+from chain_driver import Driver, genesis_app_state
+from test_determinism import N, subnet_blocks
+d = Driver.open(sys.argv[1])
+state = genesis_app_state(N)
+state["subnets"] = {"params": {"min_lock_cost": 10**9}}
+d.init_chain(state)
+for txs in subnet_blocks(seed=3, n_blocks=30):  # stakes, weights, commits over epochs
+    d.block(txs)
+d.close()
+"""
+
+
+@pytest.fixture(scope="module")
+def previous_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return previous_version(tmp_path_factory.mktemp("previous"))
+
+
+def test_previous_version_state_migrates_once_and_deterministically(
+    previous_tree: Path, tmp_path: Path
+) -> None:
+    commit, old_version = pinned()
+    assert (previous_tree / ".ready").read_text().strip() == commit
+    made = subprocess.run(
+        [sys.executable, "-c", PREVIOUS_CHAIN, str(tmp_path / "old.sqlite")],
+        cwd=previous_tree,
+        env={"PYTHONPATH": str(previous_tree)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    for name in ("a", "b"):
+        shutil.copy(tmp_path / "old.sqlite", tmp_path / f"{name}.sqlite")
+    a, b = Driver.open(tmp_path / "a.sqlite"), Driver.open(tmp_path / "b.sqlite")
+    assert a.height == b.height == 7
+    assert state_version(a.app.db) == old_version == 1
+    assert a.app.info(abci.RequestInfo()).app_version == old_version  # what the headers say
+    # before the first block migrates it for real, CheckTx already reads the state as this
+    # version does: an undelegation settles the rewards version 1 kept no outstanding for
+    operator = to_bech32(addr_of(VALIDATOR_OPERATOR))
+    nonce = int(json.loads(a.query(f"/account/{operator}").value)["nonce"])
+    undelegate = exact_tx(  # the fee this version requires (issue 13's weights)
+        VALIDATOR_OPERATOR, [MsgUndelegate(addr_of(VALIDATOR_OPERATOR), 1)], nonce
+    )
+    checked = a.check(undelegate)
+    assert checked.code == 0, checked.log
+    a.app._reset_check_state()
+    blocks = [[transfer(0, 2, 7, 2)], [], [transfer(1, 3, 9, 2)], *([[]] * 150)]
+    for i, txs in enumerate(blocks):
+        ha, hb = a.block(txs), b.block(txs)
+        assert ha == hb  # the migration is deterministic
+        resp = a.last_response()
+        assert resp is not None
+        upgrades = [e for e in resp.events if e.type == "upgrade"]
+        if i == 0:  # migrated in the first block this version executes, and only then
+            assert len(upgrades) == 1
+            assert resp.consensus_param_updates.version.app == APP_VERSION
+        else:
+            assert not upgrades and not resp.HasField("consensus_param_updates")
+    assert state_version(a.app.db) == APP_VERSION
+    assert a.app.info(abci.RequestInfo()).app_version == APP_VERSION
+    a.close()
+    b.close()
+
+
+def test_previous_version_subnet_state_migrates_and_runs_epochs(
+    previous_tree: Path, tmp_path: Path
+) -> None:
+    """Subnets, stakes, weights and pending commits written by the previous version: after
+    the migration the epochs keep running with every invariant checked each block."""
+    made = subprocess.run(
+        [sys.executable, "-c", PREVIOUS_SUBNET_CHAIN, str(tmp_path / "old.sqlite")],
+        cwd=previous_tree,
+        env={"PYTHONPATH": str(previous_tree)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    d = Driver.open(tmp_path / "old.sqlite")
+    assert state_version(d.app.db) == 1
+    epochs = 0
+    for _ in range(40):
+        d.block([])
+        resp = d.last_response()
+        assert resp is not None
+        epochs += sum(e.type == "subnet_epoch" for e in resp.events)
+    assert state_version(d.app.db) == APP_VERSION
+    assert epochs >= 4
+    d.close()
+
+
+def _files(tar_bytes: bytes) -> dict[str, bytes]:
+    """{path: content} of the regular files of a tar archive (gzip or plain)."""
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        return {
+            m.name: tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in tar.getmembers()
+            if m.isfile()
+        }
+
+
+def test_the_fallback_archive_is_exactly_the_pinned_commit() -> None:
+    """A shallow clone runs the upgrade from e2e/previous/app-v<N>.tar.gz: it must hold the
+    pinned commit's files, byte for byte (checked wherever the commit is in the checkout)."""
+    commit, version = pinned()
+    archived = _files(archive_path(version).read_bytes())
+    assert "abci_app/app.py" in archived and "scripts/gen_proto.py" in archived
+    tree = git_tree(commit, ARCHIVED_PATHS)
+    if tree is None:  # this checkout is shallow: the archive is all there is to check
+        return
+    assert archived == _files(tree)
+
+
+def test_a_shallow_clone_runs_the_previous_version_from_the_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the commit in git (as in a shallow clone), the tree comes from the archive and
+    its own stubs are generated: the same files as from git."""
+    monkeypatch.setattr(versions, "git_tree", lambda commit, paths=(): None)
+    tree = previous_version(tmp_path)
+    assert (tree / "abci_app" / "_proto").is_dir()
+    _, version = pinned()
+    for name, content in _files(archive_path(version).read_bytes()).items():
+        assert (tree / name).read_bytes() == content, name
