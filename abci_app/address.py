@@ -61,14 +61,15 @@ def _from_bech32(text: str) -> bytes:
     """(Cached like to_bech32; an invalid string raises and is not cached.)"""
     if not text:
         raise InvalidAddress("empty address")
+    shown = repr(text) if len(text) <= 100 else f"{text[:100]!r}…"  # errors echo a bounded part
     hrp, data = bech32.bech32_decode(text)
     if hrp is None or data is None:
-        raise InvalidAddress(f"{text!r} is not a valid bech32 string (bad checksum or characters)")
+        raise InvalidAddress(f"{shown} is not a valid bech32 string (bad checksum or characters)")
     if hrp != HRP:
-        raise InvalidAddress(f"{text!r} has prefix {hrp!r}, expected {HRP!r}")
+        raise InvalidAddress(f"{shown} has prefix {hrp!r}, expected {HRP!r}")
     raw = bech32.convertbits(data, 5, 8, False)
     if raw is None or len(raw) != ADDRESS_LEN:
-        raise InvalidAddress(f"{text!r} does not hold a {ADDRESS_LEN}-byte address")
+        raise InvalidAddress(f"{shown} does not hold a {ADDRESS_LEN}-byte address")
     return bytes(raw)
 
 

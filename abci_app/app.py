@@ -26,6 +26,7 @@ from .crashpoints import NO_CRASH, CrashPlan
 from .errors import (
     CODESPACE,
     HeightNotAvailable,
+    InternalError,
     InvalidGenesis,
     InvalidQuery,
     ModernTensorError,
@@ -37,18 +38,20 @@ from .execution import (
     init_chain,
     load_context,
     select_txs,
+    verify_proposal,
 )
 from .genesis import parse_app_state
 from .invariants import check_invariants
 from .metrics import AppMetrics, MetricsProbe, record_block, record_chain_state
+from .modules.slashing.evidence_window import check_evidence_max_age
 from .modules.staking.genesis import check_backed_by_stake
 from .pending import PENDING_PREFIX, pending_query
-from .query import run_query
+from .query import MAX_QUERY_PATH_BYTES, QueryResult, run_query
 from .snapshots import NoSnapshots, StateSync
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
 from .state.snapshot import SnapshotStore, swap_in
-from .tx import VerifiedTxs
+from .tx import VerifiedTxs, tx_hash
 from .types import (
     DISCARD_EVENTS,
     NO_PROBE,
@@ -150,6 +153,15 @@ def block_header(req: abci.RequestFinalizeBlock) -> BlockHeader:
     return BlockHeader(req.height, req.time.seconds, bytes(req.proposer_address), votes, evidence)
 
 
+class _QueryView:
+    """Committed state as queries read it: through the read cache, never into it (any RPC
+    caller picks the keys; a query must not evict what blocks read)."""
+
+    def __init__(self, db: StateDB) -> None:
+        self.get = db.peek
+        self.iter_prefix = db.iter_prefix
+
+
 class Application:
     """The ABCI++ application: one method per request kind (ABCI_METHODS), each small.
     The server calls :meth:`handle`; connection-level error policy lives in the server.
@@ -182,6 +194,10 @@ class Application:
         self.pending: PendingCommit | None = None
         self.check_state = self._migrated_base()
         self._check_ctx: ChainContext | None = None
+        self._block_txs: list[bytes] = []
+        """Hashes of the finalized block's txs, dropped from :attr:`verified` at Commit."""
+        self._proposed: tuple[int, list[bytes]] | None = None
+        """(height, txs) of this node's last PrepareProposal answer."""
         self.snapshots: NoSnapshots = (
             NoSnapshots()
             if db.store.path == ":memory:"
@@ -234,7 +250,7 @@ class Application:
         """Fresh deliver-state: committed state plus genesis writes not yet committed."""
         base = Overlay(self.db)
         if self.genesis is not None:
-            base.writes = dict(self.genesis.writes)
+            base.load(self.genesis.writes)
         return base
 
     def _migrated_base(self) -> Overlay:
@@ -285,8 +301,20 @@ class Application:
             raise FatalAppError("InitChain called on a chain that has already committed blocks")
         try:
             genesis = parse_app_state(req.app_state_bytes, req.chain_id)
+            evidence = req.consensus_params.evidence  # (unset in tests without CometBFT: 0)
+            check_evidence_max_age(
+                evidence.max_age_num_blocks,
+                evidence.max_age_duration.ToNanoseconds(),
+                genesis.staking.params.unbonding_blocks,
+            )
             state = Overlay(self.db)
-            updates = init_chain(state, req.chain_id, genesis, max(1, req.initial_height))
+            updates = init_chain(
+                state,
+                req.chain_id,
+                genesis,
+                max(1, req.initial_height),
+                req.consensus_params.block.max_gas,
+            )
             check_backed_by_stake(
                 [(u.pub_key, u.power) for u in updates],
                 [(bytes(v.pub_key.ed25519), v.power) for v in req.validators],
@@ -309,13 +337,38 @@ class Application:
         self.crash.hit("init_chain:after", req.initial_height)
         return resp
 
+    # --- errors a stranger must not turn into a halt ------------------------------------------
+    def _internal_error(self, method: str, what: str) -> InternalError:
+        """Log the exception being handled with its traceback, count it, and return the error
+        to answer with. Only for Query and CheckTx (and one message handler, in execution):
+        their input comes from strangers and their state is thrown away, so the node carries
+        on; the consensus steps stay fail-stop."""
+        log.exception(
+            "internal error in %s (%s); answered with code %d", method, what, InternalError.code
+        )
+        if self.metrics is not None:
+            self.metrics.internal_errors.labels(method).inc()
+        return InternalError(f"{method} failed unexpectedly")
+
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
-        """Mempool admission on the check-state (no events built)."""
-        r = check_tx(self.check_state, req.tx, self._check_context())  # (builds no events)
+        """Mempool admission on the check-state (no events built); the weight is reported as
+        gas_wanted (CometBFT's reaping keeps blocks under block.max_gas). Any unexpected
+        exception is an InternalError answer (the tx refused, the check-state unchanged:
+        execution writes to a scratch branch first)."""
+        try:
+            r = check_tx(self.check_state, req.tx, self._check_context())  # (builds no events)
+            code, text, gas = r.code, r.log, r.gas_wanted
+            if code == InternalError.code and self.metrics is not None:  # a handler's bug
+                self.metrics.internal_errors.labels("check_tx").inc()
+        except Exception:  # noqa: BLE001 - a stranger's tx must never stop the node
+            err = self._internal_error("check_tx", f"{len(req.tx)}-byte tx")
+            code, text, gas = err.code, err.log(), 0
         if self.metrics is not None:
-            self.metrics.check_txs.labels(str(r.code)).inc()
-        return abci.ResponseCheckTx(code=r.code, log=r.log, codespace=r.codespace)
+            self.metrics.check_txs.labels(str(code)).inc()
+        return abci.ResponseCheckTx(
+            code=code, log=text, codespace=CODESPACE if code else "", gas_wanted=gas, gas_used=gas
+        )
 
     # --- consensus ---------------------------------------------------------------------------
     def prepare_proposal(self, req: abci.RequestPrepareProposal) -> abci.ResponsePrepareProposal:
@@ -324,12 +377,35 @@ class Application:
         base = self._migrated_base()
         ctx = load_context(base, req.height, DISCARD_EVENTS, self.verified)  # only choices matter
         txs = select_txs(base, list(req.txs), ctx, req.max_tx_bytes)
+        self._proposed = (req.height, txs)
         return abci.ResponsePrepareProposal(txs=txs)
 
     def process_proposal(self, req: abci.RequestProcessProposal) -> abci.ResponseProcessProposal:
-        """Every proposal is accepted for now (verifying it, DESIGN.md section 2, is to come)."""
+        """Vote for a proposal only if every tx passes the stateless checks, pays its weight
+        and passes the ante, in order on a scratch branch of the committed state (migrated
+        first when an older version wrote it, as PrepareProposal reads it), within
+        MAX_PROPOSAL_TXS and block.max_gas (:func:`verify_proposal`; Cosmos SDK v0.50's rule).
+        Our own PrepareProposal's output for this height is valid by construction (same code,
+        same committed state) and is accepted without re-running."""
         self._check_halt(req.height)
-        return abci.ResponseProcessProposal(status=abci.ResponseProcessProposal.ACCEPT)
+        status = abci.ResponseProcessProposal
+        txs = list(req.txs)
+        if self._proposed == (req.height, txs):
+            return status(status=status.ACCEPT)
+        scratch = self._migrated_base()
+        ctx = load_context(scratch, req.height, DISCARD_EVENTS, self.verified)
+        reason = verify_proposal(scratch, txs, ctx)
+        if reason is None:
+            return status(status=status.ACCEPT)
+        log.warning(
+            "rejecting the proposal for height %d from %s: %s",
+            req.height,
+            bytes(req.proposer_address).hex().upper(),
+            reason,
+        )
+        if self.metrics is not None:
+            self.metrics.rejected_proposals.inc()
+        return status(status=status.REJECT)
 
     def extend_vote(self, req: abci.RequestExtendVote) -> abci.ResponseExtendVote:
         """No vote extensions."""
@@ -364,6 +440,7 @@ class Application:
         self._check_invariants(state, req.height)
         staged_at = time.perf_counter()
         self.pending = self.db.stage(req.height, state.writes)
+        self._block_txs = [tx_hash(raw) for raw in req.txs]
         if self.metrics is not None:
             done = time.perf_counter()
             record_block(self.metrics, outcome, done - start, done - staged_at)
@@ -403,6 +480,8 @@ class Application:
             record_chain_state(self.metrics, self.db)
         self.pending = None
         self.genesis = None
+        self.verified.drop(self._block_txs)  # committed: never checked again
+        self._block_txs = []
         self._reset_check_state()
         self.snapshots.after_commit(self.db.store.path, height, self.db.app_hash)
         if self.halt_height and height >= self.halt_height:
@@ -429,17 +508,23 @@ class Application:
 
     # --- queries -----------------------------------------------------------------------------
     def query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
-        """Answer an ``abci_query`` on the last committed state (``/pending/…``: on the
-        check-state, see pending.py)."""
-        if req.path.startswith(PENDING_PREFIX):
-            return self._pending_query(req)
+        """Answer ``abci_query`` at the latest committed height (height 0: the latest);
+        ``/pending/…`` paths from the check-state (pending.py).
+
+        Before the first Commit the answer comes from the genesis state (height 0, no proofs);
+        before InitChain there is nothing to answer from (HeightNotAvailable). A bad path or
+        argument is a ModernTensorError code; any other exception is logged, counted and
+        answered with InternalError (code 99): a query never stops the node."""
         height = self.db.height
         try:
-            if req.height not in (0, height):
-                raise HeightNotAvailable(f"asked for {req.height}, latest is {height}")
-            res = run_query(self.db, req.path, req.prove)
+            res = self._query(req, height)
         except ModernTensorError as e:
             return abci.ResponseQuery(code=e.code, log=e.log(), codespace=CODESPACE, height=height)
+        except Exception:  # noqa: BLE001 - a stranger's query must never stop the node
+            bug = self._internal_error("query", f"path {req.path[:64]!r}")
+            return abci.ResponseQuery(
+                code=bug.code, log=bug.log(), codespace=CODESPACE, height=height
+            )
         resp = abci.ResponseQuery(code=0, key=res.key, value=res.value, height=height)
         if res.proof is not None:
             resp.proof_ops.CopyFrom(
@@ -451,16 +536,28 @@ class Application:
             )
         return resp
 
-    def _pending_query(self, req: abci.RequestQuery) -> abci.ResponseQuery:
+    def _query(self, req: abci.RequestQuery, height: int) -> QueryResult:
+        if req.height not in (0, height):
+            raise HeightNotAvailable(f"asked for {req.height}, latest is {height}")
+        if req.path.startswith(PENDING_PREFIX):
+            return self._pending_query(req)
+        if height > 0:
+            prover = self.db.prove if req.prove else None
+            view = _QueryView(self.db)
+            return run_query(view, height, req.path, prover, bytes(req.data))
+        if self.genesis is None:
+            raise HeightNotAvailable("the chain has no state yet (InitChain has not run)")
+        if req.prove:
+            raise InvalidQuery("proofs are served once the first block is committed")
+        return run_query(self._block_base(), 0, req.path, None, bytes(req.data))
+
+    def _pending_query(self, req: abci.RequestQuery) -> QueryResult:
         """``/pending/…`` routes, answered from the check-state (pending.py); no proofs."""
-        height = self.db.height
-        try:
-            if req.prove:
-                raise InvalidQuery("pending state has no proofs (it is no block's state)")
-            value = pending_query(self.check_state, req.path)
-        except ModernTensorError as e:
-            return abci.ResponseQuery(code=e.code, log=e.log(), codespace=CODESPACE, height=height)
-        return abci.ResponseQuery(code=0, value=value, height=height)
+        if len(req.path.encode(errors="surrogatepass")) > MAX_QUERY_PATH_BYTES:
+            raise InvalidQuery(f"query path longer than {MAX_QUERY_PATH_BYTES} bytes")
+        if req.prove:
+            raise InvalidQuery("pending state has no proofs (it is no block's state)")
+        return QueryResult(pending_query(self.check_state, req.path))
 
     # --- state sync (the snapshot connection) -----------------------------------------------
     def list_snapshots(self, req: abci.RequestListSnapshots) -> abci.ResponseListSnapshots:

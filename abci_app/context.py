@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from .modules.spec import NO_BOUNDS, WeightBounds
 from .modules.staking.hooks import StakingHooks
 from .params import AppParams
 from .schema import IntParams
@@ -36,6 +37,10 @@ class ChainContext:
     """Where the tx path's events go: kept in FinalizeBlock, dropped in CheckTx/PrepareProposal."""
     verified: VerifiedTxs | None = None
     """This node's cache of verified signatures (not state; None: verify every time)."""
+    bounds: WeightBounds = NO_BOUNDS
+    """The chain params bounding handlers' loops, for tx weights (weights.py)."""
+    max_gas: int = 0
+    """CometBFT's block.max_gas (from InitChain): a block's total weight bound; 0 for none."""
 
     def params_of(self, kind: type[P]) -> P:
         """The module params of class ``kind`` (``ctx.params_of(StakingParams)``). A module

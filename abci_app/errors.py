@@ -198,6 +198,16 @@ class MemoTooLong(EnvelopeError):
     summary = "memo too long"
 
 
+class InternalError(EnvelopeError):
+    """An unexpected exception (a bug) while answering a query or CheckTx, or inside one
+    message handler (the tx fails: writes reverted, fee and nonce kept): logged with its
+    traceback and counted in ``moderntensor_internal_errors_total``; the node keeps running
+    (issue 13). Begin/end-block steps and Commit stay fail-stop."""
+
+    code = 99
+    summary = "internal error (a bug; the node logged it)"
+
+
 # --- ante: stateful checks ------------------------------------------------------------------
 class UnknownAccount(EnvelopeError):
     code = 20
@@ -303,6 +313,14 @@ class MaxEntriesReached(StakingError):
 
     code = 122
     summary = "too many unbonding or redelegation entries for this pair"
+
+
+class TooManyDelegations(StakingError):
+    """A new delegation past ``max_delegations`` validators per account (withdraw_rewards
+    settles each one, so its weight covers that many; issue 13)."""
+
+    code = 123
+    summary = "too many delegations"
 
 
 # --- slashing -------------------------------------------------------------------------------
@@ -427,6 +445,14 @@ class CommitPending(SubnetError):
 
     code = 152
     summary = "an unrevealed weights commit is pending"
+
+
+class NoValidatorPermit(SubnetError):
+    """Weights (set, commit or reveal) from a neuron without a validator permit: permits go to
+    the top max_allowed_validators by active stake at each epoch (subtensor's rule; issue 13)."""
+
+    code = 147
+    summary = "no validator permit"
 
 
 # --- queries --------------------------------------------------------------------------------

@@ -8,18 +8,22 @@ the block's deliver-state in FinalizeBlock, the check-state in CheckTx.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from .address import to_bech32
 from .chain_modules import MSG_BY_TYPE, load_module_params
-from .codec import encode_uvarint
+from .codec import decode_u64, encode_u64, encode_uvarint
 from .context import ChainContext
 from .errors import (
     CODESPACE,
     BadNonce,
+    FeeTooLow,
     InsufficientFee,
+    InternalError,
     InvalidGenesis,
     ModernTensorError,
+    TxTooLarge,
     UnknownAccount,
 )
 from .genesis import GenesisState, check_genesis_state
@@ -33,13 +37,16 @@ from .modules.distribution.rewards import allocate, mint_block_reward, subnet_sh
 from .modules.distribution.state import DISTRIBUTION_POOL
 from .modules.slashing import genesis as slashing_genesis
 from .modules.slashing.handlers import handle_downtime, handle_evidence, record_block_time
+from .modules.spec import WeightBounds
 from .modules.staking import genesis as staking_genesis
 from .modules.staking.endblock import complete_unbondings, validator_set_updates
+from .modules.staking.params import StakingParams
 from .modules.subnets import genesis as subnets_genesis
 from .modules.subnets.emission import accrue_emission
 from .modules.subnets.endblock import end_block as subnets_end_block
+from .modules.subnets.params import SubnetParams
 from .params import AppParams
-from .state.keys import CHAIN_ID, PARAMS
+from .state.keys import CHAIN_ID, MAX_GAS, PARAMS
 from .state.overlay import KVReader, Overlay
 from .tx import DecodedTx, Message, VerifiedTxs, decode_tx
 from .types import (
@@ -51,6 +58,9 @@ from .types import (
     TxResult,
     ValidatorUpdate,
 )
+from .weights import required_fee, tx_weight
+
+log = logging.getLogger("moderntensor.execution")
 
 STAKING_HOOKS = DistributionHooks()
 """Distribution follows staking's records through the hooks staking defines."""
@@ -65,25 +75,41 @@ def load_context(
     raw_chain = state.get(CHAIN_ID)
     if raw_params is None or raw_chain is None:
         raise RuntimeError("state has no chain id or params: InitChain has not run")
+    module_params = load_module_params(state)
+    subnets = module_params[SubnetParams]
+    staking = module_params[StakingParams]
+    assert isinstance(subnets, SubnetParams) and isinstance(staking, StakingParams)
+    raw_gas = state.get(MAX_GAS)
     return ChainContext(
         chain_id=raw_chain.decode(),
         height=height,
         params=AppParams.decode(raw_params),
-        module_params=load_module_params(state),
+        module_params=module_params,
         hooks=STAKING_HOOKS,
         events=events,
         verified=verified,
+        bounds=WeightBounds(
+            max_uids_cap=subnets.max_uids_cap,
+            max_subnets=subnets.max_subnets,
+            max_delegations=staking.max_delegations,
+        ),
+        max_gas=0 if raw_gas is None else decode_u64(raw_gas),
     )
 
 
 def init_chain(
-    state: Overlay, chain_id: str, genesis: GenesisState, initial_height: int = 1
+    state: Overlay,
+    chain_id: str,
+    genesis: GenesisState,
+    initial_height: int = 1,
+    max_gas: int = -1,
 ) -> list[ValidatorUpdate]:
     """Write the genesis state, module by module (bank first: staking bonds gen_txs from the
     accounts, distribution finds validators in staking's records), check what was written
     (:func:`check_genesis_state`: every invariant, entries completing from ``initial_height``
     on) and return the initial validator set. ``genesis`` was validated by
-    :func:`parse_app_state`.
+    :func:`parse_app_state`; ``max_gas`` is CometBFT's consensus_params.block.max_gas (-1:
+    none), kept so that proposals are checked against it.
 
     Raises:
         InvalidGenesis: an empty chain id, a total supply past 2^64 - 1, a broken invariant or
@@ -92,6 +118,8 @@ def init_chain(
     if not chain_id:
         raise InvalidGenesis("chain_id must not be empty")
     state.set(CHAIN_ID, chain_id.encode())
+    if max_gas > 0:
+        state.set(MAX_GAS, encode_u64(max_gas))
     state.set(PARAMS, genesis.params.encode())
     bank_genesis.init_genesis(state, genesis.bank)
     updates = staking_genesis.init_genesis(state, genesis.staking)
@@ -100,6 +128,21 @@ def init_chain(
     subnets_genesis.init_genesis(state, genesis.subnets)
     check_genesis_state(genesis, state, initial_height)
     return updates
+
+
+def check_fee(fee: int, weight: int, ctx: ChainContext) -> None:
+    """The tx's fee must pay for its weight (weights.py): fee >= max(min_fee, weight x
+    gas_price). Checked before the ante, so a tx paying too little changes nothing.
+
+    Raises:
+        FeeTooLow: naming the weight, the gas price and the fee required.
+    """
+    need = required_fee(weight, ctx.params)
+    if fee < need:
+        raise FeeTooLow(
+            f"fee {fee} < {need} required (weight {weight} x gas_price {ctx.params.gas_price}, "
+            f"min_fee {ctx.params.min_fee}); ask the node for the exact fee (abci_query /fee)"
+        )
 
 
 def apply_ante(state: Overlay, tx: DecodedTx, events: EventSink) -> None:
@@ -146,17 +189,22 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
     except ModernTensorError as err:
         return error_result(err), False
     msg_type = MSG_BY_TYPE[type(tx.messages[0])].name
+    weight = tx_weight(tx.size, tx.messages, ctx.bounds)
     events = ctx.events
     start = events.mark()
     ante = state.branch()
     try:
+        check_fee(tx.fee, weight, ctx)
         apply_ante(ante, tx, events)
     except ModernTensorError as err:
         events.truncate(start)
         refused = error_result(err)
         refused.msg_type = msg_type
+        refused.gas_wanted = weight
         return refused, False
     ante.merge_into(state)
+    if ctx.verified is not None and tx.hash not in ctx.verified:
+        ctx.verified.add(tx)  # only txs whose fee was payable are worth remembering
     paid = events.mark()
     msgs = state.branch()
     try:
@@ -165,10 +213,30 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
     except ModernTensorError as err:
         events.truncate(paid)  # a failed message reverts every message's writes and events
         failed = error_result(err, events.take(start))
-        failed.msg_type = msg_type
-        return failed, True
-    msgs.merge_into(state)
-    return TxResult(code=0, events=events.take(start), msg_type=msg_type), True
+    except MemoryError:  # not a function of the tx: other nodes may not fail (fail-stop)
+        raise
+    except Exception:
+        # A deterministic exception (the same code on every node fails the same way): the tx
+        # fails like a refused message (its writes dropped with ``msgs``, fee and nonce kept)
+        # and the node logs it loudly; the app counts code 99 results in a metric.
+        log.exception(
+            "a message handler raised unexpectedly (tx %s, %s): the tx fails with code %d",
+            tx.hash.hex().upper(),
+            ", ".join(MSG_BY_TYPE[type(m)].name for m in tx.messages),
+            InternalError.code,
+        )
+        events.truncate(paid)
+        failed = error_result(
+            InternalError("a message handler failed unexpectedly"), events.take(start)
+        )
+    else:
+        msgs.merge_into(state)
+        done = TxResult(code=0, events=events.take(start), msg_type=msg_type)
+        done.gas_wanted = done.gas_used = weight
+        return done, True
+    failed.msg_type = msg_type
+    failed.gas_wanted = failed.gas_used = weight
+    return failed, True
 
 
 def execute_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
@@ -185,31 +253,75 @@ def _proto_size(tx: bytes) -> int:
     return 1 + len(encode_uvarint(len(tx))) + len(tx)
 
 
+MAX_PROPOSAL_TXS = 50_000
+"""Most txs a proposal may carry. Our PrepareProposal never proposes more (the mempool of the
+config templates holds at most 20,000); a byzantine proposer's 200,000 tiny txs are refused
+before any is decoded."""
+
+
 def select_txs(state: Overlay, txs: list[bytes], ctx: ChainContext, max_bytes: int) -> list[bytes]:
     """PrepareProposal: keep, in mempool order, the txs that would pay their fee, within
-    ``max_bytes``. Txs that would fail the stateless or ante checks (bad nonce after a recheck
-    race, unpayable fee) are dropped; a tx whose message fails still pays and is kept.
+    ``max_bytes``, MAX_PROPOSAL_TXS txs and block.max_gas of weight. Txs that would fail the
+    stateless or ante checks (bad nonce after a recheck race, unpayable fee) are dropped; a tx
+    whose message fails still pays and is kept.
     """
     out: list[bytes] = []
-    used = 0
+    used = gas = 0
     for raw in txs:
+        if len(out) == MAX_PROPOSAL_TXS:
+            break
         size = _proto_size(raw)
         if max_bytes >= 0 and used + size > max_bytes:
             break
-        if _execute(state, raw, ctx)[1]:
+        if ctx.max_gas:  # weigh it first (decoded once by CheckTx: a cache hit)
+            try:
+                tx = decode_tx(raw, ctx.params, ctx.chain_id, ctx.verified)
+            except ModernTensorError:
+                continue
+            if gas + tx_weight(tx.size, tx.messages, ctx.bounds) > ctx.max_gas:
+                break  # block.max_gas reached (CometBFT's reaping stops there too)
+        result, charged = _execute(state, raw, ctx)
+        if charged:
             out.append(raw)
             used += size
+            gas += result.gas_used
     return out
+
+
+def verify_proposal(state: Overlay, txs: list[bytes], ctx: ChainContext) -> str | None:
+    """ProcessProposal (Cosmos SDK v0.50's default rule): None when the proposal may be voted
+    for, else the reason to reject it. At most MAX_PROPOSAL_TXS txs weighing at most
+    block.max_gas in all; every tx must pass the stateless checks, its fee must pay its
+    weight, and the ante (fee payable, nonce in sequence), each executed in order on ``state``
+    (a scratch branch of the committed state) exactly as FinalizeBlock would, so whatever
+    :func:`select_txs` built from any mempool is accepted (a tx whose message fails still
+    pays: it is kept).
+    """
+    if len(txs) > MAX_PROPOSAL_TXS:
+        return f"{len(txs)} txs > {MAX_PROPOSAL_TXS}"
+    gas = 0
+    for i, raw in enumerate(txs):
+        result, charged = _execute(state, raw, ctx)
+        if not charged:
+            return f"tx {i} fails its checks: code {result.code}: {result.log[:200]}"
+        gas += result.gas_used
+        if ctx.max_gas and gas > ctx.max_gas:
+            return f"the txs up to {i} weigh {gas} > block.max_gas {ctx.max_gas}"
+    return None
 
 
 def check_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
     """Mempool admission: the full execution on the check-state, kept only if it all succeeds.
 
     Unlike FinalizeBlock, a tx whose message would fail is refused outright (an overspend never
-    enters the mempool) and leaves the check-state untouched.
+    enters the mempool) and leaves the check-state untouched; so is a tx weighing more than a
+    whole block (block.max_gas: no proposal could ever carry it).
     """
     scratch = state.branch()
     result = execute_tx(scratch, raw, ctx)
+    if result.code == 0 and ctx.max_gas and result.gas_wanted > ctx.max_gas:
+        err = TxTooLarge(f"weight {result.gas_wanted} > block.max_gas {ctx.max_gas}")
+        return error_result(err)
     if result.code == 0:
         scratch.merge_into(state)
     return result

@@ -123,8 +123,9 @@ def parse_app_state(raw: bytes | str | dict[str, Any], chain_id: str | None = No
         else:
             try:
                 raw = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise InvalidGenesis(f"app_state is not valid JSON: {e}") from None
+            except (ValueError, RecursionError) as e:  # JSONDecodeError, bad UTF-8, an
+                # integer literal past Python's 4,300 digits, nesting past the recursion limit
+                raise InvalidGenesis(f"app_state is not valid JSON: {str(e)[:200]}") from None
     raw = check_object(raw, "app_state", _TOP_LEVEL)
 
     declared = raw.get("chain_id")

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from .errors import InternalError
 from .execution import BlockOutcome
 from .modules.staking.state import all_validators, last_powers
 from .modules.subnets.state import all_subnets, neurons
@@ -51,6 +52,20 @@ class AppMetrics:
         )
         self.check_txs = Counter(
             "check_txs_total", "CheckTx answers by result code.", ["code"], namespace=ns, registry=r
+        )
+        self.internal_errors = Counter(
+            "internal_errors_total",
+            "Unexpected exceptions (bugs) answered with code 99 instead of stopping the node, "
+            "by where: query, check_tx, msg_handler (a tx of a finalized block).",
+            ["method"],
+            namespace=ns,
+            registry=r,
+        )
+        self.rejected_proposals = Counter(
+            "rejected_proposals_total",
+            "Proposals ProcessProposal rejected (a tx failing its checks or the ante, too many).",
+            namespace=ns,
+            registry=r,
         )
         self.height = Gauge(
             "block_height", "Height of the last committed block.", namespace=ns, registry=r
@@ -187,6 +202,8 @@ def record_block(
     m.block_txs.observe(len(outcome.tx_results))
     for r in outcome.tx_results:
         m.txs.labels(r.msg_type or "undecodable", str(r.code)).inc()
+        if r.code == InternalError.code:
+            m.internal_errors.labels("msg_handler").inc()
     for ev in outcome.events:
         attrs = {a.key: a.value for a in ev.attributes}
         if ev.type == "subnet_epoch":

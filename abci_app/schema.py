@@ -15,6 +15,29 @@ from .address import from_bech32
 from .codec import U64_MAX, canonical_json
 from .errors import InvalidAddress, InvalidGenesis
 
+MAX_DECIMAL_DIGITS = 20
+"""Longest decimal integer accepted in a genesis document (U64_MAX has 20 digits): a longer
+one is refused before conversion (Python would spend time on it, or raise past 4,300 digits)."""
+INT64_MAX = 2**63 - 1
+"""CometBFT's heights and times are int64: nonces and heights stay below this, so their
+increments still fit the u64 fields they are stored in."""
+MAX_DURATION = 2**32
+"""Largest duration param (blocks or seconds: unbonding, jail, windows, intervals): a height or
+time below INT64_MAX plus one stays within u64 (2^32 blocks is 136 years at one per second)."""
+COMETBFT_MAX_TOTAL_VOTING_POWER = 2**60 - 1
+"""CometBFT's MaxTotalVotingPower (MaxInt64 / 8): the validator set's total power must stay
+under it, or CometBFT refuses the set and halts."""
+COMETBFT_MAX_VALIDATORS = 10_000
+"""CometBFT's MaxVotesCount: at most this many validators in a set."""
+COMETBFT_MAX_BLOCK_BYTES = 104_857_600
+"""CometBFT's MaxBlockSizeBytes (100 MiB): no tx can be larger than a block."""
+
+
+def check_duration(value: int, where: str) -> None:
+    """Raise InvalidGenesis unless ``value`` is a duration in [1, MAX_DURATION]."""
+    if not 1 <= value <= MAX_DURATION:
+        raise InvalidGenesis(f"{where} must be in [1, 2^32], got {value}")
+
 
 def check_object(
     raw: Any, where: str, allowed: Collection[str], required: Collection[str] = ()
@@ -36,6 +59,8 @@ def parse_amount(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise InvalidGenesis(f"{where} must be an integer or a decimal string, got {value!r}")
     if isinstance(value, str):
+        if len(value) > MAX_DECIMAL_DIGITS:
+            raise InvalidGenesis(f"{where} has more than {MAX_DECIMAL_DIGITS} digits")
         if not value.isascii() or not value.isdigit():
             raise InvalidGenesis(f"{where} must be a non-negative decimal integer, got {value!r}")
         value = int(value)
@@ -78,7 +103,12 @@ class IntParams:
         raw = check_object(raw, cls.SECTION, names)
         params = cls(
             **{
-                k: int(v) if isinstance(v, str) and v.isdigit() else v
+                k: int(v)
+                if isinstance(v, str)
+                and v.isascii()
+                and v.isdigit()
+                and len(v) <= MAX_DECIMAL_DIGITS
+                else v
                 for k, v in sorted(raw.items())
             }
         )

@@ -10,7 +10,8 @@ stops them):
 3. a 4-validator localnet, load spread over all nodes;
 4. state size: app RSS, SQLite size, FinalizeBlock / app-hash / Commit time with 10^5 and 10^6
    accounts, and vs block size (bench/state_bench.py);
-5. Yuma epoch time vs subnet size (bench/epoch_bench.py's measurement).
+5. Yuma epoch time vs subnet size (bench/epoch_bench.py's measurement), up to the caps.
+6. The weight calibration table (bench/weights_bench.py).
 
     .venv/bin/python bench/run_bench.py [--duration 60] [--connections 128] [--out FILE]
 """
@@ -372,7 +373,9 @@ def state_sizes() -> list[dict[str, Any]]:
 
 def epochs() -> list[dict[str, Any]]:
     out = []
-    for uids, validators in ((64, 16), (128, 32), (256, 64)):
+    # the last two are the chain's caps (max_weights_per_epoch 16,384): the worst an owner
+    # can configure
+    for uids, validators in ((64, 16), (128, 32), (256, 64), (1024, 16)):
         data = bench_script(
             "epoch_bench.py", "--subnets", "1", "--uids", str(uids), "--validators", str(validators)
         )
@@ -385,6 +388,28 @@ def epochs() -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def weight_rows(w: dict[str, Any]) -> list[str]:
+    """The calibration table of bench/weights_bench.py (issue 13)."""
+    return [
+        "## Weight calibration (CPU us per weight unit, each message type at its worst case)",
+        "",
+        "Txs seen first in the block (decoded and verified there), state at the chain's bounds "
+        "(`bench/weights_bench.py`; weights in `abci_app/weights.py`). Slowest / fastest per "
+        f"unit: **{w['slowest_over_fastest']}** (target <= 2). At block.max_gas "
+        f"({w['max_gas']:,} units) a block of the slowest type per unit ({w['worst_type']}) "
+        f"executes its txs in about **{w['worst_block_ms_at_max_gas']:,} ms** of CPU.",
+        "",
+        "| message (worst case) | codes | weight | us per tx | us per unit |",
+        "| --- | --- | --- | --- | --- |",
+        *[
+            f"| {r['message']} | {r['codes']} | {r['weight']:,} | {r['us_per_tx']} "
+            f"| {r['us_per_unit']} |"
+            for r in w["table"]
+        ],
+        "",
+    ]
 
 
 def row(r: dict[str, Any]) -> str:
@@ -490,6 +515,7 @@ def main() -> None:
     kv_ln = kvstore_localnet(args.duration)
     states = state_sizes()
     ep = epochs()
+    weights = bench_script("weights_bench.py")
 
     def ratio(ours: dict[str, Any], theirs: dict[str, Any]) -> float:
         return ours["committed_tps"] / theirs["committed_tps"] if theirs["committed_tps"] else 0.0
@@ -515,6 +541,7 @@ def main() -> None:
         f"4-validator localnet **{ratio(ln, kv_ln):.2f}** (target ≥ 0.60).",
         "",
         *profile_rows(profile),
+        *weight_rows(weights),
         *state_rows(states),
         "## Yuma epoch time vs subnet size",
         "",
@@ -541,6 +568,7 @@ def main() -> None:
         "kvstore_localnet": kv_ln,
         "states": states,
         "epochs": ep,
+        "weights": weights,
     }
     print(json.dumps(report, indent=2))
 

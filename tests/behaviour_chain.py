@@ -271,7 +271,7 @@ def run(d: Driver) -> Recorder:
     r.block(
         [
             s.tx(4, MsgSetSubnetHyperparams(1, names + cap, (4, 2, 4, 3, 2, 0, 5, 4))),
-            s.tx(5, MsgSetSubnetHyperparams(2, (*names[:3], names[4], *cap), (3, 2, 8, 4, 3))),
+            s.tx(5, MsgSetSubnetHyperparams(2, (*names[:3], names[4], *cap), (4, 2, 8, 4, 3))),
             s.tx(4, MsgSetSubnetHyperparams(2, ("tempo",), (9,))),  # 132: not the owner
             s.tx(5, MsgSetSubnetHyperparams(2, ("max_allowed_validators",), (9,))),  # 133
             s.tx(6, MsgSetSubnetHyperparams(7, ("tempo",), (9,))),  # 130
@@ -295,23 +295,30 @@ def run(d: Driver) -> Recorder:
             s.tx(6, MsgAddSubnetStake(2, acct(0), 200 * MDT)),
             s.tx(6, MsgAddSubnetStake(2, acct(1), 50 * MDT)),
             s.tx(7, MsgAddSubnetStake(1, acct(7), MDT)),  # 136: hotkey not registered
+            s.tx(0, MsgSetWeights(1, (1, 2, 3), (30_000, 20_000, 10_000))),  # 147: no permit yet
         ],
         down,
     )
+    while (r.d.height + 3) % 5 != 0:  # subnet 2's epoch (tempo 4) starts the stake floors ...
+        r.block([], down)
+    r.block([], down)  # ... then subnet 1's (in the next block)
+    for i in range(5):  # the next epochs of both weigh the stake that stayed: validator permits
+        r.block([s.tx(1, MsgUnjail())] if i == 0 else [], down)  # 117: C was jailed 2 blocks ago
     salt = SALT
     commit0 = commit_hash(acct(0), 2, (1, 2), (100, 200), salt, 0)
     r.block(
         [
             s.tx(0, MsgSetWeights(1, (1, 2, 3), (30_000, 20_000, 10_000))),
+            s.tx(1, MsgSetWeights(1, (9,), (1,))),  # 137: unknown uid (a failure: no rate limit)
             s.tx(1, MsgSetWeights(1, (0, 2), (5_000, 60_000))),
             s.tx(0, MsgCommitWeights(2, commit0)),
             s.tx(0, MsgCommitWeights(2, commit_hash(acct(0), 2, (1,), (1,), salt, 0))),  # 152
             s.tx(1, MsgCommitWeights(2, commit_hash(acct(1), 2, (0,), (9,), salt, 0))),
             s.tx(6, MsgSetWeights(2, (0,), (1,))),  # 139: commit-reveal is on
-            s.tx(2, MsgSetWeights(1, (9,), (1,))),  # 137: unknown uid
             s.tx(5, MsgRemoveSubnetStake(1, acct(1), 40 * MDT)),
             s.tx(5, MsgRemoveSubnetStake(1, acct(1), 10**15)),  # 143
             s.tx(6, MsgRevealWeights(2, (0,), (1,), salt)),  # 140: nothing committed
+            s.tx(1, MsgUnjail()),  # the jail time is over
         ],
         down,
     )
@@ -331,11 +338,11 @@ def run(d: Driver) -> Recorder:
             s.tx(0, MsgRevealWeights(2, (1, 2), (100, 200), salt)),
             s.tx(1, MsgSetWeights(1, (0,), (7,))),  # 144: version below weights_version
             s.tx(1, MsgSetWeights(1, (0, 3), (7, 8), 1)),
-            s.tx(1, MsgUnjail()),
+            s.tx(1, MsgUnjail()),  # 116: not jailed any more
         ],
         down,
     )
-    for _ in range(3):
+    for _ in range(5):
         r.block([], down)
     r.queries(query_paths())
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import CHAIN_ID, addr_of, seeded_key
+from nacl.signing import SigningKey
 
 from abci_app._proto.tendermint.abci import types_pb2 as abci
 from abci_app._proto.tendermint.types import validator_pb2
@@ -17,9 +18,13 @@ from abci_app.address import to_bech32
 from abci_app.app import Application
 from abci_app.modules.bank.messages import MsgTransfer
 from abci_app.modules.staking.genesis import make_gentx
+from abci_app.modules.staking.params import StakingParams
 from abci_app.modules.staking.state import last_powers
+from abci_app.modules.subnets.params import SubnetParams
+from abci_app.params import AppParams
 from abci_app.state.db import StateDB
 from abci_app.tx import Message, build_tx
+from abci_app.weights import WeightBounds, exact_fee, required_fee, tx_weight
 
 VALIDATOR_OPERATOR = seeded_key(1000)
 VALIDATOR_CONSENSUS = seeded_key(2000)
@@ -47,8 +52,35 @@ def genesis_app_state(
     return state
 
 
-def signed(i: int, msgs: list[Message], nonce: int, fee: int = 1_000) -> bytes:
-    """A tx from test account ``i``."""
+DEFAULT_BOUNDS = WeightBounds(
+    max_uids_cap=SubnetParams().max_uids_cap,
+    max_subnets=SubnetParams().max_subnets,
+    max_delegations=StakingParams().max_delegations,
+)
+
+
+def exact_tx(key: SigningKey, msgs: list[Message], nonce: int, memo: str = "") -> bytes:
+    """A tx paying exactly the fee a chain with default params requires (weights.py), as the
+    SDK's quote would give (a chain with smaller bounds requires less: it is overpaid)."""
+    return exact_fee(
+        lambda fee: build_tx(key, CHAIN_ID, nonce, fee, msgs, memo),
+        lambda raw: required_fee(tx_weight(len(raw), tuple(msgs), DEFAULT_BOUNDS), AppParams()),
+        AppParams().min_fee,
+    )
+
+
+def fee_of(raw: bytes) -> int:
+    """The fee a signed tx carries (what the ante charges)."""
+    from abci_app._proto.moderntensor.tx.v1 import tx_pb2
+
+    env = tx_pb2.Tx.FromString(raw)
+    return int(tx_pb2.TxBody.FromString(env.body).fee)
+
+
+def signed(i: int, msgs: list[Message], nonce: int, fee: int | None = None) -> bytes:
+    """A tx from test account ``i`` (with the exact fee unless ``fee`` is given)."""
+    if fee is None:
+        return exact_tx(seeded_key(i), msgs, nonce)
     return build_tx(seeded_key(i), CHAIN_ID, nonce, fee, msgs)
 
 
@@ -145,7 +177,7 @@ class Sender:
     def __init__(self) -> None:
         self.nonces: dict[int, int] = {}
 
-    def tx(self, i: int, *msgs: Message, fee: int = 1_000) -> bytes:
+    def tx(self, i: int, *msgs: Message, fee: int | None = None) -> bytes:
         nonce = self.nonces.get(i, 0)
         self.nonces[i] = nonce + 1
         return signed(i, list(msgs), nonce, fee)

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,3 +216,78 @@ def run_cli(
     return subprocess.run(
         cmd + list(args), capture_output=True, text=True, timeout=timeout, cwd=REPO
     )
+
+
+CALLS_PER_WINDOW = 3
+"""How many CLI calls (at the slowest measured) a chain window a test's tx must land in holds."""
+
+
+class CliCost:
+    """Run the real ``moderntensor`` command against ``node`` and keep the most blocks one call
+    has taken so far (height when it returned minus height when it was launched).
+
+    A CLI call is a new Python process (about 0.5 s of CPU to import and start) that sends a tx
+    and waits for its block. On a loaded machine that costs many blocks (measured on this 2-core
+    machine: 4-10 blocks of 0.2 s with other test suites running, 20-130 with two busy loops
+    beside them), while the node keeps its pace. A window of the chain that a CLI tx has to land
+    in (a reveal window, a pending commit, an immunity period) is therefore sized from what was
+    measured on the same node (:meth:`window`), so a slow machine widens the window instead of
+    failing the test. Safe to call from several threads."""
+
+    def __init__(self, node: LocalNode, timeout: float = 120) -> None:
+        self.node = node
+        self.timeout = timeout
+        self.worst = 0
+        """The most blocks one call took (0 before the first)."""
+        self._lock = threading.Lock()
+
+    def run(self, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        """``run_cli(home, *args)`` against the node, measured."""
+        before = self.node.height()
+        res = run_cli(home, *args, node=self.node.rpc_url, timeout=self.timeout)
+        took = self.node.height() - before
+        with self._lock:
+            self.worst = max(self.worst, took)
+        return res
+
+    def window(self, floor: int) -> int:
+        """Blocks enough for ``CALLS_PER_WINDOW`` of the slowest calls seen, at least ``floor``
+        (the value the test uses on an idle machine)."""
+        with self._lock:
+            return max(floor, CALLS_PER_WINDOW * self.worst)
+
+
+def on_a_terminal(
+    argv: list[str], answer: bytes, timeout: float = 60, stdout_to: Path | None = None
+) -> tuple[int, str]:
+    """Run ``moderntensor argv`` on a pseudo-terminal, type ``answer`` at its ``[y/N]``
+    question, and return (exit code, everything it printed on the terminal). With
+    ``stdout_to`` its stdout goes to that file instead (``… | jq`` typed at a terminal). The
+    child is killed at ``timeout``."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI on the terminal
+        os.chdir(REPO)
+        if stdout_to is not None:
+            os.dup2(os.open(stdout_to, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+        os.execv(sys.executable, [sys.executable, "-m", "abci_app", *argv])
+    out, sent, end = b"", False, time.monotonic() + timeout
+    while time.monotonic() < end:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if b"[y/N]" in out and not sent:
+                os.write(fd, answer)
+                sent = True
+    else:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")

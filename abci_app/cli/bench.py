@@ -10,8 +10,12 @@ from typing import Any
 import click
 
 from ..address import address_from_pubkey, to_bech32
+from ..client.chain import Chain
 from ..client.rpc import RPCClient
+from ..modules.bank.messages import MsgTransfer
 from ..tools.loadgen import bench_accounts, chart, kvstore_txs, presign_transfers, run_load
+from ..tx import build_tx, tx_fee
+from ..weights import exact_fee
 from .common import Ctx, user_errors
 
 
@@ -32,6 +36,20 @@ def _check_funded(obj: Ctx, url: str, keys: list[Any], seed: str) -> None:
                     "`bench load` needs a genesis that funds bench_accounts(seed, n), as "
                     "bench/run_bench.py's nodes have (a `make localnet` genesis does not)"
                 )
+
+
+def _bench_fee(obj: Ctx, url: str, keys: list[Any], chain_id: str, txs: int) -> int:
+    """The fee every pre-signed transfer pays: the node's quote for the largest of them (the
+    highest nonce; a fee grows with the tx's size only, weights.py), so none pays less than its
+    own quote (a plain transfer pays exactly min_fee at the default gas price)."""
+    last_nonce = -(-txs // len(keys)) - 1
+    to = address_from_pubkey(bytes(keys[-1].verify_key))
+
+    def sign(fee: int) -> bytes:
+        return build_tx(keys[0], chain_id, last_nonce, fee, [MsgTransfer(to, 1)])
+
+    with user_errors(), Chain(url, timeout=obj.timeout) as chain:
+        return tx_fee(exact_fee(sign, chain.fee_of, int(chain.params()["params"]["min_fee"])))
 
 
 @bench.command("load")
@@ -92,7 +110,9 @@ def bench_load(
     else:
         keys = bench_accounts(seed, accounts)
         _check_funded(obj, urls[0], keys, seed)
-        streams = presign_transfers(keys, chain_id, txs)
+        streams = presign_transfers(
+            keys, chain_id, txs, _bench_fee(obj, urls[0], keys, chain_id, txs)
+        )
     result = run_load(urls, streams, connections=connections, rate=rate, max_seconds=max_seconds)
     out = {"chain_id": chain_id, "nodes": urls, "connections": connections, "rate": rate}
     out.update(result.summary())

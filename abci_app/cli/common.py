@@ -16,6 +16,7 @@ import click
 from ..client.commits import CommitStoreError
 from ..client.keyring import KeyringError
 from ..client.light import LightClientError
+from ..client.local_files import LocalFileError
 from ..client.offline import OfflineTxError
 from ..client.proof import ProofError
 from ..client.rpc import NodeUnreachable, RPCClient, RPCError, TxTimeout
@@ -129,6 +130,7 @@ def user_errors() -> Iterator[None]:
         ProofError,
         OfflineTxError,
         CommitStoreError,
+        LocalFileError,
     ) as e:
         msg = e.log() if isinstance(e, ModernTensorError) else str(e)
         raise click.ClickException(msg) from None

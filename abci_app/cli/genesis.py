@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..node import genesis_file
+from ..node.cometbft import CometBFTError, parse_go_duration
 from ..node.home import NodeHome
 from ..state.db import StateDB
 from .common import Ctx, emit, format_mdt, parse_amount, user_errors
@@ -29,6 +30,29 @@ def _kv_pairs(items: tuple[str, ...], what: str) -> dict[str, int]:
     return out
 
 
+def _block_time(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """--block-time as nanoseconds (a Go duration, like the nodes' timeout_commit)."""
+    if value is None:
+        return None
+    try:
+        ns = parse_go_duration(value)
+    except CometBFTError as e:
+        raise click.BadParameter(str(e)) from None
+    if ns <= 0:
+        raise click.BadParameter("must be positive, e.g. 1s")
+    return ns
+
+
+BLOCK_TIME = click.option(
+    "--block-time",
+    "block_time_ns",
+    callback=_block_time,
+    metavar="DURATION",
+    help="The shortest block interval (the validators' timeout_commit, e.g. 1s): the "
+    "evidence window is then checked against the unbonding period in time too.",
+)
+
+
 @genesis.command("init")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--chain-id", required=True)
@@ -46,6 +70,7 @@ def _kv_pairs(items: tuple[str, ...], what: str) -> dict[str, int]:
     metavar="NAME=VALUE",
     help="Staking param, e.g. max_validators=50.",
 )
+@BLOCK_TIME
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.pass_obj
 def genesis_init(
@@ -54,14 +79,19 @@ def genesis_init(
     chain_id: str,
     params: tuple[str, ...],
     staking_params: tuple[str, ...],
+    block_time_ns: int | None,
     force: bool,
 ) -> None:
-    """Start a new genesis (example: moderntensor genesis init g.json --chain-id mt-test-1)."""
+    """Start a new genesis; its evidence window is kept below the unbonding period (example:
+    moderntensor genesis init g.json --chain-id mt-test-1 --block-time 1s)."""
     if file.exists() and not force:
         raise click.ClickException(f"{file} exists (use --force to overwrite)")
     with user_errors():
         g = genesis_file.new_genesis(
-            chain_id, _kv_pairs(params, "--param"), _kv_pairs(staking_params, "--staking-param")
+            chain_id,
+            _kv_pairs(params, "--param"),
+            _kv_pairs(staking_params, "--staking-param"),
+            block_time_ns,
         )
         genesis_file.save(file, g)
     emit(obj, {"file": str(file), "chain_id": chain_id}, f"wrote {file} for chain {chain_id}")
@@ -125,11 +155,13 @@ def genesis_add_validator(obj: Ctx, file: Path, gentx_file: Path) -> None:
 
 @genesis.command("validate")
 @click.argument("file", type=click.Path(path_type=Path))
+@BLOCK_TIME
 @click.pass_obj
-def genesis_validate(obj: Ctx, file: Path) -> None:
-    """Check a genesis against every rule InitChain enforces (example: … validate g.json)."""
+def genesis_validate(obj: Ctx, file: Path, block_time_ns: int | None) -> None:
+    """Check a genesis against every rule InitChain enforces, and its evidence window against
+    the unbonding period (example: … validate g.json --block-time 1s)."""
     with user_errors():
-        state = genesis_file.validate(genesis_file.load(file))
+        state = genesis_file.validate(genesis_file.load(file), block_time_ns)
     data = {
         "valid": True,
         "accounts": len(state.accounts),

@@ -9,16 +9,20 @@ made by ``node init`` and ``localnet`` use it), ``os`` uses the platform keyring
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
 from ..client.keyring import PassphraseSource
+from ..client.keyring.files import write_private
 from ..client.keyring.mnemonic import MNEMONIC_WORDS
+from ..client.local_files import MAX_SMALL_FILE_BYTES, read_text_file
 from .common import Ctx, emit, user_errors
 from .txsend import keyring_of
+
+MAX_PHRASE_CHARS = 1024
+"""The longest line read as a recovery phrase."""
 
 
 @click.group()
@@ -27,10 +31,14 @@ def keys() -> None:
 
 
 def _read_phrase() -> str:
-    """The recovery phrase: asked (hidden) on a terminal, else the first line of stdin."""
+    """The recovery phrase: asked (hidden) on a terminal, else the first line of stdin (at most
+    MAX_PHRASE_CHARS: 24 words are under 250)."""
     if sys.stdin.isatty():
         return str(click.prompt("Recovery phrase (BIP-39 words)", hide_input=True))
-    return sys.stdin.readline().strip()
+    line = sys.stdin.readline(MAX_PHRASE_CHARS + 1)
+    if len(line) > MAX_PHRASE_CHARS:
+        raise click.ClickException("the recovery phrase on stdin is too long: 12 to 24 words")
+    return line.strip()
 
 
 @keys.command("add")
@@ -116,10 +124,8 @@ def keys_export(obj: Ctx, name: str, out: Path | None, export_passphrase_file: P
     if out is None:
         click.echo(text, nl=False)
         return
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+    try:  # a new 0600 file replaces whatever is at --out (never written through a link)
+        write_private(out, text, replace=True)
     except OSError as e:
         raise click.ClickException(f"cannot write {out}: {e.strerror}") from None
     click.echo(f"exported {name} to {out} (sealed; keep it like the key itself)", err=True)
@@ -132,11 +138,8 @@ def keys_export(obj: Ctx, name: str, out: Path | None, export_passphrase_file: P
 @click.pass_obj
 def keys_import(obj: Ctx, name: str, file: Path, export_passphrase_file: Path | None) -> None:
     """Store the key of an export file as NAME (example: moderntensor keys import op op.key)."""
-    try:
-        text = file.read_text()[: 1 << 20]
-    except (OSError, UnicodeDecodeError) as e:
-        raise click.ClickException(f"cannot read {file}: {e}") from None
     with user_errors():
+        text = read_text_file(file, MAX_SMALL_FILE_BYTES, "key export file")
         ring = keyring_of(obj)
         key = ring.import_key(name, text, _export_source(export_passphrase_file))
         info = ring.info(name)

@@ -89,7 +89,20 @@ def common_options(f: Callable[..., None]) -> Callable[..., None]:
 @click.option("--port", type=int, default=8091, show_default=True, help="0: any free port.")
 @click.option("--external-ip", default=None, help="IP announced on chain (default: --host).")
 @click.option("--external-port", type=int, default=None, help="Port announced (default: --port).")
-@click.option("--max-concurrency", type=int, default=8, show_default=True)
+@click.option(
+    "--max-concurrency",
+    type=click.IntRange(1),
+    default=8,
+    show_default=True,
+    help="Model calls at once (more: 429).",
+)
+@click.option(
+    "--max-connections-per-ip",
+    type=click.IntRange(1),
+    default=16,
+    show_default=True,
+    help="Connections held from one address (raise it behind a reverse proxy).",
+)
 @click.pass_obj
 def neuron_miner(
     obj: Ctx,
@@ -103,6 +116,7 @@ def neuron_miner(
     external_ip: str | None,
     external_port: int | None,
     max_concurrency: int,
+    max_connections_per_ip: int,
 ) -> None:
     """Train the task's model and serve it on an axon; sends serve_axon when needed. The
     hotkey must be registered on the subnet (example: moderntensor neuron miner --netuid 1
@@ -132,6 +146,7 @@ def neuron_miner(
         external_ip=announce,
         external_port=external_port,
         max_concurrency=max_concurrency,
+        max_connections_per_ip=max_connections_per_ip,
         rpc_timeout=obj.timeout,
     )
     _serve(Miner(obj.node, key, task, fn, cfg).run)

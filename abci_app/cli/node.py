@@ -130,14 +130,25 @@ def node_app(
     # every other command (python -X importtime), and only this command runs them.
     from ..app import Application
     from ..metrics import AppMetrics
+    from ..runtime import RuntimeRefused, check_abci_address, check_protobuf_backend
     from ..server import run_server
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    home = NodeHome(obj.home)
-    with user_errors():
-        cfg = home.load_config()
+    try:
+        check_protobuf_backend()
+        home = NodeHome(obj.home)
+        if not home.config_file.is_file():
+            raise click.ClickException(
+                f"{home.config_file} not found: run `moderntensor --home {obj.home} node init`"
+            )
+        with user_errors():
+            cfg = home.load_config()
+        address = abci or cfg.abci_address
+        check_abci_address(address)
+    except RuntimeRefused as e:
+        raise click.ClickException(str(e)) from None
     try:
         crash = crash_plan_from_env()
     except CrashPointError as e:
@@ -149,7 +160,6 @@ def node_app(
         )
     except ValueError as e:
         raise click.ClickException(f"{home.config_file}: {e}") from None
-    address = abci or cfg.abci_address
     port = cfg.app_metrics_port if metrics_port is None else metrics_port
     metrics = AppMetrics() if port else None
     if metrics is not None:

@@ -3,6 +3,7 @@ staking queries live in ``staking.py`` and are registered under this group in ``
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ def query_account(
                     "header_height": proven.header.height,
                     "header_hash": proven.header.hash.hex().upper(),
                     "app_hash": proven.header.app_hash.hex().upper(),
+                    "header_time": _utc(proven.header.time),
                     "chain_id": light.trusted.chain_id,
                     "verified": True,
                 },
@@ -91,12 +93,19 @@ def query_account(
             f" ({data['balance']} base units)\n  nonce   {data['nonce']}"
             + (
                 f"\n  proof   verified at height {data['proof']['height']} against header "
-                f"{data['proof']['header_height']} signed by trusted validators"
+                f"{data['proof']['header_height']} ({data['proof']['header_time']}) signed by "
+                "trusted validators"
                 if prove
                 else ""
             )
         ),
     )
+
+
+def _utc(ns: int) -> str:
+    """Unix nanoseconds as an RFC 3339 UTC time to the second: how old a proven value is (a
+    node may answer with an old height; its header's time says so)."""
+    return datetime.fromtimestamp(ns // 10**9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @query.command("supply")

@@ -226,7 +226,7 @@ def tx_withdraw_rewards(
 @click.pass_obj
 def tx_unjail(obj: Ctx, tx: TxOpts) -> None:
     """Return your jailed validator to the set after its jail time (example: moderntensor
-    tx staking unjail --from op)."""
+    tx slashing unjail --from op; also `tx staking unjail`)."""
     send_tx(obj, tx, [MsgUnjail()], "validator unjailed")
 
 

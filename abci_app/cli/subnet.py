@@ -12,6 +12,7 @@ import click
 
 from ..address import from_bech32
 from ..client.commits import CommitEntry, CommitStore
+from ..client.local_files import LocalFileError, read_text_file
 from ..client.rpc import CommittedTx
 from ..codec import U64_MAX
 from ..errors import ModernTensorError
@@ -403,6 +404,10 @@ SUBNET_QUERIES = (
 add_query_commands(subnet, SUBNET_QUERIES)
 
 
+MAX_EPOCH_INPUT_BYTES = 16 << 20
+"""The largest `simulate-epoch` input read (256 uids with full weight rows are under 2 MiB)."""
+
+
 @subnet.command("simulate-epoch")
 @click.option(
     "--input", "input_", type=click.Path(path_type=Path), required=True, help="Epoch JSON."
@@ -412,10 +417,10 @@ def subnet_simulate_epoch(input_: Path) -> None:
     format is in abci_app/modules/subnets/epoch_json.py (example: moderntensor subnet
     simulate-epoch --input epoch.json)."""
     try:
-        raw = json.loads(input_.read_text())
-    except OSError as e:
-        raise click.ClickException(f"cannot read {input_}: {e.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raw = json.loads(read_text_file(input_, MAX_EPOCH_INPUT_BYTES, "epoch input"))
+    except LocalFileError as e:
+        raise click.ClickException(str(e)) from None
+    except (json.JSONDecodeError, RecursionError) as e:
         raise click.ClickException(f"{input_} is not valid JSON: {e}") from None
     try:
         out = run_epoch(parse_epoch_input(raw))

@@ -19,22 +19,32 @@ from typing import Any
 
 import click
 
-from ..client.offline import OfflineTxError, parse_doc, raw_of, sign_doc, signed_doc
+from ..client.local_files import LocalFileError, read_text_file
+from ..client.offline import (
+    MAX_DOC_BYTES,
+    OfflineTxError,
+    body_to_sign,
+    parse_doc,
+    raw_of,
+    sign_body_doc,
+    signed_doc,
+)
 from .common import Ctx, emit, user_errors
 from .txsend import explain, keyring_of
-
-MAX_FILE_BYTES = 1 << 20
+from .txview import describe_body
 
 
 def _read(path: str) -> str:
     """A document from a file, or from stdin for ``-``."""
+    if path == "-":
+        try:
+            return sys.stdin.read(MAX_DOC_BYTES + 1)
+        except (OSError, UnicodeDecodeError) as e:
+            raise click.ClickException(f"cannot read stdin: {e}") from None
     try:
-        if path == "-":
-            return sys.stdin.read(MAX_FILE_BYTES + 1)
-        with open(path, encoding="utf-8") as f:
-            return f.read(MAX_FILE_BYTES + 1)
-    except (OSError, UnicodeDecodeError) as e:
-        raise click.ClickException(f"cannot read {path}: {e}") from None
+        return read_text_file(Path(path), MAX_DOC_BYTES, "tx document")
+    except LocalFileError as e:
+        raise click.ClickException(str(e)) from None
 
 
 def _write(doc: dict[str, Any], out: Path | None) -> None:
@@ -75,19 +85,21 @@ def tx_sign(
     chain_id: str | None,
     out: Path | None,
 ) -> None:
-    """Sign an unsigned tx document (example, on the offline machine: moderntensor tx sign
-    tx.json --from op --offline --nonce 7 --chain-id moderntensor-1 --out signed.json)."""
+    """Sign an unsigned tx document after showing what it says, decoded (on a terminal it asks
+    first; --yes does not) (example, on the offline machine: moderntensor tx sign tx.json
+    --from op --offline --nonce 7 --chain-id moderntensor-1 --out signed.json)."""
     with _offline_errors(), user_errors():
         doc = parse_doc(_read(file))
-        key = keyring_of(obj).get(from_)
+        ring = keyring_of(obj)
+        signer = ring.info(from_).address
         if not offline:
             with obj.rpc() as rpc:
                 if chain_id is None:
                     chain_id = str(rpc.abci_query("/params").json()["chain_id"])
                 if nonce is None:
-                    res = rpc.abci_query(f"/pending/account/{key.address}")
+                    res = rpc.abci_query(f"/pending/account/{signer}")
                     if res.code != 0:
-                        res = rpc.abci_query(f"/account/{key.address}")
+                        res = rpc.abci_query(f"/account/{signer}")
                     nonce = int(res.json()["nonce"])
         elif chain_id is None and not doc["body"].get("chain_id"):
             raise click.UsageError("--offline needs --chain-id (the document has none)")
@@ -95,7 +107,12 @@ def tx_sign(
             raise click.UsageError(
                 "--offline needs --nonce (see `query account` on an online machine)"
             )
-        signed = sign_doc(doc, key.signing_key, chain_id=chain_id, nonce=nonce)
+        body = body_to_sign(doc, signer, chain_id=chain_id, nonce=nonce)
+        # what is signed, decoded from the body itself: the document may have been altered
+        click.echo(describe_body(body, f"{from_} ({signer})"), err=True)
+        if not obj.yes and sys.stdin.isatty() and sys.stderr.isatty():
+            click.confirm("Sign this tx?", abort=True, err=True)
+        signed = sign_body_doc(body, ring.get(from_).signing_key)
     _write(signed, out)
 
 

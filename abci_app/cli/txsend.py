@@ -19,7 +19,9 @@ from ..client.offline import unsigned_doc
 from ..client.rpc import CommittedTx
 from ..errors import ERRORS_BY_CODE, InvalidAddress, ModernTensorError
 from ..node.home import NodeHome
-from .common import U64, Ctx, emit, user_errors
+from ..tx import build_body, tx_fee
+from .common import U64, Ctx, emit, format_mdt, user_errors
+from .txview import message_lines
 
 
 def keyring_of(obj: Ctx) -> Keyring:
@@ -34,7 +36,7 @@ def keyring_of(obj: Ctx) -> Keyring:
 
 HINTS = {
     7: "the key does not match the tx: check --from",
-    8: "raise --fee to at least the chain's min_fee (moderntensor query params)",
+    8: "leave --fee out: the exact fee is quoted by the node (see --dry-run)",
     20: "fund the account first (tx transfer, or the faucet)",
     21: "another tx from this key may still be pending: wait for its block and retry",
     22: "the balance does not cover the fee: fund the account",
@@ -55,6 +57,8 @@ HINTS = {
     138: "wait until the height in the message",
     139: "check the subnet's commit_reveal: `moderntensor subnet hyperparams <netuid>`",
     141: "reveal in the window after the commit's (see the commit's reveal heights)",
+    147: "stake on the hotkey (`moderntensor subnet add-stake`), then wait for the second epoch "
+    "after it: `moderntensor subnet metagraph <netuid>` marks permits with *",
     150: "the price rose above --max-cost: check `subnet lock-cost` or `subnet list` and retry "
     "with a higher --max-cost if you agree",
     151: "the subnet takes few registrations per block and per interval: retry at the height in "
@@ -86,6 +90,8 @@ class TxOpts:
     """--nonce: sign with this nonce (default: the node's pending nonce for the key)."""
     generate_only: bool = False
     """--generate-only: print the unsigned tx document instead of signing and sending."""
+    dry_run: bool = False
+    """--dry-run: sign, print the tx's weight and exact fee, send nothing."""
 
 
 def tx_options(f: Any) -> Any:
@@ -102,9 +108,10 @@ def tx_options(f: Any) -> Any:
         wait_timeout: float,
         nonce: int | None,
         generate_only: bool,
+        dry_run: bool,
         **kwargs: Any,
     ) -> Any:
-        opts = TxOpts(from_, fee, memo, no_wait, wait_timeout, nonce, generate_only)
+        opts = TxOpts(from_, fee, memo, no_wait, wait_timeout, nonce, generate_only, dry_run)
         return f(*args, tx=opts, **kwargs)
 
     wrapper = click.option(
@@ -112,6 +119,11 @@ def tx_options(f: Any) -> Any:
     )(wrapper)
     wrapper = click.option(
         "--no-wait", is_flag=True, help="Return after broadcast, do not wait for the block."
+    )(wrapper)
+    wrapper = click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Sign, print the tx's weight and the exact fee it pays, send nothing.",
     )(wrapper)
     wrapper = click.option(
         "--generate-only",
@@ -123,7 +135,10 @@ def tx_options(f: Any) -> Any:
     )(wrapper)
     wrapper = click.option("--memo", default="", help="Up to the chain's max_memo_bytes.")(wrapper)
     wrapper = click.option(
-        "--fee", type=U64, default=None, help="Fee in base units (default: min_fee)."
+        "--fee",
+        type=U64,
+        default=None,
+        help="Fee in base units (default: the exact fee the node quotes for this tx).",
     )(wrapper)
     return click.option("--from", "from_", required=True, help="Key name in the keyring.")(wrapper)
 
@@ -139,12 +154,19 @@ def event_attr(done: CommittedTx, event_type: str, key: str) -> str | None:
 
 
 def _confirm(obj: Ctx, tx: TxOpts, msgs: list[Any], signer: str) -> None:
-    """On a terminal, ask before signing a tx that moves value (unless --yes)."""
-    if obj.yes or not (sys.stdin.isatty() and sys.stdout.isatty()):
+    """When a person is at a terminal (stdin and stderr are one; stdout may be piped, as in
+    ``-o json | jq``), show the messages (decoded, :mod:`.txview`) and ask before signing,
+    on stderr (unless --yes)."""
+    if obj.yes or not (sys.stdin.isatty() and sys.stderr.isatty()):
         return
-    kinds = ", ".join(type(m).__name__ for m in msgs)
-    fee = "the chain's min_fee" if tx.fee is None else f"{tx.fee} base units"
-    click.confirm(f"Sign and send {kinds} from {tx.from_} ({signer}), fee {fee}?", abort=True)
+    fee = (
+        "the exact fee the node quotes"
+        if tx.fee is None
+        else f"{format_mdt(tx.fee)} ({tx.fee} base units)"
+    )
+    click.echo(f"from {tx.from_} ({signer}), fee {fee}, memo {json.dumps(tx.memo)}:", err=True)
+    click.echo("\n".join(message_lines(build_body("", 0, 0, msgs, tx.memo))), err=True)
+    click.confirm("Sign and send?", abort=True, err=True)
 
 
 def _generate(obj: Ctx, tx: TxOpts, msgs: list[Any]) -> None:
@@ -152,9 +174,26 @@ def _generate(obj: Ctx, tx: TxOpts, msgs: list[Any]) -> None:
     with Chain(obj.node, timeout=obj.timeout) as chain:
         params = chain.params()
         nonce = tx.nonce if tx.nonce is not None else chain.pending_nonce(signer)
-    fee = tx.fee if tx.fee is not None else int(params["params"]["min_fee"])
+        fee = tx.fee if tx.fee is not None else chain.quote_fee(msgs, tx.memo)
     doc = unsigned_doc(str(params["chain_id"]), nonce, fee, msgs, tx.memo, signer)
     click.echo(json.dumps(doc, indent=2, sort_keys=True))
+
+
+def _dry_run(obj: Ctx, chain: Chain, key: Any, tx: TxOpts, msgs: list[Any]) -> None:
+    """Sign as a send would (nonce, exact fee), print the node's quote; send nothing."""
+    try:
+        raw = chain.build(key, msgs, tx.fee, tx.memo, tx.nonce)
+        q = chain.fee_quote(raw)
+    except ModernTensorError as e:
+        raise click.ClickException(explain(e.code, e.log())) from None
+    pays = tx_fee(raw)
+    data = {**q, "fee_signed": str(pays), "bytes": len(raw)}
+    emit(
+        obj,
+        data,
+        f"weight {q['weight']} x gas_price {q['gas_price']} (min_fee {q['min_fee']}): fee "
+        f"{q['fee']}; this tx pays {pays} ({len(raw)} bytes; not sent)",
+    )
 
 
 def send_tx(
@@ -174,6 +213,9 @@ def send_tx(
         _confirm(obj, tx, msgs, ring.info(tx.from_).address)
         key = ring.get(tx.from_)
     with user_errors(), Chain(obj.node, timeout=obj.timeout) as chain:
+        if tx.dry_run:
+            _dry_run(obj, chain, key, tx, msgs)
+            return None
         try:
             res = chain.broadcast(key, msgs, tx.fee, tx.memo, tx.nonce)
         except ModernTensorError as e:

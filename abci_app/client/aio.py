@@ -3,7 +3,10 @@ event subscriptions over CometBFT's WebSocket that reconnect.
 
 Same rules as the sync client: every call has a timeout, reads are retried a bounded number
 of times, broadcasts are sent once, one connection pool is reused and closed by ``aclose`` or
-``async with``. A subscription that loses its node reconnects (``reconnects`` times, with
+``async with``. Here the timeout bounds each attempt as a whole (connect to last byte: a node
+trickling its answer a byte at a time cannot stretch it), an answer is read up to
+``max_response_bytes`` (never decompressed), and a malformed answer or event is an
+``RPCError``. A subscription that loses its node reconnects (``reconnects`` times, with
 backoff) and re-subscribes, then raises :class:`NodeUnreachable`.
 
     async with AsyncChain(url) as chain:
@@ -17,20 +20,21 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
-from ..tx import Message, build_tx
-from .chain import chain_error, query_json
+from ..tx import Message, build_tx, tx_fee
+from .chain import _ANY_KEY, chain_error, query_json
 from .keyring import Key
 from .nonces import BAD_NONCE, UNKNOWN_QUERY_PATH, NonceBook, pending_path
 from .rpc import (
     DEFAULT_NODE,
     MAX_EVENT_BYTES,
+    MAX_RESPONSE_BYTES,
     BroadcastResult,
     CommittedTx,
     NodeUnreachable,
@@ -40,42 +44,67 @@ from .rpc import (
     parse_broadcast,
     parse_query,
     parse_tx,
-    rpc_result,
+    rpc_result_of,
     unreachable,
 )
 from .types import Account, Delegation, Metagraph, Subnet, Validator
 
+CLOSE_TIMEOUT = 1.0
+"""Seconds a subscription waits for the node's answer to its close (a node that never answers
+would otherwise hold a closing stream 10 s, the websockets default)."""
+
 
 class AsyncRPCClient:
-    def __init__(self, url: str = DEFAULT_NODE, timeout: float = 10.0, retries: int = 2) -> None:
+    def __init__(
+        self,
+        url: str = DEFAULT_NODE,
+        timeout: float = 10.0,
+        retries: int = 2,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self.max_response_bytes = max_response_bytes
+        self._http = httpx.AsyncClient(timeout=timeout, headers={"Accept-Encoding": "identity"})
         self._id = 0
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def _post(self, method: str, payload: dict[str, Any]) -> tuple[int, bytes]:
+        """One attempt: the answer's status and bytes, at most ``max_response_bytes``."""
+        async with self._http.stream("POST", self.url, json=payload) as resp:
+            chunks, size = [], 0
+            async for chunk in resp.aiter_raw():
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise RPCError(f"{method}: answer larger than {self.max_response_bytes} bytes")
+                chunks.append(chunk)
+            return resp.status_code, b"".join(chunks)
+
     async def call(self, method: str, idempotent: bool = True, **params: Any) -> Any:
+        """``result`` of ``method``. Raises :class:`NodeUnreachable` once every attempt failed
+        or outlasted ``timeout``, ``RPCError`` for an error or malformed answer."""
         self._id += 1
         payload = {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}
         attempts = 1 + (self.retries if idempotent else 0)
         last: Exception | None = None
         for attempt in range(attempts):
             try:
-                resp = await self._http.post(self.url, json=payload)
+                async with asyncio.timeout(self.timeout):
+                    status, content = await self._post(method, payload)
                 break
-            except httpx.TransportError as e:
+            except (httpx.TransportError, TimeoutError) as e:
                 last = e
                 if attempt + 1 < attempts:
                     await asyncio.sleep(0.2 * (attempt + 1))
         else:
             raise unreachable(self.url, method, last)
-        return rpc_result(method, resp)
+        return rpc_result_of(method, status, content)
 
-    async def abci_query(self, path: str, prove: bool = False) -> QueryResult:
-        r = await self.call("abci_query", path=path, data="", height="0", prove=prove)
+    async def abci_query(self, path: str, prove: bool = False, data: bytes = b"") -> QueryResult:
+        r = await self.call("abci_query", path=path, data=data.hex(), height="0", prove=prove)
         return parse_query(r)
 
     async def broadcast_tx_sync(self, tx: bytes) -> BroadcastResult:
@@ -103,8 +132,14 @@ class AsyncRPCClient:
 
 
 class AsyncChain:
-    def __init__(self, url: str = DEFAULT_NODE, timeout: float = 10.0, retries: int = 2) -> None:
-        self.rpc = AsyncRPCClient(url, timeout=timeout, retries=retries)
+    def __init__(
+        self,
+        url: str = DEFAULT_NODE,
+        timeout: float = 10.0,
+        retries: int = 2,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
+        self.rpc = AsyncRPCClient(url, timeout, retries, max_response_bytes)
         self._params: dict[str, Any] | None = None
         self.nonces = NonceBook()
 
@@ -148,6 +183,38 @@ class AsyncChain:
             return (await self.account(address)).nonce
         return int(query_json(res)["nonce"])
 
+    async def fee_of(self, raw: bytes) -> int:
+        """The exact fee the chain requires of the signed tx ``raw`` (the ``/fee`` query)."""
+        return int(query_json(await self.rpc.abci_query("/fee", data=raw))["fee"])
+
+    async def quote_fee(self, msgs: list[Message], memo: str = "") -> int:
+        """The fee :meth:`send` pays for ``msgs`` (exact: what the chain charges)."""
+        p = await self.params()
+        return tx_fee(await self._signed(_ANY_KEY, p, 0, msgs, None, memo))
+
+    async def _signed(
+        self,
+        key: Key,
+        p: dict[str, Any],
+        nonce: int,
+        msgs: list[Message],
+        fee: int | None,
+        memo: str,
+    ) -> bytes:
+        """Sign with ``fee``, or by default the exact fee the node quotes for this tx
+        (re-signed until the quote is the fee)."""
+        raw = build_tx(key.signing_key, p["chain_id"], nonce, fee or 0, msgs, memo)
+        if fee is not None:
+            return raw
+        the_fee = int(p["params"]["min_fee"])
+        for _ in range(8):
+            raw = build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
+            need = await self.fee_of(raw)
+            if need <= the_fee:
+                return raw
+            the_fee = need
+        raise RuntimeError("the fee quote did not settle")  # pragma: no cover - sizes bounded
+
     async def broadcast(
         self,
         key: Key,
@@ -158,7 +225,6 @@ class AsyncChain:
     ) -> BroadcastResult:
         """Sign and ``broadcast_tx_sync`` under the key's lock, as :meth:`Chain.broadcast`."""
         p = await self.params()
-        the_fee = int(p["params"]["min_fee"]) if fee is None else fee
         async with self.nonces.async_lock(key.address):
             for attempt in (1, 2):
                 use = (
@@ -166,7 +232,7 @@ class AsyncChain:
                     if nonce is not None
                     else self.nonces.next(key.address, await self.pending_nonce(key.address))
                 )
-                raw = build_tx(key.signing_key, p["chain_id"], use, the_fee, msgs, memo)
+                raw = await self._signed(key, p, use, msgs, fee, memo)
                 res = await self.rpc.broadcast_tx_sync(raw)
                 if res.code == BAD_NONCE and nonce is None and attempt == 1:
                     self.nonces.forget(key.address)
@@ -195,17 +261,26 @@ class AsyncChain:
         return done
 
     async def subscribe(
-        self, query: str, reconnects: int = 5, backoff: float = 0.5
-    ) -> AsyncIterator[dict[str, Any]]:
+        self,
+        query: str,
+        reconnects: int = 5,
+        backoff: float = 0.5,
+        max_size: int = MAX_EVENT_BYTES,
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Events matching ``query`` (CometBFT's query language, e.g. ``tm.event='Tx'``), as
-        the ``result`` objects the WebSocket sends. Reconnects after a lost connection."""
+        the ``result`` objects the WebSocket sends. Reconnects after a lost connection (a
+        message over ``max_size`` bytes closes it). Raises ``RPCError`` for the node's refusal
+        and for a message that is not a JSON-RPC object."""
         ws_url = self.rpc.url.replace("http://", "ws://").replace("https://", "wss://")
         ws_url += "/websocket"
         failures = 0
         while True:
             try:
                 async with connect(
-                    ws_url, open_timeout=self.rpc.timeout, max_size=MAX_EVENT_BYTES
+                    ws_url,
+                    open_timeout=self.rpc.timeout,
+                    close_timeout=CLOSE_TIMEOUT,
+                    max_size=max_size,
                 ) as ws:
                     request = {
                         "jsonrpc": "2.0",
@@ -215,10 +290,16 @@ class AsyncChain:
                     }
                     await ws.send(json.dumps(request))
                     async for raw in ws:
-                        msg = json.loads(raw)
+                        try:
+                            msg = json.loads(raw)
+                        except (ValueError, RecursionError):
+                            raise RPCError("subscribe: a message that is not JSON") from None
+                        result = msg.get("result") if isinstance(msg, dict) else None
+                        if not isinstance(msg, dict) or not isinstance(result or {}, dict):
+                            raise RPCError("subscribe: a message that is not a JSON-RPC object")
                         if msg.get("error"):
-                            raise RPCError(f"subscribe: {msg['error']}")
-                        result = msg.get("result") or {}
+                            raise RPCError(f"subscribe: {str(msg['error'])[:200]}")
+                        result = result or {}
                         if result.get("data"):
                             failures = 0
                             yield result

@@ -15,12 +15,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from nacl.signing import SigningKey
+
 from ..errors import ERRORS_BY_CODE, ModernTensorError
-from ..tx import Message, build_tx
+from ..tx import Message, build_tx, tx_fee
+from ..weights import exact_fee
 from .keyring import Key
 from .nonces import BAD_NONCE, UNKNOWN_QUERY_PATH, NonceBook, pending_path
 from .rpc import DEFAULT_NODE, BroadcastResult, CommittedTx, QueryResult, RPCClient
 from .types import Account, Delegation, Metagraph, Subnet, Validator
+
+
+class _QuoteKey:
+    """A throwaway signer for fee quotes (a fee depends on size and messages only)."""
+
+    signing_key = SigningKey(bytes(32))
+    address = ""
+
+
+_ANY_KEY: Any = _QuoteKey()
 
 
 def chain_error(code: int, log: str, **context: Any) -> ModernTensorError:
@@ -97,13 +110,36 @@ class Chain:
         memo: str = "",
         nonce: int | None = None,
     ) -> bytes:
-        """Sign ``msgs`` with ``nonce`` (default: the next one, see :mod:`.nonces`) and the
-        chain's min_fee (by default)."""
+        """Sign ``msgs`` with ``nonce`` (default: the next one, see :mod:`.nonces`) and, by
+        default, the exact fee the chain requires (quoted by the node for this very tx and
+        re-signed until the quote is the fee: no estimation; weights.py)."""
         p = self.params()
         if nonce is None:
             nonce = self.nonces.next(key.address, self.pending_nonce(key.address))
-        the_fee = int(p["params"]["min_fee"]) if fee is None else fee
-        return build_tx(key.signing_key, p["chain_id"], nonce, the_fee, msgs, memo)
+        use = nonce
+
+        def sign(the_fee: int) -> bytes:
+            return build_tx(key.signing_key, p["chain_id"], use, the_fee, msgs, memo)
+
+        if fee is not None:
+            return sign(fee)
+        return exact_fee(sign, self.fee_of, int(p["params"]["min_fee"]))
+
+    def fee_of(self, raw: bytes) -> int:
+        """The exact fee the chain requires of the signed tx ``raw``: the node's ``/fee``
+        quote (max(min_fee, weight x gas_price), base units)."""
+        return int(self.fee_quote(raw)["fee"])
+
+    def fee_quote(self, raw: bytes) -> dict[str, Any]:
+        """The node's ``/fee`` answer for the signed tx ``raw``: weight, fee, gas_price,
+        min_fee."""
+        return dict(query_json(self.rpc.abci_query("/fee", data=raw)))
+
+    def quote_fee(self, msgs: list[Message], memo: str = "") -> int:
+        """The fee :meth:`send` pays for ``msgs`` (exact: what the chain charges). A fee
+        depends on the tx's size and messages, not on who signs it: quoted here for a tx
+        signed by a throwaway key of the same size."""
+        return tx_fee(self.build(_ANY_KEY, msgs, None, memo, nonce=0))
 
     def broadcast(
         self,

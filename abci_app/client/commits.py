@@ -49,19 +49,51 @@ class CommitEntry:
 
     @classmethod
     def from_json(cls, j: dict[str, Any]) -> CommitEntry:
-        """Parse a saved entry; raises ValueError, KeyError or TypeError when malformed."""
+        """Parse a saved entry; raises ValueError, KeyError or TypeError when malformed: a
+        field of the wrong type, a uid or weight outside u16, uids and weights of different
+        lengths, a salt that is not 1-255 bytes of hex, a negative height (a file edited or
+        damaged on disk must not reach a reveal)."""
+        uids = [_int(u, U16_MAX, "uid") for u in _list(j["uids"], "uids")]
+        weights = [_int(w, U16_MAX, "weight") for w in _list(j["weights"], "weights")]
+        if len(uids) != len(weights):
+            raise ValueError("uids and weights differ in length")
+        salt = j["salt"]
+        if not isinstance(salt, str) or not 1 <= len(bytes.fromhex(salt)) <= 255:
+            raise ValueError("salt is not 1-255 bytes of hex")
         return cls(
-            int(j["netuid"]),
-            str(j["hotkey"]),
-            [int(u) for u in j["uids"]],
-            [int(w) for w in j["weights"]],
-            str(j["salt"]),
-            int(j["version_key"]),
-            int(j["height"]),
-            str(j.get("tx_hash", "")),
-            int(j.get("reveal_from", 0)),
-            int(j.get("reveal_until", 0)),
+            _int(j["netuid"], U16_MAX, "netuid"),
+            _str(j["hotkey"], "hotkey"),
+            uids,
+            weights,
+            salt,
+            _int(j["version_key"], U64_MAX, "version_key"),
+            _int(j["height"], U64_MAX, "height"),
+            _str(j.get("tx_hash", ""), "tx_hash"),
+            _int(j.get("reveal_from", 0), U64_MAX, "reveal_from"),
+            _int(j.get("reveal_until", 0), U64_MAX, "reveal_until"),
         )
+
+
+U16_MAX = 65_535
+U64_MAX = 2**64 - 1
+
+
+def _int(value: Any, most: int, what: str) -> int:
+    if type(value) is not int or not 0 <= value <= most:  # (a bool is not an int here)
+        raise ValueError(f"{what} is not an integer in 0..{most}")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what} is not a list")
+    return value
+
+
+def _str(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} is not a string")
+    return value
 
 
 class CommitStore:

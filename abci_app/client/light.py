@@ -45,6 +45,7 @@ from .._proto.tendermint.crypto import keys_pb2
 from .._proto.tendermint.types import canonical_pb2, types_pb2, validator_pb2
 from .._proto.tendermint.version import types_pb2 as version_pb2
 from ..codec import encode_uvarint
+from .local_files import MAX_SMALL_FILE_BYTES, LocalFileError, read_text_file
 
 TRUST_LEVEL = (1, 3)
 """Share of the trusted validator set's power that must sign a skipped-to header (CometBFT's
@@ -356,8 +357,9 @@ class LightClient:
         if not store.exists():
             return None
         try:
-            return TrustedState.from_json(json.loads(store.read_text()))
-        except (OSError, ValueError, KeyError, TypeError) as e:
+            text = read_text_file(store, MAX_SMALL_FILE_BYTES, "trusted state")
+            return TrustedState.from_json(json.loads(text))
+        except (LocalFileError, ValueError, KeyError, TypeError) as e:
             raise LightClientError(f"trusted state {store} is unreadable: {e}") from None
 
     def save(self) -> None:

@@ -67,14 +67,29 @@ def unsigned_doc(
     return doc
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members; two members with one name are refused: a parser keeps the
+    last, a person (or another tool) reading the file may take the first (RFC 8259 §4 leaves
+    it open), so such a document does not say one thing."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise OfflineTxError(f"duplicate key {key!r} in the tx document: refused")
+        out[key] = value
+    return out
+
+
 def parse_doc(text: str | bytes) -> dict[str, Any]:
-    """A tx document from JSON text; raises OfflineTxError."""
+    """A tx document from JSON text; raises OfflineTxError (too large, not JSON, a duplicate
+    key anywhere, not a tx document)."""
     if len(text) > MAX_DOC_BYTES:
         raise OfflineTxError(f"tx document over {MAX_DOC_BYTES} bytes")
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_unique_keys)
     except ValueError as e:
         raise OfflineTxError(f"not JSON: {e}") from None
+    except RecursionError:
+        raise OfflineTxError("not a tx document: nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise OfflineTxError(f'not a tx document (expected "format": "{FORMAT}")')
     if not isinstance(doc.get("body"), dict):
@@ -82,23 +97,49 @@ def parse_doc(text: str | bytes) -> dict[str, Any]:
     return doc
 
 
+def _one_name_per_field(obj: Any, desc: Any, where: str) -> None:
+    """Refuse a JSON object naming one field of ``desc`` (a protobuf Descriptor) twice:
+    protobuf's JSON mapping accepts both the field's name and its lowerCamelCase name
+    (``chain_id`` and ``chainId``) and keeps one of them, while a reader may see the other."""
+    if not isinstance(obj, dict):
+        return
+    names = {n: f for f in desc.fields for n in (f.name, f.json_name)}
+    seen: dict[str, str] = {}
+    for key, value in obj.items():
+        field = names.get(key)
+        if field is None:
+            continue  # an unknown name: ParseDict refuses it
+        if field.name in seen:
+            raise OfflineTxError(
+                f"{where}: field {field.name!r} given twice ({seen[field.name]!r} and {key!r})"
+            )
+        seen[field.name] = key
+        if field.message_type is not None:
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                _one_name_per_field(item, field.message_type, f"{where}.{field.name}")
+
+
 def body_of(doc: dict[str, Any]) -> tx_pb2.TxBody:
-    """The document's body as a protobuf message (strict: unknown fields are refused)."""
+    """The document's body as a protobuf message (strict: unknown fields are refused, and so
+    is a field given under two names)."""
+    _one_name_per_field(doc.get("body"), tx_pb2.TxBody.DESCRIPTOR, "body")
     try:
         return json_format.ParseDict(doc["body"], tx_pb2.TxBody())
     except (json_format.ParseError, KeyError, TypeError, ValueError) as e:
         raise OfflineTxError(f"bad tx body: {e}") from None
 
 
-def sign_doc(
+def body_to_sign(
     doc: dict[str, Any],
-    key: SigningKey,
+    signer: str,
     chain_id: str | None = None,
     nonce: int | None = None,
-) -> dict[str, Any]:
-    """Sign ``doc``, first setting ``chain_id`` and ``nonce`` if given (offline signing gives
-    both; online they come from the node). Raises OfflineTxError if the body has no chain id,
-    or the document names another signer than ``key``."""
+) -> tx_pb2.TxBody:
+    """The body ``signer`` (an ``mt1…`` address) would sign: the document's, with ``chain_id``
+    and ``nonce`` set if given (offline signing gives both; online they come from the node).
+    Show it to the signer before signing (``cli/txview.py``). Raises OfflineTxError if the body
+    is malformed or has no chain id, or the document names another signer."""
     body = body_of(doc)
     if chain_id is not None:
         body.chain_id = chain_id
@@ -108,13 +149,27 @@ def sign_doc(
         body.nonce = nonce
     if not body.chain_id:
         raise OfflineTxError("the tx has no chain id: give --chain-id")
-    pub = bytes(key.verify_key)
-    signer = to_bech32(address_from_pubkey(pub))
     if doc.get("signer") not in (None, signer):
         raise OfflineTxError(f"the tx is to be signed by {doc['signer']}, not by {signer}")
+    return body
+
+
+def sign_body_doc(body: tx_pb2.TxBody, key: SigningKey) -> dict[str, Any]:
+    """The signed document of ``body`` (canonical bytes) signed by ``key``."""
     body_bytes = body.SerializeToString(deterministic=True)
-    raw = sign_body(key, body.chain_id, body_bytes)
-    return signed_doc(raw)
+    return signed_doc(sign_body(key, body.chain_id, body_bytes))
+
+
+def sign_doc(
+    doc: dict[str, Any],
+    key: SigningKey,
+    chain_id: str | None = None,
+    nonce: int | None = None,
+) -> dict[str, Any]:
+    """Sign ``doc`` as :func:`body_to_sign` prepares it (``chain_id``, ``nonce``). Raises
+    OfflineTxError (see there)."""
+    signer = to_bech32(address_from_pubkey(bytes(key.verify_key)))
+    return sign_body_doc(body_to_sign(doc, signer, chain_id, nonce), key)
 
 
 def signed_doc(raw: bytes) -> dict[str, Any]:

@@ -10,6 +10,7 @@ the node says outside the proof and the signed header is used.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from ..modules.bank.state import Account
 from ..state.keys import account_key
 from .light import LightClient, LightClientError, TrustedState, VerifiedHeader, genesis_anchor
+from .local_files import MAX_GENESIS_FILE_BYTES, LocalFileError, read_text_file
 from .proof import ProofError, verify_query_proof
 
 
@@ -30,8 +32,16 @@ class ProvenValue:
     header: VerifiedHeader
 
 
+_CHAIN_ID_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,49}")
+"""A chain id that can name a file (CometBFT allows 50 characters of any kind)."""
+
+
 def light_store(home: Path, chain_id: str) -> Path:
-    """Where the last verified header of ``chain_id`` is kept for a home."""
+    """Where the last verified header of ``chain_id`` is kept for a home. Raises
+    LightClientError for a chain id that is no file name (``../x``: it comes from a header
+    or a genesis file, and must not choose where the client writes)."""
+    if not _CHAIN_ID_FILE.fullmatch(chain_id):
+        raise LightClientError(f"chain id {chain_id!r} cannot name the light client's state file")
     return home / "light" / f"{chain_id}.json"
 
 
@@ -58,12 +68,20 @@ def open_light_client(
     path = genesis_file or home / "cometbft" / "config" / "genesis.json"
     if path.exists():
         try:
-            genesis = json.loads(path.read_text())
-        except (OSError, ValueError) as e:
+            genesis = json.loads(read_text_file(path, MAX_GENESIS_FILE_BYTES, "genesis file"))
+        except (LocalFileError, ValueError, RecursionError) as e:
             raise LightClientError(f"genesis file {path} is unreadable: {e}") from None
-        store = light_store(home, str(genesis.get("chain_id")))
+        if not isinstance(genesis, dict) or not isinstance(genesis.get("chain_id"), str):
+            raise LightClientError(f"genesis file {path} has no chain_id: not a genesis")
+        store = light_store(home, genesis["chain_id"])
         saved = LightClient.load(store)
-        return LightClient(rpc, saved or genesis_anchor(genesis), store)
+        if saved is not None:
+            return LightClient(rpc, saved, store)
+        try:
+            anchor = genesis_anchor(genesis)
+        except (KeyError, TypeError, ValueError, LightClientError) as e:
+            raise LightClientError(f"genesis file {path} is not a usable genesis: {e}") from None
+        return LightClient(rpc, anchor, store)
     saved_states = sorted((home / "light").glob("*.json")) if (home / "light").is_dir() else []
     if len(saved_states) == 1:
         state = LightClient.load(saved_states[0])

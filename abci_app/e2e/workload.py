@@ -25,6 +25,7 @@ from nacl.signing import SigningKey
 
 from ..address import address_from_pubkey, from_bech32, to_bech32
 from ..client.rpc import NodeUnreachable, RPCClient, RPCError
+from ..errors import UnknownQueryPath
 from ..modules.bank.messages import MsgTransfer
 from ..modules.staking.messages import MsgDelegate, MsgRedelegate, MsgUndelegate
 from ..modules.subnets.messages import (
@@ -36,11 +37,30 @@ from ..modules.subnets.messages import (
 )
 from ..params import BASE_UNITS_PER_MDT
 from ..tx import Message, build_tx
+from ..weights import exact_fee
 from .network import Node
 
 log = logging.getLogger("moderntensor.e2e.workload")
 
+
+def _quote(rpc: RPCClient, raw: bytes) -> int:
+    """The node's exact fee for the signed tx ``raw`` (``/fee``), or FEE from a version that
+    has no such query (the upgrade e2e's previous version).
+
+    Raises:
+        RPCError: the node refused the quote for another reason.
+    """
+    res = rpc.abci_query("/fee", data=raw)
+    if res.code == UnknownQueryPath.code:
+        return FEE
+    if res.code != 0:
+        raise RPCError(f"the fee quote was refused: code {res.code}: {res.log}")
+    return int(res.json()["fee"])
+
+
 FEE = 1_000
+"""min_fee: what a tx pays when the node quotes no fee (a version before issue 13, in the
+upgrade e2e); otherwise each tx pays the node's quote (weights.exact_fee)."""
 MDT = BASE_UNITS_PER_MDT
 MAX_LOCK = 10_000 * MDT
 """The most the subnet owner agrees to burn to register (the lock cost starts at 1,000 MDT)."""
@@ -185,7 +205,12 @@ class Workload:
                 info = rpc.abci_query(f"/account/{_bech32(acct.address)}").json()
                 acct.nonce = int(info["nonce"])
                 acct.resync = False
-            raw = build_tx(acct.key, self.chain_id, acct.nonce, FEE, msgs)
+            nonce = acct.nonce
+            raw = exact_fee(  # the fee the node quotes for this very tx
+                lambda fee: build_tx(acct.key, self.chain_id, nonce, fee, msgs),
+                lambda signed: _quote(rpc, signed),
+                FEE,
+            )
             tx_hash = hashlib.sha256(raw).hexdigest().upper()
             try:
                 res = rpc.broadcast_tx_sync(raw)

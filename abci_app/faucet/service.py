@@ -2,9 +2,12 @@
 
 Grants are serialised by one lock: the faucet's nonce is read once and then counted locally,
 so concurrent requests never reuse a nonce; on a nonce mismatch (someone else used the key)
-it is re-read from the chain and the grant retried once. A grant is answered once its transfer
-is in a block (the wait happens outside the lock, so concurrent grants share blocks): the
-recipient can spend as soon as it has the answer.
+it is re-read from the chain and the grant retried once. Each transfer is signed by the SDK's
+builder with the exact fee the node quotes for it (``Chain.build``: the ``/fee`` quote,
+max(min_fee, weight x gas_price); weights.py), so a chain whose gas price makes a transfer
+cost more than ``min_fee`` still gets paid. A grant is answered once its transfer is in a
+block (the wait happens outside the lock, so concurrent grants share blocks): the recipient
+can spend as soon as it has the answer.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..address import from_bech32
+from ..client.chain import Chain
 from ..client.keyring import Key
 from ..client.rpc import NodeUnreachable, RPCClient, RPCError, TxTimeout
-from ..errors import BadNonce, InvalidAddress
+from ..errors import BadNonce, InvalidAddress, ModernTensorError
 from ..modules.bank.messages import MsgTransfer
-from ..tx import build_tx
 from .ledger import Ledger, Limits, Refusal
 from .metrics import FaucetMetrics
 
@@ -38,15 +41,8 @@ class Faucet:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._nonce: int | None = None
-        self._chain: tuple[str, int] | None = None
         self.grants = 0
         self.refusals = 0
-
-    def _chain_info(self, rpc: RPCClient) -> tuple[str, int]:
-        if self._chain is None:
-            p = rpc.abci_query("/params").json()
-            self._chain = (p["chain_id"], int(p["params"]["min_fee"]))
-        return self._chain
 
     def _fetch_nonce(self, rpc: RPCClient) -> int:
         return int(rpc.abci_query(f"/account/{self.key.address}").json()["nonce"])
@@ -73,28 +69,26 @@ class Faucet:
             now = self.clock()
             self.ledger.check(address, ip, now, self.limits)
             try:
-                with RPCClient(self.rpc_url, timeout=10, retries=1) as rpc:
-                    chain_id, fee = self._chain_info(rpc)
+                with Chain(self.rpc_url, timeout=10, retries=1) as chain:
                     for attempt in range(2):
                         nonce: int = (
-                            self._nonce if self._nonce is not None else self._fetch_nonce(rpc)
+                            self._nonce if self._nonce is not None else self._fetch_nonce(chain.rpc)
                         )
                         self._nonce = nonce
-                        raw = build_tx(
-                            self.key.signing_key,
-                            chain_id,
-                            nonce,
-                            fee,
-                            [MsgTransfer(to, self.limits.amount)],
-                            "faucet",
+                        raw = chain.build(  # signed with the fee the node quotes for it
+                            self.key, [MsgTransfer(to, self.limits.amount)], None, "faucet", nonce
                         )
-                        res = rpc.broadcast_tx_sync(raw)
+                        res = chain.rpc.broadcast_tx_sync(raw)
                         if res.code == BadNonce.code and attempt == 0:
                             self._nonce = None
                             continue
                         break
             except (NodeUnreachable, RPCError) as e:
                 raise Refusal("node_unavailable", 502, f"the chain is unreachable: {e}") from None
+            except ModernTensorError as e:  # the node refused a query (params, fee quote)
+                raise Refusal(
+                    "chain_rejected", 502, f"the chain refused the fee quote: {e.log()}"
+                ) from None
             if res.code != 0:
                 self._nonce = None
                 raise Refusal(

@@ -38,10 +38,26 @@ Handler = Callable[[Overlay, bytes, M, "ChainContext"], None]
 ModernTensorError to refuse it."""
 
 
-def unweighed(msg: Msg) -> int:
-    """The weight of a message type not yet weighed: 0. (Fees are a flat ``min_fee`` per tx
-    until the weights of the hardening issue are calibrated; nothing reads weights yet.)"""
-    return 0
+@dataclass(frozen=True)
+class WeightBounds:
+    """The chain params that bound handlers' loops over state (genesis values), which message
+    weights may use to cover their worst case (issue 13)."""
+
+    max_uids_cap: int
+    """Uids a subnet may have: a registration into a full subnet scans them for pruning."""
+    max_subnets: int
+    """Subnets that may exist: registering one scans them for the lowest free netuid."""
+    max_delegations: int
+    """Delegations one account may hold: withdraw_rewards without a validator settles each."""
+
+
+NO_BOUNDS = WeightBounds(max_uids_cap=1, max_subnets=1, max_delegations=1)
+"""Placeholder bounds of a context built by hand (execution.load_context reads the chain's)."""
+
+
+def flat(units: int) -> Callable[[Any, WeightBounds], int]:
+    """The weight of a message whose work does not depend on its content."""
+    return lambda msg, bounds: units
 
 
 @dataclass(frozen=True)
@@ -55,8 +71,10 @@ class MsgSpec(Generic[M]):
     proto_type: type[Any]
     """The generated protobuf class (tx_pb2.MsgX)."""
     handler: Handler[M]
-    weight: Callable[[M], int] = unweighed
-    """Deterministic cost of the message from its content alone (per entry for lists)."""
+    weight: Callable[[M, WeightBounds], int]
+    """Deterministic cost of the message from its content (per entry for lists) and the
+    chain's bounds, covering its worst case: weight units of ~1 us (abci_app/weights.py, the
+    calibration in bench/weights_bench.py)."""
 
 
 @dataclass(frozen=True)

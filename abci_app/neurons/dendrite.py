@@ -4,7 +4,9 @@ a hard deadline per request and a cap on the answer's size.
 Nothing a miner does can hang the caller or grow its memory: a miner that never answers is cut
 at ``timeout`` (the whole request, connect to last byte, not per read), one that streams
 without end is cut at ``max_answer_bytes``, and every failure is returned as an
-:class:`AxonAnswer` with an error (never raised), so one bad miner cannot stop a round.
+:class:`AxonAnswer` with an error (never raised), so one bad miner cannot stop a round. Every
+byte a miner sends, answers and refusals alike, is parsed by :func:`untrusted_json`, and the
+text of a refusal is passed through :func:`printable` before anyone logs it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ import httpx
 
 from ..address import from_bech32
 from ..client.keyring import Key
-from ..errors import ERRORS_BY_CODE, BadAxonResponse, MinerUnreachable, ModernTensorError
+from ..errors import (
+    ERRORS_BY_CODE,
+    BadAxonResponse,
+    MinerUnreachable,
+    ModernTensorError,
+    NeuronError,
+)
 from .axon import FORWARD_PATH
 from .metagraph import AxonInfo
 from .signing import SIGNATURE, sign_request, verify_response
@@ -44,16 +52,47 @@ class AxonAnswer:
         return self.error is None
 
 
-def refusal(status: int, body: bytes) -> ModernTensorError:
-    """The axon's error answer as the chain's exception class (by its stable code)."""
+MAX_MESSAGE_CHARS = 200
+"""Most characters of a miner's refusal message kept (it goes into the validator's log)."""
+
+
+def untrusted_json(data: bytes) -> Any:
+    """Parse bytes a miner sent. Raises :class:`BadAxonResponse` for anything that is not
+    JSON, including nesting deeper than the parser recurses (``RecursionError``) and integers
+    longer than Python's digit limit (a ``ValueError``)."""
     try:
-        err = json.loads(body)["error"]
-        cls = ERRORS_BY_CODE[int(err["code"])]
-        message = str(err.get("message", ""))
-        prefix = f"{cls.summary}: "
-        return cls(message[len(prefix) :] if message.startswith(prefix) else message)
-    except (ValueError, KeyError, TypeError):
-        return BadAxonResponse(f"HTTP {status}")
+        return json.loads(data)
+    except (ValueError, RecursionError):  # (UnicodeDecodeError is a ValueError)
+        raise BadAxonResponse("the answer is not JSON") from None
+
+
+def printable(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` from a miner made safe for one log line: every non-printable character
+    (newlines that would forge log lines, terminal escapes) becomes ``?``, and it is cut to
+    ``limit`` characters."""
+    clean = "".join(c if c.isprintable() else "?" for c in text[: limit + 1])
+    return clean if len(clean) <= limit else clean[:limit] + "..."
+
+
+def refusal(status: int, body: bytes) -> ModernTensorError:
+    """The axon's error answer ``{"error": {"code", "message"}}`` as the exception class of
+    its stable code, when that is an axon refusal (a :class:`~abci_app.errors.NeuronError`,
+    codes 400-449) and the message a string; anything else is :class:`BadAxonResponse`
+    ``HTTP <status>``. Never raises: the body is a miner's."""
+    fallback = BadAxonResponse(f"HTTP {status}")
+    try:
+        data = untrusted_json(body)
+    except BadAxonResponse:
+        return fallback
+    err = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(err, dict):
+        return fallback
+    code, message = err.get("code"), err.get("message", "")
+    cls = ERRORS_BY_CODE.get(code) if type(code) is int else None
+    if cls is None or not issubclass(cls, NeuronError) or not isinstance(message, str):
+        return fallback
+    prefix = f"{cls.summary}: "
+    return cls(printable(message[len(prefix) :] if message.startswith(prefix) else message))
 
 
 class Dendrite:
@@ -156,11 +195,9 @@ class Dendrite:
             verify_response(
                 resp_headers, axon.hotkey, bytes.fromhex(headers[SIGNATURE]), status, answer
             )
-            data = json.loads(answer)
+            data = untrusted_json(answer)
         except BadAxonResponse as e:
             return failed(e)
-        except (ValueError, UnicodeDecodeError, RecursionError):  # (deep nesting: a miner's
-            return failed(BadAxonResponse("the answer is not JSON"))  # way to crash a parser)
         if not isinstance(data, dict) or "outputs" not in data:
             return failed(BadAxonResponse('the answer has no "outputs"'))
         return AxonAnswer(axon.uid, axon.hotkey, data["outputs"], latency, None, status)

@@ -16,8 +16,10 @@ from ..client.aio import AsyncChain
 from ..client.keyring import Key
 from ..errors import NotRegistered
 from ..modules.subnets.messages import MsgServeAxon
-from .axon import AsyncModel, Axon, SyncModel
+from .axon import Axon
 from .metagraph import MetagraphSync
+from .model_runner import AsyncModel, SyncModel
+from .node_reads import MAX_NODE_ANSWER_BYTES
 from .tasks.base import Task
 
 log = logging.getLogger("moderntensor.neurons.miner")
@@ -39,6 +41,8 @@ class MinerConfig:
     external_port: int | None = None
     """Port announced (default: the port listened on)."""
     max_concurrency: int = 8
+    max_connections_per_ip: int = 16
+    """Connections the axon holds from one address (raise it behind a reverse proxy)."""
     forward_timeout: float = 10.0
     rpc_timeout: float = 10.0
     full_sync_every: int = 10
@@ -67,7 +71,9 @@ class Miner:
         """Raises :class:`NotRegistered` when the hotkey has no uid on the subnet, and the
         SDK's errors when the node cannot be reached at start."""
         cfg = self.cfg
-        chain = AsyncChain(self.node, timeout=cfg.rpc_timeout, retries=2)
+        chain = AsyncChain(
+            self.node, cfg.rpc_timeout, retries=2, max_response_bytes=MAX_NODE_ANSWER_BYTES
+        )
         metagraph = MetagraphSync(chain, cfg.netuid, cfg.rpc_timeout, cfg.full_sync_every)
         try:
             await metagraph.sync()
@@ -84,6 +90,7 @@ class Miner:
                 port=cfg.port,
                 max_concurrency=cfg.max_concurrency,
                 forward_timeout=cfg.forward_timeout,
+                max_connections_per_ip=cfg.max_connections_per_ip,
             )
             await self.axon.start()
             port = cfg.external_port or self.axon.port
@@ -94,11 +101,16 @@ class Miner:
             log.info("uid %d serving %s on %s:%d", me.uid, self.task.name, cfg.host, self.axon.port)
             self.ready.set()
             follower = asyncio.create_task(metagraph.run())
+            stopping = asyncio.create_task(stop.wait())
             try:
-                await stop.wait()
+                await asyncio.wait({follower, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if follower.done():  # it never ends but by a bug: stop loudly rather than
+                    # serve on with permits that no longer follow the chain
+                    raise RuntimeError("the metagraph task stopped") from follower.exception()
             finally:
-                follower.cancel()
-                await asyncio.gather(follower, return_exceptions=True)
+                for t in (follower, stopping):
+                    t.cancel()
+                await asyncio.gather(follower, stopping, return_exceptions=True)
         finally:
             if self.axon is not None:
                 await self.axon.stop()

@@ -2,8 +2,11 @@
 
 Memory is bounded twice: a nonce is forgotten once its timestamp has left the window (a replay
 of it is then refused as stale), and the guard never holds more than ``max_entries`` nonces in
-all nor ``max_per_caller`` of one caller. When a cap is reached the request is refused
-(:class:`AxonBusy`) rather than an old nonce evicted: eviction would re-open a replay.
+all (200,000: about 48 MiB) nor ``max_per_caller`` of one caller. When a cap is reached the
+request is refused (:class:`AxonBusy`) rather than an old nonce evicted: eviction would re-open
+a replay. The per-caller cap (1,000 in a 30 s span, where a validator sends one request a round)
+is small enough that 200 callers flooding at it still leave room for every other caller: a
+flood from a few permitted validators cannot lock the others out.
 
 Rule source: Bittensor's axon (nonce + timestamp window per hotkey), with both bounds explicit.
 """
@@ -24,7 +27,7 @@ class NonceGuard:
     window_ms: int = 15_000
     """A request's timestamp may be this far from the axon's clock, either way."""
     max_entries: int = 200_000
-    max_per_caller: int = 20_000
+    max_per_caller: int = 1_000
     _seen: set[tuple[bytes, bytes]] = field(default_factory=set)
     _expiry: list[tuple[int, bytes, bytes]] = field(default_factory=list)
     _per_caller: dict[bytes, int] = field(default_factory=dict)

@@ -79,13 +79,24 @@ class MovingScores:
 
     @classmethod
     def from_json(cls, data: dict[str, list[object]], alpha: float) -> MovingScores:
-        """Read ``scores.json``; entries that are not finite averages in [0, 1] are dropped."""
+        """Read ``scores.json``. Each entry that is not ``"<uid 0-65535>": [hotkey string,
+        finite average in [0, 1]]`` is dropped (a file damaged or edited on disk); ``ValueError``
+        when ``data`` is not an object at all."""
+        if not isinstance(data, dict):
+            raise ValueError("scores.json is not an object")
         table = cls(alpha=alpha)
-        for uid, (hotkey, score) in data.items():
+        for uid, entry in data.items():
+            if not (isinstance(uid, str) and uid.isascii() and uid.isdigit() and len(uid) <= 5):
+                continue
+            if not isinstance(entry, list) or len(entry) != 2:
+                continue
+            hotkey, score = entry
+            if not isinstance(hotkey, str) or type(score) not in (int, float):
+                continue
             value = float(score)  # type: ignore[arg-type]
-            if math.isfinite(value) and 0.0 <= value <= 1.0:
+            if int(uid) <= U16_MAX and math.isfinite(value) and 0.0 <= value <= 1.0:
                 table.scores[int(uid)] = value
-                table.hotkeys[int(uid)] = str(hotkey)
+                table.hotkeys[int(uid)] = hotkey
         return table
 
 

@@ -5,7 +5,10 @@ It survives what miners and nodes do: a miner that hangs is cut at the dendrite'
 scores 0, one that answers garbage scores 0, a node that restarts makes a round fail (counted,
 logged) and the next one try again, with the metagraph's event stream reconnecting by itself.
 Its moving averages (``scores.json``) and pending commits (``commits/``, the SDK's commit store)
-are in its state folder, so a restarted validator carries on where it stopped.
+are in its state folder, so a restarted validator carries on where it stopped; what it reads
+back is checked entry by entry (:meth:`.MovingScores.from_json`, :class:`.WeightSetter`). Its
+two background tasks (metagraph, weights) end only by a bug; the loop then stops with that
+error rather than score on without setting weights.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from ..client.commits import CommitStore
 from ..client.keyring import Key
 from ..client.rpc import TxTimeout
 from .dendrite import AxonAnswer, Dendrite
-from .metagraph import SYNC_ERRORS, MetagraphSync
+from .metagraph import MetagraphSync
 from .metrics import ValidatorMetrics
+from .node_reads import MAX_NODE_ANSWER_BYTES, SYNC_ERRORS, hyperparams, latest_height
 from .scoring import MovingScores, round_score, weights_from_scores
 from .tasks.base import Task
 from .weights import WeightSetter
@@ -110,7 +114,9 @@ class Validator:
         """Score in rounds and, in a task of its own, follow the chain's height to reveal and
         commit on time (a round slowed by hanging miners never makes a reveal miss its
         window). Returns when ``stop`` is set."""
-        chain = AsyncChain(self.node, timeout=self.cfg.rpc_timeout, retries=1)
+        chain = AsyncChain(
+            self.node, self.cfg.rpc_timeout, retries=1, max_response_bytes=MAX_NODE_ANSWER_BYTES
+        )
         dendrite = Dendrite(
             self.key, timeout=self.cfg.timeout, max_concurrency=self.cfg.max_concurrency
         )
@@ -123,13 +129,17 @@ class Validator:
             self.cfg.netuid,
             CommitStore(self.cfg.state_dir / "commits"),
             self.cfg.version_key,
+            query_timeout=self.cfg.rpc_timeout,
         )
         tasks = [
-            asyncio.create_task(self.metagraph.run()),
-            asyncio.create_task(self._weights_loop(chain, stop)),
+            asyncio.create_task(self.metagraph.run(), name="metagraph"),
+            asyncio.create_task(self._weights_loop(chain, stop), name="weights"),
         ]
         try:
             while not stop.is_set():
+                for t in tasks:  # neither ends while the validator runs, except by a bug:
+                    if t.done() and not stop.is_set():  # stop loudly, not score on silently
+                        raise RuntimeError(f"the {t.get_name()} task stopped") from t.exception()
                 started = time.monotonic()
                 try:
                     await self.round(chain, dendrite)
@@ -148,8 +158,7 @@ class Validator:
             await chain.aclose()
 
     async def _height(self, chain: AsyncChain) -> int:
-        status = await asyncio.wait_for(chain.rpc.call("status"), self.cfg.rpc_timeout)
-        return int(status["sync_info"]["latest_block_height"])
+        return await latest_height(chain, self.cfg.rpc_timeout)
 
     def _quality(self, challenge: Any, answer: AxonAnswer) -> float:
         """The task's score of a valid answer; a task plug-in that raises on a miner's
@@ -208,9 +217,7 @@ class Validator:
         height = await self._height(chain)
         if self.start_height is None:
             self.start_height = height
-        hp = await asyncio.wait_for(
-            chain.query(f"/subnet/{netuid}/hyperparams"), self.cfg.rpc_timeout
-        )
+        hp = await hyperparams(chain, netuid, self.cfg.rpc_timeout)
         me = self.metagraph.neuron(self.key.address)
         if me is None:
             if self.metagraph.current is not None:
@@ -219,7 +226,7 @@ class Validator:
             uids, weights = weights_from_scores(self.scores.scores)
             if self.rounds < self.cfg.warmup_rounds:
                 uids, weights = (), ()  # reveal what is due, commit nothing new yet
-            await self.setter.step(height, hp, me.validator_permit, uids, weights)
+            await self.setter.step(height, hp, me.validator_permit, uids, weights, me.uid)
         self._publish_weights(height, hp)
         return height
 

@@ -7,7 +7,11 @@ a permit and the rate limit has lifted: one commit per window, never a second on
 unrevealed commit. Salts are 32 random bytes. Pending commits live on disk (the SDK's
 :class:`~abci_app.client.commits.CommitStore`, one file per commit hash with the weights, salt,
 commit tx hash and reveal window) from the moment the commit is in a block, so a restart
-reveals them. With
+reveals them. Those files are not trusted blindly: an entry whose weights and salt do not hash
+to its commit hash is ignored when loaded, and at the first step after a start the entries are
+held to the commit the chain keeps for this validator (one at most): an entry of another hash
+(revealed or expired while the validator was down, or edited) is forgotten, and the matching
+one takes the chain's reveal window, so no damaged or edited file can stall weights. With
 ``commit_reveal`` off it sends ``set_weights`` once per tempo.
 
 Every refusal is expected and handled by its code: 138 (rate limited: the message gives the
@@ -20,6 +24,7 @@ is logged and retried at a later step. Rule source: subtensor's commit-reveal v2
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import secrets
@@ -47,6 +52,7 @@ from ..modules.subnets.messages import (
     MsgSetWeights,
     commit_hash,
 )
+from .node_reads import as_height, node_object
 
 log = logging.getLogger("moderntensor.neurons.weights")
 
@@ -106,6 +112,7 @@ class WeightSetter:
         store: CommitStore,
         version_key: int = 0,
         tx_timeout: float = 30.0,
+        query_timeout: float = 10.0,
     ) -> None:
         self.chain = chain
         self.key = key
@@ -113,18 +120,61 @@ class WeightSetter:
         self.store = store
         self.version_key = version_key
         self.tx_timeout = tx_timeout
+        self.query_timeout = query_timeout
         self.status = WeightsStatus()
         self.txs: Counter[tuple[str, str]] = Counter()
         """(kind, outcome) -> count, e.g. ("commit", "ok"), ("reveal", "RevealOutOfWindow")."""
         self._said_at: int | None = None
+        self._reconciled = False
         self.pending: list[PendingCommit] = sorted(
-            (
-                PendingCommit(digest, e)
-                for digest, e in store.entries()
-                if e.netuid == netuid and e.hotkey == key.address and e.reveal_until
-            ),
-            key=lambda c: (c.entry.reveal_from, c.digest),
+            self._load(), key=lambda c: (c.entry.reveal_from, c.digest)
         )
+
+    def _load(self) -> list[PendingCommit]:
+        """This validator's saved commits on this subnet whose weights and salt hash to their
+        commit hash (:meth:`CommitStore.entries` already skips unreadable files)."""
+        hotkey = from_bech32(self.key.address)
+        out = []
+        for digest, e in self.store.entries():
+            if e.netuid != self.netuid or e.hotkey != self.key.address or not e.reveal_until:
+                continue
+            salt = bytes.fromhex(e.salt)  # (checked hex by CommitEntry.from_json)
+            if commit_hash(hotkey, e.netuid, e.uids, e.weights, salt, e.version_key) != digest:
+                log.warning("ignoring saved commit %s: it does not hash to its name", digest.hex())
+                continue
+            out.append(PendingCommit(digest, e))
+        return out
+
+    async def _reconcile(self, uid: int) -> None:
+        """Hold the saved commits to the one the chain keeps for ``uid`` (see the module's
+        text). Raises the node's errors (the step is then retried)."""
+        path = f"/subnet/{self.netuid}/weights/{uid}"
+        commit = (await node_object(self.chain, path, self.query_timeout)).get("commit")
+        on_chain, window = None, (0, 0)
+        if isinstance(commit, dict) and isinstance(commit.get("hash"), str):
+            try:
+                window = (as_height(commit["reveal_from"]), as_height(commit["reveal_until"]))
+                on_chain = commit["hash"].lower()
+            except (KeyError, ValueError) as e:
+                raise RPCError(f"malformed answer to {path}: {e}") from None
+        for c in list(self.pending):
+            if c.digest.hex() != on_chain:
+                log.warning("forgetting saved commit %s: the chain holds no such commit", c.label)
+                self.store.delete(c.digest)
+                self.pending.remove(c)
+            elif (c.entry.reveal_from, c.entry.reveal_until) != window:
+                log.warning(
+                    "saved commit %s: reveal window %d..%d on disk, %d..%d on chain: using "
+                    "the chain's",
+                    c.label,
+                    c.entry.reveal_from,
+                    c.entry.reveal_until,
+                    *window,
+                )
+                entry = dataclasses.replace(c.entry, reveal_from=window[0], reveal_until=window[1])
+                self.store.save(c.digest, entry)
+                self.pending[self.pending.index(c)] = PendingCommit(c.digest, entry)
+        self._reconciled = True
 
     async def _send(self, kind: str, msg: Any) -> CommittedTx | None:
         """Send one message; None (and the outcome counted) when it did not land."""
@@ -269,12 +319,16 @@ class WeightSetter:
         permit: bool,
         uids: tuple[int, ...],
         weights: tuple[int, ...],
+        uid: int,
     ) -> None:
         """Reveal what is due, then commit (or set) ``uids``/``weights`` if allowed now.
 
         ``hp`` is the subnet's hyperparameters (the chain's JSON); ``permit`` whether the
-        metagraph shows this validator's permit (weights need one)."""
+        metagraph shows this validator's permit (weights need one); ``uid`` this validator's
+        uid on the subnet."""
         if int(hp["commit_reveal"]):
+            if not self._reconciled:
+                await self._reconcile(uid)
             await self._reveal_due(height)
         if uids and not permit:
             self._say_once(

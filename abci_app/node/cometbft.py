@@ -112,3 +112,47 @@ def patch_config(text: str, settings: list[tuple[str, str, Any]]) -> str:
             raise CometBFTError(f"config.toml has no key {key!r} in section [{sec}]")
         lines[where] = f"{key} = {toml_literal(value)}"
     return "\n".join(lines) + "\n"
+
+
+_GO_UNITS_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9}
+_GO_UNITS_NS |= {"m": 60 * 10**9, "h": 3600 * 10**9}
+_GO_PART = re.compile(r"(\d+)(?:\.(\d+))?(ns|us|µs|μs|ms|s|m|h)")
+
+
+def parse_go_duration(text: str) -> int:
+    """A Go ``time.Duration`` string as CometBFT's config.toml writes it ("1s", "200ms",
+    "1m30s", "1.5s"; no sign) in nanoseconds, floored.
+
+    Raises:
+        CometBFTError: not such a duration.
+    """
+    if text == "0":
+        return 0
+    pos, total = 0, 0
+    while pos < len(text) or pos == 0:
+        m = _GO_PART.match(text, pos) if len(text) <= 64 else None
+        if m is None:
+            raise CometBFTError(f"{text[:64]!r} is not a duration like 1s or 200ms")
+        whole, frac, unit = m.group(1), m.group(2) or "", m.group(3)
+        scale = _GO_UNITS_NS[unit]
+        total += int(whole) * scale + int(frac or "0") * scale // 10 ** len(frac)
+        pos = m.end()
+    return total
+
+
+def block_interval_ns(config_toml: Path) -> int | None:
+    """The shortest interval between two blocks of a node with this config.toml: its
+    ``consensus.timeout_commit`` (after a commit the node waits that long before the next
+    height), or None when it does not wait (``skip_timeout_commit``) or the value is 0.
+
+    Raises:
+        CometBFTError: an unreadable config or a malformed duration.
+    """
+    try:
+        consensus = tomllib.loads(config_toml.read_text()).get("consensus", {})
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise CometBFTError(f"cannot read {config_toml.name}: {e}") from None
+    if consensus.get("skip_timeout_commit"):
+        return None
+    interval = parse_go_duration(str(consensus.get("timeout_commit", "1s")))
+    return interval or None

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from .monitoring import alerts_config
-from .plan import DOCKER_PORTS, LocalnetPlan, NodePlan
+from .plan import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetPlan, NodePlan
 
 IMAGE = "moderntensor:local"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.53.0"
@@ -50,7 +50,8 @@ def compose(plan: LocalnetPlan, data_dir: str = "./localnet") -> dict[str, Any]:
     """Compose services: appN + cometbftN per node, Prometheus and Grafana.
 
     Inside containers every node uses the standard ports; on the host they are published on
-    the same ports the loopback localnet uses, so tools and dashboards work with either.
+    the same ports the loopback localnet uses, so tools and dashboards work with either. ABCI
+    is a unix socket in the node's volume, never a port (published or not).
     """
     d = DOCKER_PORTS
     services: dict[str, Any] = {}
@@ -66,7 +67,7 @@ def compose(plan: LocalnetPlan, data_dir: str = "./localnet") -> dict[str, Any]:
                 "node",
                 "app",
                 "--abci",
-                f"tcp://0.0.0.0:{d['abci']}",
+                DOCKER_ABCI_SOCKET,
                 "--metrics-host",
                 "0.0.0.0",
             ],

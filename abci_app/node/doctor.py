@@ -145,9 +145,9 @@ def check_validator(rpc: RPCClient, operator: str) -> list[Check]:
         until = int(info.get("jailed_until", 0))
         left = until - time.time()
         hint = (
-            f"wait {int(left)}s more, then `tx staking unjail --from <key>`"
+            f"wait {int(left)}s more, then `tx slashing unjail --from <key>`"
             if left > 0
-            else "the jail time is over: `tx staking unjail --from <key>`"
+            else "the jail time is over: `tx slashing unjail --from <key>`"
         )
         out.append(Check("validator", FAIL, f"{val.get('moniker', '')} is jailed", hint))
     elif int(val.get("power", 0)) == 0:
@@ -175,13 +175,6 @@ def check_validator(rpc: RPCClient, operator: str) -> list[Check]:
     else:
         out.append(Check("signing", OK, detail))
     return out
-
-
-def reveal_heights(netuid: int, tempo: int, commit_window: int) -> tuple[int, int]:
-    """The first and last height at which a commit made in ``commit_window`` can be revealed
-    (the next window; windows are ``(height + netuid) // (tempo + 1)``, subnets handlers)."""
-    w = commit_window + 1
-    return w * (tempo + 1) - netuid, (w + 1) * (tempo + 1) - netuid - 1
 
 
 def check_hotkey(rpc: RPCClient, hotkey: str) -> list[Check]:
@@ -234,7 +227,8 @@ def check_hotkey(rpc: RPCClient, hotkey: str) -> list[Check]:
         row = _query(rpc, f"/subnet/{netuid}/weights/{neuron['uid']}")
         commit = row.get("commit")
         if commit is not None:
-            start, end = reveal_heights(netuid, tempo, int(commit["window"]))
+            # the chain fixed the window when the commit was made (subnets' schedule.py)
+            start, end = int(commit["reveal_from"]), int(commit["reveal_until"])
             if height + 1 < start:
                 out.append(
                     Check(

@@ -17,9 +17,21 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from ..address import from_bech32
+from ..client.local_files import (
+    MAX_GENESIS_FILE_BYTES,
+    MAX_SMALL_FILE_BYTES,
+    LocalFileError,
+    read_text_file,
+)
 from ..errors import InvalidAddress, InvalidGenesis
 from ..execution import init_chain
 from ..genesis import GenesisState, export_app_state, parse_app_state
+from ..modules.slashing.evidence_window import (
+    DEFAULT_MAX_AGE_BLOCKS,
+    DEFAULT_MAX_AGE_NS,
+    check_evidence_max_age,
+    evidence_max_age,
+)
 from ..modules.staking.genesis import GenTx, check_backed_by_stake, initial_set, make_gentx
 from ..params import AppParams
 from ..schema import parse_amount
@@ -28,7 +40,7 @@ from ..state.overlay import EmptyReader, Overlay
 from ..upgrades import VersionTooNew, migrate
 
 DEFAULT_CONSENSUS_PARAMS: dict[str, Any] = {
-    "block": {"max_bytes": "22020096", "max_gas": "-1"},
+    "block": {"max_bytes": "22020096", "max_gas": "1000000"},
     "evidence": {
         "max_age_num_blocks": "100000",
         "max_age_duration": "172800000000000",
@@ -38,7 +50,11 @@ DEFAULT_CONSENSUS_PARAMS: dict[str, Any] = {
     "version": {"app": "0"},
     "abci": {"vote_extensions_enable_height": "0"},
 }
-"""CometBFT v0.38's defaults, as ``cometbft init`` writes them."""
+"""CometBFT v0.38's defaults, as ``cometbft init`` writes them, except ``block.max_gas``: a
+block weighs at most 1,000,000 units (weights.py; ~1 s of execution on the reference machine,
+about 10,000 plain transfers), so CometBFT's mempool reaping and our PrepareProposal keep
+blocks under it and ProcessProposal rejects heavier ones. :func:`new_genesis` shortens the
+evidence window below the unbonding period (``modules.slashing.evidence_window``)."""
 
 
 def now_rfc3339() -> str:
@@ -49,8 +65,15 @@ def new_genesis(
     chain_id: str,
     app_params: dict[str, Any] | None = None,
     staking_params: dict[str, Any] | None = None,
+    block_interval_ns: int | None = None,
 ) -> dict[str, Any]:
-    """An empty genesis for ``chain_id``: no accounts, no validators yet."""
+    """An empty genesis for ``chain_id``: no accounts, no validators yet. Its evidence window
+    is CometBFT's default shortened below the unbonding period (in blocks, and in time when
+    ``block_interval_ns``, the shortest block interval, is known: a node's timeout_commit).
+
+    Raises:
+        InvalidGenesis: a bad chain id or param.
+    """
     if not chain_id or len(chain_id) > 50:
         raise InvalidGenesis("chain_id must be 1-50 characters (a CometBFT limit)")
     params = AppParams.from_dict(app_params or {})
@@ -61,12 +84,16 @@ def new_genesis(
         "staking": {"params": staking_params or {}, "validators": []},
         "gen_txs": [],
     }
-    parse_app_state(app_state, chain_id)
+    state = parse_app_state(app_state, chain_id)
+    consensus = json.loads(json.dumps(DEFAULT_CONSENSUS_PARAMS))
+    blocks, duration = evidence_max_age(state.staking.params.unbonding_blocks, block_interval_ns)
+    consensus["evidence"]["max_age_num_blocks"] = str(blocks)
+    consensus["evidence"]["max_age_duration"] = str(duration)
     return {
         "genesis_time": now_rfc3339(),
         "chain_id": chain_id,
         "initial_height": "1",
-        "consensus_params": json.loads(json.dumps(DEFAULT_CONSENSUS_PARAMS)),
+        "consensus_params": consensus,
         "validators": [],
         "app_hash": "",
         "app_state": app_state,
@@ -74,11 +101,13 @@ def new_genesis(
 
 
 def load(path: Path) -> dict[str, Any]:
+    if not Path(path).exists():
+        raise InvalidGenesis(f"no genesis file at {path}")
     try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise InvalidGenesis(f"no genesis file at {path}") from None
-    except json.JSONDecodeError as e:
+        data = json.loads(read_text_file(Path(path), MAX_GENESIS_FILE_BYTES, "genesis file"))
+    except LocalFileError as e:
+        raise InvalidGenesis(str(e)) from None
+    except (json.JSONDecodeError, RecursionError) as e:
         raise InvalidGenesis(f"{path} is not valid JSON: {e}") from None
     if not isinstance(data, dict):
         raise InvalidGenesis(f"{path} must hold a JSON object")
@@ -90,9 +119,43 @@ def save(path: Path, genesis: dict[str, Any]) -> None:
     Path(path).write_text(json.dumps(genesis, indent=2) + "\n")
 
 
-def validate(genesis: dict[str, Any]) -> GenesisState:
+def evidence_window(genesis: dict[str, Any]) -> tuple[int, int]:
+    """``consensus_params.evidence``'s (max_age_num_blocks, max_age_duration in ns); CometBFT's
+    defaults for a missing one.
+
+    Raises:
+        InvalidGenesis: a value that is not a positive integer (CometBFT's JSON: a string).
+    """
+    params = genesis.get("consensus_params")
+    evidence = params.get("evidence") if isinstance(params, dict) else None
+    if not isinstance(evidence, dict):
+        evidence = {}
+    out = []
+    for key, default in (
+        ("max_age_num_blocks", DEFAULT_MAX_AGE_BLOCKS),
+        ("max_age_duration", DEFAULT_MAX_AGE_NS),
+    ):
+        raw = evidence.get(key, default)
+        text = str(raw)
+        if isinstance(raw, bool) or not (text.isascii() and text.isdigit() and 0 < len(text) <= 19):
+            raise InvalidGenesis(
+                f"consensus_params.evidence.{key} must be a positive integer, got {text[:32]!r}"
+            )
+        if int(text) == 0:
+            raise InvalidGenesis(f"consensus_params.evidence.{key} must be positive")
+        out.append(int(text))
+    return out[0], out[1]
+
+
+def validate(genesis: dict[str, Any], block_interval_ns: int | None = None) -> GenesisState:
     """Every rule InitChain enforces (it writes the genesis into a throwaway overlay, as
-    InitChain does, and checks what it wrote) plus CometBFT's own checks on the file."""
+    InitChain does, and checks what it wrote) plus CometBFT's own checks on the file, and the
+    evidence window against the unbonding period (in time too when ``block_interval_ns``, the
+    shortest block interval, is given).
+
+    Raises:
+        InvalidGenesis: the first rule broken, in one line.
+    """
     for key in ("genesis_time", "chain_id", "consensus_params"):
         if key not in genesis:
             raise InvalidGenesis(f"genesis.json is missing {key}")
@@ -115,7 +178,24 @@ def validate(genesis: dict[str, Any]) -> GenesisState:
         except (KeyError, TypeError, ValueError):
             raise InvalidGenesis(f"validators[{i}] needs pub_key.value and power") from None
     check_backed_by_stake(initial_set(state.staking), comet)
+    blocks, duration = evidence_window(genesis)
+    check_evidence_max_age(
+        blocks, duration, state.staking.params.unbonding_blocks, block_interval_ns
+    )
     return state
+
+
+def _app_state(genesis: dict[str, Any], section: str) -> list[Any]:
+    """The list ``app_state[section]`` of a genesis being assembled (created if absent).
+    Raises InvalidGenesis if the file has no chain id, no app_state object or a section that
+    is not a list (a hostile or unrelated JSON file)."""
+    app_state = genesis.get("app_state")
+    if not isinstance(genesis.get("chain_id"), str) or not isinstance(app_state, dict):
+        raise InvalidGenesis("not a genesis: it needs a chain_id and an app_state object")
+    entries = app_state.setdefault(section, [])
+    if not isinstance(entries, list):
+        raise InvalidGenesis(f"app_state.{section} must be a list")
+    return entries
 
 
 def add_account(genesis: dict[str, Any], address: str, balance: int) -> None:
@@ -123,7 +203,7 @@ def add_account(genesis: dict[str, Any], address: str, balance: int) -> None:
         from_bech32(address)
     except InvalidAddress as e:
         raise InvalidGenesis(e.log()) from None
-    accounts = genesis["app_state"].setdefault("accounts", [])
+    accounts = _app_state(genesis, "accounts")
     if any(a.get("address") == address for a in accounts):
         raise InvalidGenesis(f"account {address} is already in the genesis")
     accounts.append({"address": address, "balance": str(parse_amount(balance, "balance"))})
@@ -137,9 +217,10 @@ def add_account(genesis: dict[str, Any], address: str, balance: int) -> None:
 def read_pv_pubkey(priv_validator_key: Path) -> bytes:
     """The consensus public key from a CometBFT priv_validator_key.json."""
     try:
-        data = json.loads(Path(priv_validator_key).read_text())
+        text = read_text_file(Path(priv_validator_key), MAX_SMALL_FILE_BYTES, "key file")
+        data = json.loads(text)
         key = base64.b64decode(data["pub_key"]["value"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (LocalFileError, ValueError, KeyError, TypeError) as e:
         raise InvalidGenesis(
             f"cannot read a consensus key from {priv_validator_key}: {e}"
         ) from None
@@ -156,11 +237,12 @@ def gentx(
 
 def add_validator(genesis: dict[str, Any], gentx_doc: dict[str, Any]) -> None:
     """Append a signed gen_tx after checking it against the whole genesis."""
-    genesis["app_state"].setdefault("gen_txs", []).append(gentx_doc)
+    gen_txs = _app_state(genesis, "gen_txs")
+    gen_txs.append(gentx_doc)
     try:
         parse_app_state(genesis["app_state"], genesis["chain_id"])
     except InvalidGenesis:
-        genesis["app_state"]["gen_txs"].pop()
+        gen_txs.pop()
         raise
 
 
@@ -172,27 +254,41 @@ def export(db: StateDB, base_genesis: dict[str, Any]) -> dict[str, Any]:
     params are kept. Importing it reproduces the same app hash. A state written by an older
     app version (a chain halted for an export-and-restart upgrade) is read through this
     version's migrations (:func:`abci_app.upgrades.migrate`, in memory: the database is not
-    changed), so the export is this version's schema and hash.
+    changed), so the export is this version's schema and hash. The consensus params are the
+    base genesis' (CometBFT's defaults if it has none), with an evidence window in blocks that
+    reaches the unbonding period shortened below it (``modules.slashing.evidence_window``).
 
     Raises:
-        InvalidGenesis: nothing to export, a state newer than this app, or an export that
-            breaks a genesis rule.
+        InvalidGenesis: nothing to export, a state newer than this app, malformed state or
+            base consensus params, or an export that breaks a genesis rule.
     """
-    state = Overlay(db)
+    migrated = Overlay(db)
     try:
-        migrate(state)
+        migrate(migrated)
     except VersionTooNew as e:
         raise InvalidGenesis(f"{e}: export it with the newer version of moderntensor") from None
-    app_state = export_app_state(state).to_dict()
+    app_state = export_app_state(migrated).to_dict()
     chain_id = app_state["chain_id"]
+    state = parse_app_state(app_state, chain_id)
+    consensus = json.loads(
+        json.dumps(base_genesis.get("consensus_params", DEFAULT_CONSENSUS_PARAMS))
+    )
     out = {
         "genesis_time": now_rfc3339(),
         "chain_id": chain_id,
         "initial_height": str(db.height + 1),
-        "consensus_params": base_genesis.get("consensus_params", DEFAULT_CONSENSUS_PARAMS),
+        "consensus_params": consensus,
         "validators": [],
         "app_hash": "",
         "app_state": app_state,
     }
-    parse_app_state(app_state, chain_id)
+    unbonding = state.staking.params.unbonding_blocks
+    blocks, duration = evidence_window(out)
+    if blocks >= unbonding and isinstance(consensus, dict):
+        evidence = consensus.get("evidence")
+        if not isinstance(evidence, dict):
+            evidence = consensus["evidence"] = dict(DEFAULT_CONSENSUS_PARAMS["evidence"])
+        blocks = evidence_max_age(unbonding)[0]
+        evidence["max_age_num_blocks"] = str(blocks)
+    check_evidence_max_age(blocks, duration, unbonding)
     return out

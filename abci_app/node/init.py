@@ -17,12 +17,14 @@ from typing import Any
 from ..client.keyring import Keyring
 from ..params import BASE_UNITS_PER_MDT
 from . import genesis_file
-from .cometbft import find_cometbft, load_template, patch_config
+from .cometbft import block_interval_ns, find_cometbft, load_template, patch_config
 from .home import NodeConfig, NodeHome
 
 DEV_KEY = "dev"
 DEFAULT_DEV_BALANCE = 1_000_000 * BASE_UNITS_PER_MDT
 DEFAULT_SELF_BOND = 10_000 * BASE_UNITS_PER_MDT
+PRODUCTION_TEMPLATE = "production-validator"
+"""The config template of a validator home: its keyring's default backend stays ``file``."""
 
 
 class InitError(Exception):
@@ -97,15 +99,22 @@ def init_node(
     run_cometbft_init(home)
     write_config(home, cfg, template, overrides)
     # the dev key of a development chain: the `test` backend, chosen here explicitly (and made
-    # the folder's default) so `make run` and the README's first commands need no passphrase
-    Keyring.set_default_backend(home.keyring, "test")
+    # the folder's default) so `make run` and the README's first commands need no passphrase;
+    # a production validator's home keeps the sealed `file` default for the keys made there
+    if template != PRODUCTION_TEMPLATE:
+        Keyring.set_default_backend(home.keyring, "test")
     dev = Keyring(home.keyring, backend="test").add(DEV_KEY)
-    genesis = genesis_file.new_genesis(cfg.chain_id, default_app_state()["params"])
+    # the node's timeout_commit is the shortest block interval: the evidence window is kept
+    # below the unbonding period in time as well as in blocks
+    interval = block_interval_ns(home.cometbft / "config" / "config.toml")
+    genesis = genesis_file.new_genesis(
+        cfg.chain_id, default_app_state()["params"], block_interval_ns=interval
+    )
     genesis_file.add_account(genesis, dev.address, dev_balance)
     gtx = genesis_file.gentx(
         dev.signing_key, pv_key_file(home), DEFAULT_SELF_BOND, cfg.moniker, cfg.chain_id
     )
     genesis_file.add_validator(genesis, gtx.to_dict())
-    genesis_file.validate(genesis)
+    genesis_file.validate(genesis, interval)
     genesis_file.save(home.genesis_file, genesis)
     return dev.address

@@ -8,7 +8,6 @@ home under the localnet root; ``localnet.json`` there records the plan.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,11 +19,12 @@ from ..client.keyring import Keyring
 from ..client.rpc import NodeUnreachable, RPCClient, RPCError
 from ..params import BASE_UNITS_PER_MDT
 from . import genesis_file
-from .cometbft import find_cometbft
+from .cometbft import CometBFTError, find_cometbft, parse_go_duration
 from .deploy_files import alerts_text, prometheus_text
 from .home import NodeConfig, NodeHome
 from .init import node_id, pv_key_file, run_cometbft_init, write_config
-from .plan import DOCKER_PORTS, LocalnetError, LocalnetPlan, NodePlan
+from .plan import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetError, LocalnetPlan, NodePlan
+from .processes import child_env, node_process, signal_if
 from .supervisor import StartError, port_in_use, wait_for_port
 
 OPERATOR_BALANCE = 100_000 * BASE_UNITS_PER_MDT
@@ -62,7 +62,7 @@ def _fill(
     }
     if docker:
         fill.update(
-            proxy_app=f"tcp://app{node.index}:{DOCKER_PORTS['abci']}",
+            proxy_app=DOCKER_ABCI_SOCKET,
             rpc_host="0.0.0.0",
             p2p_host="0.0.0.0",
             prom_host="0.0.0.0",
@@ -152,6 +152,12 @@ def init_localnet(
     # development keys: the `test` backend, explicitly (unattended nodes, faucet and tests)
     Keyring.set_default_backend(root / "keyring", "test")
     shared = Keyring(root / "keyring", backend="test")
+    # every node's timeout_commit is the shortest block interval: the evidence window stays
+    # below the unbonding period in time as well as in blocks (the fast preset's 100 blocks)
+    try:
+        interval = parse_go_duration(plan.timeouts()["timeout_commit"]) or None
+    except CometBFTError as e:
+        raise LocalnetError(f"timeout_commit: {e}") from None
     g = genesis_file.new_genesis(
         plan.chain_id,
         staking_params={
@@ -159,6 +165,7 @@ def init_localnet(
             **chosen.get("staking", {}),
             **(staking_params or {}),
         },
+        block_interval_ns=interval,
     )
     if "slashing" in chosen:
         g["app_state"]["slashing"] = {"params": dict(chosen["slashing"])}
@@ -185,7 +192,7 @@ def init_localnet(
                 op.signing_key, pv_key_file(home), SELF_BOND, n.name, plan.chain_id
             )
             genesis_file.add_validator(g, gtx.to_dict())
-    genesis_file.validate(g)
+    genesis_file.validate(g, interval)
     for n in nodes:
         genesis_file.save(homes[n.name].genesis_file, g)
     genesis_file.save(root / "genesis.json", g)
@@ -281,19 +288,19 @@ def _read_pids(root: Path) -> dict[str, dict[str, int]]:
 
 
 def _ours(pid: int, root: Path) -> bool:
-    """True if ``pid`` is alive and is one of this localnet's processes (not a reused pid)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-    except OSError:
-        return False
-    return str(root.resolve()).encode() in cmdline
+    """True if ``pid`` is alive and is a node process (app or cometbft) of a home inside this
+    localnet (not a reused pid, nor any program whose command line mentions the folder)."""
+    got = node_process(pid)
+    return got is not None and got[1].is_relative_to(root.resolve())
 
 
 def spawn(cmd: list[str], log_path: Path) -> int:
     """Start ``cmd`` in a session of its own, appending its output to ``log_path``; its pid."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=child_env()
+        )
     return proc.pid
 
 
@@ -337,23 +344,23 @@ def start_localnet(root: Path, only: list[str] | None = None) -> dict[str, dict[
     return pids
 
 
-def _terminate(pids: list[int], timeout: float = 15.0) -> None:
+def _terminate(pids: list[int], root: Path, timeout: float = 15.0) -> None:
+    """SIGTERM ``pids`` (this localnet's, checked by the caller), then SIGKILL those that are
+    still this localnet's processes after ``timeout`` seconds (checked again: a pid that ended
+    may have been reused)."""
+
+    def ours(pid: int) -> bool:
+        return _ours(pid, root)
+
     for pid in pids:
-        os.kill(pid, signal.SIGTERM)
+        signal_if(pid, signal.SIGTERM, ours)
     deadline = time.monotonic() + timeout
     alive = list(pids)
     while alive and time.monotonic() < deadline:
-        alive = [p for p in alive if Path(f"/proc/{p}").exists() and not _zombie(p)]
+        alive = [p for p in alive if _ours(p, root)]
         time.sleep(0.1)
     for pid in alive:
-        os.kill(pid, signal.SIGKILL)
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
-    except OSError:
-        return True
+        signal_if(pid, signal.SIGKILL, ours)
 
 
 def stop_localnet(root: Path, only: list[str] | None = None) -> list[str]:
@@ -362,9 +369,9 @@ def stop_localnet(root: Path, only: list[str] | None = None) -> list[str]:
     stopped = []
     names = [n for n in pids if only is None or n in only]
     comets = [pids[n]["cometbft"] for n in names if _ours(pids[n]["cometbft"], root)]
-    _terminate(comets)
+    _terminate(comets, root)
     apps = [pids[n]["app"] for n in names if _ours(pids[n]["app"], root)]
-    _terminate(apps)
+    _terminate(apps, root)
     for n in names:
         pids.pop(n)
         stopped.append(n)

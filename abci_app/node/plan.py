@@ -23,6 +23,10 @@ MAX_VALIDATORS = 200
 PORTS_PER_NODE = 10
 """Node i's ports start at ``base_port + PORTS_PER_NODE * i``."""
 DOCKER_PORTS = {"p2p": 26656, "rpc": 26657, "abci": 26658, "prom": 26660, "app_metrics": 26661}
+DOCKER_ABCI_SOCKET = "unix:///data/abci.sock"
+"""In compose, the app and cometbft of a node share its /data volume and talk over this unix
+socket: the ABCI port (which has no authentication) is never on a network, not even the
+compose network."""
 """The ports every node listens on inside its container (CometBFT's defaults, app metrics 26661)."""
 
 

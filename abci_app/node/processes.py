@@ -4,9 +4,12 @@
 (the supervisor and its two children), by ``localnet start``, or as two separate processes
 (``node app`` and ``cometbft start``, e.g. under systemd). Pid files would miss the last two
 and go stale after a crash, so the processes are found in ``/proc``: a process belongs to a home
-when its command line is one of ours and its ``--home`` (resolved against that process's own
-working directory) is the home (for cometbft: ``<home>/cometbft``). A pid whose command line
-does not match is never signalled, so a reused pid is safe. Linux only (``/proc``).
+when it runs one of ours (``cometbft start``; or the ``moderntensor`` command, as its console
+script or ``python [options] -m abci_app``, whose command is ``node start`` or ``node app``:
+another program whose arguments merely contain these words or the home's path is not) and its
+``--home`` (resolved against that process's own working directory; else the CLI's default home
+as that process saw it) is the home (for cometbft: ``<home>/cometbft``). A pid whose command
+line does not match is never signalled, so a reused pid is safe. Linux only (``/proc``).
 
 Children are also bound to their parent's life (``bind_to_parent``): with Linux's
 ``PR_SET_PDEATHSIG`` the kernel signals a child when the supervisor dies, even by SIGKILL.
@@ -23,6 +26,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..client.keyring.passphrase import PASSPHRASE_ENV
 
 PR_SET_PDEATHSIG = 1
 """prctl option (linux/prctl.h): signal to deliver to this process when its parent dies."""
@@ -59,6 +64,18 @@ def bind_to_parent(sig: int) -> Callable[[], None] | None:
             os.kill(os.getpid(), sig)
 
     return preexec
+
+
+SECRET_ENV = (PASSPHRASE_ENV,)
+"""Environment variables a node's processes never need: the keyring passphrase a shell may hold
+for its own CLI commands (the app and cometbft sign nothing with account keys)."""
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a node's child processes (app, cometbft): this process's, without
+    :data:`SECRET_ENV` (a child's environment is readable in ``/proc/<pid>/environ`` for its
+    whole life and passes on to whatever it starts)."""
+    return {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
 
 
 def _argv(pid: int) -> tuple[str, ...] | None:
@@ -104,31 +121,104 @@ def _resolve(pid: int, path: str) -> Path:
     return p.resolve()
 
 
-def _role(argv: tuple[str, ...]) -> str | None:
+_PY_VALUE_OPTIONS = frozenset({"-X", "-W", "-Q"})
+"""Interpreter options that take the next argument as their value."""
+_CLI_VALUE_OPTIONS = frozenset(
+    {"--home", "--node", "--output", "-o", "--timeout", "--keyring-backend", "--passphrase-file"}
+)
+"""The CLI's global options that take a value (``cli/grammar.py``)."""
+
+
+def _cli_args(argv: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The arguments given to the ``moderntensor`` command if ``argv`` runs it: the console
+    script itself, or a Python interpreter (with any options of its own) running the
+    ``moderntensor`` script or ``-m abci_app``. None for any other program, whatever its
+    arguments say (an editor on a file called moderntensor is not a node)."""
     if not argv:
         return None
-    if Path(argv[0]).name == "cometbft" and "start" in argv:
-        return "cometbft"
-    ours = any(a == "abci_app" or Path(a).name == "moderntensor" for a in argv[:3])
-    if ours and _follows(argv, "node", "app"):
-        return "app"
-    if ours and _follows(argv, "node", "start"):
-        return "supervisor"
+    if Path(argv[0]).name == "moderntensor":
+        return argv[1:]
+    if not Path(argv[0]).name.startswith("python"):
+        return None
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "-m":
+            return argv[i + 2 :] if argv[i + 1 : i + 2] == ("abci_app",) else None
+        if a in ("-c", "-"):
+            return None  # a program given inline or on stdin
+        if a in _PY_VALUE_OPTIONS:
+            i += 2
+            continue
+        if a.startswith("-"):
+            i += 1
+            continue
+        return argv[i + 1 :] if Path(a).name == "moderntensor" else None
     return None
 
 
+def _command(args: tuple[str, ...]) -> tuple[str, ...]:
+    """The first two words of a ``moderntensor`` command line that are not options or option
+    values (``--home X node start`` -> ``("node", "start")``)."""
+    words: list[str] = []
+    i = 0
+    while i < len(args) and len(words) < 2:
+        a = args[i]
+        if a in _CLI_VALUE_OPTIONS:
+            i += 2
+            continue
+        if not a.startswith("-"):
+            words.append(a)
+        i += 1
+    return tuple(words)
+
+
+_ROLE_OF_COMMAND: dict[tuple[str, ...], str] = {
+    ("node", "app"): "app",
+    ("node", "start"): "supervisor",
+}
+
+
+def _role(argv: tuple[str, ...]) -> str | None:
+    if not argv:
+        return None
+    if Path(argv[0]).name == "cometbft":
+        return "cometbft" if argv[1:2] == ("start",) else None
+    args = _cli_args(argv)
+    if args is None:
+        return None
+    return _ROLE_OF_COMMAND.get(_command(args))
+
+
 def _home_of(pid: int, argv: tuple[str, ...], role: str) -> Path | None:
-    given = _option(argv, "--home")
     if role == "cometbft":
+        given = _option(argv, "--home")
         return _resolve(pid, given).parent if given else None
+    args = _cli_args(argv) or ()
+    given = _option(args, "--home")
     if given is None:  # the CLI's default home: $MODERNTENSOR_HOME, ./.data, ~/.moderntensor
         given = _environ(pid, "MODERNTENSOR_HOME")
     if given is None:
         local = _resolve(pid, ".data")
-        if not local.is_dir():
-            return None
-        return local
+        if local.is_dir():
+            return local
+        user_home = _environ(pid, "HOME")
+        return _resolve(pid, f"{user_home}/.moderntensor") if user_home else None
     return _resolve(pid, given)
+
+
+def node_process(pid: int) -> tuple[NodeProcess, Path] | None:
+    """The node process ``pid`` runs (its role) and the home it belongs to, or None if ``pid``
+    is gone, a zombie, or not a node process (this rule is the only one: ``node stop`` and
+    ``localnet stop`` both ask it)."""
+    argv = _argv(pid)
+    if argv is None or is_zombie(pid):
+        return None
+    role = _role(argv)
+    if role is None:
+        return None
+    home = _home_of(pid, argv, role)
+    return None if home is None else (NodeProcess(pid, role, argv), home)
 
 
 def find_node_processes(home: Path) -> list[NodeProcess]:
@@ -139,14 +229,9 @@ def find_node_processes(home: Path) -> list[NodeProcess]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == me:
             continue
-        pid = int(entry.name)
-        argv = _argv(pid)
-        if argv is None or is_zombie(pid):
-            continue
-        role = _role(argv)
-        if role is None or _home_of(pid, argv, role) != target:
-            continue
-        found.append(NodeProcess(pid, role, argv))
+        got = node_process(int(entry.name))
+        if got is not None and got[1] == target:
+            found.append(got[0])
     return sorted(found, key=lambda p: (ROLES.index(p.role), p.pid))
 
 
@@ -162,10 +247,37 @@ def _still(proc: NodeProcess) -> bool:
     return not is_zombie(proc.pid) and _argv(proc.pid) == proc.argv
 
 
-def _signal(proc: NodeProcess, sig: int) -> None:
-    if _still(proc):  # the pid still runs the command we found (not a reused pid)
+def signal_if(pid: int, sig: int, check: Callable[[int], bool]) -> bool:
+    """Send ``sig`` to ``pid`` if ``check(pid)`` holds (it is still the process we mean);
+    return whether it was sent. The process is pinned with a pidfd (Linux 5.3+) before the
+    check, so a pid that ends and is reused between the check and the signal is never
+    signalled: the signal goes to the pinned process or nowhere. Where pidfds are missing, the
+    check and ``kill`` follow each other as closely as they can."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return False
+    except (OSError, AttributeError):  # no pidfd here: check, then kill
+        if not check(pid):
+            return False
         with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, sig)
+            os.kill(pid, sig)
+            return True
+        return False
+    try:
+        if not check(pid):
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(fd, sig)
+            return True
+        return False
+    finally:
+        os.close(fd)
+
+
+def _signal(proc: NodeProcess, sig: int) -> None:
+    # only while the pid still runs the command we found (not a reused pid)
+    signal_if(proc.pid, sig, lambda pid: _still(proc))
 
 
 def _wait_gone(procs: list[NodeProcess], timeout: float) -> list[NodeProcess]:

@@ -18,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
+from ..client.rpc import DEFAULT_NODE
 from .cometbft import find_cometbft
 from .home import NodeConfig, NodeHome
-from .processes import bind_to_parent
+from .processes import bind_to_parent, child_env
 
 
 class StartError(Exception):
@@ -67,6 +68,7 @@ def _spawn(cmd: list[str], log_path: Path, death_signal: int) -> subprocess.Pope
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=bind_to_parent(death_signal),
+            env=child_env(),
         )
 
 
@@ -189,6 +191,8 @@ def _announce(
     if dev.exists():
         address = json.loads(dev.read_text())["address"]
         mt = f".venv/bin/moderntensor --home {home.root}"
+        if cfg.rpc_url != DEFAULT_NODE:  # the CLI's default --node is the default RPC port
+            mt += f" --node {cfg.rpc_url}"
         lines += [
             f"  dev key           {address}  (funded in genesis)",
             "Send a first transfer from another terminal:",

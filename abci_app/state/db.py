@@ -73,6 +73,15 @@ class StateDB:
         self._remember(key, value)
         return value
 
+    def peek(self, key: bytes) -> bytes | None:
+        """The committed value, from the cache if there, without adding to it: for reads a
+        stranger chooses (queries), which must not fill or churn the cache the block path
+        relies on."""
+        cache = self._cache
+        if key in cache:
+            return cache[key]
+        return self.store.get(key)
+
     def _remember(self, key: bytes, value: bytes | None) -> None:
         cache = self._cache
         cache[key] = value
@@ -142,4 +151,4 @@ class StateDB:
         """Committed value of ``key`` (None if absent) with a proof against :attr:`app_hash`."""
         b = bucket_of(key)
         entries = tuple((k, value_hash(v)) for k, v in self.store.bucket_entries(b))
-        return self.get(key), BucketProof(entries, tuple(self.tree.siblings(b)))
+        return self.peek(key), BucketProof(entries, tuple(self.tree.siblings(b)))

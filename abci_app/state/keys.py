@@ -9,6 +9,19 @@ BURNED = b"bank/burned/"  # bank/burned/<reason> -> u64 base units burned for th
 PARAMS = b"params/app"  # canonical JSON of AppParams
 CHAIN_ID = b"app/chain_id"  # UTF-8 chain id, fixed by InitChain
 APP_VERSION_KEY = b"app/version"  # u64 app version that wrote the state (absent: version 1)
+MAX_GAS = b"app/max_gas"  # u64: CometBFT's consensus_params.block.max_gas from InitChain
+
+
+def prefix_end(prefix: bytes) -> bytes | None:
+    """Smallest key greater than every key starting with ``prefix``; None when there is none
+    (an empty prefix, or one of only 0xFF bytes). Bounds every prefix scan."""
+    p = bytearray(prefix)
+    while p and p[-1] == 0xFF:
+        p.pop()
+    if not p:
+        return None
+    p[-1] += 1
+    return bytes(p)
 
 
 def account_key(address: bytes) -> bytes:

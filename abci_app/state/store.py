@@ -27,6 +27,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
+from .keys import prefix_end
 from .merkle import bucket_of, leaf_hash, value_hash
 
 _KV_TABLE = """
@@ -166,7 +167,7 @@ class Store:
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         """Committed entries whose key starts with ``prefix``, in key order."""
-        end = _prefix_end(prefix)
+        end = prefix_end(prefix)
         if end is None:
             cur = self._db.execute(
                 "SELECT key, value FROM kv WHERE key >= ? ORDER BY key", (prefix,)
@@ -280,14 +281,3 @@ class Store:
         (CometBFT may not have recorded it: see ``StateSync``)."""
         row = self._db.execute("SELECT 1 FROM meta WHERE name = 'restored'").fetchone()
         return row is not None
-
-
-def _prefix_end(prefix: bytes) -> bytes | None:
-    """Smallest key greater than every key with ``prefix``; None when there is none."""
-    p = bytearray(prefix)
-    while p and p[-1] == 0xFF:
-        p.pop()
-    if not p:
-        return None
-    p[-1] += 1
-    return bytes(p)

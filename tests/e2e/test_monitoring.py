@@ -16,6 +16,7 @@ import httpx
 import pytest
 from harness import REPO, free_base, free_ports, height, wait_until
 
+from abci_app.client.chain import Chain
 from abci_app.client.keyring import Keyring
 from abci_app.client.rpc import RPCClient
 from abci_app.modules.bank.messages import MsgTransfer
@@ -34,7 +35,7 @@ from abci_app.node.localnet import (
     stop_localnet,
 )
 from abci_app.node.monitoring import ALERT_RULES
-from abci_app.tx import Message, build_tx
+from abci_app.tx import Message
 
 sys.path.insert(0, str(REPO / "scripts"))
 from make_dashboards import DASHBOARDS, queries
@@ -82,13 +83,14 @@ def prometheus(net: Path, prometheus_bin: Path) -> Iterator[str]:
 
 
 def send(url: str, key: Any, msgs: list[Message]) -> None:
+    """Send with the exact fee the node quotes (the SDK's default) and wait for the block."""
+    with Chain(url, timeout=10) as chain:
+        chain.send(key, msgs, timeout=30)
+
+
+def has_permit(url: str, uid: int) -> bool:
     with RPCClient(url, timeout=10) as c:
-        chain = c.status()["node_info"]["network"]
-        nonce = int(c.abci_query(f"/account/{key.address}").json()["nonce"])
-        res = c.broadcast_tx_sync(build_tx(key.signing_key, chain, nonce, 1_000, msgs))
-        assert res.code == 0, res.log
-        done = c.wait_for_tx(res.hash, timeout=30)
-        assert done.code == 0, done.log
+        return bool(c.abci_query("/subnet/1/metagraph").json()["neurons"][uid]["validator_permit"])
 
 
 def query(prom: str, expr: str) -> list[dict[str, Any]]:
@@ -130,7 +132,10 @@ def test_every_target_is_up_and_every_query_returns_data(net: Path, prometheus: 
     )
     send(url, dev, [MsgRegisterNeuron(1, 10**11)])
     send(url, miner, [MsgRegisterNeuron(1, 10**11)])
-    send(url, dev, [MsgAddSubnetStake(1, dev.address_bytes, 10**12), MsgSetWeights(1, (1,), (1,))])
+    send(url, dev, [MsgAddSubnetStake(1, dev.address_bytes, 10**12)])
+    # the first epoch after the stake starts its stake floor, the second grants the permit
+    wait_until(lambda: has_permit(url, 0), 90, "the validator permit of an epoch", poll=1)
+    send(url, dev, [MsgSetWeights(1, (1,), (1,))])
 
     def targets_up() -> bool:
         res = httpx.get(f"{prometheus}/api/v1/targets", timeout=5).json()["data"]

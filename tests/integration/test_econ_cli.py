@@ -9,7 +9,7 @@ import json
 import subprocess
 
 import pytest
-from harness import LocalNode, run_cli
+from harness import CliCost, LocalNode, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -24,8 +24,10 @@ def test_economic_rules_through_the_cli(node_factory: type) -> None:
     n: LocalNode = node_factory()
     n.init().start(min_height=2)
 
+    cli = CliCost(n)
+
     def mt(*args: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(n.root, *args, node=n.rpc_url, timeout=120)
+        return cli.run(n.root, *args)
 
     def js(*args: str) -> object:
         res = mt("-o", "json", *args)
@@ -64,9 +66,21 @@ def test_economic_rules_through_the_cli(node_factory: type) -> None:
     reg = mt("subnet", "register", "--from", "dev")
     assert reg.returncode == 0, reg.stderr
     assert "burning at most 1,000.000000000 MDT" in reg.stderr  # the lock cost, shown first
-    hp = ("tempo=20", "weights_rate_limit=0")
+    # the second commit must reach the chain while the first is pending: a tempo of
+    # CliCost.window of the slowest calls so far (at least 20 blocks)
+    hp = (f"tempo={cli.window(20)}", "weights_rate_limit=0")
     assert mt("subnet", "set-hyperparams", "1", *hp, "--from", "dev").returncode == 0
     assert mt("subnet", "register-neuron", "1", "--from", "dev").returncode == 0
+    # weights need a validator permit: stake on the hotkey; the first epoch after it starts its
+    # stake floor, the second grants the permit (~42 blocks at tempo 20)
+    dev = mt("keys", "show", "dev").stdout.strip()
+    staked = mt("subnet", "add-stake", "1", "--hotkey", dev, "--amount", "10mdt", "--from", "dev")
+    assert staked.returncode == 0, staked.stderr
+    wait_until(
+        lambda: js("subnet", "metagraph", "1")["neurons"][0]["validator_permit"],  # type: ignore[index]
+        120,
+        "the validator permit of the second epoch",
+    )
 
     # a second commit while the first is pending is refused, not replacing it
     first = mt("subnet", "commit-weights", "1", "--weights", "0=1", "--from", "dev")

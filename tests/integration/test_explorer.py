@@ -74,10 +74,11 @@ def test_explorer_in_a_browser(node_factory: type, page: Page) -> None:
         )
         for k in (OWNER, MINER1, MINER2):
             chain.send(k, [MsgRegisterNeuron(1, 10**11)])
-        chain.send(
-            OWNER,
-            [MsgAddSubnetStake(1, OWNER.address_bytes, 10**12), MsgSetWeights(1, (1, 2), (1, 3))],
-        )
+        chain.send(OWNER, [MsgAddSubnetStake(1, OWNER.address_bytes, 10**12)])
+        # weights need the validator permit the second epoch after the stake grants (the
+        # first starts its stake floor)
+        wait_until(lambda: chain.metagraph(1).neurons[0].validator_permit, 60, "a permit")
+        chain.send(OWNER, [MsgSetWeights(1, (1, 2), (1, 3))])
         wait_until(lambda: any(n.incentive for n in chain.metagraph(1).neurons), 60, "an epoch")
         balance = chain.account(MINER2.address).balance
     server = ExplorerServer(node.rpc_url, "127.0.0.1", 0).start()

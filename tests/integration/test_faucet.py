@@ -1,7 +1,12 @@
-"""The faucet over real HTTP against a running node: grants, limits, persistence, concurrency."""
+"""The faucet over real HTTP against a running node: grants, limits, persistence, concurrency,
+and the fee: the node runs with a gas price at which a transfer costs more than ``min_fee``,
+so every grant here pays the fee the node quotes (the faucet used to pay ``min_fee`` and every
+grant was refused with code 8)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,11 +23,14 @@ from abci_app.faucet.http import FaucetServer
 from abci_app.faucet.ledger import DAY, Ledger, Limits
 from abci_app.faucet.metrics import FaucetMetrics
 from abci_app.faucet.service import Faucet
+from abci_app.tx import tx_fee
 
 pytestmark = pytest.mark.integration
 
 FAUCET_KEY = Key("faucet", seeded_key(500))
 AMOUNT = 5_000_000
+GAS_PRICE = 100
+"""Base units per weight unit: a transfer (weight ~100) costs ~10,000 > min_fee 1,000."""
 
 
 class FakeClock:
@@ -38,7 +46,11 @@ def node(tmp_path_factory: pytest.TempPathFactory, cometbft_bin: Path) -> Iterat
     n = LocalNode(
         tmp_path_factory.mktemp("faucet") / "node", accounts=[(FAUCET_KEY.address_bytes, 10**15)]
     )
-    n.init().start(min_height=2)
+    n.init()
+    genesis = json.loads(n.home.genesis_file.read_text())
+    genesis["app_state"]["params"]["gas_price"] = GAS_PRICE
+    n.home.genesis_file.write_text(json.dumps(genesis, indent=2))
+    n.start(min_height=2)
     yield n
     n.stop()
 
@@ -94,6 +106,22 @@ def test_grant_is_committed(node: LocalNode, faucet: Running) -> None:
     assert balance(node, addr) == AMOUNT
     with node.rpc() as c:
         assert c.get_tx(body["tx_hash"]).height == body["height"]  # type: ignore[union-attr]
+
+
+def test_grant_pays_exactly_the_fee_the_node_quotes(node: LocalNode, faucet: Running) -> None:
+    """The fee is the SDK's quote for the very tx (weight x gas_price, above min_fee here),
+    and the faucet's balance falls by the amount plus exactly that fee."""
+    before = balance(node, FAUCET_KEY.address)
+    r = faucet.ask(fresh_address())
+    assert r.status_code == 200, r.text
+    with node.rpc() as c:
+        found = c.call("tx", hash=base64.b64encode(bytes.fromhex(r.json()["tx_hash"])).decode())
+        raw = base64.b64decode(found["tx"])
+        quote = c.abci_query("/fee", data=raw).json()
+    fee = tx_fee(raw)
+    assert fee == int(quote["fee"]) == int(quote["weight"]) * GAS_PRICE
+    assert fee > int(quote["min_fee"])
+    assert before - balance(node, FAUCET_KEY.address) == AMOUNT + fee
 
 
 def test_repeat_is_refused_until_the_cooldown_expires(node: LocalNode, faucet: Running) -> None:

@@ -81,7 +81,16 @@ def test_fixed_rate_and_bounds(node: LocalNode) -> None:
     assert result.committed == result.accepted
 
 
-def test_cli_bench_load(node: LocalNode) -> None:
+def test_cli_bench_load(node_factory: type) -> None:
+    """Through the CLI, on a chain whose gas price puts a transfer above min_fee: the
+    pre-signed transfers pay the node's quote (they paid min_fee and all were refused)."""
+    keys = bench_accounts("t", 40)
+    node: LocalNode = node_factory(accounts=[(addr_of(k), 10**15) for k in keys])
+    node.init()
+    genesis = json.loads(node.home.genesis_file.read_text())
+    genesis["app_state"]["params"]["gas_price"] = 100
+    node.home.genesis_file.write_text(json.dumps(genesis))
+    node.start(min_height=2)
     cmd = [sys.executable, "-m", "abci_app", "--node", node.rpc_url, "bench", "load"]
     cmd += ["--seed", "t", "--accounts", "40", "--txs", "200", "--connections", "2"]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO)

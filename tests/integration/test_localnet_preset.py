@@ -1,5 +1,5 @@
-"""`localnet --preset fast` genesis params, and `localnet add-node` reaching the Prometheus
-config (no node is started)."""
+"""`localnet --preset fast` genesis params (its evidence window below its 100-block unbonding),
+and `localnet add-node` reaching the Prometheus config (no node is started)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,14 @@ pytestmark = pytest.mark.integration
 def test_fast_preset_and_added_node_in_prometheus(tmp_path: Path, cometbft_bin: Path) -> None:
     root = tmp_path / "net"
     init_localnet(root, LocalnetPlan(1, True, free_base(4), "mt-fast-1"), preset="fast")
-    app_state = json.loads((root / "genesis.json").read_text())["app_state"]
+    genesis = json.loads((root / "genesis.json").read_text())
+    app_state = genesis["app_state"]
     assert app_state["staking"]["params"]["unbonding_blocks"] == 100
+    # evidence expires before the stake that signed can have unbonded: 99 blocks, and 99 of
+    # the nodes' 1 s timeout_commit (CometBFT's defaults, 100,000 blocks and 48 h, were kept)
+    evidence = genesis["consensus_params"]["evidence"]
+    assert evidence["max_age_num_blocks"] == "99"
+    assert evidence["max_age_duration"] == str(99 * 10**9)
     assert app_state["slashing"]["params"] == PRESETS["fast"]["slashing"]
     add_full_node(root, "node9")
     prom = yaml.safe_load((root / "prometheus.yml").read_text())

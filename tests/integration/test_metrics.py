@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from harness import LocalNode, addr_of, seeded_key, wait_until
+from chain_driver import exact_tx
+from harness import CHAIN_ID, LocalNode, addr_of, seeded_key, wait_until
 from prometheus_client.parser import text_string_to_metric_families
 
 from abci_app.modules.bank.messages import MsgTransfer
@@ -38,10 +39,11 @@ def test_app_metrics_follow_the_chain(node_factory: type) -> None:
     node.init().start(min_height=2)
     with node.rpc() as rpc:
         chain = rpc.status()["node_info"]["network"]
+        assert chain == CHAIN_ID
         txs = [
             build_tx(alice, chain, 0, 1_000, [MsgTransfer(addr_of(bob), 5)]),
-            build_tx(alice, chain, 1, 1_000, [MsgRegisterSubnet(max_cost=10**13)]),
-            build_tx(alice, chain, 2, 1_000, [MsgRegisterNeuron(1, 10**11)]),
+            exact_tx(alice, [MsgRegisterSubnet(max_cost=10**13)], 1),  # weighs over min_fee
+            exact_tx(alice, [MsgRegisterNeuron(1, 10**11)], 2),
         ]
         hashes = [rpc.broadcast_tx_sync(t).hash for t in txs]
         for h in hashes:

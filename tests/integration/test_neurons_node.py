@@ -8,9 +8,10 @@ hangs and one that answers garbage. Checked: incentive follows accuracy after tw
 the copier earns no more than the original, hanging and garbage miners earn nothing; requests
 from a non-validator, a replayed nonce and a stale timestamp are refused by a real miner; the
 validator keeps setting weights across a node restart and reveals, after a kill -9 and restart,
-the commit it had persisted; a real Prometheus with the committed deploy/prometheus.yml (the
-validator named in a ``neurons/*.json`` file) evaluates the "validator stopped setting weights"
-alert rule on the validator's metrics.
+the commit it had persisted, though its state folder was damaged and edited meanwhile; a real
+Prometheus with the committed deploy/prometheus.yml (the validator named in a
+``neurons/*.json`` file) evaluates the "validator stopped setting weights" alert rule on the
+validator's metrics.
 """
 
 from __future__ import annotations
@@ -450,6 +451,16 @@ def test_a_restarted_validator_reveals_the_commit_it_persisted(subnet: Subnet) -
     with subnet.chain() as c:
         pending = c.query(f"/subnet/{subnet.netuid}/weights/{subnet.uid['val']}")["commit"]
     assert pending is not None and pending["hash"] == record["commit_hash"]
+    # while it is down, its state folder is damaged and edited: the commit's reveal window moved
+    # far away (before, the validator waited for it and never revealed, nor committed again),
+    # an unreadable entry, one whose salt is not hex (before: every later step raised), and
+    # scores that do not parse
+    saved = commits / f"{record['commit_hash']}.json"
+    on_disk = json.loads(saved.read_text())
+    saved.write_text(json.dumps({**on_disk, "reveal_from": 10**9, "reveal_until": 10**9 + 9}))
+    (commits / f"{'ee' * 32}.json").write_text("{not json")
+    (commits / f"{'ef' * 32}.json").write_text(json.dumps({**on_disk, "salt": "zz"}))
+    (subnet.state_dir / "scores.json").write_text("[1, 2")
     restarted_at = subnet.node.height()
     # The chain is paused while the validator starts again: on this test's clock (0.3 s blocks,
     # 16-block windows) a restart under a loaded machine's imports can outlast a whole window,
@@ -488,8 +499,8 @@ def test_a_restarted_validator_reveals_the_commit_it_persisted(subnet: Subnet) -
         f"restarted at height {restarted_at}, window {record['reveal_from']}.."
         f"{record['reveal_until']}, now {subnet.node.height()}:\n" + subnet.log("validator")[-4000:]
     )
+    assert "using the chain's" in subnet.log("validator")  # the window it revealed in
     # (the validator forgets the entry once its own wait for the reveal's block returns)
-    saved = commits / f"{record['commit_hash']}.json"
     wait_until(lambda: not saved.exists(), 30, "the revealed commit's entry forgotten")
     wait_until(
         lambda: (

@@ -4,17 +4,20 @@ commit, offline signing, proofs through the CLI, node stop and doctor."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import REPO, LocalNode, addr_of, run_cli, seeded_key
+from harness import (
+    CliCost,
+    LocalNode,
+    addr_of,
+    on_a_terminal,
+    run_cli,
+    seeded_key,
+    wait_until,
+)
 
 from abci_app.client.keyring import Keyring
 
@@ -26,13 +29,14 @@ NAMES = ["owner", "val", "cold"]
 class Op:
     def __init__(self, node: LocalNode) -> None:
         self.node = node
+        self.cli = CliCost(node)
         self.keys = {
             name: Keyring(node.home.keyring, backend="test").add(name, bytes(seeded_key(200 + i)))
             for i, name in enumerate(NAMES)
         }
 
     def mt(self, *args: str, ok: bool = True, home: Path | None = None) -> Any:
-        res = run_cli(home or self.node.root, "-o", "json", *args, node=self.node.rpc_url)
+        res = self.cli.run(home or self.node.root, "-o", "json", *args)
         if ok:
             assert res.returncode == 0, (args, res.stdout, res.stderr)
             return json.loads(res.stdout) if res.stdout.strip() else None
@@ -65,23 +69,37 @@ def _event(done: dict[str, Any], kind: str, key: str) -> str:
 
 def test_a_refused_commit_does_not_break_the_reveal(op: Op) -> None:
     assert op.mt("subnet", "register", "--from", "owner")["code"] == 0
-    op.mt("subnet", "set-hyperparams", "1", "tempo=10", "--from", "owner")
     op.mt("subnet", "register-neuron", "1", "--from", "val")
+    # The refused commit must reach the chain while the first is pending, and the reveal must
+    # land in its window: the tempo holds CliCost.window of the slowest calls so far (at least
+    # 10 blocks; in force from the next block)
+    tempo = op.cli.window(10)
+    op.mt("subnet", "set-hyperparams", "1", f"tempo={tempo}", "--from", "owner")
+    # weights need a validator permit: stake on the hotkey; the first epoch after it starts its
+    # stake floor, the second grants the permit (about two tempos)
+    val = op.keys["val"].address
+    op.mt("subnet", "add-stake", "1", "--hotkey", val, "--amount", "10mdt", "--from", "val")
+    wait_until(
+        lambda: op.query("/subnet/1/metagraph")["neurons"][0]["validator_permit"],
+        120 + 2 * tempo,
+        "the validator permit of the second epoch",
+    )
     first = op.mt("subnet", "commit-weights", "1", "--weights", "0=65535", "--from", "val")
     reveal_from = int(_event(first, "commit_weights", "reveal_from"))
+    reveal_until = int(_event(first, "commit_weights", "reveal_until"))
+    assert reveal_until - reveal_from == tempo  # the window is the next epoch's
     saved = list((op.node.root / "weight-commits").glob("*.json"))
     assert len(saved) == 1
     # a second commit is refused by the chain: the saved entry stays the first's
     second = op.mt("subnet", "commit-weights", "1", "--weights", "0=1", "--from", "val", ok=False)
-    # (refused as a pending commit, 152, or by the rate limit, 138: either way not on chain)
-    refused = "code 152" in second.stderr or "code 138" in second.stderr
-    assert second.returncode == 1 and refused, second.stderr
+    assert second.returncode == 1 and "code 152" in second.stderr, second.stderr
+    assert f"reveal it at heights {reveal_from}..{reveal_until}" in second.stderr
     assert list((op.node.root / "weight-commits").glob("*.json")) == saved
-    op.node.wait_height(reveal_from)
+    op.node.wait_height(reveal_from, timeout=tempo * 0.6 + 30)
     done = op.mt("subnet", "reveal-weights", "1", "--from", "val")
-    assert done["code"] == 0
+    assert done["code"] == 0 and reveal_from <= done["height"] <= reveal_until
     row = op.query("/subnet/1/weights/0")
-    assert row["commit"] is None
+    assert row["commit"] is None and row["weights"] == [[0, 65535]]
     bad = op.mt("subnet", "reveal-weights", "1", "--from", "val", ok=False)
     assert bad.returncode == 1 and "no pending commit" in bad.stderr
 
@@ -158,6 +176,10 @@ def test_prove_through_the_cli_catches_a_lying_node(op: Op) -> None:
     addr = op.keys["owner"].address
     honest = op.mt("query", "account", addr, "--prove")
     assert honest["proof"]["verified"] is True
+    # the proven header's time is shown: an answer at an old height shows its age
+    with op.node.rpc() as rpc:
+        header = rpc.call("header", height=str(honest["proof"]["header_height"]))["header"]
+    assert header["time"].startswith(honest["proof"]["header_time"][:-1]), header["time"]
     proxy = LyingProxy(op.node.rpc_url)
     try:
         proxy.lie = "account_json"
@@ -183,6 +205,14 @@ def test_doctor_on_a_healthy_validator(op: Op) -> None:
     assert checks["signing"]["status"] == "ok"
     val = {c["name"]: c for c in op.mt("doctor", "--key", "val")}
     assert any(n.startswith("subnet 1 uid 0") for n in val), val
+    # a pending commit: doctor shows the reveal window the chain fixed for it (a long tempo
+    # keeps the window ahead while doctor runs)
+    op.mt("subnet", "set-hyperparams", "1", "tempo=500", "weights_rate_limit=0", "--from", "owner")
+    done = op.mt("subnet", "commit-weights", "1", "--weights", "0=65535", "--from", "val")
+    start, end = (_event(done, "commit_weights", k) for k in ("reveal_from", "reveal_until"))
+    commit = {c["name"]: c for c in op.mt("doctor", "--key", "val")}["subnet 1 uid 0 commit"]
+    assert commit["status"] == "ok", commit
+    assert f"reveal at heights {start}..{end}" in commit["detail"], commit
     down = run_cli(op.node.root, "doctor", node="http://127.0.0.1:9")
     assert down.returncode == 1 and "FAIL" in down.stdout and "node start" in down.stdout
 
@@ -192,37 +222,19 @@ def test_bench_load_says_why_against_an_unfunded_chain(op: Op) -> None:
     assert res.returncode == 1 and "holds nothing on this chain" in res.stderr, res.stderr
 
 
-def _on_a_terminal(argv: list[str], answer: bytes) -> tuple[int, str]:
-    """Run the CLI on a pseudo-terminal, answer the [y/N] question, return (exit, screen)."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the CLI on the terminal
-        os.chdir(REPO)
-        os.execv(sys.executable, [sys.executable, "-m", "abci_app", *argv])
-    out, sent, end = b"", False, time.monotonic() + 60
-    while time.monotonic() < end:
-        if select.select([fd], [], [], 0.2)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if b"[y/N]" in out and not sent:
-                os.write(fd, answer)
-                sent = True
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
-
-
 def test_a_value_moving_command_asks_on_a_terminal(op: Op) -> None:
     to = op.keys["val"].address
     base = ["--home", str(op.node.root), "--node", op.node.rpc_url, "tx", "transfer"]
     argv = [*base, "--from", "owner", "--to", to, "--amount", "3"]
     before = int(op.query(f"/account/{to}")["balance"])
-    code, screen = _on_a_terminal(argv, b"n\n")
+    code, screen = on_a_terminal(argv, b"n\n")
     assert code == 1 and "[y/N]" in screen and "Error: aborted" in screen, screen
+    assert f"transfer to={to} amount=0.000000003 MDT" in screen, screen  # what it would sign
     assert int(op.query(f"/account/{to}")["balance"]) == before  # nothing was sent
-    code, screen = _on_a_terminal([*argv, "--yes"], b"n\n")
+    # at a terminal with stdout piped (`-o json | jq`): still asked, on the terminal
+    piped = op.node.root / "piped.json"
+    code, screen = on_a_terminal([*argv, "-o", "json"], b"n\n", stdout_to=piped)
+    assert code == 1 and "[y/N]" in screen and piped.read_text() == "", screen
+    assert int(op.query(f"/account/{to}")["balance"]) == before
+    code, screen = on_a_terminal([*argv, "--yes"], b"n\n")
     assert code == 0 and "[y/N]" not in screen and "committed at height" in screen, screen

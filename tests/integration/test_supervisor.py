@@ -13,13 +13,16 @@ from pathlib import Path
 import pytest
 from harness import REPO, LocalNode, run_cli, wait_until
 
+from abci_app.client.keyring import PASSPHRASE_ENV
 from abci_app.node.processes import find_node_processes, is_zombie, stop_node_processes
 from abci_app.node.supervisor import port_in_use
 
 pytestmark = pytest.mark.integration
 
 
-def _start_supervisor(node: LocalNode, log: Path) -> subprocess.Popen[bytes]:
+def _start_supervisor(
+    node: LocalNode, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "abci_app", "--home", str(node.root), "node", "start"],
@@ -27,6 +30,7 @@ def _start_supervisor(node: LocalNode, log: Path) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=REPO,
+            env=env,
         )
     node.procs["supervisor"] = proc  # tracked: the harness stops it if the test fails
     node.wait_height(1)
@@ -62,6 +66,8 @@ def test_supervisor_signals_leave_no_process(node: LocalNode, tmp_path: Path) ->
     assert sup.wait(30) == 0
     _all_gone(node)
     assert "node stopped" in log.read_text()
+    # the first commands it prints reach this node (not the default RPC port)
+    assert f"moderntensor --home {node.root} --node {node.rpc_url} keys add" in log.read_text()
     # SIGKILL: no handler runs; the kernel's parent-death signal ends both children
     sup = _start_supervisor(node, log)
     children = [p.pid for p in find_node_processes(node.root) if p.role != "supervisor"]
@@ -77,8 +83,13 @@ def test_supervisor_signals_leave_no_process(node: LocalNode, tmp_path: Path) ->
 
 
 def test_stop_finds_the_node_wherever_it_was_started(node: LocalNode, tmp_path: Path) -> None:
-    # started by `node start` in another session
-    sup = _start_supervisor(node, tmp_path / "supervisor.log")
+    # started by `node start` in another session, by a shell that holds a keyring passphrase
+    # for its own commands: the node's processes never get it (they sign nothing)
+    env = {**os.environ, PASSPHRASE_ENV: "a long passphrase"}
+    sup = _start_supervisor(node, tmp_path / "supervisor.log", env)
+    for p in find_node_processes(node.root):
+        environ = Path(f"/proc/{p.pid}/environ").read_bytes()
+        assert (PASSPHRASE_ENV.encode() in environ) == (p.role == "supervisor"), p.role
     res = run_cli(node.root, "-o", "json", "node", "stop")  # what an operator types
     assert res.returncode == 0, res.stderr
     assert sorted(p["role"] for p in json.loads(res.stdout)) == ["app", "cometbft", "supervisor"]

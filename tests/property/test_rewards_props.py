@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from chain_driver import VALIDATOR_OPERATOR, Driver, genesis_app_state, signed
+from chain_driver import VALIDATOR_OPERATOR, Driver, fee_of, genesis_app_state, signed
 from harness import addr_of, seeded_key
 
 from abci_app.address import to_bech32
@@ -66,11 +66,12 @@ def test_single_validator_gets_everything_minus_nothing(tmp_path: Path) -> None:
     community = q(d, f"/account/{to_bech32(COMMUNITY_POOL)}")["balance"]
     assert int(community) == REWARD  # block 1's reward: nobody had signed block 0
     bal = int(q(d, f"/account/{op}")["balance"])
-    _, codes = d.block([signed(1000, [MsgWithdrawRewards(b"")], 0)])
+    withdraw = signed(1000, [MsgWithdrawRewards(b"")], 0)
+    _, codes = d.block([withdraw])
     assert codes == [0]
     after = int(q(d, f"/account/{op}")["balance"])
     # the withdrawal block first paid one more block's reward, then the tx took everything
-    assert after == bal - 1_000 + int(r["total"]) + REWARD
+    assert after == bal - fee_of(withdraw) + int(r["total"]) + REWARD
     assert q(d, f"/rewards/{op}")["commission"] == "0"
     d.close()
 

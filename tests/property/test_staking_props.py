@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from chain_driver import VALIDATOR_OPERATOR, Driver, genesis_app_state, signed
+from chain_driver import VALIDATOR_OPERATOR, Driver, fee_of, genesis_app_state, signed
 from harness import addr_of, seeded_key
 
 from abci_app.address import to_bech32
@@ -104,14 +104,15 @@ def test_undelegation_is_exact_and_released_after_the_unbonding_period(tmp_path:
     _, codes = d.block([signed(0, [MsgDelegate(val, 7 * 10**9 + 3)], 0)])
     assert codes == [0]
     bal0 = int(_q(d, f"/account/{me}")["balance"])  # type: ignore[index]
-    _, codes = d.block([signed(0, [MsgUndelegate(val, 7 * 10**9 + 3)], 1)])
+    undelegate = signed(0, [MsgUndelegate(val, 7 * 10**9 + 3)], 1)
+    _, codes = d.block([undelegate])
     assert codes == [0]
     events = d.last_response().tx_results[0].events  # type: ignore[union-attr]
     (claim,) = [e for e in events if e.type == "withdraw_rewards"]
     reward = int(next(a.value for a in claim.attributes if a.key == "amount"))
     assert reward > 0  # the delegation earned its share of one block's rewards
     bal1 = int(_q(d, f"/account/{me}")["balance"])  # type: ignore[index]
-    assert bal1 == bal0 - 1_000 + reward
+    assert bal1 == bal0 - fee_of(undelegate) + reward
     (entry,) = _q(d, f"/unbonding/{me}")  # type: ignore[misc]
     assert entry["amount"] == str(7 * 10**9 + 3)
     assert entry["completion_height"] == d.height + UNBONDING_BLOCKS

@@ -1,7 +1,8 @@
 """The whole state machine (FinalizeBlock + Commit over random txs) against a simple model of
 balances, nonces, delegations, unbonding and supply (hypothesis stateful testing).
 
-Rewards are switched off (block_reward 0, every fee burned) so the model is exact: a tx whose
+Rewards are switched off (block_reward 0, every fee burned) so the model is exact: each tx
+pays the exact fee its weight requires (issue 13; read back from the signed tx); a tx whose
 nonce is right pays its fee even when its message fails; a wrong nonce changes nothing; the
 supply falls by exactly the fees (burned as the next block begins). After every block each
 account's balance + unbonding, nonce and delegated tokens, the supply and the app's own
@@ -14,7 +15,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from chain_driver import VALIDATOR_OPERATOR, Driver, genesis_app_state, signed
+from chain_driver import VALIDATOR_OPERATOR, Driver, fee_of, genesis_app_state, signed
 from harness import addr_of, seeded_key
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -27,7 +28,6 @@ from abci_app.modules.staking.messages import MsgDelegate, MsgUndelegate
 
 N = 5
 START = 10**13
-FEE = 1_000
 VALIDATOR = addr_of(VALIDATOR_OPERATOR)
 accounts = st.integers(0, N - 1)
 amounts = st.one_of(st.integers(1, 10**6), st.integers(10**12, 3 * 10**13))
@@ -57,7 +57,8 @@ class ChainModel(RuleBasedStateMachine):
     # --- txs for the next block ---------------------------------------------------------------
     def _queue(self, i: int, msg: object, nonce_shift: int, effect: object) -> None:
         nonce = max(0, self.nonce_in_block(i) + nonce_shift)
-        self.pending.append((signed(i, [msg], nonce, FEE), (i, nonce, effect)))  # type: ignore[list-item]
+        raw = signed(i, [msg], nonce)  # the exact fee of its weight
+        self.pending.append((raw, (i, nonce, fee_of(raw), effect)))  # type: ignore[list-item]
 
     def nonce_in_block(self, i: int) -> int:
         """Nonce account i has after the txs already queued for this block (model)."""
@@ -84,16 +85,16 @@ class ChainModel(RuleBasedStateMachine):
         self.pending.append((raw, None))
 
     # --- a block --------------------------------------------------------------------------------
-    def _apply(self, entry: tuple[int, int, tuple[object, ...]] | None) -> bool:
+    def _apply(self, entry: tuple[int, int, int, tuple[object, ...]] | None) -> bool:
         """The model's execution of one tx; True if the chain must answer code 0."""
         if entry is None:
             return False
-        i, nonce, effect = entry
-        if nonce != self.nonce[i] or self.balance[i] < FEE:
+        i, nonce, fee, effect = entry
+        if nonce != self.nonce[i] or self.balance[i] < fee:
             return False  # refused by the ante: nothing changes
-        self.balance[i] -= FEE
+        self.balance[i] -= fee
         self.nonce[i] += 1
-        self.fees += FEE  # collected now, burned when the next block allocates them
+        self.fees += fee  # collected now, burned when the next block allocates them
         kind = effect[0]
         if kind == "transfer":
             _, j, amount = effect

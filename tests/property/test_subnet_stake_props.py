@@ -38,7 +38,7 @@ HP = {
     "max_allowed_uids": UIDS,
     "max_allowed_validators": UIDS,
     "immunity_period": 6,
-    "target_registrations_per_interval": 100,
+    "target_registrations_per_interval": 32,  # the chain's cap: 96 per interval
 }
 
 

@@ -17,7 +17,8 @@ from abci_app.node import genesis_file
 from abci_app.node.cometbft import COMETBFT_VERSION
 from abci_app.node.deploy_files import alerts_text, compose_text, prometheus_text
 from abci_app.node.localnet import init_localnet
-from abci_app.node.plan import DOCKER_PORTS, LocalnetPlan
+from abci_app.node.plan import DOCKER_ABCI_SOCKET, DOCKER_PORTS, LocalnetPlan
+from abci_app.runtime import check_abci_address
 
 DEPLOY = REPO / "deploy"
 PLAN = LocalnetPlan(validators=4)
@@ -53,7 +54,7 @@ def test_compose_publishes_the_localnet_ports() -> None:
         app = services[f"app{n.index}"]
         assert app["volumes"] == comet["volumes"] == [f"./localnet/{n.name}:/data"]
         cmd = app["command"]
-        assert cmd[cmd.index("--abci") + 1] == f"tcp://0.0.0.0:{DOCKER_PORTS['abci']}"
+        assert cmd[cmd.index("--abci") + 1] == DOCKER_ABCI_SOCKET
         assert cmd[cmd.index("--metrics-host") + 1] == "0.0.0.0"
         assert app["ports"] == [f"127.0.0.1:{n.app_metrics}:{DOCKER_PORTS['app_metrics']}"]
     assert services["app0"]["build"]["dockerfile"] == "deploy/Dockerfile"
@@ -75,7 +76,7 @@ def test_docker_localnet_homes_match_the_compose_file(tmp_path: Path, cometbft_b
         home = root / n.name
         assert f"./localnet/{n.name}:/data" in services[f"app{n.index}"]["volumes"]
         cfg = tomllib.loads((home / "cometbft/config/config.toml").read_text())
-        assert cfg["proxy_app"] == f"tcp://app{n.index}:{DOCKER_PORTS['abci']}"
+        assert cfg["proxy_app"] == DOCKER_ABCI_SOCKET  # in the volume the app shares
         assert cfg["rpc"]["laddr"] == f"tcp://0.0.0.0:{DOCKER_PORTS['rpc']}"
         for peer in filter(
             None, cfg["p2p"]["persistent_peers"].split(",") + cfg["p2p"]["seeds"].split(",")
@@ -107,3 +108,53 @@ def test_systemd_units_parse(unit: str) -> None:
     assert cp["Install"]["WantedBy"] == "multi-user.target"
     if unit == "cometbft.service":
         assert "moderntensor-app.service" in cp["Unit"]["Requires"]
+
+
+def test_abci_is_never_published_or_bound_beyond_loopback(tmp_path: Path) -> None:
+    """The ABCI socket has no authentication (whoever reaches it writes the node's state): no
+    compose service publishes it, no app is told to listen beyond loopback, the image does not
+    EXPOSE it, and every cometbft config template dials it on loopback."""
+    abci_port = str(DOCKER_PORTS["abci"])
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    for name, svc in services.items():
+        for mapping in svc.get("ports", []):
+            assert mapping.rsplit(":", 1)[-1] != abci_port, (name, mapping)
+        assert "expose" not in svc and "network_mode" not in svc, name
+        cmd = svc.get("command", [])
+        if "--abci" in cmd:
+            check_abci_address(cmd[cmd.index("--abci") + 1])
+    text = (DEPLOY / "Dockerfile").read_text()
+    exposed = re.search(r"^EXPOSE (.+)$", text, re.M)
+    assert exposed and abci_port not in exposed.group(1).split()
+    cmd = json.loads(re.search(r"^CMD (.+)$", text, re.M).group(1))  # type: ignore[union-attr]
+    check_abci_address(cmd[cmd.index("--abci") + 1])
+    for template in sorted((REPO / "cometbft-config").glob("*.toml")):
+        proxy = re.search(r'^proxy_app = "(.+)"$', template.read_text(), re.M)
+        assert proxy, template.name
+        if proxy.group(1) != "{proxy_app}":  # else filled by the localnet (tested with it)
+            check_abci_address(proxy.group(1).format(abci_port=1))
+    for unit in (DEPLOY / "systemd").glob("*.service"):
+        for addr in re.findall(r"--abci\s+(\S+)", unit.read_text()):
+            check_abci_address(addr)
+
+
+def test_production_template_hardens_rpc_and_explains_each_value() -> None:
+    from abci_app.node.cometbft import load_template
+
+    fill = {"abci_port": 1, "rpc_port": 2, "p2p_port": 3, "prometheus_port": 4, "moniker": "m"}
+    rpc = {
+        key: v
+        for section, key, v in load_template("production-validator", fill)
+        if section == "rpc"
+    }
+    assert rpc["laddr"].startswith("tcp://127.0.0.1:")
+    assert rpc["unsafe"] is False and rpc["cors_allowed_origins"] == []
+    assert rpc["grpc_laddr"] == "" and rpc["pprof_laddr"] == ""
+    assert 0 < rpc["max_open_connections"] <= 900 and 0 < rpc["max_subscription_clients"] <= 100
+    assert 0 < rpc["max_body_bytes"] < 1_000_000 and 0 < rpc["max_header_bytes"] < 1 << 20
+    assert rpc["max_request_batch_size"] > 0
+    # each value has its reason: a comment right above it
+    lines = (REPO / "cometbft-config/production-validator.toml").read_text().splitlines()
+    for key in rpc:
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{key} = "))
+        assert lines[at - 1].startswith("#"), key

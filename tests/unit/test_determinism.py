@@ -114,6 +114,25 @@ def subnet_blocks(seed: int, n_blocks: int) -> list[list[bytes]]:
                 MsgSetSubnetHyperparams(2, (*names, "commit_reveal"), (4, 0, 8, 2, 4, 3, 8, 0)),
             ),
         ],
+        # validators: registered and staked on both subnets, so an epoch grants them permits
+        # (subnet 1 takes two registrations a block)
+        [
+            s.tx(i, MsgRegisterNeuron(n, price))
+            for i in (2, 3, 4)
+            for n in (1, 2)
+            if (i, n) != (4, 1)
+        ],
+        [s.tx(4, MsgRegisterNeuron(1, price))],
+        [s.tx(i, MsgRegisterNeuron(1, price)) for i in (5, 6, 7)],  # the third: 151, the cap
+        [
+            s.tx(i, MsgAddSubnetStake(net, addr_of(seeded_key(i)), 10**12))
+            for i in (2, 3, 4)
+            for net in (1, 2)
+        ],
+        # the epochs after the stake (block 6) start the stake floors at it (subnet 2 at block
+        # 7, subnet 1 at 12), the next ones weigh it and grant the permits (12 and 19)
+        *([] for _ in range(6)),
+        [s.tx(i, MsgSetWeights(2, (0, 1, 2), (9, 8, 7))) for i in (2, 3, 4)],  # uids 0..2
     ]
     pending: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
     blocks = setup
@@ -133,6 +152,7 @@ def subnet_blocks(seed: int, n_blocks: int) -> list[list[bytes]]:
                 hk = addr_of(seeded_key(rng.randrange(N)))
                 msg = MsgRemoveSubnetStake(net, hk, rng.randrange(1, 10**11))
             elif kind == 3:
+                i = rng.choice([i, 2, 3, 4])  # mostly the validators (they hold permits)
                 msg = MsgSetWeights(net, uids, weights)
             elif kind == 4:
                 pending[i] = (uids, weights)
@@ -166,7 +186,7 @@ def test_two_instances_agree_on_a_subnet_chain(tmp_path: Path) -> None:
         seen.update(codes_a)
         epochs += sum(e.type == "subnet_epoch" for e in a.last_response().events)
     assert epochs >= 8, epochs  # both subnets ran several epochs
-    assert {0, 134, 137, 151, 152}.issubset(seen), seen  # incl. registration caps, pending commits
+    assert {0, 134, 137, 147, 151, 152}.issubset(seen), seen  # caps, pending commits, permits
     meta = json.loads(a.query("/subnet/2/metagraph").value)["neurons"]
     assert any(n["incentive"] > 0 for n in meta) and any(n["dividends"] > 0 for n in meta)
     a.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chain_driver import Driver, Sender, genesis_app_state
+from chain_driver import Driver, Sender, fee_of, genesis_app_state
 from harness import addr_of, seeded_key
 
 from abci_app.modules.bank.state import get_account
@@ -76,6 +76,15 @@ def register(d: Driver, s: Sender, i: int) -> int:
     return int(uid)
 
 
+def stake_for_permit(d: Driver, s: Sender) -> None:
+    """The validator stakes on its own hotkey in a block of its own. The next epoch restarts
+    its stake floor at that stake (Yuma weighs the lowest stake since the previous epoch) and
+    the one after grants it the validator permit weights need (issue 13): with tempo 9, stake
+    added in blocks 3..8 gives a permit from block 18 on."""
+    stake = MsgAddSubnetStake(1, addr(VALIDATOR), 1_000 * MDT)
+    assert d.block([s.tx(VALIDATOR, stake)])[1] == [0]
+
+
 def _b32(i: int) -> str:
     from abci_app.address import to_bech32
 
@@ -112,15 +121,17 @@ def test_a_reveal_does_not_pay_a_uid_that_changed_hands_after_the_commit(tmp_pat
     assert register(d, s, 3) == 0  # a miner, block 3
     assert register(d, s, VALIDATOR) == 1  # block 4
     assert register(d, s, 2) == 2  # another miner, block 5
-    d.block([s.tx(VALIDATOR, MsgAddSubnetStake(1, addr(VALIDATOR), 1_000 * MDT))])
+    stake_for_permit(d, s)  # block 6
+    until(d, 18)  # the epoch grants the validator permit weights need (issue 13)
     uids, weights = (0, 2), (65_535, 65_535)
     digest = commit_hash(addr(VALIDATOR), 1, uids, weights, SALT, 0)
-    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 7
+    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 19
     attacker = 4
-    assert register(d, s, attacker) == 0  # block 8: prunes the oldest, uid 0, and takes it
+    assert register(d, s, attacker) == 0  # block 20: prunes the oldest, uid 0, and takes it
+    until(d, 28)
     _, codes = d.block([s.tx(VALIDATOR, MsgRevealWeights(1, uids, weights, SALT, 0))])
-    assert codes == [0]  # block 9, the reveal window
-    until(d, 18)  # the epoch that uses the revealed weights
+    assert codes == [0]  # block 29, the reveal window
+    until(d, 38)  # the epoch that uses the revealed weights
     meta = q(d, "/subnet/1/metagraph")["neurons"]  # type: ignore[index]
     assert meta[0]["hotkey"] == _b32(attacker)
     assert meta[0]["incentive"] == 0 and meta[0]["emission"] == "0"
@@ -134,29 +145,33 @@ def test_a_commit_keeps_the_reveal_window_it_was_given(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=9, weights_rate_limit=0)
     register(d, s, VALIDATOR)
-    until(d, 9)
+    stake_for_permit(d, s)  # block 4; the epoch at block 18 grants the permit
+    until(d, 19)
     uids, weights = (0,), (1,)
     digest = commit_hash(addr(VALIDATOR), 1, uids, weights, SALT, 0)
-    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 10
+    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 20
     tx = d.last_response().tx_results[0]  # type: ignore[union-attr]
     (ev,) = [e for e in tx.events if e.type == "commit_weights"]
     window = {a.key: int(a.value) for a in ev.attributes if a.key.startswith("reveal_")}
-    assert window == {"reveal_from": 19, "reveal_until": 28}
-    assert d.block([s.tx(OWNER, hyper(tempo=65_535))])[1] == [0]  # block 11
+    assert window == {"reveal_from": 29, "reveal_until": 38}
+    assert d.block([s.tx(OWNER, hyper(tempo=65_535))])[1] == [0]  # block 21
     reveal = MsgRevealWeights(1, uids, weights, SALT, 0)
-    assert d.block([s.tx(VALIDATOR, reveal)])[1] == [141]  # block 12: still too early
-    until(d, 18)
-    assert d.block([s.tx(VALIDATOR, reveal)])[1] == [0]  # block 19: its window
+    assert d.block([s.tx(VALIDATOR, reveal)])[1] == [141]  # block 22: still too early
+    until(d, 28)
+    assert d.block([s.tx(VALIDATOR, reveal)])[1] == [0]  # block 29: its window
     assert q(d, "/subnet/1/weights/0")["weights"] == [[0, 1]]  # type: ignore[index]
 
 
 def test_lowering_the_tempo_does_not_expire_an_honest_commit(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
-    subnet_with(d, s, tempo=99, weights_rate_limit=0)  # epochs end blocks 98, 198
+    subnet_with(d, s, tempo=9, weights_rate_limit=0)
     register(d, s, VALIDATOR)
+    stake_for_permit(d, s)  # block 4
+    until(d, 18)  # the epoch grants the permit
+    assert d.block([s.tx(OWNER, hyper(tempo=99))])[1] == [0]  # block 19: epochs end 98, 198
     uids, weights = (0,), (7,)
     digest = commit_hash(addr(VALIDATOR), 1, uids, weights, SALT, 0)
-    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 4
+    assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, digest))])[1] == [0]  # block 20
     assert d.block([s.tx(OWNER, hyper(tempo=10))])[1] == [0]  # epochs now every 11 blocks
     until(d, 98)
     assert d.block([s.tx(VALIDATOR, MsgRevealWeights(1, uids, weights, SALT, 0))])[1] == [0]
@@ -170,13 +185,15 @@ def test_a_second_commit_does_not_replace_a_pending_one(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=9, weights_rate_limit=0)
     register(d, s, VALIDATOR)
+    stake_for_permit(d, s)  # block 4
+    until(d, 18)  # the epoch grants the permit
     first = commit_hash(addr(VALIDATOR), 1, (0,), (1,), SALT, 0)
     second = commit_hash(addr(VALIDATOR), 1, (0,), (2,), SALT, 0)
     _, codes = d.block(
         [s.tx(VALIDATOR, MsgCommitWeights(1, first)), s.tx(VALIDATOR, MsgCommitWeights(1, second))]
     )
-    assert codes == [0, 152]  # CommitPending
-    until(d, 8)
+    assert codes == [0, 152]  # CommitPending (block 19)
+    until(d, 28)
     assert d.block([s.tx(VALIDATOR, MsgRevealWeights(1, (0,), (1,), SALT, 0))])[1] == [0]
     # revealed: the next commit is accepted
     assert d.block([s.tx(VALIDATOR, MsgCommitWeights(1, second))])[1] == [0]
@@ -201,11 +218,10 @@ def test_register_subnet_never_costs_more_than_its_max_cost(tmp_path: Path) -> N
     price is above what the sender agreed to pay; the second subnet of a block costs double."""
     d, s = chain(tmp_path)
     before = BALANCE  # (nothing committed yet)
-    _, codes = d.block(
-        [s.tx(1, MsgRegisterSubnet(max_cost=LOCK)), s.tx(2, MsgRegisterSubnet(max_cost=LOCK))]
-    )
+    second = s.tx(2, MsgRegisterSubnet(max_cost=LOCK))
+    _, codes = d.block([s.tx(1, MsgRegisterSubnet(max_cost=LOCK)), second])
     assert codes == [0, 150]  # PriceAboveMax
-    assert balance(d, 2) == before - 1_000  # the fee only
+    assert balance(d, 2) == before - fee_of(second)  # the fee only
     assert [x["netuid"] for x in q(d, "/subnets")] == [1]  # type: ignore[attr-defined]
     assert d.check(s.tx(2, MsgRegisterSubnet())).code == 9  # a max_cost must be given
     s.nonces[2] -= 1
@@ -218,14 +234,10 @@ def test_a_burn_raised_by_the_owner_applies_from_the_next_block(tmp_path: Path) 
     subnet_with(d, s, tempo=99)
     old = int(q(d, "/subnet/1")["burn"])  # type: ignore[index]
     before = balance(d, 3)
-    _, codes = d.block(
-        [
-            s.tx(OWNER, hyper(min_burn=10 * MDT)),
-            s.tx(3, MsgRegisterNeuron(1, max_cost=old)),
-        ]
-    )
+    registration = s.tx(3, MsgRegisterNeuron(1, max_cost=old))
+    _, codes = d.block([s.tx(OWNER, hyper(min_burn=10 * MDT)), registration])
     assert codes == [0, 0]
-    assert balance(d, 3) == before - 1_000 - old
+    assert balance(d, 3) == before - fee_of(registration) - old
     assert int(q(d, "/subnet/1")["burn"]) == 10 * MDT  # type: ignore[index]
     _, codes = d.block(
         [s.tx(4, MsgRegisterNeuron(1, max_cost=old)), s.tx(5, MsgRegisterNeuron(1, 10 * MDT))]
@@ -288,16 +300,17 @@ def test_epoch_rounding_dust_goes_to_the_community_pool(tmp_path: Path) -> None:
     for i in (VALIDATOR, 2, 3, 4):
         register(d, s, i)
     d.block([s.tx(VALIDATOR, MsgAddSubnetStake(1, addr(VALIDATOR), 7_777 * MDT + 1))])
+    until(d, 18)  # the epoch grants the validator permit weights need
     d.block([s.tx(VALIDATOR, MsgSetWeights(1, (1, 2, 3), (1, 3, 7)))])
-    until(d, 18)
+    until(d, 28)
 
     def pool() -> int:
         (acct,) = [a for a in q(d, "/module_accounts") if a["name"] == "community_pool"]  # type: ignore[attr-defined]
         return int(acct["balance"])
 
-    until(d, 27)
+    until(d, 37)
     pool0 = pool()
-    d.block([])  # block 28: the epoch
+    d.block([])  # block 38: the epoch
     ev = epoch_event(d)
     paid = sum(int(ev[k]) for k in ("owner", "miners", "validators", "recycled", "dust"))
     assert paid == int(ev["emission"])
@@ -312,37 +325,49 @@ def test_stake_added_for_an_epoch_block_captures_nothing(tmp_path: Path) -> None
     stake it held since the previous epoch. Before, 50,000 MDT staked in the epoch block itself
     (and removed in the next) made the attacker the whole consensus: its miner took all the
     incentive and its validator all the dividends of the tempo's emission, that the honest
-    validator's stake had drawn to the subnet. Removing the stake after one epoch and adding it
-    back for the next does not work either; stake that stays through a whole tempo counts."""
+    validator's stake had drawn to the subnet (the attacker's validator holds a permit through
+    a small stake of its own). Removing the stake after one epoch and adding it back for the
+    next does not work either; stake that stays through a whole tempo counts."""
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=9, commit_reveal=0, weights_rate_limit=0)  # epochs end 8, 18, 28..
     honest_v, honest_m, evil_v, evil_m = 1, 2, 5, 6
     for i in (honest_v, honest_m, evil_v, evil_m):  # uids 0..3, blocks 3..6
         register(d, s, i)
+    dust = 1 * MDT  # the attacker's own stake: enough for a validator permit, no consensus
     d.block(
         [
             s.tx(honest_v, MsgAddSubnetStake(1, addr(honest_v), 1_000 * MDT)),
+            s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), dust)),
+        ]
+    )  # block 7
+    until(d, 18)  # both validators hold permits from the epoch at 18 (issue 13)
+    _, codes = d.block(
+        [
             s.tx(honest_v, MsgSetWeights(1, (1,), (65_535,))),
             s.tx(evil_v, MsgSetWeights(1, (3,), (65_535,))),
         ]
-    )  # block 7
+    )  # block 19
+    assert codes == [0, 0]
     whale = 50_000 * MDT
 
     def miners_paid() -> tuple[int, int]:
         meta = q(d, "/subnet/1/metagraph")["neurons"]  # type: ignore[index]
         return int(meta[1]["emission"]), int(meta[3]["emission"])
 
-    until(d, 17)
-    d.block([s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), whale))])  # block 18: the epoch
+    until(d, 28)
+    honest, evil = miners_paid()
+    assert honest > 0 and evil == 0  # the honest validator's stake is the consensus
+    until(d, 37)
+    d.block([s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), whale))])  # block 38: the epoch
     honest, evil = miners_paid()
     assert honest > 0 and evil == 0
-    assert q(d, "/subnet/1/metagraph")["neurons"][2]["epoch_stake"] == str(whale)  # type: ignore[index]
-    d.block([s.tx(evil_v, MsgRemoveSubnetStake(1, addr(evil_v), whale))])  # block 19: away...
-    until(d, 27)
-    d.block([s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), whale))])  # ...and back for 28
+    assert q(d, "/subnet/1/metagraph")["neurons"][2]["epoch_stake"] == str(whale + dust)  # type: ignore[index]
+    d.block([s.tx(evil_v, MsgRemoveSubnetStake(1, addr(evil_v), whale))])  # block 39: away...
+    until(d, 47)
+    d.block([s.tx(evil_v, MsgAddSubnetStake(1, addr(evil_v), whale))])  # ...and back for 48
     honest, evil = miners_paid()
     assert honest > 0 and evil == 0
-    until(d, 38)  # the whale's stake stayed from epoch 28 to 38: it is consensus now
+    until(d, 58)  # the whale's stake stayed from epoch 48 to 58: it is consensus now
     honest, evil = miners_paid()
     assert honest == 0 and evil > 0
 
@@ -358,20 +383,21 @@ def test_an_owner_change_applies_from_the_next_block(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=9, weights_rate_limit=0, max_allowed_uids=8, max_allowed_validators=8)
     register(d, s, VALIDATOR)  # uid 0, block 3
-    until(d, 9)
+    stake_for_permit(d, s)  # block 4
+    until(d, 18)  # the validator permit
     digest = commit_hash(addr(VALIDATOR), 1, (0,), (1,), SALT, 0)
     _, codes = d.block(
         [s.tx(OWNER, hyper(tempo=65_535)), s.tx(VALIDATOR, MsgCommitWeights(1, digest))]
     )
-    assert codes == [0, 0]  # block 10
+    assert codes == [0, 0]  # block 19
     (commit,) = [e for e in d.last_response().tx_results[1].events if e.type == "commit_weights"]  # type: ignore[union-attr]
     window = {a.key: int(a.value) for a in commit.attributes if a.key.startswith("reveal_")}
-    assert window == {"reveal_from": 19, "reveal_until": 28}  # tempo 9's, as signed
+    assert window == {"reveal_from": 29, "reveal_until": 38}  # tempo 9's, as signed
     assert q(d, "/subnet/1/hyperparams")["tempo"] == 65_535  # type: ignore[index]
-    until(d, 18)
+    until(d, 28)
     reveal = MsgRevealWeights(1, (0,), (1,), SALT, 0)
     _, codes = d.block([s.tx(OWNER, hyper(weights_version=1)), s.tx(VALIDATOR, reveal)])
-    assert codes == [0, 0]  # block 19: revealed with the version it committed
+    assert codes == [0, 0]  # block 29: revealed with the version it committed
     assert q(d, "/subnet/1/weights/0")["weights"] == [[0, 1]]  # type: ignore[index]
     _, codes = d.block(
         [s.tx(OWNER, hyper(max_registrations_per_block=8))]

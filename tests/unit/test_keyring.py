@@ -205,8 +205,36 @@ def test_slip10_vectors() -> None:
     }
     for path, want in cases.items():
         assert slip10_ed25519(seed, [h + i for i in path]).hex() == want
+    # SLIP-0010 test vector 2 for ed25519 (seed fffcf9…)
+    seed2 = bytes.fromhex(
+        "fffcf9f6f3f0edeae7e4e1dedbd8d5d2cfccc9c6c3c0bdbab7b4b1aeaba8a5a29f9c999693908d8a87848"
+        "17e7b7875726f6c696663605d5a5754514e4b484542"
+    )
+    path2 = [h, h + 2147483647, h + 1, h + 2147483646, h + 2]
+    want2 = "551d333177df541ad876a60ea71f00447931c0a9da16f227c11ea080d7391b8d"
+    assert slip10_ed25519(seed2, path2).hex() == want2
     with pytest.raises(KeyringError, match="hardened"):
         slip10_ed25519(seed, [0])
+
+
+def test_bip39_seed_vectors() -> None:
+    """Trezor's published BIP-39 vectors (passphrase "TREZOR"), through the mnemonic package
+    the keyring uses, and the key the keyring derives from them (SLIP-0010 of that seed)."""
+    from mnemonic import Mnemonic
+
+    from abci_app.client.keyring.mnemonic import HD_PATH, parse_path
+
+    vectors = {
+        "abandon " * 11 + "about": "c55257c360c07c72029aebc1b53c05ed0362ada38ead3e3e9efa3708e53495"
+        "531f09a6987599d18264c1e1c92f2cf141630c7a3c4ab7c81b2f001698e7463b04",
+        "abandon " * 23 + "art": "bda85446c68413707090a52022edd26a1c9462295029f2e60cd7c4f2bbd309"
+        "7170af7a4d73245cafa9c3cca8d561a7c3de6f5d4a10be8ed2a5e608d68f92fcc8",
+    }
+    for phrase, want in vectors.items():
+        seed = Mnemonic.to_seed(phrase.strip(), "TREZOR")
+        assert seed.hex() == want
+        derived = seed_from_mnemonic(phrase, bip39_passphrase="TREZOR")
+        assert derived == slip10_ed25519(seed, parse_path(HD_PATH))
 
 
 def test_mnemonic_recovery(tmp_path: Path, cheap_kdf: None) -> None:

@@ -150,3 +150,131 @@ def test_refusals() -> None:
     bad = TrustedState(CHAIN, 0, b"", T0 * 10**9, stranger)
     with pytest.raises(LightClientError):
         LightClient(FakeChain(), bad, now=lambda: NOW).verify_header(8)
+
+
+OUTSIDERS = [SigningKey(hashlib.sha256(b"outsider%d" % i).digest()) for i in range(4)]
+
+
+class LyingChain(FakeChain):
+    """FakeChain served by a node that lies in one way (``lie``); everything else is honest.
+
+    - ``dup_signature``: header 2 signed by two validators, a third slot holds a copy of the
+      first signature (under its own address, or relabelled with another validator's);
+    - ``dup_trusted``: header 3 (skipped to) carries one trusted validator's signature twice;
+    - ``outsiders``: header 8 with another app hash, a validator set of strangers who all sign;
+    - ``other_height``: asked for 5, answers the genuine signed header of 4;
+    - ``wrong_set``: the validator set sent for 3 is not the one header 3 names;
+    - ``time_back``: header 5 is properly signed but its time is before header 3's.
+    """
+
+    def __init__(self, lie: str) -> None:
+        super().__init__({2: 2} if lie == "dup_signature" else None)
+        self.lie = lie
+        self.asked_8 = False
+
+    def header(self, height: int) -> dict[str, Any]:
+        h = super().header(height)
+        if self.lie == "time_back" and height == 5:
+            h["time"] = ts(2)
+        return h
+
+    def call(self, method: str, **params: str) -> Any:
+        height = int(params["height"])
+        if self.lie == "other_height" and method == "commit" and height == 5:
+            return super().call(method, height="4")
+        if self.lie == "wrong_set" and method == "validators" and height == 3:
+            return super().call(method, height="1")
+        if self.lie == "outsiders" and height == 8 and (method == "commit" or self.asked_8):
+            self.asked_8 = True  # (the honest set of 8 is what header 7 names as next)
+            return self._outsiders(method)
+        answer = super().call(method, **params)
+        if method == "commit" and self.lie == "time_back" and height == 5:
+            answer = self._signed(answer["signed_header"]["header"], KEYS, vset(5))
+        if method == "commit" and self.lie == "dup_signature" and height == 2:
+            sigs = answer["signed_header"]["commit"]["signatures"]
+            sigs[2] = dict(sigs[0])
+            sigs[3] = {**sigs[0], "validator_address": vset(2)[3].address.hex().upper()}
+        if method == "commit" and self.lie == "dup_trusted" and height == 3:
+            sigs = answer["signed_header"]["commit"]["signatures"]
+            trusted = {v.address.hex().upper() for v in vset(1)}
+            first = next(s for s in sigs if s.get("validator_address") in trusted)
+            for i, s in enumerate(sigs):
+                if s is not first and s.get("validator_address") in trusted:
+                    sigs[i] = dict(first)
+        return answer
+
+    def _signed(self, header: dict[str, Any], keys: list[SigningKey], vals: list[Any]) -> Any:
+        height = int(header["height"])
+        block_id = {"hash": header_hash(header).hex().upper(), "parts": {"total": 1, "hash": ""}}
+        by_pub = {bytes(k.verify_key): k for k in keys}
+        msg = vote_sign_bytes(CHAIN, height, 0, block_id, header["time"])
+        sigs = [
+            {
+                "block_id_flag": 2,
+                "validator_address": v.address.hex().upper(),
+                "timestamp": header["time"],
+                "signature": base64.b64encode(by_pub[v.pub_key].sign(msg).signature).decode(),
+            }
+            for v in vals
+        ]
+        commit = {"height": str(height), "round": 0, "block_id": block_id, "signatures": sigs}
+        return {"signed_header": {"header": header, "commit": commit}}
+
+    def _outsiders(self, method: str) -> Any:
+        vals = sort_validators([validator_from_pubkey(bytes(k.verify_key), 10) for k in OUTSIDERS])
+        if method == "validators":
+            return {
+                "validators": [
+                    {
+                        "address": v.address.hex().upper(),
+                        "pub_key": {
+                            "type": "tendermint/PubKeyEd25519",
+                            "value": base64.b64encode(v.pub_key).decode(),
+                        },
+                        "voting_power": str(v.power),
+                    }
+                    for v in vals
+                ],
+                "total": str(len(vals)),
+            }
+        header = FakeChain.header(self, 8)
+        header["app_hash"] = b"evil".hex()
+        header["validators_hash"] = validators_hash(vals).hex().upper()
+        header["proposer_address"] = vals[0].address.hex().upper()
+        return self._signed(header, OUTSIDERS, vals)
+
+
+@pytest.mark.parametrize(
+    ("lie", "trust_height", "target", "reason"),
+    [
+        ("dup_signature", 1, 2, "names another validator|bad signature|signed twice"),
+        ("dup_trusted", 0, 3, "signed twice"),
+        ("outsiders", 0, 8, "too little|not the header|changed the trusted"),
+        ("outsiders", 7, 8, "changed the trusted next validator set"),
+        ("other_height", 3, 5, "asked for height 5"),
+        ("wrong_set", 0, 3, "not the header's"),
+        ("time_back", 3, 5, "not after the trusted header"),
+    ],
+)
+def test_a_lying_node_gets_no_header_accepted(
+    lie: str, trust_height: int, target: int, reason: str
+) -> None:
+    """Each lie of the brief's list, against the light client: refused, and the trusted state
+    is not moved to the lie."""
+    chain = LyingChain(lie)
+    light = LightClient(chain, anchor(), now=lambda: NOW)
+    if trust_height:
+        light.verify_header(trust_height)  # honest so far
+    before = light.trusted
+    with pytest.raises(LightClientError, match=reason):
+        light.verify_header(target)
+    assert light.trusted.height < target and light.trusted.height >= before.height
+
+
+def test_a_chain_id_does_not_choose_where_the_state_is_written(tmp_path: Any) -> None:
+    from abci_app.client.proven import light_store
+
+    assert light_store(tmp_path, "mt-test-1") == tmp_path / "light" / "mt-test-1.json"
+    for bad in ("../../x", "a/b", ".hidden", "", "x" * 51, "a\nb"):
+        with pytest.raises(LightClientError, match="cannot name"):
+            light_store(tmp_path, bad)

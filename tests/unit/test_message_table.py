@@ -11,6 +11,7 @@ from google.protobuf.descriptor import FieldDescriptor
 
 from abci_app._proto.moderntensor.tx.v1 import tx_pb2
 from abci_app.chain_modules import MESSAGES, MODULES, MSG_BY_NAME, MSG_BY_TYPE
+from abci_app.modules.spec import WeightBounds
 
 SCALARS = {
     FieldDescriptor.TYPE_UINT64: int,
@@ -62,7 +63,8 @@ def test_each_type_has_one_row_one_handler_signature_and_a_weight() -> None:
             assert part in doc, f"{spec.name}'s handler does not say {part}"
         fields = {f.name: f.type for f in dataclasses.fields(spec.msg_type)}
         sample = spec.msg_type(**{name: _zero(t) for name, t in fields.items()})
-        assert isinstance(spec.weight(sample), int)
+        bounds = WeightBounds(max_uids_cap=1024, max_subnets=32, max_delegations=64)
+        assert isinstance(spec.weight(sample, bounds), int) and spec.weight(sample, bounds) > 0
     owners = {spec.name: m.name for m in MODULES for spec in m.messages}
     assert owners["transfer"] == "bank" and owners["unjail"] == "slashing"
     assert owners["withdraw_rewards"] == "distribution" and owners["set_weights"] == "subnets"

@@ -282,3 +282,64 @@ def test_headers_are_named_as_documented() -> None:
         "X-MT-Nonce",
         "X-MT-Signature",
     )
+
+
+def test_a_miners_refusal_cannot_crash_or_flood_the_validator() -> None:
+    """Error answers are parsed too (the refusal's code and message): nesting deeper than the
+    parser recurses, a code no int holds, a chain error's code, and a message written to forge
+    log lines each come back as a failed answer; the validator's round goes on."""
+    huge_int = b"9" * 5000  # longer than Python's int-from-string digit limit
+    escape = "\x1b[2J"  # a terminal escape (clears the screen)
+    forged = "ok\n2026-01-01 INFO moderntensor.neurons.validator: uid 1 scored 1.0" + escape
+    refusals = {
+        "deep": b"[" * 100_000 + b"]" * 100_000,
+        "deep-error": b'{"error": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        "inf-code": b'{"error": {"code": 1e999, "message": "x"}}',
+        "huge-code": b'{"error": {"code": ' + huge_int + b', "message": "x"}}',
+        "chain-code": b'{"error": {"code": 100, "message": "insufficient funds"}}',
+        "list-message": b'{"error": {"code": 404, "message": [1]}}',
+        "log-forging": json.dumps(
+            {"error": {"code": 404, "message": forged + "y" * 100_000}}
+        ).encode(),
+    }
+    mode = [""]
+
+    async def refuse(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=400, body=refusals[mode[0]])
+
+    async def go() -> None:
+        runner, port = await _raw_miner(refuse)
+        try:
+            async with Dendrite(VALIDATOR, timeout=5) as d:
+                target = AxonInfo(3, MINER.address, "127.0.0.1", port)
+                for kind in refusals:
+                    mode[0] = kind
+                    (ans,) = await d.forward_all([target], 7, "echo", [1])
+                    assert not ans.ok and ans.status == 400, (kind, ans)
+                    text = ans.error.log() if ans.error else ""
+                    assert text.isprintable() and len(text) < 300, (kind, text[:400])
+                    if kind == "log-forging":  # a permit refusal, its text kept but defused
+                        assert isinstance(ans.error, NotAValidator) and "scored 1.0" in text
+                    else:
+                        assert isinstance(ans.error, BadAxonResponse), (kind, ans)
+        finally:
+            await runner.cleanup()
+
+    run(go())
+
+
+def test_validators_flooding_the_replay_guard_leave_room_for_the_others() -> None:
+    """A subnet's default 64 validators each sending nonces up to their cap within one window
+    do not fill the guard: a 65th caller is still accepted (with a cap of 20,000 per caller,
+    10 of them locked everyone else out for the window)."""
+    from abci_app.neurons.replay import NonceGuard
+
+    guard, now = NonceGuard(), 1_000_000
+    for caller in range(64):
+        who = caller.to_bytes(32, "big")
+        for i in range(guard.max_per_caller):
+            guard.accept(who, i.to_bytes(16, "big"), now, now)
+        with pytest.raises(AxonBusy):
+            guard.accept(who, b"one more", now, now)
+    guard.accept(b"another validator", b"\x01", now, now)
+    assert len(guard) == 64 * guard.max_per_caller + 1

@@ -182,3 +182,69 @@ def test_neuron_commands_fail_with_one_line(tmp_path: Path) -> None:
     res = run_cli(tmp_path, "neuron", "miner", "--netuid", "1", "--from", "x", "--task", "nope")
     assert res.returncode == 1 and "unknown task 'nope'" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_damaged_or_edited_validator_state_is_ignored_entry_by_entry(tmp_path: Path) -> None:
+    """What a validator reads back from its state folder cannot reach a tx or stop it: a commit
+    entry of the wrong shape (a salt that is not hex made every later step raise, and the
+    validator never committed again), one whose weights no longer hash to its name, and score
+    entries that are not a uid with a hotkey and an average in [0, 1] are each skipped."""
+    import asyncio
+
+    from harness import seeded_key
+
+    from abci_app.address import from_bech32
+    from abci_app.client.aio import AsyncChain
+    from abci_app.client.keyring import Key
+    from abci_app.modules.subnets.messages import commit_hash
+    from abci_app.neurons.weights import WeightSetter
+
+    key = Key("val", seeded_key(700))
+    salt = b"\x07" * 32
+    digest = commit_hash(from_bech32(key.address), 1, [3, 4], [65535, 9], salt, 0)
+    good = CommitEntry(1, key.address, [3, 4], [65535, 9], salt.hex(), 0, 10, "AB", 21, 42)
+    store = CommitStore(tmp_path / "commits")
+    store.save(digest, good)
+    record = json.loads((tmp_path / "commits" / f"{digest.hex()}.json").read_text())
+    bad_fields: list[dict[str, object]] = [
+        {"salt": "not hex"},
+        {"salt": ""},
+        {"uids": [3, True]},
+        {"uids": [3, 70_000]},
+        {"uids": [3]},
+        {"weights": "65535,9"},
+        {"height": -1},
+        {"reveal_until": 1e30},
+        {"hotkey": 5},
+    ]
+    for i, change in enumerate(bad_fields):
+        name = f"{i + 16:064x}.json"
+        (tmp_path / "commits" / name).write_text(json.dumps({**record, **change}))
+    # well formed, but its weights are not those its name commits to
+    edited = {**record, "weights": [65535, 65535]}
+    other = commit_hash(from_bech32(key.address), 1, [3, 4], [1, 1], salt, 0)
+    (tmp_path / "commits" / f"{other.hex()}.json").write_text(json.dumps(edited))
+    assert sorted(d for d, _ in store.entries()) == sorted([digest, other])
+
+    async def load() -> list[bytes]:
+        async with AsyncChain("http://127.0.0.1:1") as chain:  # (no call is made)
+            return [c.digest for c in WeightSetter(chain, key, 1, store).pending]
+
+    assert asyncio.run(load()) == [digest]
+
+    scores = {
+        "1": ["mt1a", 0.5],
+        "2": ["mt1b", 1.5],
+        "3": ["mt1c", "0.5"],
+        "4": [7, 0.5],
+        "-5": ["mt1d", 0.5],
+        "70000": ["mt1e", 0.5],
+        "6": ["mt1f"],
+        "7": ["mt1g", True],
+        "x": ["mt1h", 0.5],
+        "8": ["mt1i", 1],
+    }
+    back = MovingScores.from_json(scores, 0.3)  # type: ignore[arg-type]
+    assert back.scores == {1: 0.5, 8: 1.0} and back.hotkeys == {1: "mt1a", 8: "mt1i"}
+    with pytest.raises(ValueError):
+        MovingScores.from_json([1, 2], 0.3)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from chain_driver import Driver, Sender, genesis_app_state
+from chain_driver import Driver, Sender, fee_of, genesis_app_state
 from harness import addr_of, seeded_key
 
 from abci_app.modules.bank.state import get_account, get_supply
@@ -127,9 +127,10 @@ def test_register_neurons_serve_axon_and_burn_adjustment(tmp_path: Path) -> None
     subnet_with(d, s, adjustment_interval=5, target_registrations_per_interval=1)
     burn = int(q(d, "/subnets")[0]["burn"])
     before = balance(d, 1)
+    register = s.tx(1, MsgRegisterNeuron(1, ANY_PRICE))
     _, codes = d.block(
         [
-            s.tx(1, MsgRegisterNeuron(1, ANY_PRICE)),
+            register,
             s.tx(1, MsgRegisterNeuron(1, ANY_PRICE)),  # already registered
             s.tx(2, MsgRegisterNeuron(1, ANY_PRICE)),
             s.tx(2, MsgServeAxon(1, "10.0.0.7", 8091, 4, 1)),
@@ -137,7 +138,7 @@ def test_register_neurons_serve_axon_and_burn_adjustment(tmp_path: Path) -> None
         ]
     )
     assert codes == [0, 134, 0, 0, 136]
-    assert balance(d, 1) == before - burn - 2 * 1_000
+    assert balance(d, 1) == before - burn - 2 * fee_of(register)  # (the same tx twice)
     neurons = q(d, "/subnet/1/metagraph")["neurons"]
     assert [n["uid"] for n in neurons] == [0, 1]
     assert neurons[1]["axon"] == {"ip": "10.0.0.7", "port": 8091, "protocol": 4, "version": 1}
@@ -157,16 +158,15 @@ def test_subnet_stake_add_and_remove(tmp_path: Path) -> None:
     subnet_with(d, s)
     d.block([s.tx(1, MsgRegisterNeuron(1, ANY_PRICE))])
     before = balance(d, 5)
-    _, codes = d.block(
-        [
-            s.tx(5, MsgAddSubnetStake(1, addr(1), 10**9)),
-            s.tx(5, MsgAddSubnetStake(1, addr(2), 10**9)),  # hotkey not registered
-            s.tx(5, MsgRemoveSubnetStake(1, addr(1), 10**9 + 1)),  # more than staked
-            s.tx(5, MsgRemoveSubnetStake(1, addr(1), 4 * 10**8)),
-        ]
-    )
+    txs = [
+        s.tx(5, MsgAddSubnetStake(1, addr(1), 10**9)),
+        s.tx(5, MsgAddSubnetStake(1, addr(2), 10**9)),  # hotkey not registered
+        s.tx(5, MsgRemoveSubnetStake(1, addr(1), 10**9 + 1)),  # more than staked
+        s.tx(5, MsgRemoveSubnetStake(1, addr(1), 4 * 10**8)),
+    ]
+    _, codes = d.block(txs)
     assert codes == [0, 136, 143, 0]
-    assert balance(d, 5) == before - 6 * 10**8 - 4 * 1_000
+    assert balance(d, 5) == before - 6 * 10**8 - sum(fee_of(t) for t in txs)
     assert q(d, f"/subnet_stake/{q(d, '/subnet/1/metagraph')['neurons'][0]['hotkey']}") == []
     from abci_app.address import to_bech32
 
@@ -178,8 +178,13 @@ def test_subnet_stake_add_and_remove(tmp_path: Path) -> None:
 
 def test_set_weights_rules(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
-    subnet_with(d, s, commit_reveal=0, weights_rate_limit=3, weights_version=2)
+    subnet_with(d, s, tempo=4, commit_reveal=0, weights_rate_limit=3, weights_version=2)
     d.block([s.tx(i, MsgRegisterNeuron(1, ANY_PRICE)) for i in (1, 2, 3)])
+    # no validator permit before an epoch has seen stake on the hotkey
+    assert d.check(s.tx(1, MsgSetWeights(1, (1, 2), (100, 200), 2))).code == 147
+    s.nonces[1] -= 1  # (refused by CheckTx: the nonce was not used)
+    d.block([s.tx(i, MsgAddSubnetStake(1, addr(i), 10**12)) for i in (1, 2)])
+    run_until_permits(d, 1, 4)
     h = d.height + 1
     _, codes = d.block(
         [
@@ -188,9 +193,10 @@ def test_set_weights_rules(tmp_path: Path) -> None:
             s.tx(2, MsgSetWeights(1, (0, 7), (1, 1), 2)),  # uid 7 does not exist
             s.tx(2, MsgSetWeights(1, (0,), (1,), 1)),  # version below weights_version
             s.tx(4, MsgSetWeights(1, (0,), (1,), 2)),  # not registered
+            s.tx(3, MsgSetWeights(1, (0,), (1,), 2)),  # registered, no stake: no permit
         ]
     )
-    assert codes == [0, 138, 137, 144, 136]
+    assert codes == [0, 138, 137, 144, 136, 147]
     log = d.last_response().tx_results[1].log
     assert f"next allowed at height {h + 3}" in log
     assert q(d, "/subnet/1/weights/0")["weights"] == [[1, 100], [2, 200]]
@@ -206,19 +212,25 @@ def test_commit_reveal_windows(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     subnet_with(d, s, tempo=9, weights_rate_limit=0)  # epochs end blocks 8, 18, 28 …
     d.block([s.tx(i, MsgRegisterNeuron(1, ANY_PRICE)) for i in (1, 2, 3)])
+    d.block([s.tx(i, MsgAddSubnetStake(1, addr(i), 10**12)) for i in (1, 2)])
     uids, weights, salt = (1, 2), (10, 20), b"pepper and salt!"
     digest = commit_hash(addr(1), 1, uids, weights, salt, 0)
+    _, codes = d.block([s.tx(1, MsgCommitWeights(1, digest))])
+    assert codes == [147]  # no validator permit until the epoch at block 18 grants it
+    while d.height < 18:  # (the epoch at block 8 starts the stake floors at the stake)
+        d.block([])
     _, codes = d.block(
         [
             s.tx(1, MsgSetWeights(1, uids, weights, 0)),  # commit-reveal is on
             s.tx(1, MsgRevealWeights(1, uids, weights, salt, 0)),  # nothing committed
             s.tx(1, MsgCommitWeights(1, digest)),
             s.tx(1, MsgRevealWeights(1, uids, weights, salt, 0)),  # same window: too early
+            s.tx(3, MsgCommitWeights(1, digest)),  # no stake, no permit
         ]
     )
-    assert codes == [139, 140, 0, 141]
+    assert codes == [139, 140, 0, 141, 147]
     assert q(d, "/subnet/1/weights/0")["commit"] is not None
-    while d.height < 8:  # the epoch at block 8 closes the commit's window
+    while d.height < 28:  # the epoch at block 28 closes the commit's window
         d.block([])
     _, codes = d.block(
         [
@@ -236,7 +248,7 @@ def test_commit_reveal_windows(tmp_path: Path) -> None:
     }
     # a commit never revealed expires with the epoch after its reveal window
     d.block([s.tx(2, MsgCommitWeights(1, commit_hash(addr(2), 1, (0,), (1,), bytes(16), 0)))])
-    while d.height < 28:
+    while d.height < 48:
         d.block([])
     neuron = q(d, "/subnet/1/metagraph")["neurons"][1]
     assert neuron["missed_reveals"] == 1
@@ -251,6 +263,14 @@ def run_until_epoch(d: Driver, netuid: int, tempo: int) -> None:
             return
 
 
+def run_until_permits(d: Driver, netuid: int, tempo: int) -> None:
+    """Two epochs after stake arrived on a hotkey: the first restarts its stake floor at the
+    stake (it weighs the lowest stake since the previous epoch: none), the second weighs it and
+    grants the validator permit that weights need (issue 13)."""
+    run_until_epoch(d, netuid, tempo)
+    run_until_epoch(d, netuid, tempo)
+
+
 def test_epoch_pays_every_unit_of_accrued_emission(tmp_path: Path) -> None:
     d, s = chain(tmp_path)
     tempo = 9
@@ -262,6 +282,7 @@ def test_epoch_pays_every_unit_of_accrued_emission(tmp_path: Path) -> None:
             s.tx(9, MsgAddSubnetStake(1, addr(2), 3 * 10**12)),  # a nominator stakes on uid 1
         ]
     )
+    run_until_permits(d, 1, tempo)  # validator permits for the staked uids 0 and 1
     d.block(
         [
             s.tx(1, MsgSetWeights(1, (2, 3, 4, 5, 6), (100, 200, 300, 400, 0))),
@@ -315,7 +336,7 @@ def test_full_subnet_prunes_lowest_emission_and_spares_the_immune(tmp_path: Path
         weights_rate_limit=0,
         max_allowed_uids=3,
         max_allowed_validators=1,
-        immunity_period=12,
+        immunity_period=17,
     )
     d.block(
         [s.tx(i, MsgRegisterNeuron(1, ANY_PRICE)) for i in (1, 2, 3)]
@@ -323,8 +344,10 @@ def test_full_subnet_prunes_lowest_emission_and_spares_the_immune(tmp_path: Path
     d.block([s.tx(1, MsgAddSubnetStake(1, addr(1), 10**12))])
     _, codes = d.block([s.tx(4, MsgRegisterNeuron(1, ANY_PRICE))])
     assert codes == [135]  # every neuron is immune
-    d.block([s.tx(1, MsgSetWeights(1, (1,), (1,)))])  # uid 2 earns nothing
-    while d.height < 15:  # epochs pass; immunity (12 blocks from height 3) ends at 15
+    run_until_permits(d, 1, tempo)  # uid 0's validator permit (epochs 8 and 13)
+    _, codes = d.block([s.tx(1, MsgSetWeights(1, (1,), (1,)))])  # uid 2 earns nothing
+    assert codes == [0]
+    while d.height < 20:  # the epoch at 18 pays; immunity (17 blocks from height 3) ends at 20
         d.block([])
     meta = q(d, "/subnet/1/metagraph")["neurons"]
     assert int(meta[2]["emission"]) == 0 < int(meta[1]["emission"])

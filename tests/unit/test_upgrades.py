@@ -13,8 +13,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from chain_driver import VALIDATOR_OPERATOR, Driver, genesis_app_state, transfer
-from harness import CHAIN_ID, addr_of
+from chain_driver import VALIDATOR_OPERATOR, Driver, exact_tx, genesis_app_state, transfer
+from harness import addr_of
 
 from abci_app._proto.tendermint.abci import types_pb2 as abci
 from abci_app.address import to_bech32
@@ -26,7 +26,6 @@ from abci_app.modules.staking.messages import MsgUndelegate
 from abci_app.node import genesis_file
 from abci_app.state.db import StateDB
 from abci_app.state.overlay import Overlay
-from abci_app.tx import build_tx
 from abci_app.types import Event
 from abci_app.upgrades import APP_VERSION, VersionTooNew, migrate, set_version, state_version
 
@@ -140,8 +139,8 @@ def test_previous_version_state_migrates_once_and_deterministically(
     # version does: an undelegation settles the rewards version 1 kept no outstanding for
     operator = to_bech32(addr_of(VALIDATOR_OPERATOR))
     nonce = int(json.loads(a.query(f"/account/{operator}").value)["nonce"])
-    undelegate = build_tx(
-        VALIDATOR_OPERATOR, CHAIN_ID, nonce, 1_000, [MsgUndelegate(addr_of(VALIDATOR_OPERATOR), 1)]
+    undelegate = exact_tx(  # the fee this version requires (issue 13's weights)
+        VALIDATOR_OPERATOR, [MsgUndelegate(addr_of(VALIDATOR_OPERATOR), 1)], nonce
     )
     checked = a.check(undelegate)
     assert checked.code == 0, checked.log

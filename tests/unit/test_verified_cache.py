@@ -15,7 +15,7 @@ from abci_app import tx as tx_module
 from abci_app._proto.tendermint.abci import types_pb2 as abci
 from abci_app.errors import FeeTooLow, InvalidSignature, ModernTensorError, TxTooLarge, WrongChainId
 from abci_app.params import AppParams
-from abci_app.tx import VerifiedTxs, decode_tx, tx_hash
+from abci_app.tx import VerifiedTxs, decode_tx, footprint, tx_hash
 from abci_app.types import DiscardEvents, EventLog
 
 
@@ -44,6 +44,8 @@ def test_a_verified_tx_is_not_decoded_or_verified_again(monkeypatch: pytest.Monk
     cache = VerifiedTxs()
     raw = transfer(0, 1, 5, 0)
     first = decode_tx(raw, AppParams(), CHAIN_ID, cache)
+    assert tx_hash(raw) not in cache  # decoding alone adds nothing: execution adds after the ante
+    cache.add(first)
     again = decode_tx(raw, AppParams(), CHAIN_ID, cache)
     assert first is again and calls[0] == 1 and parses[0] == 2 and tx_hash(raw) in cache
     assert decode_tx(raw, AppParams(), CHAIN_ID) == first  # without the cache: decoded, verified
@@ -64,7 +66,7 @@ def test_a_cached_tx_meets_the_current_params(
     """Parameters are checked on every use: a cached tx fails as an uncached one does."""
     cache = VerifiedTxs()
     raw = transfer(0, 1, 5, 0)
-    decode_tx(raw, AppParams(), CHAIN_ID, cache)
+    cache.add(decode_tx(raw, AppParams(), CHAIN_ID, cache))
     with pytest.raises(error) as cached:
         decode_tx(raw, params, chain_id, cache)
     with pytest.raises(error) as fresh:
@@ -82,12 +84,61 @@ def test_a_bad_signature_is_never_cached() -> None:
     assert len(cache) == 0
 
 
-def test_the_cache_is_bounded() -> None:
-    cache = VerifiedTxs(capacity=2)
-    raws = [transfer(0, 1, 5, n) for n in range(3)]
+def test_the_cache_is_bounded_in_bytes() -> None:
+    raws = [transfer(0, 1, 5, n) for n in (1, 2, 3)]  # (equal sizes: nonce 0 is omitted)
+    one = footprint(decode_tx(raws[0], AppParams(), CHAIN_ID))
+    cache = VerifiedTxs(capacity_bytes=2 * one)
     for raw in raws:
-        decode_tx(raw, AppParams(), CHAIN_ID, cache)
+        cache.add(decode_tx(raw, AppParams(), CHAIN_ID, cache))
     assert len(cache) == 2 and tx_hash(raws[0]) not in cache and tx_hash(raws[2]) in cache
+    assert cache.bytes == 2 * one
+    cache.drop([tx_hash(raws[2]), b"unknown"])
+    assert len(cache) == 1 and cache.bytes == one
+
+
+def test_the_footprint_bounds_the_memory_a_decoded_tx_holds() -> None:
+    import tracemalloc
+
+    for raw in (transfer(0, 1, 5, 0), big_weights_tx(999, 4_000)):
+        tracemalloc.start()
+        before = tracemalloc.take_snapshot()
+        tx = decode_tx(raw, AppParams(max_tx_bytes=10**6), CHAIN_ID)
+        held = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename"))
+        tracemalloc.stop()
+        assert 0 < held <= footprint(tx), (len(raw), held, footprint(tx))
+
+
+def big_weights_tx(key: int, entries: int) -> bytes:
+    """Three set_weights of ``entries`` each (the issue's 43 KB tx had three of ~3,000)."""
+    import random
+
+    from harness import seeded_key
+
+    from abci_app.modules.subnets.messages import MsgSetWeights
+    from abci_app.tx import build_tx
+
+    rng = random.Random(key)
+    uids = tuple(range(entries))
+    msg = MsgSetWeights(1, uids, tuple(rng.randrange(1, 65536) for _ in uids), 0)
+    return build_tx(seeded_key(key), CHAIN_ID, 0, 10**9, [msg, msg, msg])
+
+
+def test_an_unfunded_sender_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
+    """The issue's attack: validly signed large txs from never-funded keys were refused (code
+    20) yet each held ~760 KiB in the cache on main, up to 100,000 of them."""
+    d = Driver.open(tmp_path / "s.sqlite")
+    d.init_chain(genesis_app_state(2))
+    d.block([])
+    for key in range(900, 905):
+        raw = big_weights_tx(key, 3_000)
+        assert 40_000 < len(raw) <= AppParams().max_tx_bytes
+        assert d.check(raw).code == 20
+    assert len(d.app.verified) == 0 and d.app.verified.bytes == 0
+    ok = transfer(0, 1, 5, 0)
+    assert d.check(ok).code == 0 and tx_hash(ok) in d.app.verified  # a payable tx is kept
+    d.block([ok])
+    assert len(d.app.verified) == 0  # and dropped once committed
+    d.close()
 
 
 def test_warm_and_cold_nodes_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

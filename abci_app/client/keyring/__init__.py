@@ -17,8 +17,9 @@ Backends (chosen per key when it is created; a folder has a default, see :data:`
 Files written before the backends existed (``{"name", "address", "pub_key", "seed"}``) load as
 unencrypted keys with a warning until ``migrate`` seals them (``keys migrate``).
 
-Every write goes to a temporary file that is fsynced and then linked or renamed into place
-(and the folder fsynced), so a crash leaves either the old file or the new one, never a torn one.
+Every write goes to a 0600 temporary file that is fsynced and then linked or renamed into place
+(and the folder fsynced), so a crash leaves either the old file or the new one, never a torn
+one; the folder is made 0700 whatever the umask (:mod:`.files`).
 
 To load a key in a program (a miner, a validator loop):
 
@@ -32,9 +33,7 @@ import builtins
 import contextlib
 import json
 import logging
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from nacl.signing import SigningKey
 from ...address import address_from_pubkey, to_bech32
 from . import sealed as sealing
 from .errors import KeyringError, WrongPassphrase
+from .files import fsync_dir, private_dir, write_private
 from .mnemonic import MNEMONIC_WORDS, hd_path, new_mnemonic, seed_from_mnemonic
 from .passphrase import PASSPHRASE_ENV, PassphraseSource
 
@@ -67,7 +67,8 @@ CONFIG_FILE = "keyring.conf"
 KEY_FORMAT = "moderntensor-key/2"
 EXPORT_FORMAT = "moderntensor-key-export/1"
 OS_SERVICE = "moderntensor"
-_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
+_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}")
+"""A key name (``fullmatch``: a trailing line break is not part of a name)."""
 _KEY_AAD = b"moderntensor/key/v2"
 _EXPORT_AAD = b"moderntensor/key-export/v1"
 MAX_KEY_FILE_BYTES = 64 * 1024
@@ -127,35 +128,12 @@ def _check_backend(backend: str) -> str:
     return backend
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_private(path: Path, data: dict[str, Any], replace: bool) -> None:
     """Write ``data`` as a 0600 JSON file, atomically; refuse to overwrite unless ``replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as f:
-            os.fchmod(f.fileno(), 0o600)
-            json.dump(data, f, indent=2)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        if replace:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)  # fails if the name is taken: no overwrite race
-            except FileExistsError:
-                raise KeyringError(f"a key named {path.stem!r} already exists") from None
-        _fsync_dir(path.parent)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        write_private(path, json.dumps(data, indent=2) + "\n", replace)
+    except KeyringError:
+        raise KeyringError(f"a key named {path.stem!r} already exists") from None
 
 
 def _signing_key(seed: bytes, pub_key: bytes, where: str) -> SigningKey:
@@ -211,12 +189,11 @@ class Keyring:
     def set_default_backend(folder: Path, backend: str) -> None:
         """Make ``backend`` the folder's default for new keys (a ``test`` default warns)."""
         _check_backend(backend)
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
+        private_dir(folder)
         _write_private(folder / CONFIG_FILE, {"backend": backend}, replace=True)
 
     def _path(self, name: str) -> Path:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise KeyringError(
                 f"invalid key name {name!r}: use 1-64 letters, digits, '.', '_' or '-' "
                 "(not starting with '.')"
@@ -241,8 +218,7 @@ class Keyring:
             raise KeyringError(f"key file {path} is unreadable: {e}") from None
 
     def _ensure_folder(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.folder, 0o700)
+        private_dir(self.folder)
 
     # --- public parts ----------------------------------------------------------------------
     def info(self, name: str) -> KeyInfo:
@@ -405,7 +381,7 @@ class Keyring:
             with contextlib.suppress(keyring.errors.PasswordDeleteError):
                 self._os().delete_password(OS_SERVICE, self._os_user(name))
         self._path(name).unlink()
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
 
     # --- export, import, migrate -----------------------------------------------------------
     def export(self, name: str, export_passphrase: PassphraseSource) -> str:
@@ -435,7 +411,7 @@ class Keyring:
             pub = bytes.fromhex(data["pub_key"])
             if len(pub) != 32:
                 raise ValueError("pub_key is not 32 bytes")
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, RecursionError) as e:
             raise KeyringError(f"not a key export file: {e}") from None
         self._path(name)
         seed = sealing.open_sealed(

@@ -18,7 +18,7 @@ from typing import Any
 from ...address import to_bech32
 from ...codec import U64_MAX
 from ...errors import InvalidGenesis
-from ...schema import check_object, parse_address, parse_amount
+from ...schema import INT64_MAX, check_object, parse_address, parse_amount
 from ...state.keys import ACCOUNT
 from ...state.overlay import KVReader, Overlay
 from .state import (
@@ -118,6 +118,8 @@ def parse_genesis(raw: Any) -> BankGenesis:
         if total > U64_MAX:
             raise InvalidGenesis("total supply of the genesis accounts overflows 64 bits")
         nonce = parse_amount(entry.get("nonce", 0), f"{where}.nonce")
+        if nonce >= INT64_MAX:
+            raise InvalidGenesis(f"{where}.nonce must be below 2^63 - 1 (it grows with every tx)")
         accounts.append(GenesisAccount(addr, balance, nonce))
     accounts.sort(key=lambda a: a.address)
     return BankGenesis(tuple(accounts))

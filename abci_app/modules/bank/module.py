@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..._proto.moderntensor.tx.v1 import tx_pb2
-from ..spec import Module, MsgSpec
+from ..spec import Module, MsgSpec, flat
 from .handlers import apply_transfer
 from .invariants import invariants
 from .messages import MsgTransfer
@@ -11,7 +11,9 @@ from .queries import bank_query
 
 MODULE = Module(
     name="bank",
-    messages=(MsgSpec("transfer", MsgTransfer, tx_pb2.MsgTransfer, apply_transfer),),
+    messages=(
+        MsgSpec("transfer", MsgTransfer, tx_pb2.MsgTransfer, apply_transfer, weight=flat(20)),
+    ),
     invariants=invariants,
     query=bank_query,
 )

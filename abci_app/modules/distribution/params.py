@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ...errors import InvalidGenesis
 from ...params import RATE_ONE
-from ...schema import IntParams
+from ...schema import IntParams, check_duration
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,7 @@ class DistributionParams(IntParams):
             halving_interval 0).
         """
         super().validate()
-        if self.halving_interval < 1:
-            raise InvalidGenesis("distribution.params.halving_interval must be at least 1")
+        check_duration(self.halving_interval, "distribution.params.halving_interval")
         for name in (
             "base_proposer_reward",
             "bonus_proposer_reward",

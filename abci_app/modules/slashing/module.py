@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..._proto.moderntensor.tx.v1 import tx_pb2
-from ..spec import Module, MsgSpec
+from ..spec import Module, MsgSpec, flat
 from .handlers import apply_unjail
 from .messages import MsgUnjail
 from .params import SlashingParams
@@ -12,7 +12,7 @@ from .state import get_params
 
 MODULE = Module(
     name="slashing",
-    messages=(MsgSpec("unjail", MsgUnjail, tx_pb2.MsgUnjail, apply_unjail),),
+    messages=(MsgSpec("unjail", MsgUnjail, tx_pb2.MsgUnjail, apply_unjail, weight=flat(30)),),
     params=(SlashingParams, get_params),
     query=slashing_query,
 )

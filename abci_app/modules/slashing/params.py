@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ...errors import InvalidGenesis
 from ...params import RATE_ONE
-from ...schema import IntParams
+from ...schema import IntParams, check_duration
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,8 @@ class SlashingParams(IntParams):
         InvalidGenesis: a rate above 10^9 or a zero window.
         """
         super().validate()
-        if self.signed_blocks_window < 1:
-            raise InvalidGenesis("slashing.params.signed_blocks_window must be at least 1")
+        check_duration(self.signed_blocks_window, "slashing.params.signed_blocks_window")
+        check_duration(self.downtime_jail_seconds, "slashing.params.downtime_jail_seconds")
         for name in (
             "min_signed_per_window",
             "slash_fraction_downtime",

@@ -19,6 +19,7 @@ from ...errors import (
     InvalidCommission,
     MaxEntriesReached,
     SelfBondTooLow,
+    TooManyDelegations,
     TransitiveRedelegation,
     UnknownValidator,
     ValidatorExists,
@@ -44,6 +45,8 @@ from .state import (
     add_redelegation,
     add_unbonding,
     consensus_address,
+    delegations_of,
+    get_params,
     get_shares,
     get_validator,
     receiving_redelegation,
@@ -181,6 +184,8 @@ def delegate_tokens(
             are worth nothing and new ones would be sold 1:1 into them (Cosmos
             ``ErrDelegatorShareExRateInvalid``).
         InvalidAmount: ``amount`` buys less than one share.
+        TooManyDelegations: a new delegation past ``max_delegations`` (issue 13: the loop of
+            withdraw_rewards over an account's delegations is bounded by it).
     """
     if v.has_no_tokens_for_its_shares:
         raise ValidatorHasNoTokens(
@@ -190,12 +195,18 @@ def delegate_tokens(
     shares = v.shares_for(amount)
     if shares == 0:
         raise InvalidAmount("amount is too small to buy one share of this validator")
+    had = get_shares(state, delegator, v.cons_address)
+    if had == 0:
+        cap = get_params(state).max_delegations
+        if len(delegations_of(state, delegator)) >= cap:
+            raise TooManyDelegations(
+                f"{to_bech32(delegator)} already delegates to {cap} validators "
+                "(max_delegations): undelegate or redelegate from one first"
+            )
     hooks.before_delegation_shares_modified(state, delegator, v, events)
     v2 = v.with_(tokens=v.tokens + amount, delegator_shares=v.delegator_shares + shares)
     set_validator(state, v2)
-    set_shares(
-        state, delegator, v.cons_address, get_shares(state, delegator, v.cons_address) + shares
-    )
+    set_shares(state, delegator, v.cons_address, had + shares)
     return v2
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..._proto.moderntensor.tx.v1 import tx_pb2
-from ..spec import Module, MsgSpec
+from ..spec import Module, MsgSpec, flat
 from .handlers import (
     apply_create_validator,
     apply_delegate,
@@ -31,11 +31,22 @@ MODULE = Module(
             MsgCreateValidator,
             tx_pb2.MsgCreateValidator,
             apply_create_validator,
+            weight=flat(60),
         ),
-        MsgSpec("edit_validator", MsgEditValidator, tx_pb2.MsgEditValidator, apply_edit_validator),
-        MsgSpec("delegate", MsgDelegate, tx_pb2.MsgDelegate, apply_delegate),
-        MsgSpec("undelegate", MsgUndelegate, tx_pb2.MsgUndelegate, apply_undelegate),
-        MsgSpec("redelegate", MsgRedelegate, tx_pb2.MsgRedelegate, apply_redelegate),
+        MsgSpec(
+            "edit_validator",
+            MsgEditValidator,
+            tx_pb2.MsgEditValidator,
+            apply_edit_validator,
+            weight=flat(30),
+        ),
+        MsgSpec("delegate", MsgDelegate, tx_pb2.MsgDelegate, apply_delegate, weight=flat(70)),
+        MsgSpec(
+            "undelegate", MsgUndelegate, tx_pb2.MsgUndelegate, apply_undelegate, weight=flat(60)
+        ),
+        MsgSpec(
+            "redelegate", MsgRedelegate, tx_pb2.MsgRedelegate, apply_redelegate, weight=flat(110)
+        ),
     ),
     params=(StakingParams, get_params),
     invariants=invariants,

@@ -27,6 +27,7 @@ from .state import (
     all_weights,
     get_hyperparams,
     get_next_hyperparams,
+    get_params,
     get_subnet,
     hotkey_stake,
     neurons,
@@ -119,12 +120,20 @@ def apply_next_hyperparams(state: Overlay, subnet: Subnet) -> Hyperparams:
     """Put in force the hyperparameters the owner set in this block (if any) and return the
     subnet's hyperparameters from now on. The block's own registrations may have filled the
     subnet past a lowered ``max_allowed_uids`` (its txs met the old one): it is raised to the
-    neurons registered, so no uid is ever beyond it."""
+    neurons registered, so no uid is ever beyond it, and ``max_allowed_validators`` is lowered
+    as far as the chain's ``max_weights_per_epoch`` then needs (the owner's change was checked
+    against the bounds with the lower uid count; issue 13), so the pair stays within the bounds
+    an epoch's cost rests on."""
     hp = get_next_hyperparams(state, subnet.netuid)
     if hp is None:
         return get_hyperparams(state, subnet.netuid)
     if hp.max_allowed_uids < subnet.n:
-        hp = dataclasses.replace(hp, max_allowed_uids=subnet.n)
+        room = get_params(state).max_weights_per_epoch // subnet.n
+        hp = dataclasses.replace(
+            hp,
+            max_allowed_uids=subnet.n,
+            max_allowed_validators=max(1, min(hp.max_allowed_validators, room)),
+        )
     set_hyperparams(state, subnet.netuid, hp)
     set_next_hyperparams(state, subnet.netuid, None)
     return hp

@@ -8,14 +8,15 @@ on parse, and the module pools must match the records (see :func:`check_pools`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...address import to_bech32
-from ...codec import decode_u64
-from ...errors import InvalidGenesis
-from ...schema import check_object
+from ...codec import U64_MAX, decode_u64
+from ...errors import InvalidGenesis, InvalidHyperparams
+from ...schema import INT64_MAX, check_object
 from ...state.keys import (
     BONDS,
     COMMIT,
@@ -60,16 +61,36 @@ class SubnetsGenesis:
         }
 
 
-def _check_record(key: bytes, value: bytes) -> None:
-    """Decode the record as its kind; raises ValueError/KeyError/TypeError when malformed."""
+def _check_numbers(record: Subnet | Neuron, where: str) -> None:
+    """Every integer field of a subnet or neuron record fits its encoding: [0, U64_MAX] (a
+    neuron's last_weights_tx may be -1: never), heights below 2^63 - 1."""
+    for f in dataclasses.fields(record):
+        v = getattr(record, f.name)
+        if isinstance(v, bool) or not isinstance(v, int):
+            continue
+        low = -1 if f.name == "last_weights_tx" else 0
+        high = INT64_MAX - 1 if f.name in _HEIGHTS else U64_MAX
+        if not low <= v <= high:
+            raise ValueError(f"{where}.{f.name} = {v} is outside [{low}, {high}]")
+
+
+_HEIGHTS = {"registered_at", "last_adjustment", "last_epoch", "last_update", "last_weights_tx"}
+
+
+def _check_record(key: bytes, value: bytes, params: SubnetParams) -> None:
+    """Decode the record as its kind; raises ValueError/KeyError/TypeError when malformed,
+    InvalidHyperparams when a subnet's hyperparameters break their ranges or the chain's
+    bounds in ``params``."""
     if key == SUBNET_LOCK:
         json.loads(value)["last_lock"]
     elif key.startswith(SUBNET):
-        Subnet.decode(value)
+        _check_numbers(Subnet.decode(value), "subnet")
     elif key.startswith(HYPERPARAMS):
-        Hyperparams.decode(value).validate()
+        hp = Hyperparams.decode(value)
+        hp.validate()
+        hp.check_bounds(params)
     elif key.startswith(NEURON):
-        Neuron.decode(value)
+        _check_numbers(Neuron.decode(value), "neuron")
     elif key.startswith((WEIGHTS, BONDS)):
         if len(value) % 4:
             raise ValueError("a sparse row is a multiple of 4 bytes")
@@ -100,8 +121,15 @@ def parse_genesis(raw: Any) -> SubnetsGenesis:
     for i, item in enumerate(records_raw):
         try:
             key, value = bytes.fromhex(item[0]), bytes.fromhex(item[1])
-            _check_record(key, value)
-        except (ValueError, KeyError, TypeError, IndexError, InvalidGenesis) as e:
+            _check_record(key, value, params)
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            InvalidGenesis,
+            InvalidHyperparams,
+        ) as e:
             raise InvalidGenesis(f"subnets.records[{i}]: {e}") from None
         records.append((key, value))
     if len({k for k, _ in records}) != len(records):

@@ -35,6 +35,7 @@ from ...errors import (
     InvalidWeights,
     NotRegistered,
     NotSubnetOwner,
+    NoValidatorPermit,
     NoWeightsCommit,
     PriceAboveMax,
     RegistrationLimitReached,
@@ -185,6 +186,7 @@ def apply_set_hyperparams(
     changes = dict(zip(msg.names, msg.values, strict=True))
     hp = Hyperparams(**{**old.to_dict(), **changes})
     hp.validate()
+    hp.check_bounds(ctx.params_of(SubnetParams))
     if hp.max_allowed_uids < subnet.n:
         raise InvalidHyperparams(
             f"max_allowed_uids {hp.max_allowed_uids} is below the {subnet.n} registered neurons"
@@ -394,6 +396,19 @@ def _row(subnet: Subnet, uids: tuple[int, ...], weights: tuple[int, ...]) -> Row
     return tuple(sorted((u, w) for u, w in zip(uids, weights, strict=True) if w > 0))
 
 
+def _check_permit(neuron: Neuron, netuid: int) -> None:
+    """Only neurons holding a validator permit (granted by the last epoch to the top
+    max_allowed_validators by active stake) may send weights, as in subtensor's
+    ``check_validator_permit``: weight rows, and so each epoch's work, stay bounded by the
+    validator count, not the uid count."""
+    if not neuron.validator_permit:
+        raise NoValidatorPermit(
+            f"uid {neuron.uid} of subnet {netuid} has no validator permit: stake on the hotkey; "
+            "an epoch weighs stake that stayed since the previous one, so the second epoch "
+            "after the stake grants the permit"
+        )
+
+
 def _check_version(hp: Hyperparams, version_key: int) -> None:
     if version_key < hp.weights_version:
         raise WeightsVersionTooLow(
@@ -425,6 +440,7 @@ def apply_set_weights(state: Overlay, sender: bytes, msg: MsgSetWeights, ctx: Ch
         raise CommitRevealMismatch(
             f"subnet {msg.netuid} uses commit-reveal: send commit_weights, then reveal_weights"
         )
+    _check_permit(neuron, msg.netuid)
     _check_version(hp, msg.version_key)
     _check_rate(neuron, hp, height)
     row = _row(subnet, msg.uids, msg.weights)
@@ -470,6 +486,7 @@ def apply_commit_weights(
     hp = get_hyperparams(state, msg.netuid)
     if not hp.commit_reveal:
         raise CommitRevealMismatch(f"subnet {msg.netuid} has commit-reveal off: use set_weights")
+    _check_permit(neuron, msg.netuid)
     pending = get_commit(state, msg.netuid, neuron.uid)
     if pending is not None and height <= pending.reveal_until:
         raise CommitPending(
@@ -535,6 +552,7 @@ def apply_reveal_weights(
     expected = commit_hash(sender, msg.netuid, msg.uids, msg.weights, msg.salt, msg.version_key)
     if expected != commit.digest:
         raise RevealMismatch("uids, weights, salt or version_key differ from the commit")
+    _check_permit(neuron, msg.netuid)
     _check_version(hp, msg.version_key)
     row = _row(subnet, msg.uids, msg.weights)
     kept = tuple((u, w) for u, w in row if _registered_at(state, msg.netuid, u) < commit.height)

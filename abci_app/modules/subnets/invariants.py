@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...address import to_bech32
+from ...errors import InvalidHyperparams
 from ...state.overlay import KVReader
 from ..bank.module_accounts import MODULE_ACCOUNTS
 from ..bank.state import Account, get_account
@@ -14,6 +15,8 @@ from .state import (
     all_stake_floors,
     all_subnets,
     any_next_hyperparams,
+    get_hyperparams,
+    get_params,
     neurons,
     uid_of,
 )
@@ -26,6 +29,8 @@ def invariants(state: KVReader) -> list[str]:
     * each subnet's uids are 0..n-1 and the hotkey index points at them;
     * a stake floor belongs to a registered hotkey and is at most its stake;
     * no owner's change of hyperparameters is still waiting (end-block applied it);
+    * every subnet's hyperparameters lie within the chain's bounds (``SubnetParams``; issue
+      13) and its neurons within its ``max_allowed_uids``;
     * no module account owns a subnet, is a hotkey or stakes (epochs pay owners, miners and
       stakers: a pool paid that way breaks its invariant; Cosmos x/bank ``BlockedAddrs``).
     """
@@ -47,7 +52,17 @@ def invariants(state: KVReader) -> list[str]:
     if any_next_hyperparams(state):
         problems.append("an owner's change of hyperparameters was not applied at end-block")
     roles = [(s.owner, "owns a subnet") for s in subnets]
+    chain = get_params(state)
     for s in subnets:
+        hp = get_hyperparams(state, s.netuid)
+        try:
+            hp.check_bounds(chain)
+        except InvalidHyperparams as e:
+            problems.append(
+                f"subnet {s.netuid}: hyperparameters past the chain's bounds: {e.message}"
+            )
+        if s.n > hp.max_allowed_uids:
+            problems.append(f"subnet {s.netuid}: {s.n} neurons > max_allowed_uids")
         staked = sum(a for (n, _), a in hotkeys.items() if n == s.netuid)
         if staked != s.total_stake:
             problems.append(f"subnet {s.netuid}: total_stake {s.total_stake} != stakes {staked}")

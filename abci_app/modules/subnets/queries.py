@@ -33,10 +33,14 @@ from .state import (
     stakes_by,
 )
 
+U16_MAX = 0xFFFF
 
-def _int(text: str, what: str) -> int:
-    if not text.isascii() or not text.isdigit() or len(text) > 5:
-        raise InvalidQuery(f"{what} must be a number, got {text!r}")
+
+def _u16(text: str, what: str) -> int:
+    """A netuid or uid from a query path: decimal ASCII digits within u16 (their encoding in
+    state keys); anything else is an InvalidQuery (a value past u16 cannot be encoded)."""
+    if not text.isascii() or not text.isdigit() or len(text) > 5 or int(text) > U16_MAX:
+        raise InvalidQuery(f"{what} must be a number from 0 to {U16_MAX}, got {text[:16]!r}")
     return int(text)
 
 
@@ -74,8 +78,10 @@ def subnets_query(state: KVReader, path: str, height: int) -> Any | None:
     if not path.startswith("/subnet/"):
         return None
     parts = path[len("/subnet/") :].split("/")
-    netuid = _int(parts[0], "netuid")
+    netuid = _u16(parts[0], "netuid")
     rest = parts[1:]
+    is_weights = len(rest) == 2 and rest[0] == "weights"
+    uid = _u16(rest[1], "uid") if is_weights else 0  # every argument checked before any read
     if rest == []:
         return _subnet_json(state, netuid, height)
     if get_subnet(state, netuid) is None:
@@ -97,8 +103,7 @@ def subnets_query(state: KVReader, path: str, height: int) -> Any | None:
                 for n in neurons(state, netuid)
             ],
         }
-    if len(rest) == 2 and rest[0] == "weights":
-        uid = _int(rest[1], "uid")
+    if is_weights:
         if get_neuron(state, netuid, uid) is None:
             raise InvalidQuery(f"subnet {netuid} has no uid {uid}")
         commit = get_commit(state, netuid, uid)

@@ -1,0 +1,109 @@
+"""Deterministic weights and exact fees (issue 13): the fee quoted is the fee charged, a fee one
+unit short is refused before the ante, the weight is reported as gas, more work weighs more,
+and a block is bounded by CometBFT's block.max_gas in PrepareProposal and ProcessProposal. On
+main every tx paid a flat min_fee whatever its size or work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from chain_driver import Driver, Sender, exact_tx, fee_of, genesis_app_state, signed, transfer
+from harness import CHAIN_ID, addr_of, seeded_key
+
+from abci_app._proto.tendermint.abci import types_pb2 as abci
+from abci_app.errors import FeeTooLow
+from abci_app.modules.bank.messages import MsgTransfer
+from abci_app.modules.bank.state import get_account
+from abci_app.modules.distribution.messages import MsgWithdrawRewards
+from abci_app.modules.subnets.messages import MsgRegisterSubnet, MsgSetWeights
+from abci_app.params import AppParams
+from abci_app.tx import build_tx
+from abci_app.weights import WeightBounds, message_weight, required_fee, tx_weight
+
+
+def test_a_plain_transfer_costs_exactly_min_fee() -> None:
+    raw = transfer(0, 1, 10**9, 5)
+    bounds = WeightBounds(1024, 32, 64)
+    weight = tx_weight(len(raw), (MsgTransfer(addr_of(seeded_key(1)), 10**9),), bounds)
+    assert weight * AppParams().gas_price <= AppParams().min_fee
+    assert (
+        required_fee(weight, AppParams())
+        == AppParams().min_fee
+        == fee_of(exact_tx(seeded_key(0), [MsgTransfer(addr_of(seeded_key(1)), 10**9)], 5))
+    )
+
+
+def test_more_work_weighs_more() -> None:
+    bounds = WeightBounds(1024, 32, 64)
+    small = MsgSetWeights(1, (1, 2), (1, 1), 0)
+    big = MsgSetWeights(1, tuple(range(1000)), (1,) * 1000, 0)
+    assert message_weight(big, bounds) > message_weight(small, bounds) + 400
+    assert tx_weight(10_000, (small,), bounds) > tx_weight(100, (small,), bounds)
+    assert tx_weight(100, (small, small), bounds) == tx_weight(
+        100, (small,), bounds
+    ) + message_weight(small, bounds)
+
+
+def test_the_quoted_fee_is_charged_and_one_less_is_refused(tmp_path: Path) -> None:
+    d = Driver.open(tmp_path / "s.sqlite")
+    d.init_chain(genesis_app_state(3))
+    d.block([])
+    msgs = [MsgRegisterSubnet(max_cost=10**15)]
+    quote = d.app.query(abci.RequestQuery(path="/fee", data=signed(0, msgs, 0, fee=1_000)))
+    assert quote.code == 0, quote.log
+    quoted = json.loads(quote.value)
+    assert int(quoted["fee"]) > AppParams().min_fee  # heavier than a transfer
+    exact = build_tx(seeded_key(0), CHAIN_ID, 0, int(quoted["fee"]), msgs)
+    short = build_tx(seeded_key(0), CHAIN_ID, 0, int(quoted["fee"]) - 1, msgs)
+    refused = d.check(short)
+    assert refused.code == FeeTooLow.code and "required" in refused.log
+    assert not d.app.check_state.writes
+    checked = d.check(exact)
+    assert checked.code == 0 and checked.gas_wanted == quoted["weight"] == checked.gas_used
+    before = get_account(d.app.db, addr_of(seeded_key(0)))
+    resp = d.finalize([exact])
+    assert resp.tx_results[0].code == 0
+    assert resp.tx_results[0].gas_used == resp.tx_results[0].gas_wanted == quoted["weight"]
+    d.app.commit()
+    after = get_account(d.app.db, addr_of(seeded_key(0)))
+    assert before is not None and after is not None
+    lock = int(json.loads(d.query("/subnets").value)[0]["lock"])
+    assert before.balance - after.balance == int(quoted["fee"]) + lock
+    d.close()
+
+
+def _chain_with_max_gas(tmp_path: Path, max_gas: int) -> Driver:
+    d = Driver.open(tmp_path / "s.sqlite")
+    req = abci.RequestInitChain(
+        chain_id=CHAIN_ID,
+        app_state_bytes=json.dumps(genesis_app_state(4)).encode(),
+        initial_height=1,
+    )
+    req.consensus_params.block.max_gas = max_gas
+    d.app.init_chain(req)
+    d.block([])
+    return d
+
+
+def test_blocks_stay_under_max_gas(tmp_path: Path) -> None:
+    one = tx_weight(len(transfer(0, 1, 5, 0)), (MsgTransfer(bytes(20), 5),), WeightBounds(1, 1, 1))
+    d = _chain_with_max_gas(tmp_path, 3 * one + one // 2)  # room for three transfers
+    s = Sender()
+    txs = [s.tx(i % 4, MsgTransfer(addr_of(seeded_key(1)), 5)) for i in range(6)]
+    req = abci.RequestPrepareProposal(txs=txs, max_tx_bytes=10**6, height=d.height + 1)
+    prepared = list(d.app.prepare_proposal(req).txs)
+    assert prepared == txs[:3]
+    process = abci.RequestProcessProposal(txs=txs[:4], height=d.height + 1)
+    assert d.app.process_proposal(process).status == abci.ResponseProcessProposal.REJECT
+    process = abci.RequestProcessProposal(txs=txs[:3], height=d.height + 1)
+    assert d.app.process_proposal(process).status == abci.ResponseProcessProposal.ACCEPT
+    d.close()
+
+
+def test_a_tx_heavier_than_a_block_never_enters_the_mempool(tmp_path: Path) -> None:
+    d = _chain_with_max_gas(tmp_path, 5_000)
+    heavy = signed(0, [MsgWithdrawRewards(b"")] * 4, 0)  # 4 x 1,630 units: all delegations
+    r = d.check(heavy)
+    assert r.code == 2 and "block.max_gas" in r.log and not d.app.check_state.writes
+    d.close()
