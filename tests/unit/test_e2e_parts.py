@@ -3,8 +3,11 @@ the report table."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,7 @@ from abci_app.e2e.manifest import ManifestError, load_manifest, parse_manifest
 from abci_app.e2e.network import Network, Node
 from abci_app.e2e.proxy import ProxyHub
 from abci_app.e2e.report import Report, table
+from abci_app.e2e.runner import Stopped, StopSignals
 from abci_app.node.home import NodeHome
 from abci_app.node.plan import NodePlan
 
@@ -214,6 +218,23 @@ def test_validator_sets_follow_the_updates_exactly() -> None:
     assert "set at 5" in invariants.set_changes_follow_updates(unasked, updates)[0]
     lost = {**sets, 4: {a: 15, b: 10}}  # the removal of 2 never applied
     assert "set at 4" in invariants.set_changes_follow_updates(lost, updates)[0]
+
+
+def test_a_stop_signal_raises_once_and_cannot_cut_the_cleanup_short() -> None:
+    """The first SIGHUP/SIGTERM/SIGINT stops the run (raises in the main thread); once the
+    cleanup has begun (disarmed), another is only recorded: it must not interrupt the stopping
+    of the nodes. The handlers are put back afterwards."""
+    before = signal.getsignal(signal.SIGTERM)
+    with StopSignals() as signals:
+        with pytest.raises(Stopped, match="SIGHUP"):
+            os.kill(os.getpid(), signal.SIGHUP)
+            for _ in range(100):  # the handler runs between bytecodes; bounded wait
+                time.sleep(0.01)
+        signals.disarm()
+        os.kill(os.getpid(), signal.SIGTERM)  # during the cleanup: recorded, not raised
+        time.sleep(0.05)
+        assert signals.caught == "SIGHUP"
+    assert signal.getsignal(signal.SIGTERM) == before
 
 
 def test_manifest_submitters_avoid_process_perturbed_validators() -> None:
