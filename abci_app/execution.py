@@ -295,10 +295,23 @@ def verify_proposal(state: Overlay, txs: list[bytes], ctx: ChainContext) -> str 
     weight, and the ante (fee payable, nonce in sequence), each executed in order on ``state``
     (a scratch branch of the committed state) exactly as FinalizeBlock would, so whatever
     :func:`select_txs` built from any mempool is accepted (a tx whose message fails still
-    pays: it is kept).
+    pays: it is kept). The txs of a rejected proposal are charged nothing: the ones it added
+    to the verified-tx cache are forgotten again.
     """
     if len(txs) > MAX_PROPOSAL_TXS:
         return f"{len(txs)} txs > {MAX_PROPOSAL_TXS}"
+    reason: str | None = None
+    if ctx.verified is not None:
+        ctx.verified.begin()
+    try:
+        reason = _verify_txs(state, txs, ctx)
+    finally:
+        if ctx.verified is not None:
+            ctx.verified.end(keep=reason is None)
+    return reason
+
+
+def _verify_txs(state: Overlay, txs: list[bytes], ctx: ChainContext) -> str | None:
     gas = 0
     for i, raw in enumerate(txs):
         result, charged = _execute(state, raw, ctx)
@@ -315,16 +328,26 @@ def check_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
 
     Unlike FinalizeBlock, a tx whose message would fail is refused outright (an overspend never
     enters the mempool) and leaves the check-state untouched; so is a tx weighing more than a
-    whole block (block.max_gas: no proposal could ever carry it).
+    whole block (block.max_gas: no proposal could ever carry it). A refused tx is charged
+    nothing, so it leaves nothing in the verified-tx cache either (it would fill the cache for
+    free: issue 13).
     """
-    scratch = state.branch()
-    result = execute_tx(scratch, raw, ctx)
-    if result.code == 0 and ctx.max_gas and result.gas_wanted > ctx.max_gas:
-        err = TxTooLarge(f"weight {result.gas_wanted} > block.max_gas {ctx.max_gas}")
-        return error_result(err)
-    if result.code == 0:
-        scratch.merge_into(state)
-    return result
+    admitted = False
+    if ctx.verified is not None:
+        ctx.verified.begin()
+    try:
+        scratch = state.branch()
+        result = execute_tx(scratch, raw, ctx)
+        if result.code == 0 and ctx.max_gas and result.gas_wanted > ctx.max_gas:
+            err = TxTooLarge(f"weight {result.gas_wanted} > block.max_gas {ctx.max_gas}")
+            return error_result(err)
+        if result.code == 0:
+            scratch.merge_into(state)
+            admitted = True
+        return result
+    finally:
+        if ctx.verified is not None:
+            ctx.verified.end(keep=admitted)
 
 
 @dataclass

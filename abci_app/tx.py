@@ -43,17 +43,28 @@ Message = Msg
 
 
 CACHE_BYTES = 128 * 1024 * 1024
-"""Memory the verified-tx cache may hold, as estimated by :func:`footprint`: ~43,000 plain
-transfers, twice what CometBFT's mempool holds in our templates (20,000 txs), so the txs of
-the next blocks are never evicted under normal load (an evicted tx is decoded and verified
-again on the block path: make bench fell by a third with a cache of half the mempool)."""
+"""Memory the verified-tx cache may hold, as estimated by :func:`footprint`: ~58,000 plain
+transfers, more than twice what CometBFT's mempool holds in our templates (20,000 txs), so the
+txs of the next blocks are never evicted under normal load (an evicted tx is decoded and
+verified again on the block path: make bench fell by a third with a cache of half the
+mempool)."""
 
 
 def footprint(tx: DecodedTx) -> int:
-    """Estimated bytes a decoded tx holds in memory: 768 + 15 per byte of the raw tx.
-    Measured with tracemalloc: a transfer (149 bytes) takes 2.1 KiB, 32 transfers (1.1 KB)
-    8.8 KiB, three 4,000-entry set_weights (57 KB) 824 KiB; this bound is above each."""
-    return 768 + 15 * tx.size
+    """Estimated bytes a decoded tx holds in memory, an upper bound for every shape of tx:
+    768 + 8 per byte of the raw tx + 320 per message + 40 per list entry (a message is a
+    Python object of a few hundred bytes for as little as 2 bytes on the wire; a list entry
+    is an int object and a pointer for as little as 1 byte). Measured with tracemalloc
+    (tests/unit/test_verified_cache.py): a transfer (151 bytes) holds 1.8 KiB (estimate
+    2.3 KiB), 32 empty withdraw_rewards (248 bytes) 10.8 KiB (12.7 KiB), three 4,096-entry
+    set_weights of 2-byte varints (49 KB) 868 KiB (1.3 MiB)."""
+    entries = 0
+    for msg in tx.messages:
+        for name in _FIELDS[MSG_BY_TYPE[type(msg)].name]:
+            value = getattr(msg, name)
+            if isinstance(value, tuple):
+                entries += len(value)
+    return 768 + 8 * tx.size + 320 * len(tx.messages) + 40 * entries
 
 
 class VerifiedTxs:
@@ -77,6 +88,8 @@ class VerifiedTxs:
         self.capacity_bytes = capacity_bytes
         self.bytes = 0
         self._txs: OrderedDict[bytes, DecodedTx] = OrderedDict()
+        self._tentative: list[bytes] | None = None
+        """Hashes added since :meth:`begin` (None: not recording)."""
 
     def __contains__(self, tx_hash: object) -> bool:
         return tx_hash in self._txs
@@ -99,9 +112,25 @@ class VerifiedTxs:
             return
         txs[tx.hash] = tx
         self.bytes += cost
+        if old is None and self._tentative is not None:
+            self._tentative.append(tx.hash)
         while self.bytes > self.capacity_bytes:
             _, oldest = txs.popitem(last=False)
             self.bytes -= footprint(oldest)
+
+    def begin(self) -> None:
+        """Start a tentative use: the txs added from now on (and not known before) are
+        forgotten by :meth:`end` unless it keeps them. CheckTx and ProcessProposal run a tx's
+        ante on a branch they may throw away: a tx CheckTx refuses, or a rejected proposal's
+        txs, were charged nothing and must not take room in the cache (issue 13 attack: a
+        funded key filled it for free with txs whose message fails)."""
+        self._tentative = []
+
+    def end(self, keep: bool) -> None:
+        """End the tentative use begun by :meth:`begin`: keep what it added, or forget it."""
+        added, self._tentative = self._tentative, None
+        if not keep and added:
+            self.drop(added)
 
     def drop(self, hashes: Iterable[bytes]) -> None:
         """Forget these txs (a committed block's: they will not be checked again)."""

@@ -203,3 +203,70 @@ def test_check_tx_and_prepare_proposal_build_no_events(
     d.block(txs)
     assert built[0] == 3 * 3  # fee, message, transfer per tx
     d.close()
+
+
+def test_the_footprint_bounds_hostile_shapes() -> None:
+    """The shapes that hold most memory per raw byte: many tiny messages (each a Python object
+    of a few hundred bytes for 2-8 bytes on the wire) and lists of 2-byte varints (each a
+    28-byte int object plus a pointer). On main the estimate was 2.5x below the memory held by
+    32 empty withdraw_rewards and 1.2x below a set_weights of 2-byte uids and weights, so the
+    cache's 128 MiB bound held up to ~300 MiB."""
+    import tracemalloc
+
+    from harness import seeded_key
+
+    from abci_app.modules.distribution.messages import MsgWithdrawRewards
+    from abci_app.modules.subnets.messages import MsgRegisterSubnet, MsgSetWeights
+    from abci_app.tx import build_tx
+
+    two_byte = tuple(range(300, 300 + 4_096))
+    shapes = {
+        "32 empty withdraw_rewards": [MsgWithdrawRewards(validator=b"") for _ in range(32)],
+        "32 register_subnet": [MsgRegisterSubnet(max_cost=1) for _ in range(32)],
+        "32 one-entry set_weights": [MsgSetWeights(n, (300,), (300,), 0) for n in range(1, 33)],
+        "3 set_weights of 2-byte varints": [
+            MsgSetWeights(n, two_byte, two_byte, 0) for n in (1, 2, 3)
+        ],
+    }
+    for name, msgs in shapes.items():
+        raw = build_tx(seeded_key(1), CHAIN_ID, 0, 10**9, msgs)
+        assert len(raw) <= AppParams().max_tx_bytes, name
+        tracemalloc.start()
+        before = tracemalloc.take_snapshot()
+        tx = decode_tx(raw, AppParams(), CHAIN_ID)
+        held = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename"))
+        tracemalloc.stop()
+        assert 0 < held <= footprint(tx), (name, len(raw), held, footprint(tx))
+
+
+def test_a_tx_check_tx_refuses_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
+    """A funded key's txs that pass the ante but fail a message (or weigh more than a block)
+    are refused by CheckTx and charged nothing: on main each stayed in the cache all the same,
+    so one funded account filled it for free (distinct txs, the same nonce), evicting the
+    mempool's txs, which the block path then decoded and verified again."""
+    d = Driver.open(tmp_path / "s.sqlite")
+    d.init_chain(genesis_app_state(2, balance=10**6))
+    d.block([])
+    for amount in range(10**7, 10**7 + 50):  # overspends: the transfer fails after the ante
+        assert d.check(transfer(0, 1, amount, 0)).code != 0
+    assert len(d.app.verified) == 0 and d.app.verified.bytes == 0
+    ok = transfer(0, 1, 5, 0)
+    assert d.check(ok).code == 0 and tx_hash(ok) in d.app.verified  # an admitted tx is kept
+    assert d.check(ok).code != 0 and tx_hash(ok) in d.app.verified  # (a resend: still kept)
+    d.close()
+
+
+def test_a_rejected_proposal_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
+    """A byzantine proposer's funded txs followed by one bad tx: the proposal is rejected and
+    its txs never charged, so none of them may stay in the cache (on main they did)."""
+    d = Driver.open(tmp_path / "s.sqlite")
+    d.init_chain(genesis_app_state(2))
+    d.block([])
+    txs = [transfer(0, 1, 5, n) for n in range(20)] + [b"\x01"]
+    req = abci.RequestProcessProposal(txs=txs, height=2, proposer_address=b"\x01" * 20)
+    assert d.app.process_proposal(req).status == abci.ResponseProcessProposal.REJECT
+    assert len(d.app.verified) == 0 and d.app.verified.bytes == 0
+    req = abci.RequestProcessProposal(txs=txs[:-1], height=2, proposer_address=b"\x01" * 20)
+    assert d.app.process_proposal(req).status == abci.ResponseProcessProposal.ACCEPT
+    assert len(d.app.verified) == 20  # an accepted proposal's txs are kept for FinalizeBlock
+    d.close()
