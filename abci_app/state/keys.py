@@ -99,6 +99,7 @@ COMMIT = b"subnet/c/"  # subnet/c/<netuid u16><uid u16> -> WeightsCommit (hash 3
 HOTKEY_STAKE = b"subnet/hks/"  # subnet/hks/<netuid u16><hotkey 20> -> u64 stake on the hotkey
 STAKE_BY = b"subnet/stk/"  # subnet/stk/<coldkey 20><netuid u16><hotkey 20> -> u64 its part
 STAKE_FLOOR = b"subnet/hkf/"  # subnet/hkf/<netuid u16><hotkey 20> -> u64 lowest stake since epoch
+EPOCH_DUE = b"subnet/due/"  # subnet/due/<netuid u16> -> u64 height a deferred epoch is due since
 
 
 def netuid_bytes(netuid: int) -> bytes:

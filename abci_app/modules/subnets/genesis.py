@@ -20,6 +20,7 @@ from ...schema import INT64_MAX, check_object
 from ...state.keys import (
     BONDS,
     COMMIT,
+    EPOCH_DUE,
     HOTKEY_STAKE,
     HOTKEY_UID,
     HYPERPARAMS,
@@ -44,7 +45,7 @@ from .state import (
 )
 
 _KINDS: tuple[bytes, ...] = (SUBNET_LOCK, SUBNET, HYPERPARAMS, NEURON, HOTKEY_UID, WEIGHTS)
-_KINDS += (BONDS, COMMIT, HOTKEY_STAKE, STAKE_BY, STAKE_FLOOR)
+_KINDS += (BONDS, COMMIT, HOTKEY_STAKE, STAKE_BY, STAKE_FLOOR, EPOCH_DUE)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _check_record(key: bytes, value: bytes, params: SubnetParams) -> None:
         unpack_row(value)
     elif key.startswith(COMMIT):
         WeightsCommit.decode(value)
-    elif key.startswith((HOTKEY_STAKE, STAKE_BY, STAKE_FLOOR)):
+    elif key.startswith((HOTKEY_STAKE, STAKE_BY, STAKE_FLOOR, EPOCH_DUE)):
         decode_u64(value)
     elif key.startswith(HOTKEY_UID):
         if len(value) != 2:

@@ -25,6 +25,7 @@ from ...codec import canonical_json, decode_u64, encode_u64
 from ...state.keys import (
     BONDS,
     COMMIT,
+    EPOCH_DUE,
     HOTKEY_STAKE,
     HOTKEY_UID,
     HYPERPARAMS,
@@ -529,3 +530,20 @@ def all_stake_entries(state: KVReader) -> list[tuple[bytes, int, bytes, int]]:
         rest = k[len(STAKE_BY) :]
         out.append((rest[:20], int.from_bytes(rest[20:22], "big"), rest[22:], decode_u64(v)))
     return out
+
+
+# --- deferred epochs --------------------------------------------------------------------------
+def epoch_due_since(state: KVReader, netuid: int) -> int | None:
+    """The height since which the subnet's epoch is due but was deferred by end-block's epoch
+    budget (endblock.py), or None when none is waiting."""
+    raw = state.get(EPOCH_DUE + netuid_bytes(netuid))
+    return None if raw is None else decode_u64(raw)
+
+
+def set_epoch_due(state: Overlay, netuid: int, since: int | None) -> None:
+    """Record (None: clear) the height since which the subnet's deferred epoch is due."""
+    key = EPOCH_DUE + netuid_bytes(netuid)
+    if since is None:
+        state.delete(key)
+    else:
+        state.set(key, encode_u64(since))
