@@ -65,6 +65,7 @@ from .types import (
     Vote,
 )
 from .upgrades import APP_VERSION, VersionTooNew, migrate, set_version, state_version
+from .weights import check_max_gas
 
 log = logging.getLogger("moderntensor.app")
 
@@ -307,6 +308,8 @@ class Application:
                 evidence.max_age_duration.ToNanoseconds(),
                 genesis.staking.params.unbonding_blocks,
             )
+            if req.HasField("consensus_params"):  # (unset only in tests without CometBFT)
+                check_max_gas(req.consensus_params.block.max_gas)
             state = Overlay(self.db)
             updates = init_chain(
                 state,

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .chain_modules import MSG_BY_TYPE
+from .errors import InvalidGenesis
 from .modules.spec import WeightBounds
 from .params import AppParams
 
@@ -32,7 +33,37 @@ read, fee and nonce written) and the tx's result: ~60 us for a tx first seen in 
 PER_BYTE_DIV = 64
 """One unit per 64 bytes of the raw tx (hashing, parsing, the block's bytes)."""
 
-__all__ = ["PER_BYTE_DIV", "TX_BASE", "WeightBounds", "exact_fee", "required_fee", "tx_weight"]
+MAX_BLOCK_GAS = 10_000_000
+"""Highest ``block.max_gas`` a genesis may set: ~10 s of execution on the reference machine (the
+default, 1,000,000, is ~1 s). A block's weight is what bounds its execution time, so a chain
+must have the bound and it must mean something."""
+
+__all__ = [
+    "MAX_BLOCK_GAS",
+    "PER_BYTE_DIV",
+    "TX_BASE",
+    "WeightBounds",
+    "check_max_gas",
+    "exact_fee",
+    "required_fee",
+    "tx_weight",
+]
+
+
+def check_max_gas(max_gas: int) -> None:
+    """CometBFT's ``consensus_params.block.max_gas`` must bound a block's weight: in
+    [1, MAX_BLOCK_GAS]. CometBFT's own default, -1, means no bound (its mempool reaping, our
+    PrepareProposal and ProcessProposal would then let a block weigh anything up to max_bytes:
+    a block of 32-message withdraw_rewards txs runs ~50 ms per tx).
+
+    Raises:
+        InvalidGenesis: naming the value and the range.
+    """
+    if not 1 <= max_gas <= MAX_BLOCK_GAS:
+        raise InvalidGenesis(
+            f"consensus_params.block.max_gas must be in [1, {MAX_BLOCK_GAS}] (the block weight "
+            f"bound, weights.py; 1000000 is the default), got {max_gas}"
+        )
 
 
 def message_weight(msg: Any, bounds: WeightBounds) -> int:

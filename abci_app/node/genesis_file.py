@@ -38,6 +38,7 @@ from ..schema import parse_amount
 from ..state.db import StateDB
 from ..state.overlay import EmptyReader, Overlay
 from ..upgrades import VersionTooNew, migrate
+from ..weights import check_max_gas
 
 DEFAULT_CONSENSUS_PARAMS: dict[str, Any] = {
     "block": {"max_bytes": "22020096", "max_gas": "1000000"},
@@ -119,6 +120,25 @@ def save(path: Path, genesis: dict[str, Any]) -> None:
     Path(path).write_text(json.dumps(genesis, indent=2) + "\n")
 
 
+def block_max_gas(genesis: dict[str, Any]) -> int:
+    """``consensus_params.block.max_gas`` as written (CometBFT's JSON: a decimal string; -1,
+    CometBFT's default, when missing); :func:`abci_app.weights.check_max_gas` judges it.
+
+    Raises:
+        InvalidGenesis: a value that is no integer.
+    """
+    params = genesis.get("consensus_params")
+    block = params.get("block") if isinstance(params, dict) else None
+    raw = block.get("max_gas", "-1") if isinstance(block, dict) else "-1"
+    text = str(raw)
+    digits = text[1:] if text.startswith("-") else text
+    if isinstance(raw, bool) or not (digits.isascii() and digits.isdigit() and len(digits) <= 19):
+        raise InvalidGenesis(
+            f"consensus_params.block.max_gas must be an integer, got {text[:32]!r}"
+        )
+    return int(text)
+
+
 def evidence_window(genesis: dict[str, Any]) -> tuple[int, int]:
     """``consensus_params.evidence``'s (max_age_num_blocks, max_age_duration in ns); CometBFT's
     defaults for a missing one.
@@ -178,6 +198,7 @@ def validate(genesis: dict[str, Any], block_interval_ns: int | None = None) -> G
         except (KeyError, TypeError, ValueError):
             raise InvalidGenesis(f"validators[{i}] needs pub_key.value and power") from None
     check_backed_by_stake(initial_set(state.staking), comet)
+    check_max_gas(block_max_gas(genesis))
     blocks, duration = evidence_window(genesis)
     check_evidence_max_age(
         blocks, duration, state.staking.params.unbonding_blocks, block_interval_ns

@@ -123,6 +123,7 @@ def test_init_chain_refuses_the_params_cometbft_runs_with(tmp_path: Path) -> Non
     state = genesis_app_state(2, staking_params={"unbonding_blocks": 100})
     d = Driver.open(tmp_path / "a.sqlite")
     request = abci.RequestInitChain(chain_id=CHAIN_ID, app_state_bytes=json.dumps(state).encode())
+    request.consensus_params.block.max_gas = 1_000_000  # (CometBFT always sends the block bound)
     request.consensus_params.evidence.max_age_num_blocks = 100_000
     request.consensus_params.evidence.max_age_duration.FromNanoseconds(DEFAULT_MAX_AGE_NS)
     with pytest.raises(FatalAppError, match="max_age_num_blocks"):

@@ -107,3 +107,53 @@ def test_a_tx_heavier_than_a_block_never_enters_the_mempool(tmp_path: Path) -> N
     r = d.check(heavy)
     assert r.code == 2 and "block.max_gas" in r.log and not d.app.check_state.writes
     d.close()
+
+
+def test_a_genesis_without_a_block_weight_bound_is_refused(tmp_path: Path) -> None:
+    """Without block.max_gas (CometBFT's default, -1, as `cometbft init` writes it) nothing
+    bounds a block's weight: on main such a genesis passed `genesis validate` and InitChain and
+    the chain ran with only max_bytes and 50,000 txs as bounds (a block of 32-message
+    withdraw_rewards txs: ~50 ms each, 40 minutes a block). Both now refuse it, and a bound
+    past MAX_BLOCK_GAS, in one line."""
+    import copy
+
+    import pytest
+
+    from abci_app.app import FatalAppError
+    from abci_app.errors import InvalidGenesis
+    from abci_app.node import genesis_file
+    from abci_app.weights import MAX_BLOCK_GAS
+
+    def doc(max_gas: object) -> dict[str, object]:
+        consensus = copy.deepcopy(genesis_file.DEFAULT_CONSENSUS_PARAMS)
+        if max_gas is None:
+            del consensus["block"]["max_gas"]
+        else:
+            consensus["block"]["max_gas"] = max_gas
+        return {
+            "genesis_time": "2026-01-01T00:00:00Z",
+            "chain_id": CHAIN_ID,
+            "initial_height": "1",
+            "consensus_params": consensus,
+            "validators": [],
+            "app_state": genesis_app_state(2),
+        }
+
+    genesis_file.validate(doc("1000000"))
+    genesis_file.validate(doc(str(MAX_BLOCK_GAS)))
+    for bad in ("-1", "0", str(MAX_BLOCK_GAS + 1), "1e6", "", None, 10**30, True, "٣"):
+        with pytest.raises(InvalidGenesis) as e:
+            genesis_file.validate(doc(bad))
+        assert "block.max_gas" in str(e.value) and "\n" not in str(e.value), bad
+    for bad_gas in (-1, 0, MAX_BLOCK_GAS + 1):
+        d = Driver.open(tmp_path / f"s{bad_gas}.sqlite")
+        req = abci.RequestInitChain(
+            chain_id=CHAIN_ID,
+            app_state_bytes=json.dumps(genesis_app_state(2)).encode(),
+            initial_height=1,
+        )
+        req.consensus_params.block.max_gas = bad_gas
+        with pytest.raises(FatalAppError, match=r"block\.max_gas"):
+            d.app.init_chain(req)
+        assert d.app.genesis is None
+        d.close()
