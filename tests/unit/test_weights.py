@@ -157,3 +157,25 @@ def test_a_genesis_without_a_block_weight_bound_is_refused(tmp_path: Path) -> No
             d.app.init_chain(req)
         assert d.app.genesis is None
         d.close()
+
+
+def test_a_message_reading_a_neuron_per_entry_pays_for_each_read() -> None:
+    """reveal_weights reads every revealed uid's neuron (to drop a uid registered since the
+    commit), as a registration into a full subnet reads every neuron for the one to prune: per
+    neuron read it must weigh at least what register_neuron does. On main a 1,024-entry reveal
+    weighed 680 units for 11.5 ms of work (14 us per unit against ~1 for every other type;
+    bench/weights_bench.py)."""
+    from abci_app.modules.subnets.messages import MsgRegisterNeuron, MsgRevealWeights
+
+    small, big = WeightBounds(1, 1, 1), WeightBounds(1024, 1, 1)
+    per_neuron = (
+        message_weight(MsgRegisterNeuron(1, 1), big)
+        - message_weight(MsgRegisterNeuron(1, 1), small)
+    ) // (1024 - 1)
+    uids = tuple(range(1024))
+
+    def reveal(n: int) -> MsgRevealWeights:
+        return MsgRevealWeights(1, uids[:n], (1,) * n, b"s" * 16, 0)
+
+    per_entry = (message_weight(reveal(1024), small) - message_weight(reveal(0), small)) / 1024
+    assert per_entry >= per_neuron, (per_entry, per_neuron)

@@ -49,9 +49,17 @@ def set_weights_weight(msg: MsgSetWeights, bounds: WeightBounds) -> int:
     return 30 + len(msg.uids) // 2
 
 
+NEURON_READ = 11
+"""Units of reading and decoding one neuron record (~11 us: bench/weights_bench.py's
+reveal_weights case, 1,024 entries in 11.5 ms)."""
+
+
 def reveal_weights_weight(msg: MsgRevealWeights, bounds: WeightBounds) -> int:
-    """40 + 5 per 8 entries: set_weights' work plus hashing the revealed row."""
-    return 40 + len(msg.uids) // 2 + len(msg.uids) // 8
+    """40 + 1 per 2 entries (set_weights' work on the row) + NEURON_READ per entry: each
+    revealed uid's neuron is read to drop a uid registered since the commit (subtensor PR
+    1789). Was 40 + 5 per 8 entries, which left the neuron reads out: 14 us per unit, 16x the
+    fastest type, a block of reveals at block.max_gas 14 s."""
+    return 40 + len(msg.uids) // 2 + NEURON_READ * len(msg.uids)
 
 
 MODULE = Module(
