@@ -5,10 +5,11 @@ proposal was accepted: 200,000 one-byte txs took seconds to execute and answered
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from chain_driver import Driver, genesis_app_state, signed, transfer
-from harness import addr_of, seeded_key
+from harness import CHAIN_ID, addr_of, seeded_key
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,11 +23,22 @@ REJECT = abci.ResponseProcessProposal.REJECT
 N = 4
 
 
-def fresh(tmp: Path) -> Driver:
+def fresh(tmp: Path, max_gas: int = 0) -> Driver:
+    """A chain of N funded accounts; with ``max_gas``, CometBFT's block.max_gas as InitChain
+    receives it (0: no consensus params, as in tests without CometBFT)."""
     tmp.mkdir(parents=True, exist_ok=True)
     d = Driver.open(tmp / "s.sqlite")
     d.app.metrics = AppMetrics()
-    d.init_chain(genesis_app_state(N, balance=10**6))
+    if max_gas:
+        req = abci.RequestInitChain(
+            chain_id=CHAIN_ID,
+            app_state_bytes=json.dumps(genesis_app_state(N, balance=10**6)).encode(),
+            initial_height=1,
+        )
+        req.consensus_params.block.max_gas = max_gas
+        d.app.init_chain(req)
+    else:
+        d.init_chain(genesis_app_state(N, balance=10**6))
     d.block([])
     return d
 
@@ -82,6 +94,13 @@ def _mempool() -> st.SearchStrategy[list[bytes]]:
             st.integers(500, 503),
             st.integers(0, 1),
         ),
+        st.builds(  # several messages (heavier txs), some overspending
+            lambda s, n, k, a: signed(s, [MsgTransfer(to=bytes(20), amount=a)] * k, n),
+            st.integers(0, N - 1),
+            st.integers(0, 4),
+            st.integers(2, 32),
+            st.integers(1, 10**5),
+        ),
         st.binary(max_size=60),
     )
     return st.lists(tx, max_size=25)
@@ -90,19 +109,27 @@ def _mempool() -> st.SearchStrategy[list[bytes]]:
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(mempool=_mempool(), max_bytes=st.sampled_from([10**7, 600, 150]))
+@given(
+    mempool=_mempool(),
+    max_bytes=st.sampled_from([10**7, 600, 150]),
+    max_gas=st.sampled_from([0, 200, 700, 10**6]),
+)
 def test_whatever_prepare_builds_process_accepts(
-    tmp_path_factory, mempool: list[bytes], max_bytes: int
+    tmp_path_factory, mempool: list[bytes], max_bytes: int, max_gas: int
 ) -> None:  # type: ignore[no-untyped-def]
-    """Any mempool (valid, overspending, gapped, replayed, unfunded, garbage txs; any byte
-    limit): our PrepareProposal's block is accepted by ProcessProposal, also on another node
-    that did not build it (no shortcut there), and finalizes with every tx paying its fee."""
+    """Any mempool (valid, overspending, gapped, replayed, unfunded, garbage, multi-message
+    txs; one sender's nonce sequences among several payers; any byte limit and block.max_gas,
+    one tx's weight or a few): our PrepareProposal's block is accepted by ProcessProposal,
+    also on another node that did not build it (no shortcut there), and finalizes with every
+    tx paying its fee within the block's weight."""
     tmp = tmp_path_factory.mktemp("p")
-    builder, voter = fresh(tmp / "a"), fresh(tmp / "b")
+    builder, voter = fresh(tmp / "a", max_gas), fresh(tmp / "b", max_gas)
     block = prepare(builder, mempool, max_bytes)
     assert process(builder, block) == ACCEPT
     assert process(voter, block) == ACCEPT
     resp = voter.finalize(block)
     assert all(r.code not in range(2, 30) for r in resp.tx_results)  # none failed its ante
+    if max_gas:
+        assert sum(r.gas_used for r in resp.tx_results) <= max_gas
     builder.close()
     voter.close()
