@@ -123,3 +123,33 @@ def test_unfunded_senders_cannot_grow_the_apps_memory(
     grown = rss_mib(hostile_node.procs["app"].pid) - before
     assert grown < 40, f"app RSS grew by {grown:.0f} MiB"
     node_is_live(hostile_node, rpc)
+
+
+def test_a_funded_key_s_refused_txs_cannot_grow_the_apps_memory(
+    hostile_node: LocalNode, rpc: RPCClient
+) -> None:
+    """A funded key's validly signed 43 KB txs (three large set_weights on a subnet it is not
+    registered on) pass the ante and fail their message, so CheckTx refuses them and charges
+    nothing: distinct txs, all with the same nonce, for free. On main each stayed in the
+    verified cache all the same (~0.85 MiB each, ~125 MiB for these 150, evicting the
+    mempool's txs); now a refused tx leaves nothing there."""
+    from adversary import rss_mib
+
+    from abci_app.address import to_bech32
+    from abci_app.errors import NotRegistered, UnknownSubnet
+    from abci_app.modules.subnets.messages import MsgSetWeights
+
+    key = seeded_key(5)
+    nonce = int(rpc.abci_query(f"/account/{to_bech32(addr_of(key))}").json()["nonce"])
+    rng = random.Random(5)
+    uids = tuple(range(3_000))
+    before = rss_mib(hostile_node.procs["app"].pid)
+    for _ in range(150):
+        msg = MsgSetWeights(1, uids, tuple(rng.randrange(257, 65536) for _ in uids), 0)
+        raw = build_tx(key, CHAIN_ID, nonce, 10**8, [msg, msg, msg])
+        assert len(raw) > 40_000
+        sent = rpc.broadcast_tx_sync(raw)
+        assert sent.code in (UnknownSubnet.code, NotRegistered.code), sent.log  # ante passed
+    grown = rss_mib(hostile_node.procs["app"].pid) - before
+    assert grown < 40, f"app RSS grew by {grown:.0f} MiB"
+    node_is_live(hostile_node, rpc)
