@@ -47,6 +47,7 @@ from .modules.slashing.evidence_window import check_evidence_max_age
 from .modules.staking.genesis import check_backed_by_stake
 from .pending import PENDING_PREFIX, pending_query
 from .query import MAX_QUERY_PATH_BYTES, QueryResult, run_query
+from .schema import check_genesis_start
 from .snapshots import NoSnapshots, StateSync
 from .state.db import PendingCommit, StateDB
 from .state.overlay import Overlay
@@ -308,6 +309,7 @@ class Application:
                 evidence.max_age_duration.ToNanoseconds(),
                 genesis.staking.params.unbonding_blocks,
             )
+            check_genesis_start(req.time.seconds, req.initial_height)
             if req.HasField("consensus_params"):  # (unset only in tests without CometBFT)
                 check_max_gas(req.consensus_params.block.max_gas)
             state = Overlay(self.db)

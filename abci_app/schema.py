@@ -33,6 +33,30 @@ COMETBFT_MAX_BLOCK_BYTES = 104_857_600
 """CometBFT's MaxBlockSizeBytes (100 MiB): no tx can be larger than a block."""
 
 
+MAX_INITIAL_HEIGHT = 2**62
+"""Highest initial_height a genesis may set: CometBFT's heights are int64, and every height the
+chain computes from one (+ unbonding, windows: durations up to MAX_DURATION) must stay below
+INT64_MAX."""
+
+
+def check_genesis_start(time_seconds: int, initial_height: int) -> None:
+    """The genesis time and initial height as CometBFT hands them to the chain: the first
+    block's time is the genesis time, and block times are kept as unsigned unix seconds
+    (slashing's block time, jail ends), so a time before 1970 would stop every node at the
+    first block; heights stay within int64 after their increments.
+
+    Raises:
+        InvalidGenesis: naming the value.
+    """
+    if time_seconds < 0:
+        raise InvalidGenesis(
+            f"genesis_time must be 1970-01-01T00:00:00Z or later (block times are unsigned unix "
+            f"seconds), got {time_seconds} s"
+        )
+    if not 0 <= initial_height <= MAX_INITIAL_HEIGHT:
+        raise InvalidGenesis(f"initial_height must be in [0, 2^62], got {initial_height}")
+
+
 def check_duration(value: int, where: str) -> None:
     """Raise InvalidGenesis unless ``value`` is a duration in [1, MAX_DURATION]."""
     if not 1 <= value <= MAX_DURATION:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from ..modules.slashing.evidence_window import (
 )
 from ..modules.staking.genesis import GenTx, check_backed_by_stake, initial_set, make_gentx
 from ..params import AppParams
-from ..schema import parse_amount
+from ..schema import check_genesis_start, parse_amount
 from ..state.db import StateDB
 from ..state.overlay import EmptyReader, Overlay
 from ..upgrades import VersionTooNew, migrate
@@ -183,12 +183,19 @@ def validate(genesis: dict[str, Any], block_interval_ns: int | None = None) -> G
     if not isinstance(chain_id, str) or not 0 < len(chain_id) <= 50:
         raise InvalidGenesis("chain_id must be a string of 1-50 characters")
     try:
-        datetime.fromisoformat(str(genesis["genesis_time"]))
+        start = datetime.fromisoformat(str(genesis["genesis_time"]))
     except ValueError:
         raise InvalidGenesis(f"genesis_time {genesis['genesis_time']!r} is not RFC 3339") from None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
     height = genesis.get("initial_height", "1")
-    if not str(height).isdigit():
-        raise InvalidGenesis("initial_height must be a non-negative integer string")
+    text = str(height)
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        raise InvalidGenesis(
+            f"initial_height must be a non-negative integer string, got {text[:32]!r}"
+        )
+    unix = (start - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
+    check_genesis_start(unix, int(text))
     state = parse_app_state(genesis.get("app_state", {}), chain_id)
     init_chain(Overlay(EmptyReader()), chain_id, state, max(1, int(height)))  # a dry run
     comet = []

@@ -176,6 +176,45 @@ def test_genesis_file_checks() -> None:
         genesis_file.validate(missing)
 
 
+def test_a_genesis_time_before_1970_or_an_initial_height_past_int64_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Block 1's time is the genesis time, and block times are kept as unsigned unix seconds:
+    on main a genesis_time of 1969 passed `genesis validate` and InitChain, and every node
+    stopped at block 1 (FinalizeBlock: OverflowError, "can't convert negative int to
+    unsigned"); an initial_height of 30 digits or 2^63 - 1 passed too (CometBFT's heights are
+    int64). Both are refused in one line, by the file check and by InitChain."""
+    from abci_app._proto.tendermint.abci import types_pb2 as abci
+    from abci_app.app import FatalAppError
+
+    ok = {**genesis_file.new_genesis(CHAIN_ID), "app_state": genesis_app_state(2)}
+    genesis_file.validate({**ok, "genesis_time": "1970-01-01T00:00:00Z"})
+    genesis_file.validate({**ok, "initial_height": str(2**62)})
+    for key, value, error in (
+        ("genesis_time", "1969-12-31T23:59:59Z", "1970-01-01"),
+        ("genesis_time", "1969-12-31T23:59:59.999999Z", "1970-01-01"),
+        ("genesis_time", "0001-01-01T00:00:00Z", "1970-01-01"),
+        ("initial_height", str(2**63 - 1), "initial_height"),
+        ("initial_height", "9" * 30, "initial_height"),
+        ("initial_height", "٣", "initial_height"),
+    ):
+        with pytest.raises(InvalidGenesis, match=error) as e:
+            genesis_file.validate({**ok, key: value})
+        assert "\n" not in str(e.value), (key, value)
+    for seconds, height in ((-1, 1), (0, 2**63 - 1)):
+        d = Driver.open(tmp_path / f"s{seconds}{height}.sqlite")
+        req = abci.RequestInitChain(
+            chain_id=CHAIN_ID,
+            app_state_bytes=json.dumps(genesis_app_state(2)).encode(),
+            initial_height=height,
+        )
+        req.time.seconds = seconds
+        with pytest.raises(FatalAppError, match=r"genesis_time|initial_height"):
+            d.app.init_chain(req)
+        assert d.app.genesis is None
+        d.close()
+
+
 @pytest.mark.parametrize("path", sorted((REPO / "genesis").glob("*.json")), ids=lambda p: p.name)
 def test_example_genesis_files_validate(path: Path) -> None:
     state = genesis_file.validate(genesis_file.load(path))
