@@ -1,7 +1,8 @@
 """Weight calibration (issue 13): microseconds per weight unit of every message type at its
 worst case, in-process (no sockets, no cometbft), for txs seen first in the block (FinalizeBlock
 decodes and verifies them: the cold path) on a state built to the chain's bounds: 64
-validators each delegator delegates to (max_delegations), a subnet at max_uids_cap (1,024)
+validators each delegator delegates to (max_delegations; others hold 63 and delegate or
+redelegate to a 64th, or withdraw from one), a subnet at max_uids_cap (1,024)
 uids where every registration prunes, 32 subnets (max_subnets), 1,024-entry weight rows.
 
 For each type a block of K such txs is finalized; (block time - empty block time) / K is the
@@ -64,6 +65,9 @@ from abci_app.weights import tx_weight  # noqa: E402
 UIDS = DEFAULT_BOUNDS.max_uids_cap
 VALS = 64  # validators each delegator delegates to: DEFAULT_BOUNDS.max_delegations
 DELEGATORS = range(0, 20)
+NEARLY_FULL = (range(500, 520), range(600, 620))
+"""Delegators at max_delegations - 1 (63 delegations): a delegation to a 64th validator
+counts them against the cap, a withdrawal from one validator must not scan them."""
 OPERATORS = range(2000, 2000 + VALS)
 NEURONS = range(0, UIDS)  # hotkeys of subnet 1 (accounts 0..1023)
 NEWCOMERS = range(3000, 3100)  # register into the full subnet, pruning
@@ -138,6 +142,11 @@ class Bench:
         for i in DELEGATORS:
             for half in (OPERATORS[:32], OPERATORS[32:]):
                 txs.append(s.tx(i, *[MsgDelegate(op(v), 10**10) for v in half]))
+        assert not any(b(txs))
+        txs = []
+        for i in (*NEARLY_FULL[0], *NEARLY_FULL[1]):
+            for part in (OPERATORS[:32], OPERATORS[32 : VALS - 1]):
+                txs.append(s.tx(i, *[MsgDelegate(op(v), 10**10) for v in part]))
         assert not any(b(txs))
         for _ in range(3):  # rewards accrue: every delegation has something to settle
             self.d.block([])
@@ -228,6 +237,23 @@ class Bench:
                 ],
             ),
             ("withdraw_rewards", lambda: [s.tx(i, MsgWithdrawRewards(b"")) for i in DELEGATORS]),
+            (
+                "withdraw_rewards (one validator, 63 delegations)",
+                lambda: [s.tx(i, MsgWithdrawRewards(op(OPERATORS[0]))) for i in NEARLY_FULL[0]],
+            ),
+            (
+                "delegate (a 64th validator)",
+                lambda: [
+                    s.tx(i, MsgDelegate(op(OPERATORS[VALS - 1]), 10**10)) for i in NEARLY_FULL[0]
+                ],
+            ),
+            (
+                "redelegate (to a 64th validator)",
+                lambda: [
+                    s.tx(i, MsgRedelegate(op(OPERATORS[0]), op(OPERATORS[VALS - 1]), 10**9))
+                    for i in NEARLY_FULL[1]
+                ],
+            ),
             (
                 "undelegate",
                 lambda: [s.tx(i, MsgUndelegate(op(OPERATORS[0]), 10**9)) for i in DELEGATORS],

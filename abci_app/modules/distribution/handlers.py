@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...address import to_bech32
+from ...state.keys import delegation_key
 from ...state.overlay import Overlay
 from ..staking.state import delegations_of, get_validator, validator_by_operator
 from .messages import MsgWithdrawRewards
@@ -29,11 +30,13 @@ def apply_withdraw_rewards(
     Raises:
         Nothing of its own: an unknown validator or no delegation withdraws nothing.
     """
-    targets = delegations_of(state, sender)
-    if msg.validator:
+    if msg.validator:  # one delegation, looked up (not found among all of them: issue 13)
         v = validator_by_operator(state, msg.validator)
-        targets = [(c, s) for c, s in targets if v is not None and c == v.cons_address]
-    for cons, _ in targets:
+        has = v is not None and state.get(delegation_key(sender, v.cons_address)) is not None
+        targets = [v.cons_address] if v is not None and has else []
+    else:
+        targets = [cons for cons, _ in delegations_of(state, sender)]
+    for cons in targets:
         amount = settle(state, sender, cons)
         validator = get_validator(state, cons)
         op = validator.operator if validator is not None else cons
