@@ -91,6 +91,16 @@ ABCI_METHODS = (
 """Every ABCI++ request of CometBFT v0.38, answered by the method of the same name."""
 
 
+REFUSED_CHECK_WORK = 250_000
+"""Weight units of txs CheckTx may refuse after running their messages, per block (about a
+quarter of a block's execution at the default block.max_gas). Such a tx is charged nothing, so
+without a bound one funded key could make the node run heavy messages followed by a failing one
+over and over for free (issue 13 review). Past the budget CheckTx checks the stateless rules,
+the fee and the ante only, as the Cosmos SDK's CheckTx always does: a tx whose message fails is
+then admitted and pays its fee in the block. Honest refusals (an overspend, a stale
+registration) stay far below it."""
+
+
 class FatalAppError(RuntimeError):
     """A request the app must not answer (inconsistent height, bad genesis): stop the node."""
 
@@ -196,6 +206,9 @@ class Application:
         self.pending: PendingCommit | None = None
         self.check_state = self._migrated_base()
         self._check_ctx: ChainContext | None = None
+        self._refused_work = 0
+        """Weight of the txs CheckTx refused after running their messages since the last
+        Commit (bounded by REFUSED_CHECK_WORK)."""
         self._block_txs: list[bytes] = []
         """Hashes of the finalized block's txs, dropped from :attr:`verified` at Commit."""
         self._proposed: tuple[int, list[bytes]] | None = None
@@ -246,6 +259,7 @@ class Application:
     def _reset_check_state(self) -> None:
         self.check_state = self._migrated_base()
         self._check_ctx = None
+        self._refused_work = 0
 
     # --- views -------------------------------------------------------------------------------
     def _block_base(self) -> Overlay:
@@ -362,7 +376,16 @@ class Application:
         exception is an InternalError answer (the tx refused, the check-state unchanged:
         execution writes to a scratch branch first)."""
         try:
-            r = check_tx(self.check_state, req.tx, self._check_context())  # (builds no events)
+            full = self._refused_work < REFUSED_CHECK_WORK
+            r, wasted = check_tx(self.check_state, req.tx, self._check_context(), full)
+            if wasted:  # (CheckTx builds no events)
+                self._refused_work += r.gas_wanted
+                if self._refused_work >= REFUSED_CHECK_WORK:
+                    log.warning(
+                        "CheckTx refused %d weight units of txs after running their messages in "
+                        "this block: until the next Commit it checks the ante only",
+                        self._refused_work,
+                    )
             code, text, gas = r.code, r.log, r.gas_wanted
             if code == InternalError.code and self.metrics is not None:  # a handler's bug
                 self.metrics.internal_errors.labels("check_tx").inc()

@@ -182,8 +182,12 @@ def error_result(err: ModernTensorError, events: list[Event] | None = None) -> T
     return TxResult(code=err.code, log=err.log(), codespace=CODESPACE, events=events or [])
 
 
-def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, bool]:
-    """Execute one tx; the flag says whether it passed the ante (so its fee was charged)."""
+def _execute(
+    state: Overlay, raw: bytes, ctx: ChainContext, run_messages: bool = True
+) -> tuple[TxResult, bool]:
+    """Execute one tx; the flag says whether it passed the ante (so its fee was charged).
+    Without ``run_messages`` only the stateless checks, the fee and the ante run (CheckTx past
+    its refused-work budget)."""
     try:
         tx = decode_tx(raw, ctx.params, ctx.chain_id, ctx.verified)
     except ModernTensorError as err:
@@ -206,6 +210,10 @@ def _execute(state: Overlay, raw: bytes, ctx: ChainContext) -> tuple[TxResult, b
     if ctx.verified is not None and tx.hash not in ctx.verified:
         ctx.verified.add(tx)  # only txs whose fee was payable are worth remembering
     paid = events.mark()
+    if not run_messages:
+        done = TxResult(code=0, events=events.take(start), msg_type=msg_type)
+        done.gas_wanted = done.gas_used = weight
+        return done, True
     msgs = state.branch()
     try:
         for msg in tx.messages:
@@ -323,28 +331,33 @@ def _verify_txs(state: Overlay, txs: list[bytes], ctx: ChainContext) -> str | No
     return None
 
 
-def check_tx(state: Overlay, raw: bytes, ctx: ChainContext) -> TxResult:
-    """Mempool admission: the full execution on the check-state, kept only if it all succeeds.
+def check_tx(
+    state: Overlay, raw: bytes, ctx: ChainContext, run_messages: bool = True
+) -> tuple[TxResult, bool]:
+    """Mempool admission: the full execution on the check-state, kept only if it all succeeds;
+    with the flag True when the tx was refused after its messages ran (work the sender did not
+    pay for: the caller bounds it per block, issue 13).
 
     Unlike FinalizeBlock, a tx whose message would fail is refused outright (an overspend never
     enters the mempool) and leaves the check-state untouched; so is a tx weighing more than a
     whole block (block.max_gas: no proposal could ever carry it). A refused tx is charged
     nothing, so it leaves nothing in the verified-tx cache either (it would fill the cache for
-    free: issue 13).
+    free: issue 13). Without ``run_messages`` only the ante is checked (the Cosmos SDK's
+    CheckTx): a tx whose message fails is then admitted, and pays its fee in the block.
     """
     admitted = False
     if ctx.verified is not None:
         ctx.verified.begin()
     try:
         scratch = state.branch()
-        result = execute_tx(scratch, raw, ctx)
+        result, charged = _execute(scratch, raw, ctx, run_messages)
         if result.code == 0 and ctx.max_gas and result.gas_wanted > ctx.max_gas:
             err = TxTooLarge(f"weight {result.gas_wanted} > block.max_gas {ctx.max_gas}")
-            return error_result(err)
+            return error_result(err), False
         if result.code == 0:
             scratch.merge_into(state)
             admitted = True
-        return result
+        return result, charged and not admitted
     finally:
         if ctx.verified is not None:
             ctx.verified.end(keep=admitted)

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from chain_driver import Driver, Sender, genesis_app_state
+from chain_driver import Driver, Sender, genesis_app_state, signed
 from harness import addr_of, seeded_key
 
 from abci_app.modules.bank.messages import MsgTransfer
@@ -186,4 +186,54 @@ def test_withdrawing_from_one_validator_does_not_scan_every_delegation(tmp_path:
     cost(2)  # (the first CheckTx after a Commit loads the check context)
     wide_cost, narrow_cost = cost(0), cost(1)
     assert wide_cost <= narrow_cost * 1.1, (wide_cost, narrow_cost)
+    d.close()
+
+
+def test_check_tx_refusals_are_not_free_work(tmp_path: Path) -> None:
+    """CheckTx runs a tx's messages and refuses it when one fails, charging nothing: on main a
+    funded key could make the node run 31 withdraw_rewards over all its delegations (~50 ms)
+    followed by a failing transfer, again and again, for free (every answer: refused; the
+    same nonce each time). Now the node spends at most REFUSED_CHECK_WORK units per block on
+    txs it refuses after their messages ran; past it, CheckTx checks the ante only (as the
+    Cosmos SDK's CheckTx always does), so such a tx enters the mempool and pays its fee in the
+    block like any tx whose message fails. Counted: refused work stops at the budget."""
+    from abci_app.app import REFUSED_CHECK_WORK
+    from abci_app.modules.staking.messages import MsgCreateValidator, MsgDelegate
+
+    d = Driver.open(tmp_path / "refused.sqlite")
+    d.app.check_invariants = False
+    d.init_chain(genesis_app_state(50))
+    d.block([])
+    s = Sender()
+    operators = range(10, 42)
+    creates = [
+        s.tx(
+            i,
+            MsgCreateValidator(
+                bytes(seeded_key(5_000 + i).verify_key), 10**9, "v", "", 0, 10**8, 10**7
+            ),
+        )
+        for i in operators
+    ]
+    delegations = s.tx(0, *[MsgDelegate(addr_of(seeded_key(v)), 10**9) for v in operators])
+    assert not any(d.block(creates)[1]) and not any(d.block([delegations])[1])
+    d.block([])
+    nonce = s.nonces[0]
+    heavy = [MsgWithdrawRewards(b"")] * 31
+    refused_weight = 0
+    admitted = None
+    for k in range(200):
+        overspend = MsgTransfer(addr_of(seeded_key(1)), 10**18 + k)  # distinct txs
+        raw = signed(0, [*heavy, overspend], nonce, fee=10**7)
+        r = d.check(raw)
+        if r.code == 0:
+            admitted = raw
+            break
+        assert r.code not in range(2, 30), r.log  # the ante passed: the messages ran
+        refused_weight += r.gas_wanted
+    # the budget was spent, then the ante alone admitted the tx
+    assert admitted is not None and refused_weight >= REFUSED_CHECK_WORK
+    assert refused_weight < REFUSED_CHECK_WORK + 60_000  # (one tx past the budget at most)
+    _, codes = d.block([admitted])  # in the block its transfer fails and it pays its fee
+    assert codes[0] not in (0, *range(2, 30))
     d.close()
