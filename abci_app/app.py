@@ -372,11 +372,16 @@ class Application:
     # --- mempool -----------------------------------------------------------------------------
     def check_tx(self, req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
         """Mempool admission on the check-state (no events built); the weight is reported as
-        gas_wanted (CometBFT's reaping keeps blocks under block.max_gas). Any unexpected
+        gas_wanted (CometBFT's reaping keeps blocks under block.max_gas). A new tx is executed
+        whole (its messages too, within REFUSED_CHECK_WORK of refusals a block); a recheck
+        checks the stateless rules, the fee and the ante only. Any unexpected
         exception is an InternalError answer (the tx refused, the check-state unchanged:
         execution writes to a scratch branch first)."""
         try:
-            full = self._refused_work < REFUSED_CHECK_WORK
+            # a recheck (after each block, of every tx left in the mempool) checks the ante
+            # only, as the Cosmos SDK's does: the messages ran when the tx was first checked,
+            # and only txs a block takes pay for their work (issue 13 review)
+            full = req.type != abci.RECHECK and self._refused_work < REFUSED_CHECK_WORK
             r, wasted = check_tx(self.check_state, req.tx, self._check_context(), full)
             if wasted:  # (CheckTx builds no events)
                 self._refused_work += r.gas_wanted

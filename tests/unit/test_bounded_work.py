@@ -189,18 +189,12 @@ def test_withdrawing_from_one_validator_does_not_scan_every_delegation(tmp_path:
     d.close()
 
 
-def test_check_tx_refusals_are_not_free_work(tmp_path: Path) -> None:
-    """CheckTx runs a tx's messages and refuses it when one fails, charging nothing: on main a
-    funded key could make the node run 31 withdraw_rewards over all its delegations (~50 ms)
-    followed by a failing transfer, again and again, for free (every answer: refused; the
-    same nonce each time). Now the node spends at most REFUSED_CHECK_WORK units per block on
-    txs it refuses after their messages ran; past it, CheckTx checks the ante only (as the
-    Cosmos SDK's CheckTx always does), so such a tx enters the mempool and pays its fee in the
-    block like any tx whose message fails. Counted: refused work stops at the budget."""
-    from abci_app.app import REFUSED_CHECK_WORK
+def _delegating_chain(tmp_path: Path, name: str) -> tuple[Driver, Sender]:
+    """A chain where account 0 delegates to 32 validators: its withdraw_rewards without a
+    validator settles 32 delegations (~25 weight units each)."""
     from abci_app.modules.staking.messages import MsgCreateValidator, MsgDelegate
 
-    d = Driver.open(tmp_path / "refused.sqlite")
+    d = Driver.open(tmp_path / f"{name}.sqlite")
     d.app.check_invariants = False
     d.init_chain(genesis_app_state(50))
     d.block([])
@@ -218,6 +212,20 @@ def test_check_tx_refusals_are_not_free_work(tmp_path: Path) -> None:
     delegations = s.tx(0, *[MsgDelegate(addr_of(seeded_key(v)), 10**9) for v in operators])
     assert not any(d.block(creates)[1]) and not any(d.block([delegations])[1])
     d.block([])
+    return d, s
+
+
+def test_check_tx_refusals_are_not_free_work(tmp_path: Path) -> None:
+    """CheckTx runs a tx's messages and refuses it when one fails, charging nothing: on main a
+    funded key could make the node run 31 withdraw_rewards over all its delegations (~50 ms)
+    followed by a failing transfer, again and again, for free (every answer: refused; the
+    same nonce each time). Now the node spends at most REFUSED_CHECK_WORK units per block on
+    txs it refuses after their messages ran; past it, CheckTx checks the ante only (as the
+    Cosmos SDK's CheckTx always does), so such a tx enters the mempool and pays its fee in the
+    block like any tx whose message fails. Counted: refused work stops at the budget."""
+    from abci_app.app import REFUSED_CHECK_WORK
+
+    d, s = _delegating_chain(tmp_path, "refused")
     nonce = s.nonces[0]
     heavy = [MsgWithdrawRewards(b"")] * 31
     refused_weight = 0
@@ -236,4 +244,32 @@ def test_check_tx_refusals_are_not_free_work(tmp_path: Path) -> None:
     assert refused_weight < REFUSED_CHECK_WORK + 60_000  # (one tx past the budget at most)
     _, codes = d.block([admitted])  # in the block its transfer fails and it pays its fee
     assert codes[0] not in (0, *range(2, 30))
+    d.close()
+
+
+def test_a_recheck_does_not_run_the_messages_again(tmp_path: Path) -> None:
+    """After every block CometBFT rechecks every tx left in its mempool (20,000 in our
+    templates). On main a recheck ran the whole tx again: a mempool of valid heavy txs (31
+    withdraw_rewards over all delegations each, ~50 ms) cost the node its weight in CheckTx
+    after every block, while a block takes only block.max_gas of them and only those pay.
+    A recheck now checks the stateless rules, the fee and the ante (the Cosmos SDK's
+    recheck): counted, a heavy tx's recheck costs what a plain transfer's does."""
+    from abci_app._proto.tendermint.abci import types_pb2 as abci
+
+    d, s = _delegating_chain(tmp_path, "recheck")
+    heavy = [s.tx(0, *[MsgWithdrawRewards(b"")] * 31, fee=10**7) for _ in range(3)]
+    light = [s.tx(1, MsgTransfer(addr_of(seeded_key(2)), 1)) for _ in range(3)]
+    for raw in heavy + light:
+        assert d.check(raw).code == 0
+    d.block([])  # none of them in it: the mempool keeps them and rechecks them
+
+    def recheck(raw: bytes) -> int:
+        req = abci.RequestCheckTx(tx=raw, type=abci.RECHECK)
+        return count_calls(lambda: d.app.check_tx(req))
+
+    warm = s.tx(2, MsgTransfer(addr_of(seeded_key(3)), 1))
+    assert d.check(warm).code == 0  # (the first CheckTx after a Commit loads the context)
+    costs = [(recheck(h), recheck(t)) for h, t in zip(heavy, light, strict=True)]  # in order
+    for heavy_cost, light_cost in costs:
+        assert heavy_cost <= light_cost * 1.5, costs  # main: ~70x
     d.close()
