@@ -7,9 +7,11 @@ as CometBFT's socket client expects (here: all answers to one read are written t
 includes every Flush read).
 
 All requests run on one asyncio loop, so the application sees them one at a time and needs no
-locks. A malformed frame closes only its connection. An unexpected exception in the application
-is a bug: it is logged with its traceback, answered with ``ResponseException`` so CometBFT
-reports it, and the server stops (fail-stop), since in-memory state may no longer be trusted.
+locks; the loop turns between two requests of one connection, so a burst on the mempool
+connection delays a consensus request by one CheckTx, not by the whole burst. A malformed
+frame closes only its connection. An unexpected exception in the application is a bug: it is
+logged with its traceback, answered with ``ResponseException`` so CometBFT reports it, and
+the server stops (fail-stop), since in-memory state may no longer be trusted.
 """
 
 from __future__ import annotations
@@ -121,6 +123,10 @@ class ABCIServer:
                     if not self._answer(frame, out):
                         writer.write(out)
                         return
+                    # let the other connections in between two requests: a chunk of CheckTx
+                    # (CometBFT pipelines them, tens of ms each at worst) must not hold
+                    # FinalizeBlock or a query back until it is all done (issue 13 review)
+                    await asyncio.sleep(0)
                 # one write for every answer to this chunk (one syscall, not one per CheckTx);
                 # everything read is answered before reading again, so a Flush never waits
                 writer.write(out)

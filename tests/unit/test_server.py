@@ -151,3 +151,51 @@ def test_the_app_answers_every_abci_request_kind_by_its_method() -> None:
     assert kinds == {f.name for f in abci.Response.DESCRIPTOR.oneofs_by_name["value"].fields} - {
         "exception"
     }
+
+
+def test_a_burst_of_check_tx_does_not_hold_back_another_connection(tmp_path: Path) -> None:
+    """CometBFT pipelines CheckTx on the mempool connection; on main a chunk of them (up to
+    64 KiB of frames) was handled whole before any other connection's request, so a burst of
+    heavy txs (tens of ms each) held FinalizeBlock back for seconds. Counted: when the other
+    connection's Echo is answered, only a few of the burst's 300 CheckTx have run."""
+    sock = str(tmp_path / "abci.sock")
+
+    async def scenario() -> None:
+        server, _ = make_server(tmp_path, f"unix://{sock}")
+        checked = [0]
+        seen_by_echo: list[int] = []
+        real_check, real_echo = server.app.check_tx, server.app.echo
+
+        def counting_check(req: abci.RequestCheckTx) -> abci.ResponseCheckTx:
+            checked[0] += 1
+            return real_check(req)
+
+        def noting_echo(req: abci.RequestEcho) -> abci.ResponseEcho:
+            seen_by_echo.append(checked[0])
+            return real_echo(req)
+
+        server.app.handlers["check_tx"] = server.app._answer("check_tx", counting_check)
+        server.app.handlers["echo"] = server.app._answer("echo", noting_echo)
+        await server.start()
+        r1, w1 = await asyncio.open_unix_connection(sock)
+        r2, w2 = await asyncio.open_unix_connection(sock)
+        for w, r in ((w1, r1), (w2, r2)):  # both connections are being served
+            w.write(frame(abci.Request(flush=abci.RequestFlush())))
+            await w.drain()
+            await read_responses(r, 1)
+        burst = frame(abci.Request(check_tx=abci.RequestCheckTx(tx=b"\x01garbage")))
+        w1.write(burst * 300 + frame(abci.Request(flush=abci.RequestFlush())))
+        w2.write(
+            frame(abci.Request(echo=abci.RequestEcho(message="consensus")))
+            + frame(abci.Request(flush=abci.RequestFlush()))
+        )
+        await asyncio.gather(w1.drain(), w2.drain())
+        echo, checks = await asyncio.gather(read_responses(r2, 2), read_responses(r1, 301))
+        assert echo[0].echo.message == "consensus" and len(checks) == 301
+        assert checked[0] == 300 and seen_by_echo[0] < 30, seen_by_echo  # main: 300
+        w1.close()
+        w2.close()
+        server.stop()
+        await server.serve_until_stopped()
+
+    run(scenario())
