@@ -30,6 +30,7 @@ from .errors import (
     InvalidGenesis,
     InvalidQuery,
     ModernTensorError,
+    NoStateYet,
 )
 from .execution import (
     BlockOutcome,
@@ -377,6 +378,9 @@ class Application:
         checks the stateless rules, the fee and the ante only. Any unexpected
         exception is an InternalError answer (the tx refused, the check-state unchanged:
         execution writes to a scratch branch first)."""
+        if self.db.height == 0 and self.genesis is None:  # nothing to check against yet
+            early = NoStateYet("InitChain has not run and no state was restored")
+            return abci.ResponseCheckTx(code=early.code, log=early.log(), codespace=CODESPACE)
         try:
             # a recheck (after each block, of every tx left in the mempool) checks the ante
             # only, as the Cosmos SDK's does: the messages ran when the tx was first checked,

@@ -224,6 +224,15 @@ class InsufficientFee(EnvelopeError):
     summary = "balance does not cover the fee"
 
 
+class NoStateYet(EnvelopeError):
+    """CheckTx before the node has any state (InitChain not run, or a state sync under way):
+    there is nothing to check a tx against. A stranger's tx then is no bug (code 99 logged a
+    traceback for each one: issue 13 review)."""
+
+    code = 23
+    summary = "the node has no state yet (genesis or state sync not done): retry later"
+
+
 # --- bank -----------------------------------------------------------------------------------
 class InvalidAddress(BankError):
     code = 100

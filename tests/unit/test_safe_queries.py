@@ -237,3 +237,28 @@ def test_queries_do_not_fill_the_read_cache(tmp_path: Path) -> None:
             assert r.code == 0
     assert len(d.app.db._cache) == before
     d.close()
+
+
+def test_check_tx_before_the_node_has_state_is_a_clear_refusal(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before InitChain (or while a state sync restores), any RPC caller's tx was answered
+    with code 99 and a traceback in the log, for every tx: now a one-line refusal (code 23),
+    nothing logged, nothing counted as a bug."""
+    from abci_app.errors import NoStateYet
+
+    metrics = AppMetrics()
+    d = Driver.open(tmp_path / "s.sqlite")
+    d.app.metrics = metrics
+    with caplog.at_level(logging.ERROR, logger="moderntensor.app"):
+        codes = {d.check(raw).code for raw in (transfer(0, 1, 5, 0), b"\x01garbage")}
+    assert codes == {NoStateYet.code} and "Traceback" not in caplog.text
+    assert (
+        metrics.registry.get_sample_value(
+            "moderntensor_internal_errors_total", {"method": "check_tx"}
+        )
+        is None
+    )
+    d.init_chain(genesis_app_state(2))
+    assert d.check(transfer(0, 1, 5, 0)).code == 0  # from genesis on, as before
+    d.close()
