@@ -326,7 +326,7 @@ class Application:
             )
             check_genesis_start(req.time.seconds, req.initial_height)
             if req.HasField("consensus_params"):  # (unset only in tests without CometBFT)
-                check_max_gas(req.consensus_params.block.max_gas)
+                check_max_gas(req.consensus_params.block.max_gas, genesis.params)
             state = Overlay(self.db)
             updates = init_chain(
                 state,

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .chain_modules import MSG_BY_TYPE
+from .codec import U64_MAX
 from .errors import InvalidGenesis
 from .modules.spec import WeightBounds
 from .params import AppParams
@@ -50,11 +51,13 @@ __all__ = [
 ]
 
 
-def check_max_gas(max_gas: int) -> None:
+def check_max_gas(max_gas: int, params: AppParams) -> None:
     """CometBFT's ``consensus_params.block.max_gas`` must bound a block's weight: in
     [1, MAX_BLOCK_GAS]. CometBFT's own default, -1, means no bound (its mempool reaping, our
     PrepareProposal and ProcessProposal would then let a block weigh anything up to max_bytes:
-    a block of 32-message withdraw_rewards txs runs ~50 ms per tx).
+    a block of 32-message withdraw_rewards txs runs ~50 ms per tx). And the fee of every tx a
+    block can carry, max(min_fee, weight x gas_price), must fit a tx's fee field (u64): with a
+    larger gas_price no tx past some weight could ever be paid for.
 
     Raises:
         InvalidGenesis: naming the value and the range.
@@ -63,6 +66,11 @@ def check_max_gas(max_gas: int) -> None:
         raise InvalidGenesis(
             f"consensus_params.block.max_gas must be in [1, {MAX_BLOCK_GAS}] (the block weight "
             f"bound, weights.py; 1000000 is the default), got {max_gas}"
+        )
+    if required_fee(max_gas, params) > U64_MAX:
+        raise InvalidGenesis(
+            f"params.gas_price {params.gas_price} x block.max_gas {max_gas} is past 2^64 - 1: "
+            "the fee of a tx that heavy could not be written in a tx"
         )
 
 

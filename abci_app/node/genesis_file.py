@@ -205,7 +205,7 @@ def validate(genesis: dict[str, Any], block_interval_ns: int | None = None) -> G
         except (KeyError, TypeError, ValueError):
             raise InvalidGenesis(f"validators[{i}] needs pub_key.value and power") from None
     check_backed_by_stake(initial_set(state.staking), comet)
-    check_max_gas(block_max_gas(genesis))
+    check_max_gas(block_max_gas(genesis), state.params)
     blocks, duration = evidence_window(genesis)
     check_evidence_max_age(
         blocks, duration, state.staking.params.unbonding_blocks, block_interval_ns

@@ -145,6 +145,12 @@ def test_a_genesis_without_a_block_weight_bound_is_refused(tmp_path: Path) -> No
         with pytest.raises(InvalidGenesis) as e:
             genesis_file.validate(doc(bad))
         assert "block.max_gas" in str(e.value) and "\n" not in str(e.value), bad
+    # a gas price whose fee for a block-heavy tx is past u64: such a tx could never pay (main:
+    # accepted, and with 2^62 every tx of 61 units or more was unpayable)
+    pricey = doc("1000000")
+    pricey["app_state"] = {**genesis_app_state(2), "params": {"gas_price": 2**62}}
+    with pytest.raises(InvalidGenesis, match="gas_price"):
+        genesis_file.validate(pricey)
     for bad_gas in (-1, 0, MAX_BLOCK_GAS + 1):
         d = Driver.open(tmp_path / f"s{bad_gas}.sqlite")
         req = abci.RequestInitChain(
