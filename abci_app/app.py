@@ -378,7 +378,9 @@ class Application:
         checks the stateless rules, the fee and the ante only. Any unexpected
         exception is an InternalError answer (the tx refused, the check-state unchanged:
         execution writes to a scratch branch first)."""
-        if self.db.height == 0 and self.genesis is None:  # nothing to check against yet
+        if self._check_ctx is None and self.genesis is None and self.db.height == 0:
+            # nothing to check against yet (checked only until the first CheckTx after each
+            # Commit loads the context: the height is a SQLite read)
             early = NoStateYet("InitChain has not run and no state was restored")
             return abci.ResponseCheckTx(code=early.code, log=early.log(), codespace=CODESPACE)
         try:

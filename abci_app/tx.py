@@ -87,7 +87,8 @@ class VerifiedTxs:
     def __init__(self, capacity_bytes: int = CACHE_BYTES) -> None:
         self.capacity_bytes = capacity_bytes
         self.bytes = 0
-        self._txs: OrderedDict[bytes, DecodedTx] = OrderedDict()
+        self._txs: OrderedDict[bytes, tuple[DecodedTx, int]] = OrderedDict()
+        """By tx hash: the decoded tx and its footprint (computed once)."""
         self._tentative: list[bytes] | None = None
         """Hashes added since :meth:`begin` (None: not recording)."""
 
@@ -99,24 +100,25 @@ class VerifiedTxs:
 
     def get(self, tx_hash: bytes) -> DecodedTx | None:
         """The decoded tx with hash ``tx_hash``, if this node verified it already."""
-        return self._txs.get(tx_hash)
+        entry = self._txs.get(tx_hash)
+        return None if entry is None else entry[0]
 
     def add(self, tx: DecodedTx) -> None:
         """Remember a tx that passed the ante (again: it becomes the newest)."""
         txs = self._txs
         old = txs.pop(tx.hash, None)
         if old is not None:
-            self.bytes -= footprint(old)
+            self.bytes -= old[1]
         cost = footprint(tx)
         if cost > self.capacity_bytes:
             return
-        txs[tx.hash] = tx
+        txs[tx.hash] = (tx, cost)
         self.bytes += cost
         if old is None and self._tentative is not None:
             self._tentative.append(tx.hash)
         while self.bytes > self.capacity_bytes:
-            _, oldest = txs.popitem(last=False)
-            self.bytes -= footprint(oldest)
+            _, (_, oldest) = txs.popitem(last=False)
+            self.bytes -= oldest
 
     def begin(self) -> None:
         """Start a tentative use: the txs added from now on (and not known before) are
@@ -136,9 +138,9 @@ class VerifiedTxs:
         """Forget these txs (a committed block's: they will not be checked again)."""
         txs = self._txs
         for h in hashes:
-            tx = txs.pop(h, None)
-            if tx is not None:
-                self.bytes -= footprint(tx)
+            entry = txs.pop(h, None)
+            if entry is not None:
+                self.bytes -= entry[1]
 
 
 def sign_bytes(chain_id: str, body: bytes) -> bytes:
