@@ -160,6 +160,7 @@ class _QueryView:
     def __init__(self, db: StateDB) -> None:
         self.get = db.peek
         self.iter_prefix = db.iter_prefix
+        self.iter_from = db.iter_from
 
 
 class Application:
