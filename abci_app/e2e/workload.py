@@ -237,7 +237,8 @@ class Workload:
         if acct.in_flight:
             return
         if not self.operators:
-            self.operators = [from_bech32(v["operator"]) for v in self._query("/validators")]
+            page = self._query("/validators?limit=1000")["validators"]  # a localnet's set
+            self.operators = [from_bech32(v["operator"]) for v in page]
         ops = self.operators
         i = acct.steps_done
         # delegate to v, move part of it to w, undelegate part of that; sources and
