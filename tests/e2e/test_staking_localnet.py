@@ -133,7 +133,7 @@ def test_undelegating_everything_leaves_the_set_at_h_plus_2(net: Path) -> None:
     assert key not in comet_validators(node0.rpc_url, h + 2)
     unbonding = json.loads(
         mt(net, node0.rpc_url, "query", "staking", "unbonding", op.address).stdout
-    )
+    )["unbonding"]
     assert [u["amount"] for u in unbonding] == [str(10_000 * 10**9)]
     assert unbonding[0]["completion_height"] == h + 20
     with RPCClient(node0.rpc_url) as c:  # staking events are indexed for tx_search

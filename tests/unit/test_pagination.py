@@ -129,3 +129,22 @@ def test_delegation_and_unbonding_pages_and_totals(tmp_path: Path) -> None:
     assert len(ubd) == 2 and set(totals) == {2}
     assert index_problems(d.app.db) == []  # the counts equal the records
     d.close()
+
+
+def test_the_sdk_walk_ends_even_against_a_lying_node() -> None:
+    """client/paging.py: pages are joined in order; a node repeating a next_key (which would
+    keep a client asking for ever) is an error after the repeat, not an endless loop."""
+    from abci_app.client.paging import PAGE, PagingError, Walk
+
+    walk = Walk("/validators", "validators")
+    assert walk.next_path() == f"/validators?limit={PAGE}"
+    walk.add({"validators": [1, 2], "pagination": {"next_key": "aa", "total": 3}})
+    assert walk.next_path() == f"/validators?limit={PAGE}&next_key=aa"
+    walk.add({"validators": [3], "pagination": {"next_key": None, "total": 3}})
+    assert walk.next_path() is None and walk.items == [1, 2, 3]
+
+    liar = Walk("/validators", "validators")
+    liar.add({"validators": [1], "pagination": {"next_key": "aa", "total": 9}})
+    liar.add({"validators": [1], "pagination": {"next_key": "bb", "total": 9}})
+    with pytest.raises(PagingError, match="does not end"):
+        liar.add({"validators": [1], "pagination": {"next_key": "aa", "total": 9}})
