@@ -22,6 +22,7 @@ from .modules.distribution.migrations import migrate_to_2 as distribution_to_2
 from .modules.staking.migrations import migrate_to_2 as staking_to_2
 from .modules.staking.migrations import migrate_to_3 as staking_to_3
 from .modules.subnets.migrations import migrate_to_2 as subnets_to_2
+from .modules.subnets.migrations import migrate_to_3 as subnets_to_3
 from .state.keys import APP_VERSION_KEY
 from .state.overlay import KVReader, Overlay
 from .types import Event
@@ -59,8 +60,10 @@ def _to_2(state: Overlay) -> list[Event]:
 
 
 def _to_3(state: Overlay) -> list[Event]:
-    """2 -> 3: staking's validator rank index (modules/staking/migrations.py)."""
-    return staking_to_3(state)
+    """2 -> 3: staking's validator rank index and list counts (modules/staking/migrations.py)
+    and subnets' stake position counts (modules/subnets/migrations.py): what the power index
+    and the paginated list queries read."""
+    return staking_to_3(state) + subnets_to_3(state)
 
 
 MIGRATIONS: dict[int, Migration] = {2: _to_2, 3: _to_3}

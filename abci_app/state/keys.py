@@ -148,6 +148,7 @@ BONDS = b"subnet/b/"  # subnet/b/<netuid u16><uid u16> -> packed (uid u16, bond 
 COMMIT = b"subnet/c/"  # subnet/c/<netuid u16><uid u16> -> WeightsCommit (hash 32, 3 heights u64)
 HOTKEY_STAKE = b"subnet/hks/"  # subnet/hks/<netuid u16><hotkey 20> -> u64 stake on the hotkey
 STAKE_BY = b"subnet/stk/"  # subnet/stk/<coldkey 20><netuid u16><hotkey 20> -> u64 its part
+STAKE_COUNT = b"subnet/nstk/"  # subnet/nstk/<coldkey 20> -> u64 its positions (STAKE_BY entries)
 STAKE_FLOOR = b"subnet/hkf/"  # subnet/hkf/<netuid u16><hotkey 20> -> u64 lowest stake since epoch
 
 

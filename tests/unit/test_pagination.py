@@ -15,6 +15,7 @@ from harness import addr_of, seeded_key
 from test_power_index import MDT, _chain, _count_decodes, acct
 
 from abci_app.address import to_bech32
+from abci_app.errors import InvalidQuery
 from abci_app.modules.staking.messages import MsgDelegate, MsgUndelegate
 from abci_app.modules.staking.state import index_problems
 from abci_app.state.store import Store
@@ -148,3 +149,39 @@ def test_the_sdk_walk_ends_even_against_a_lying_node() -> None:
     liar.add({"validators": [1], "pagination": {"next_key": "bb", "total": 9}})
     with pytest.raises(PagingError, match="does not end"):
         liar.add({"validators": [1], "pagination": {"next_key": "aa", "total": 9}})
+
+
+def test_subnet_stake_pages_with_the_position_count() -> None:
+    """/subnet_stake/<coldkey>: positions by netuid then hotkey, paged; the total is the count
+    change_stake keeps as positions open and close (a random history, in an overlay)."""
+    import random
+
+    from abci_app.modules.subnets.queries import subnets_query
+    from abci_app.modules.subnets.state import change_stake, position_counts_from_records
+    from abci_app.state.overlay import EmptyReader, Overlay
+
+    rng = random.Random(3)
+    state = Overlay(EmptyReader())
+    coldkey = addr_of(seeded_key(1))
+    held: dict[tuple[int, bytes], int] = {}
+    for _ in range(300):
+        netuid, hotkey = rng.randrange(1, 4), addr_of(seeded_key(100 + rng.randrange(20)))
+        have = held.get((netuid, hotkey), 0)
+        delta = -have if have and rng.random() < 0.3 else rng.randrange(1, 10**9)
+        change_stake(state, coldkey, netuid, hotkey, delta)
+        held[(netuid, hotkey)] = have + delta
+    live = sorted((n, h) for (n, h), a in held.items() if a)
+    assert position_counts_from_records(state) == {coldkey: len(live)}
+    got: list[tuple[int, str]] = []
+    nxt = None
+    for _ in range(len(live) + 1):
+        path = f"/subnet_stake/{to_bech32(coldkey)}?limit=4" + (f"&next_key={nxt}" if nxt else "")
+        answer = subnets_query(state, path, 1)
+        assert answer["pagination"]["total"] == len(live) and len(answer["stake"]) <= 4
+        got += [(r["netuid"], r["hotkey"]) for r in answer["stake"]]
+        nxt = answer["pagination"]["next_key"]
+        if nxt is None:
+            break
+    assert got == [(n, to_bech32(h)) for n, h in live]
+    with pytest.raises(InvalidQuery, match="limit must be a number"):
+        subnets_query(state, f"/subnet_stake/{to_bech32(coldkey)}?limit=0", 1)
