@@ -68,6 +68,17 @@ def test_the_staking_lists_are_paged() -> None:
     assert res.exit_code == 2 and "--limit" in res.output  # refused before asking the node
 
 
+def test_a_page_in_text_ends_with_how_to_get_the_next() -> None:
+    from abci_app.cli.query_table import _paged_text
+
+    (route,) = [r for r in STAKING_QUERIES if r.name == "validators"]
+    row = {"moniker": "v", "operator": "mt1x", "power": 1, "tokens": "1", "jailed": False}
+    more = {"validators": [row], "pagination": {"next_key": "ab01", "total": 7}}
+    assert _paged_text(route, more).endswith("(1 of 7; next page: --next-key ab01)")
+    last = {"validators": [row], "pagination": {"next_key": None, "total": 1}}
+    assert "next page" not in _paged_text(route, last) and "mt1x" in _paged_text(route, last)
+
+
 def test_a_typed_argument_is_refused_by_click() -> None:
     res = CliRunner().invoke(cli, ["subnet", "weights", "1", "x"])
     assert res.exit_code == 2 and "'x' is not a valid integer" in res.output
