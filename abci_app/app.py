@@ -51,7 +51,7 @@ from .query import MAX_QUERY_PATH_BYTES, QueryResult, run_query
 from .schema import check_genesis_start
 from .snapshots import NoSnapshots, StateSync
 from .state.db import PendingCommit, StateDB
-from .state.overlay import Overlay
+from .state.overlay import KVReader, Overlay
 from .state.snapshot import SnapshotStore, swap_in
 from .tx import VerifiedTxs, tx_hash
 from .types import (
@@ -173,6 +173,7 @@ class _QueryView:
     def __init__(self, db: StateDB) -> None:
         self.get = db.peek
         self.iter_prefix = db.iter_prefix
+        self.iter_from = db.iter_from
 
 
 class Application:
@@ -210,6 +211,9 @@ class Application:
         self._refused_work = 0
         """Weight of the txs CheckTx refused after running their messages since the last
         Commit (bounded by REFUSED_CHECK_WORK)."""
+        self._query_migrated: tuple[StateDB, int, Overlay] | None = None
+        """(db, height, view): committed state an older version wrote, migrated in memory for
+        queries (built once per committed height; see :meth:`_query_view`)."""
         self._block_txs: list[bytes] = []
         """Hashes of the finalized block's txs, dropped from :attr:`verified` at Commit."""
         self._proposed: tuple[int, list[bytes]] | None = None
@@ -582,13 +586,25 @@ class Application:
             return self._pending_query(req)
         if height > 0:
             prover = self.db.prove if req.prove else None
-            view = _QueryView(self.db)
-            return run_query(view, height, req.path, prover, bytes(req.data))
+            return run_query(self._query_view(height), height, req.path, prover, bytes(req.data))
         if self.genesis is None:
             raise HeightNotAvailable("the chain has no state yet (InitChain has not run)")
         if req.prove:
             raise InvalidQuery("proofs are served once the first block is committed")
         return run_query(self._block_base(), 0, req.path, None, bytes(req.data))
+
+    def _query_view(self, height: int) -> KVReader:
+        """Committed state as queries read it. A state an older app version wrote (after an
+        in-place upgrade, until the first block migrates it) is read as this version reads
+        it, migrated in memory once per height, as CheckTx reads it: the upgrade e2e found
+        /validators empty there (version 1 has no power index). Proofs still come from the
+        committed state (the migration changes none of the records a proof is asked for)."""
+        if state_version(self.db) == APP_VERSION:
+            return _QueryView(self.db)
+        cached = self._query_migrated
+        if cached is None or cached[0] is not self.db or cached[1] != height:
+            cached = self._query_migrated = (self.db, height, self._migrated_base())
+        return cached[2]
 
     def _pending_query(self, req: abci.RequestQuery) -> QueryResult:
         """``/pending/…`` routes, answered from the check-state (pending.py); no proofs."""

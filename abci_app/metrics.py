@@ -18,9 +18,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 
 from .errors import InternalError
 from .execution import BlockOutcome
-from .modules.staking.state import all_validators, last_powers
+from .modules.bank.state import Account, get_account
+from .modules.staking.state import BONDED_POOL, last_powers
 from .modules.subnets.state import all_subnets, neurons
 from .state.db import StateDB
+from .state.keys import RANK_JAILED, VALIDATOR_RANK
 from .types import Probe
 
 NAMESPACE = "moderntensor"
@@ -219,9 +221,9 @@ def record_chain_state(m: AppMetrics, db: StateDB) -> None:
     m.height.set(db.height)
     powers = last_powers(db)
     m.validators.set(len(powers))
-    validators = all_validators(db)
-    m.bonded.set(sum(v.tokens for v in validators))
-    m.jailed.set(sum(1 for v in validators if v.jailed))
+    # bounded reads only (every Commit): the bonded pool's balance is the sum of validator
+    # tokens (a staking invariant); the jailed count is one SQL COUNT, with the state size
+    m.bonded.set((get_account(db, BONDED_POOL) or Account()).balance)
     for subnet in all_subnets(db):
         m.subnet_neurons.labels(str(subnet.netuid)).set(subnet.n)
     for netuid in sorted(m.epochs_pending):
@@ -236,5 +238,6 @@ def record_chain_state(m: AppMetrics, db: StateDB) -> None:
         m.app_hash_checkpoint.labels(m._checkpoint).set(int.from_bytes(db.app_hash[:6], "big"))
     if m.state_size_due():
         keys, size = db.stats()
+        m.jailed.set(db.store.count_prefix(VALIDATOR_RANK + bytes([RANK_JAILED])))
         m.state_keys.set(keys)
         m.state_bytes.set(size)

@@ -9,7 +9,8 @@ Routes:
                            genesis + minted - every burn (minted: block rewards so far)
   /module_accounts         every module account with its address and balance (bank)
   /validators, /validator/<operator>, /delegations/<delegator>, /unbonding/<delegator>,
-  /params/staking          staking records as JSON (modules/staking/queries.py)
+  /params/staking          staking records as JSON (modules/staking/queries.py); the lists
+                           are paginated: ?limit=N&next_key=HEX (modules/pagination.py)
   /rewards/<addr>, /validator_rewards/<operator> (commission and outstanding rewards),
   /params/distribution     rewards (modules/distribution/queries.py)
   /signing_info/<operator>, /params/slashing   downtime records (modules/slashing/queries.py)

@@ -20,14 +20,17 @@ from collections.abc import Callable, Mapping
 from .codec import decode_u64, encode_u64
 from .modules.distribution.migrations import migrate_to_2 as distribution_to_2
 from .modules.staking.migrations import migrate_to_2 as staking_to_2
+from .modules.staking.migrations import migrate_to_3 as staking_to_3
 from .modules.subnets.migrations import migrate_to_2 as subnets_to_2
+from .modules.subnets.migrations import migrate_to_3 as subnets_to_3
 from .state.keys import APP_VERSION_KEY
 from .state.overlay import KVReader, Overlay
 from .types import Event
 
-APP_VERSION = 2
+APP_VERSION = 3
 """The version this code runs. 1: the pinned previous commit (e2e/previous_version.toml): no
-version in state, no outstanding rewards, no supply origin; 2: those are in state."""
+version in state, no outstanding rewards, no supply origin; 2: those are in state; 3: staking's
+validator rank (power) index is in state."""
 
 Migration = Callable[[Overlay], list[Event]]
 
@@ -56,7 +59,14 @@ def _to_2(state: Overlay) -> list[Event]:
     return staking_to_2(state) + distribution_to_2(state) + subnets_to_2(state)
 
 
-MIGRATIONS: dict[int, Migration] = {2: _to_2}
+def _to_3(state: Overlay) -> list[Event]:
+    """2 -> 3: staking's validator rank index and list counts (modules/staking/migrations.py)
+    and subnets' stake position counts (modules/subnets/migrations.py): what the power index
+    and the paginated list queries read."""
+    return staking_to_3(state) + subnets_to_3(state)
+
+
+MIGRATIONS: dict[int, Migration] = {2: _to_2, 3: _to_3}
 """Migration to version v (from v-1), by v. Add one with each version that changes state."""
 
 

@@ -8,12 +8,15 @@ do more (a proof, two queries) stay functions of their own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
+from ..client.paging import page_path
+from ..modules.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from .common import Ctx, emit
 from .txsend import query_json
 
@@ -46,6 +49,10 @@ class QueryRoute:
     help: str
     args: tuple[Arg, ...] = ()
     render: Renderer | None = None
+    paged: str = ""
+    """For a paginated list route (modules/pagination.py), the answer's list field: the
+    command takes ``--limit`` and ``--next-key``, and the text output ends with how to get the
+    next page."""
 
 
 def query_command(route: QueryRoute) -> click.Command:
@@ -60,12 +67,40 @@ def query_command(route: QueryRoute) -> click.Command:
         for arg in route.args:
             if arg.check is not None:
                 arg.check(values[arg.name])
-        data = query_json(obj, route.path.format(**values))
+        limit, next_key = values.pop("limit", None), values.pop("next_key", None)
+        path = route.path.format(**values)
+        if route.paged:
+            path = page_path(path, limit or DEFAULT_LIMIT, next_key)
+        data = query_json(obj, path)
         render = route.render
-        emit(obj, data, None if render is None else lambda: render(data))
+        if route.paged:
+            emit(obj, data, lambda: _paged_text(route, data))
+        else:
+            emit(obj, data, None if render is None else lambda: render(data))
 
     params: list[click.Parameter] = [click.Argument([a.name], type=a.type) for a in route.args]
+    if route.paged:
+        params += [
+            click.Option(
+                ["--limit"],
+                type=click.IntRange(1, MAX_LIMIT),
+                help=f"Entries per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).",
+            ),
+            click.Option(
+                ["--next-key"], help="The next_key a previous page printed: the page after it."
+            ),
+        ]
     return click.Command(route.name, callback=run, params=params, help=route.help)
+
+
+def _paged_text(route: QueryRoute, data: Any) -> str:
+    """A page as text: the rows (the route's renderer, or JSON), then where the next is."""
+    rows = data[route.paged]
+    body = route.render(rows) if route.render is not None else json.dumps(rows, indent=2)
+    nxt, total = data["pagination"]["next_key"], data["pagination"]["total"]
+    if nxt is None:
+        return body
+    return f"{body}\n({len(rows)} of {total}; next page: --next-key {nxt})"
 
 
 def add_query_commands(group: click.Group, routes: Iterable[QueryRoute]) -> None:

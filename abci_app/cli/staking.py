@@ -256,8 +256,10 @@ STAKING_QUERIES = (
     QueryRoute(
         "validators",
         "/validators",
-        "Every validator with tokens, power and status (example: … query staking validators).",
+        "Validators with tokens, power and status, those that can be in the set first, by "
+        "tokens; a page at a time (example: … query staking validators --limit 20).",
         render=_validators_text,
+        paged="validators",
     ),
     QueryRoute(
         "validator",
@@ -268,14 +270,17 @@ STAKING_QUERIES = (
     QueryRoute(
         "delegations",
         "/delegations/{delegator}",
-        "Delegations of an address (example: … query staking delegations mt1…).",
+        "Delegations of an address, a page at a time (example: … query staking delegations mt1…).",
         (Arg("delegator"),),
+        paged="delegations",
     ),
     QueryRoute(
         "unbonding",
         "/unbonding/{delegator}",
-        "Unbonding entries of an address (example: … query staking unbonding mt1…).",
+        "Unbonding entries of an address, a page at a time (example: … query staking "
+        "unbonding mt1…).",
         (Arg("delegator"),),
+        paged="unbonding",
     ),
     QueryRoute(
         "params", "/params/staking", "Staking parameters (example: … query staking params)."

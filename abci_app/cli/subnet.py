@@ -387,9 +387,11 @@ SUBNET_QUERIES = (
     QueryRoute(
         "stake",
         "/subnet_stake/{address}",
-        "An address's subnet stake positions (example: moderntensor subnet stake mt1…).",
+        "An address's subnet stake positions, a page at a time (example: moderntensor subnet "
+        "stake mt1…).",
         (Arg("address", check=address_arg),),
         _stake_text,
+        paged="stake",
     ),
     QueryRoute(
         "lock-cost",

@@ -31,6 +31,7 @@ from ..tx import Message, build_tx, tx_fee
 from .chain import _ANY_KEY, chain_error, query_json
 from .keyring import Key
 from .nonces import BAD_NONCE, UNKNOWN_QUERY_PATH, NonceBook, pending_path
+from .paging import Walk
 from .rpc import (
     DEFAULT_NODE,
     MAX_EVENT_BYTES,
@@ -163,11 +164,21 @@ class AsyncChain:
     async def account(self, address: str) -> Account:
         return Account.from_json(await self.query(f"/account/{address}"))
 
+    async def query_all(self, route: str, field: str) -> list[Any]:
+        """Every entry of a paginated list route, page by page (client/paging.py)."""
+        walk = Walk(route, field)
+        while (path := walk.next_path()) is not None:
+            walk.add(await self.query(path))
+        return walk.items
+
     async def validators(self) -> list[Validator]:
-        return [Validator.from_json(v) for v in await self.query("/validators")]
+        """Every validator, in the node's rank order (all pages)."""
+        return [Validator.from_json(v) for v in await self.query_all("/validators", "validators")]
 
     async def delegations(self, delegator: str) -> list[Delegation]:
-        return [Delegation.from_json(d) for d in await self.query(f"/delegations/{delegator}")]
+        """Every delegation of ``delegator`` (all pages)."""
+        rows = await self.query_all(f"/delegations/{delegator}", "delegations")
+        return [Delegation.from_json(d) for d in rows]
 
     async def subnets(self) -> list[Subnet]:
         return [Subnet.from_json(s) for s in await self.query("/subnets")]

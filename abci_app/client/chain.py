@@ -22,6 +22,7 @@ from ..tx import Message, build_tx, tx_fee
 from ..weights import exact_fee
 from .keyring import Key
 from .nonces import BAD_NONCE, UNKNOWN_QUERY_PATH, NonceBook, pending_path
+from .paging import Walk
 from .rpc import DEFAULT_NODE, BroadcastResult, CommittedTx, QueryResult, RPCClient
 from .types import Account, Delegation, Metagraph, Subnet, Validator
 
@@ -82,11 +83,22 @@ class Chain:
     def account(self, address: str) -> Account:
         return Account.from_json(self.query(f"/account/{address}"))
 
+    def query_all(self, route: str, field: str) -> list[Any]:
+        """Every entry of a paginated list route (``/validators``, ``/delegations/<addr>``,
+        ``/unbonding/<addr>``), page by page (client/paging.py)."""
+        walk = Walk(route, field)
+        while (path := walk.next_path()) is not None:
+            walk.add(self.query(path))
+        return walk.items
+
     def validators(self) -> list[Validator]:
-        return [Validator.from_json(v) for v in self.query("/validators")]
+        """Every validator, in the node's rank order (all pages)."""
+        return [Validator.from_json(v) for v in self.query_all("/validators", "validators")]
 
     def delegations(self, delegator: str) -> list[Delegation]:
-        return [Delegation.from_json(d) for d in self.query(f"/delegations/{delegator}")]
+        """Every delegation of ``delegator`` (all pages)."""
+        rows = self.query_all(f"/delegations/{delegator}", "delegations")
+        return [Delegation.from_json(d) for d in rows]
 
     def subnets(self) -> list[Subnet]:
         return [Subnet.from_json(s) for s in self.query("/subnets")]

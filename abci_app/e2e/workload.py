@@ -237,7 +237,7 @@ class Workload:
         if acct.in_flight:
             return
         if not self.operators:
-            self.operators = [from_bech32(v["operator"]) for v in self._query("/validators")]
+            self.operators = [from_bech32(v["operator"]) for v in self._validators()]
         ops = self.operators
         i = acct.steps_done
         # delegate to v, move part of it to w, undelegate part of that; sources and
@@ -311,6 +311,17 @@ class Workload:
         if client is None:
             client = self._clients[node.name] = RPCClient(node.rpc_url, timeout=5, retries=0)
         return client
+
+    def _validators(self) -> list[dict]:  # type: ignore[type-arg]
+        """The first 1,000 validators (a localnet's all). A node of the previous app version
+        (the upgrade perturbation) knows no pagination and answers the plain list."""
+        try:
+            return self._query("/validators?limit=1000")["validators"]  # type: ignore[no-any-return]
+        except RPCError:
+            old = self._query("/validators")
+            if not isinstance(old, list):
+                raise
+            return old
 
     def _query(self, path: str) -> dict:  # type: ignore[type-arg]
         res = self._client(self.accounts[0].submitter).abci_query(path)

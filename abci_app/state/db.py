@@ -98,6 +98,9 @@ class StateDB:
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         return self.store.iter_prefix(prefix)
 
+    def iter_from(self, prefix: bytes, start: bytes) -> Iterator[tuple[bytes, bytes]]:
+        return self.store.iter_from(prefix, start)
+
     def stage(self, height: int, writes: Mapping[bytes, bytes | None]) -> PendingCommit:
         """Compute the app hash the committed state would have with ``writes`` applied."""
         by_bucket: dict[int, list[bytes]] = {}

@@ -41,6 +41,56 @@ def operator_key(operator: bytes) -> bytes:
     return OPERATOR + operator
 
 
+VALIDATOR_RANK = b"staking/rank/"
+"""staking/rank/<class u8><U128_MAX - tokens, u128 big-endian><consensus address> -> b"": every
+validator record has exactly one entry (written by staking.state.set_validator, its one
+writer). In key order: class 0 (the power index: not jailed, tokens > 0, the only validators
+that can be in the set; Cosmos ``ValidatorsPowerStoreIterator``) by tokens descending then
+consensus address, then class 1 (jailed) and class 2 (no tokens) in the same order."""
+RANK_BONDABLE, RANK_JAILED, RANK_EMPTY = 0, 1, 2
+POWER_INDEX = VALIDATOR_RANK + bytes([RANK_BONDABLE])
+_U128_MAX = 2**128 - 1
+
+
+def validator_rank_key(rank_class: int, tokens: int, cons_address: bytes) -> bytes:
+    """A validator's entry in VALIDATOR_RANK (``tokens`` in base units, 0 <= tokens < 2^128)."""
+    if not 0 <= tokens <= _U128_MAX:
+        raise ValueError(f"validator tokens out of range: {tokens}")
+    return (
+        VALIDATOR_RANK
+        + bytes([rank_class])
+        + (_U128_MAX - tokens).to_bytes(16, "big")
+        + cons_address
+    )
+
+
+def rank_key_tokens(key: bytes) -> int:
+    """The tokens a VALIDATOR_RANK key orders by."""
+    n = len(VALIDATOR_RANK) + 1
+    return _U128_MAX - int.from_bytes(key[n : n + 16], "big")
+
+
+def rank_key_cons_address(key: bytes) -> bytes:
+    """The consensus address a VALIDATOR_RANK key names."""
+    return key[len(VALIDATOR_RANK) + 17 :]
+
+
+COUNT = b"staking/n/"
+"""Counts of staking's list records, kept by their writers so a paginated list query reports
+its ``total`` without reading the list: staking/n/val -> u64 validator records;
+staking/n/del/<delegator> and staking/n/ubd/<delegator> -> u64 delegations and unbonding
+entries of that delegator (absent: 0)."""
+VALIDATOR_COUNT = COUNT + b"val"
+
+
+def delegation_count_key(delegator: bytes) -> bytes:
+    return COUNT + b"del/" + delegator
+
+
+def unbonding_count_key(delegator: bytes) -> bytes:
+    return COUNT + b"ubd/" + delegator
+
+
 LAST_POWER = b"staking/power/"  # staking/power/<consensus address> -> u64 power CometBFT has now
 
 
@@ -98,6 +148,7 @@ BONDS = b"subnet/b/"  # subnet/b/<netuid u16><uid u16> -> packed (uid u16, bond 
 COMMIT = b"subnet/c/"  # subnet/c/<netuid u16><uid u16> -> WeightsCommit (hash 32, 3 heights u64)
 HOTKEY_STAKE = b"subnet/hks/"  # subnet/hks/<netuid u16><hotkey 20> -> u64 stake on the hotkey
 STAKE_BY = b"subnet/stk/"  # subnet/stk/<coldkey 20><netuid u16><hotkey 20> -> u64 its part
+STAKE_COUNT = b"subnet/nstk/"  # subnet/nstk/<coldkey 20> -> u64 its positions (STAKE_BY entries)
 STAKE_FLOOR = b"subnet/hkf/"  # subnet/hkf/<netuid u16><hotkey 20> -> u64 lowest stake since epoch
 EPOCH_DUE = b"subnet/due/"  # subnet/due/<netuid u16> -> u64 height a deferred epoch is due since
 

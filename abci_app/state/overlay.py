@@ -28,6 +28,12 @@ class KVReader(Protocol):
         """Live entries whose key starts with ``prefix``, in ascending key order."""
         ...
 
+    def iter_from(self, prefix: bytes, start: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Live entries whose key starts with ``prefix`` and is >= ``start``, in ascending key
+        order, produced lazily: taking the first n reads about n entries of the store (an
+        index's top entries, a page of a list query), not every entry under ``prefix``."""
+        ...
+
 
 class EmptyReader:
     """A store with nothing in it: the base of a dry run (``genesis validate`` writes a genesis
@@ -37,6 +43,9 @@ class EmptyReader:
         return None
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        return iter(())
+
+    def iter_from(self, prefix: bytes, start: bytes) -> Iterator[tuple[bytes, bytes]]:
         return iter(())
 
 
@@ -61,8 +70,9 @@ class Overlay:
             return self.writes[key]
         return self.parent.get(key)
 
-    def _written_under(self, prefix: bytes) -> list[bytes]:
-        """Keys this overlay wrote (or deleted) that start with ``prefix``, sorted."""
+    def _written_under(self, prefix: bytes, start: bytes = b"") -> list[bytes]:
+        """Keys this overlay wrote (or deleted) that start with ``prefix`` (and are >= ``start``),
+        sorted."""
         index = self._index
         if index is None:
             index = self._index = SortedList(self._fresh)
@@ -70,10 +80,10 @@ class Overlay:
         elif self._fresh:
             index.update(self._fresh)
             self._fresh.clear()
-        end = prefix_end(prefix)
+        end, lo = prefix_end(prefix), max(prefix, start)
         if end is None:
-            return list(index.irange(minimum=prefix))
-        return list(index.irange(prefix, end, inclusive=(True, False)))
+            return list(index.irange(minimum=lo))
+        return list(index.irange(lo, end, inclusive=(True, False)))
 
     def has_writes_under(self, prefix: bytes) -> bool:
         """Whether this overlay wrote or deleted any key starting with ``prefix``."""
@@ -102,6 +112,16 @@ class Overlay:
                 out.append((key, value))
         out.extend(below[i:])
         return iter(out)
+
+    def iter_from(self, prefix: bytes, start: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """The lazy merge of the parent's entries from ``start`` and this overlay's writes
+        there, in key order (see :class:`KVReader`). This overlay's writes are taken when this
+        is called; the parent is read as the result is consumed, so take what you need before
+        writing again (``itertools.islice`` then ``list``)."""
+        lo = max(prefix, start)
+        writes = self.writes
+        mine = [(k, writes[k]) for k in self._written_under(prefix, lo)]
+        return _merge(self.parent.iter_from(prefix, lo), mine)
 
     def set(self, key: bytes, value: bytes) -> None:
         writes = self.writes
@@ -134,3 +154,24 @@ class Overlay:
         self.writes = {}
         self._index = None
         self._fresh = []
+
+
+def _merge(
+    below: Iterator[tuple[bytes, bytes]], mine: list[tuple[bytes, bytes | None]]
+) -> Iterator[tuple[bytes, bytes]]:
+    """Entries of ``below`` overridden by ``mine`` (sorted; None deletes), in key order."""
+    i, n = 0, len(mine)
+    for key, value in below:
+        while i < n and mine[i][0] < key:
+            if mine[i][1] is not None:
+                yield mine[i]  # type: ignore[misc]
+            i += 1
+        if i < n and mine[i][0] == key:
+            if mine[i][1] is not None:
+                yield mine[i]  # type: ignore[misc]
+            i += 1
+            continue
+        yield key, value
+    for k, v in mine[i:]:
+        if v is not None:
+            yield k, v

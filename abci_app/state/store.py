@@ -48,6 +48,9 @@ PAGE_CACHE_KIB = 64 * 1024
 """SQLite's page cache per connection (its default is 2 MiB): bucket scans and account reads
 of a large state hit memory instead of the OS."""
 
+SCAN_CHUNK = 64
+"""Rows one query of a lazy scan (:meth:`Store.iter_from`) reads."""
+
 BUCKETS_PER_QUERY = 500
 """Buckets read by one ``IN (...)`` query when staging a block (well under SQLite's limit on
 bound parameters)."""
@@ -178,6 +181,39 @@ class Store:
             )
         for k, v in cur:
             yield bytes(k), bytes(v)
+
+    def iter_from(
+        self, prefix: bytes, start: bytes, chunk: int = SCAN_CHUNK
+    ) -> Iterator[tuple[bytes, bytes]]:
+        """Committed entries whose key starts with ``prefix`` and is >= ``start``, in key
+        order, read lazily ``chunk`` rows per query: a caller that stops after n entries has
+        read at most n + chunk rows (a page, the first max_validators of an index), however many
+        the prefix holds. No statement stays open between chunks."""
+        end = prefix_end(prefix)
+        lo, op = max(prefix, start), ">="
+        while True:
+            if end is None:
+                sql = f"SELECT key, value FROM kv WHERE key {op} ? ORDER BY key LIMIT ?"
+                rows = self._db.execute(sql, (lo, chunk)).fetchall()
+            else:
+                sql = f"SELECT key, value FROM kv WHERE key {op} ? AND key < ? ORDER BY key LIMIT ?"
+                rows = self._db.execute(sql, (lo, end, chunk)).fetchall()
+            for k, v in rows:
+                yield bytes(k), bytes(v)
+            if len(rows) < chunk:
+                return
+            lo, op = bytes(rows[-1][0]), ">"
+
+    def count_prefix(self, prefix: bytes) -> int:
+        """Number of committed entries under ``prefix`` (one SQL COUNT: metrics, rarely)."""
+        end = prefix_end(prefix)
+        if end is None:
+            row = self._db.execute("SELECT COUNT(*) FROM kv WHERE key >= ?", (prefix,)).fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM kv WHERE key >= ? AND key < ?", (prefix, end)
+            ).fetchone()
+        return int(row[0])
 
     def bucket_hashes(self) -> dict[int, bytes]:
         return {int(i): bytes(h) for i, h in self._db.execute("SELECT idx, hash FROM buckets")}

@@ -134,7 +134,7 @@ def cli(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def delegation(url: str, delegator: str, validator: str) -> int:
-    rows = query(url, f"/delegations/{delegator}")
+    rows = query(url, f"/delegations/{delegator}")["delegations"]
     return sum(int(r["tokens"]) for r in rows if r["validator"] == validator)  # type: ignore[union-attr]
 
 

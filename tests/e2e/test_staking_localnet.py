@@ -133,7 +133,7 @@ def test_undelegating_everything_leaves_the_set_at_h_plus_2(net: Path) -> None:
     assert key not in comet_validators(node0.rpc_url, h + 2)
     unbonding = json.loads(
         mt(net, node0.rpc_url, "query", "staking", "unbonding", op.address).stdout
-    )
+    )["unbonding"]
     assert [u["amount"] for u in unbonding] == [str(10_000 * 10**9)]
     assert unbonding[0]["completion_height"] == h + 20
     with RPCClient(node0.rpc_url) as c:  # staking events are indexed for tx_search
@@ -147,6 +147,6 @@ def test_undelegating_everything_leaves_the_set_at_h_plus_2(net: Path) -> None:
     assert st["app_hashes_agree"] is True
     wait_until(lambda: height(node0) >= h + 21, 90, "the unbonding to mature")
     with RPCClient(node0.rpc_url) as c:
-        assert c.abci_query(f"/unbonding/{op.address}").json() == []
+        assert c.abci_query(f"/unbonding/{op.address}").json()["unbonding"] == []
         bal = int(c.abci_query(f"/account/{op.address}").json()["balance"])
     assert bal >= 10_000 * 10**9

@@ -68,10 +68,16 @@ def test_cli_transfer_query_and_status(node_factory: type) -> None:
         res = CliRunner().invoke(cli, ["--home", str(home), "--node", url, *args])
         return res.exit_code, res.output
 
-    validators = json.loads(q("-o", "json", "query", "staking", "validators")[1])
+    validators = json.loads(q("-o", "json", "query", "staking", "validators")[1])["validators"]
     op, moniker = validators[0]["operator"], validators[0]["moniker"]
     code, text = q("query", "staking", "validators")
     assert code == 0 and text.startswith(moniker) and op in text and "power" in text
+    code, text = q("query", "staking", "validators", "--limit", "1")
+    assert code == 0 and text.startswith(moniker) and "next page" not in text  # one validator
+    code, text = q("query", "staking", "validators", "--limit", "1001")
+    assert code == 2 and "1001" in text  # refused before asking the node
+    code, text = q("query", "staking", "delegations", addr, "--next-key", "zz")
+    assert code == 1 and "rejected with code 201 (InvalidQuery)" in text and "hex" in text
     code, text = q("query", "staking", "validator", op)  # no renderer: JSON in text mode too
     assert code == 0 and json.loads(text)["operator"] == op
     code, text = q("query", "staking", "rewards", op)

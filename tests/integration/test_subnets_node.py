@@ -316,7 +316,7 @@ def test_set_weights_rate_limit_and_errors(net: Net) -> None:
     hp = net.mt("subnet", "hyperparams", "1")
     assert hp["commit_reveal"] == 0 and hp["weights_rate_limit"] == 1000
     assert net.mt("subnet", "weights", "1", str(val))["weights"] == [[miner, 100]]
-    stake = net.mt("subnet", "stake", net.addr("val0"))  # its stake (with any dividends)
+    stake = net.mt("subnet", "stake", net.addr("val0"))["stake"]  # with any dividends
     assert [(p["netuid"], p["hotkey"]) for p in stake] == [(1, net.addr("val0"))]
     assert int(stake[0]["amount"]) >= 10 * 10**9
-    assert net.mt("subnet", "stake", net.addr("miner0")) == []
+    assert net.mt("subnet", "stake", net.addr("miner0"))["stake"] == []

@@ -139,7 +139,7 @@ class Run:
             d.height += 1
         self.powers[self.a.height] = [
             (bytes.fromhex(v["consensus_address"]), v["power"])
-            for v in q(self.a, "/validators")  # type: ignore[attr-defined]
+            for v in q(self.a, "/validators")["validators"]  # type: ignore[attr-defined]
             if v["power"] > 0
         ]
         fees = sum(
@@ -165,9 +165,9 @@ def check_books(d: Driver, fees: int) -> None:
     burned = sum(int(v) for v in supply["burned"].values())  # type: ignore[index]
     assert total == N * BALANCE + 10**13 + int(supply["minted"]) - burned  # type: ignore[index]
 
-    validators = q(d, "/validators")
+    validators = q(d, "/validators")["validators"]
     assert int(modules["bonded_pool"]["balance"]) == sum(int(v["tokens"]) for v in validators)  # type: ignore[attr-defined]
-    unbonding = sum(int(e["amount"]) for u in users for e in q(d, f"/unbonding/{u}"))  # type: ignore[attr-defined]
+    unbonding = sum(int(e["amount"]) for u in users for e in q(d, f"/unbonding/{u}")["unbonding"])  # type: ignore[attr-defined]
     assert int(modules["unbonding_pool"]["balance"]) == unbonding
     owed = 0
     for v in validators:  # type: ignore[attr-defined]
@@ -177,7 +177,7 @@ def check_books(d: Driver, fees: int) -> None:
     assert int(modules["fee_collector"]["balance"]) == fees
     shares: dict[str, int] = {}
     for u in users:
-        for x in q(d, f"/delegations/{u}"):  # type: ignore[attr-defined]
+        for x in q(d, f"/delegations/{u}")["delegations"]:  # type: ignore[attr-defined]
             shares[x["validator"]] = shares.get(x["validator"], 0) + int(x["shares"])
     for v in validators:  # type: ignore[attr-defined]
         assert shares.get(v["operator"], 0) == int(v["delegator_shares"]), v["moniker"]

@@ -113,7 +113,7 @@ def test_undelegation_is_exact_and_released_after_the_unbonding_period(tmp_path:
     assert reward > 0  # the delegation earned its share of one block's rewards
     bal1 = int(_q(d, f"/account/{me}")["balance"])  # type: ignore[index]
     assert bal1 == bal0 - fee_of(undelegate) + reward
-    (entry,) = _q(d, f"/unbonding/{me}")  # type: ignore[misc]
+    (entry,) = _q(d, f"/unbonding/{me}")["unbonding"]  # type: ignore[misc]
     assert entry["amount"] == str(7 * 10**9 + 3)
     assert entry["completion_height"] == d.height + UNBONDING_BLOCKS
     while d.height < entry["completion_height"] - 1:
@@ -121,8 +121,8 @@ def test_undelegation_is_exact_and_released_after_the_unbonding_period(tmp_path:
         assert int(_q(d, f"/account/{me}")["balance"]) == bal1  # type: ignore[index]
     d.block([])
     assert int(_q(d, f"/account/{me}")["balance"]) == bal1 + 7 * 10**9 + 3  # type: ignore[index]
-    assert _q(d, f"/unbonding/{me}") == []
-    assert _q(d, f"/delegations/{me}") == []
+    assert _q(d, f"/unbonding/{me}")["unbonding"] == []
+    assert _q(d, f"/delegations/{me}")["delegations"] == []
     d.close()
 
 

@@ -137,12 +137,13 @@ class ChainModel(RuleBasedStateMachine):
             addr = to_bech32(addr_of(seeded_key(i)))
             acct = json.loads(self.d.query(f"/account/{addr}").value)
             unbonding = sum(
-                int(e["amount"]) for e in json.loads(self.d.query(f"/unbonding/{addr}").value)
+                int(e["amount"])
+                for e in json.loads(self.d.query(f"/unbonding/{addr}").value)["unbonding"]
             )
             # an unbonding entry matures into the balance: their sum is what the model knows
             assert int(acct["balance"]) + unbonding == self.balance[i] + self.unbonding[i]
             assert acct["nonce"] == self.nonce[i]
-            dels = json.loads(self.d.query(f"/delegations/{addr}").value)
+            dels = json.loads(self.d.query(f"/delegations/{addr}").value)["delegations"]
             assert sum(int(x["tokens"]) for x in dels) == self.delegated[i]
         assert int(json.loads(self.d.query("/supply").value)["total"]) == self.supply
         assert check_invariants(self.d.app.db) == []

@@ -82,8 +82,8 @@ def tokens(d: Driver, v: int) -> int:
 def holdings(d: Driver, i: int) -> int:
     """What account ``i`` has at stake: its delegations' worth plus its unbonding entries."""
     who = to_bech32(addr_of(seeded_key(i)))
-    bonded = sum(int(x["tokens"]) for x in q(d, f"/delegations/{who}"))  # type: ignore[attr-defined]
-    leaving = sum(int(x["amount"]) for x in q(d, f"/unbonding/{who}"))  # type: ignore[attr-defined]
+    bonded = sum(int(x["tokens"]) for x in q(d, f"/delegations/{who}")["delegations"])  # type: ignore[attr-defined]
+    leaving = sum(int(x["amount"]) for x in q(d, f"/unbonding/{who}")["unbonding"])  # type: ignore[attr-defined]
     return bonded + leaving
 
 
@@ -139,8 +139,8 @@ def test_unbonding_from_the_destination_does_not_escape_the_slash(tmp_path: Path
     assert codes == [0, 0]
     double_sign(d, A, infraction, at_power)
     who = to_bech32(addr_of(seeded_key(DELEGATOR)))
-    assert q(d, f"/delegations/{who}") == []
-    (entry,) = q(d, f"/unbonding/{who}")  # type: ignore[misc]
+    assert q(d, f"/delegations/{who}")["delegations"] == []
+    (entry,) = q(d, f"/unbonding/{who}")["unbonding"]  # type: ignore[misc]
     assert entry["amount"] == str(95 * MDT)
 
 
@@ -245,10 +245,10 @@ def test_a_slashed_delegation_is_closed_by_undelegating_what_the_query_shows(
     double_sign(d, B, d.height, power(d, B))  # 5% burned: a share is worth 0.95 base units
     who = to_bech32(addr_of(seeded_key(SMALL)))
     d.block([s.tx(SMALL, MsgDelegate(OPS[B], 20))])
-    (shown,) = q(d, f"/delegations/{who}")  # type: ignore[misc]
+    (shown,) = q(d, f"/delegations/{who}")["delegations"]  # type: ignore[misc]
     _, codes = d.block([s.tx(SMALL, MsgUndelegate(OPS[B], int(shown["tokens"])))])
     assert codes == [0]
-    assert q(d, f"/delegations/{who}") == []
+    assert q(d, f"/delegations/{who}")["delegations"] == []
 
 
 def test_a_fully_slashed_validator_sells_no_shares_and_its_delegators_can_leave(
@@ -263,11 +263,11 @@ def test_a_fully_slashed_validator_sells_no_shares_and_its_delegators_can_leave(
     _, codes = d.block([s.tx(SMALL, MsgDelegate(OPS[B], 10 * MDT))])
     assert codes == [121]  # ValidatorHasNoTokens
     op = to_bech32(OPS[B])
-    assert q(d, f"/delegations/{op}")[0]["tokens"] == "0"  # type: ignore[index]
+    assert q(d, f"/delegations/{op}")["delegations"][0]["tokens"] == "0"  # type: ignore[index]
     _, codes = d.block([s.tx(B, MsgUndelegate(OPS[B], 0, all=True))])
     assert codes == [0]
-    assert q(d, f"/delegations/{op}") == []
-    assert q(d, f"/unbonding/{op}") == []  # nothing to release
+    assert q(d, f"/delegations/{op}")["delegations"] == []
+    assert q(d, f"/unbonding/{op}")["unbonding"] == []  # nothing to release
     # with every share gone, the validator is fresh again: shares sell 1:1
     _, codes = d.block([s.tx(SMALL, MsgDelegate(OPS[B], 10 * MDT))])
     assert codes == [0]
@@ -280,8 +280,8 @@ def test_undelegate_all_closes_a_delegation(tmp_path: Path) -> None:
     _, codes = d.block([s.tx(SMALL, MsgUndelegate(OPS[C], 0, all=True))])
     assert codes == [0]
     who = to_bech32(addr_of(seeded_key(SMALL)))
-    assert q(d, f"/delegations/{who}") == []
-    (entry,) = q(d, f"/unbonding/{who}")  # type: ignore[misc]
+    assert q(d, f"/delegations/{who}")["delegations"] == []
+    (entry,) = q(d, f"/unbonding/{who}")["unbonding"]  # type: ignore[misc]
     assert entry["amount"] == str(7 * MDT + 3)
     # all with an amount, or neither: refused before execution
     assert d.check(s.tx(SMALL, MsgUndelegate(OPS[C], 5, all=True))).code == 9
@@ -307,7 +307,7 @@ def test_unbonding_and_redelegation_entries_are_bounded(tmp_path: Path) -> None:
     ]
     assert codes == [0, 0, 122]
     who = to_bech32(addr_of(seeded_key(SMALL)))
-    assert len(q(d, f"/unbonding/{who}")) == 2  # type: ignore[arg-type]
+    assert len(q(d, f"/unbonding/{who}")["unbonding"]) == 2  # type: ignore[arg-type]
 
 
 def community_pool(d: Driver) -> int:
@@ -337,7 +337,7 @@ def test_every_base_unit_of_the_distribution_pool_is_owed(tmp_path: Path) -> Non
 
     def owed() -> int:
         total = 0
-        for v in q(d, "/validators"):  # type: ignore[attr-defined]
+        for v in q(d, "/validators")["validators"]:  # type: ignore[attr-defined]
             r = q(d, f"/validator_rewards/{v['operator']}")
             total += int(r["outstanding"]) + int(r["commission"])  # type: ignore[index]
         return total

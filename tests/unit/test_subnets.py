@@ -167,12 +167,17 @@ def test_subnet_stake_add_and_remove(tmp_path: Path) -> None:
     _, codes = d.block(txs)
     assert codes == [0, 136, 143, 0]
     assert balance(d, 5) == before - 6 * 10**8 - sum(fee_of(t) for t in txs)
-    assert q(d, f"/subnet_stake/{q(d, '/subnet/1/metagraph')['neurons'][0]['hotkey']}") == []
+    hotkey = q(d, "/subnet/1/metagraph")["neurons"][0]["hotkey"]  # type: ignore[index]
+    assert q(d, f"/subnet_stake/{hotkey}") == {
+        "stake": [],
+        "pagination": {"next_key": None, "total": 0},
+    }
     from abci_app.address import to_bech32
 
-    assert q(d, f"/subnet_stake/{to_bech32(addr(5))}") == [
-        {"netuid": 1, "hotkey": to_bech32(addr(1)), "amount": str(6 * 10**8)}
-    ]
+    assert q(d, f"/subnet_stake/{to_bech32(addr(5))}") == {
+        "stake": [{"netuid": 1, "hotkey": to_bech32(addr(1)), "amount": str(6 * 10**8)}],
+        "pagination": {"next_key": None, "total": 1},
+    }
     assert q(d, "/subnets")[0]["total_stake"] == str(6 * 10**8)
 
 

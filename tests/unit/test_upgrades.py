@@ -23,6 +23,13 @@ from abci_app.e2e.versions import ARCHIVED_PATHS, archive_path, git_tree, pinned
 from abci_app.errors import InvalidGenesis
 from abci_app.genesis import export_app_state
 from abci_app.modules.staking.messages import MsgUndelegate
+from abci_app.modules.staking.state import (
+    active_set,
+    all_validators,
+    get_params,
+    index_problems,
+    indexed_active_set,
+)
 from abci_app.node import genesis_file
 from abci_app.state.db import StateDB
 from abci_app.state.overlay import Overlay
@@ -72,7 +79,7 @@ def test_a_new_chain_starts_at_this_version(tmp_path: Path) -> None:
     d = Driver.open(tmp_path / "s.sqlite")
     d.init_chain(genesis_app_state(2))
     d.block([])
-    assert state_version(d.app.db) == APP_VERSION == 2
+    assert state_version(d.app.db) == APP_VERSION == 3
     assert d.app.info(abci.RequestInfo()).app_version == APP_VERSION
     assert not d.last_response().HasField("consensus_param_updates")  # type: ignore[union-attr]
     d.close()
@@ -144,6 +151,9 @@ def test_previous_version_state_migrates_once_and_deterministically(
     )
     checked = a.check(undelegate)
     assert checked.code == 0, checked.log
+    # and queries too: version 1 has no power index, read migrated it lists every validator
+    listed = json.loads(a.query("/validators").value)
+    assert listed["pagination"]["total"] == len(listed["validators"]) == 1
     a.app._reset_check_state()
     blocks = [[transfer(0, 2, 7, 2)], [], [transfer(1, 3, 9, 2)], *([[]] * 150)]
     for i, txs in enumerate(blocks):
@@ -155,6 +165,16 @@ def test_previous_version_state_migrates_once_and_deterministically(
         if i == 0:  # migrated in the first block this version executes, and only then
             assert len(upgrades) == 1
             assert resp.consensus_param_updates.version.app == APP_VERSION
+            # version 1 had no rank (power) index: the migration built it from the records,
+            # exactly as set_validator keeps it, with the list counts
+            (built,) = [e for e in resp.events if e.type == "migrate_staking_index"]
+            attrs = {a.key: a.value for a in built.attributes}
+            assert attrs["validators"] == str(len(all_validators(a.app.db)))
+            assert index_problems(a.app.db) == []
+            params = get_params(a.app.db)
+            assert indexed_active_set(a.app.db, params) == active_set(
+                all_validators(a.app.db), params
+            )
         else:
             assert not upgrades and not resp.HasField("consensus_param_updates")
     assert state_version(a.app.db) == APP_VERSION

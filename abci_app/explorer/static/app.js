@@ -69,7 +69,9 @@ async function account(address) {
 }
 
 async function validators() {
-  const vals = await query("/validators");
+  // the first page of the node's rank order (those that can be in the set first, by tokens)
+  const page = await query("/validators?limit=100");
+  const vals = page.validators;
   const window = Number((await query("/params/slashing")).signed_blocks_window);
   const rows = [];
   for (const v of vals) {
@@ -78,7 +80,8 @@ async function validators() {
     const uptime = counted ? (100 * (1 - Number(info.missed) / counted)).toFixed(2) + "%" : "n/a";
     rows.push(`<tr><td>${esc(v.moniker)}</td><td>${acct(v.operator)}</td><td>${v.power}</td><td>${mdt(v.tokens)}</td><td class="uptime">${uptime}</td><td>${v.jailed ? "jailed" : "active"}</td></tr>`);
   }
-  view.innerHTML = `<h2>Validators</h2><table id="validators"><tr><th>moniker</th><th>operator</th><th>power</th><th>tokens</th><th>uptime</th><th>status</th></tr>${rows.join("")}</table>`;
+  const more = page.pagination.next_key ? `<p>the first ${vals.length} of ${page.pagination.total}</p>` : "";
+  view.innerHTML = `<h2>Validators</h2>${more}<table id="validators"><tr><th>moniker</th><th>operator</th><th>power</th><th>tokens</th><th>uptime</th><th>status</th></tr>${rows.join("")}</table>`;
 }
 
 async function subnets() {

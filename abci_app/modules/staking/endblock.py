@@ -15,10 +15,9 @@ from ...types import Event, ValidatorUpdate
 from ..bank.keeper import send
 from .state import (
     UNBONDING_POOL,
-    active_set,
-    all_validators,
     get_params,
     get_validator,
+    indexed_active_set,
     last_powers,
     matured_redelegations,
     matured_unbondings,
@@ -51,13 +50,12 @@ def validator_set_updates(
     state: Overlay, force: bool = False
 ) -> tuple[list[ValidatorUpdate], list[Event]]:
     """Diffs of the active set against the last one; skipped when no validator record changed
-    in this block (``force`` recomputes anyway)."""
+    in this block (``force`` recomputes anyway). The set is read from the power index (at most
+    ``max_validators`` records) and diffed against the last powers (at most ``max_validators``
+    entries): the work does not grow with the number of validator records."""
     if not force and not any(k.startswith(VALIDATOR) for k in state.writes):
         return [], []
-    new = {
-        v.cons_address: (v.pub_key, p)
-        for v, p in active_set(all_validators(state), get_params(state))
-    }
+    new = {v.cons_address: (v.pub_key, p) for v, p in indexed_active_set(state, get_params(state))}
     if not new:
         return [], [
             Event.of("validator_set_kept", reason="the update would remove every validator")

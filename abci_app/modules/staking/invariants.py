@@ -15,6 +15,8 @@ from .state import (
     all_unbondings,
     all_validators,
     get_params,
+    index_problems,
+    indexed_active_set,
     last_powers,
 )
 
@@ -28,7 +30,9 @@ def invariants(state: KVReader) -> list[str]:
       ``BlockedAddrs``);
     * the set CometBFT has (last powers) is exactly the active set computed from the records
       (unless no candidate is left, when the old set is kept): at most max_validators, no
-      jailed validator, power = tokens // power_reduction.
+      jailed validator, power = tokens // power_reduction;
+    * the rank index holds exactly one entry per validator record, at the place its record
+      gives, so the active set read from the power index is the one the records give.
     """
     problems = []
     validators = all_validators(state)
@@ -60,7 +64,13 @@ def invariants(state: KVReader) -> list[str]:
         if who in MODULE_ACCOUNTS:
             problems.append(f"the module account {to_bech32(who)} {what}")
     params = get_params(state)
-    expected = {v.cons_address: p for v, p in active_set(validators, params)}
+    ranked = active_set(validators, params)
+    expected = {v.cons_address: p for v, p in ranked}
+    problems += index_problems(state)
+    if [(v.cons_address, p) for v, p in indexed_active_set(state, params)] != [
+        (v.cons_address, p) for v, p in ranked
+    ]:
+        problems.append("the active set read from the power index differs from the records'")
     actual = last_powers(state)
     if expected and actual != expected:
         problems.append("the validator set CometBFT has differs from the active set")

@@ -7,7 +7,13 @@ from ...codec import decode_u64, encode_u64
 from ...state.keys import REDELEGATION, UNBONDING, unbonding_by_validator_key
 from ...state.overlay import Overlay
 from ...types import Event
-from .state import Redelegation, add_redelegation, get_validator
+from .state import (
+    Redelegation,
+    add_redelegation,
+    get_validator,
+    rebuild_counts,
+    rebuild_validator_index,
+)
 
 _V1_REDELEGATION_BYTES = 24
 
@@ -62,3 +68,14 @@ def migrate_to_2(state: Overlay) -> list[Event]:
             "migrate_staking", redelegations=moved, dropped=dropped, unbonding_indexed=unbondings
         )
     ]
+
+
+def migrate_to_3(state: Overlay) -> list[Event]:
+    """App version 2 -> 3: build the validator rank index (state/keys.py ``VALIDATOR_RANK``,
+    whose first part is the power index end-block reads the active set from) from the
+    validator records, and the list counts (``COUNT``: paginated queries' totals). Versions 1
+    and 2 had neither and ranked every record each block a validator record changed. Pure
+    over ``state``; O(records), once."""
+    validators = rebuild_validator_index(state)
+    counts = rebuild_counts(state)
+    return [Event.of("migrate_staking_index", validators=validators, counts=counts)]

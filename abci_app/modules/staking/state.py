@@ -7,6 +7,9 @@
 * unbonding entry: tokens leaving a validator, released at a completion height. Keyed by height
   first so end-block finds the matured ones with one prefix scan, and indexed by delegator.
 * last power: what CometBFT currently has, so end-block can return only the differences.
+* rank index: one entry per validator (state/keys.py ``VALIDATOR_RANK``); its first part is the
+  power index (Cosmos x/staking), from which end-block reads the active set without reading
+  every validator record.
 
 Rates (commission) are fixed-point integers: RATE_ONE (10^9, abci_app.params) is 100%, rounding
 is floor.
@@ -18,13 +21,19 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass, replace
+from itertools import islice
 from typing import Any
 
 from ...address import from_bech32, to_bech32
 from ...codec import canonical_json, decode_u64, encode_u64
 from ...state.keys import (
+    COUNT,
     DELEGATION,
     LAST_POWER,
+    POWER_INDEX,
+    RANK_BONDABLE,
+    RANK_EMPTY,
+    RANK_JAILED,
     REDELEGATION,
     REDELEGATION_BY_SRC,
     REDELEGATION_TO,
@@ -33,13 +42,20 @@ from ...state.keys import (
     UNBONDING_BY_DELEGATOR,
     UNBONDING_BY_VALIDATOR,
     VALIDATOR,
+    VALIDATOR_COUNT,
+    VALIDATOR_RANK,
+    delegation_count_key,
     delegation_key,
     last_power_key,
     operator_key,
+    rank_key_cons_address,
+    rank_key_tokens,
     unbonding_by_delegator_key,
     unbonding_by_validator_key,
+    unbonding_count_key,
     unbonding_key,
     validator_key,
+    validator_rank_key,
 )
 from ...state.overlay import KVReader, Overlay
 from ..bank.module_accounts import module_account
@@ -175,10 +191,103 @@ def set_params(state: Overlay, params: StakingParams) -> None:
 
 
 # --- validators ------------------------------------------------------------------------------
+def rank_key(v: Validator) -> bytes:
+    """``v``'s entry in the validator rank index (state/keys.py ``VALIDATOR_RANK``): class 0
+    (the power index) when it can be in the set (not jailed, tokens > 0), else 1 (jailed) or
+    2 (no tokens); then tokens descending, then consensus address."""
+    if v.jailed:
+        rank_class = RANK_JAILED
+    elif v.tokens > 0:
+        rank_class = RANK_BONDABLE
+    else:
+        rank_class = RANK_EMPTY
+    return validator_rank_key(rank_class, v.tokens, v.cons_address)
+
+
 def set_validator(state: Overlay, v: Validator) -> None:
-    """Write a validator record and its operator index."""
-    state.set(validator_key(v.cons_address), v.encode())
+    """Write a validator record, its operator index and its rank index entry (the one writer
+    of validator records, so the index always equals the records: Cosmos x/staking keeps the
+    power index the same way, deleting the old entry before ``SetValidatorByPowerIndex``)."""
+    key = validator_key(v.cons_address)
+    old = state.get(key)
+    new_rank = rank_key(v)
+    if old is not None:
+        old_rank = rank_key(Validator.from_dict(json.loads(old)))
+        if old_rank != new_rank:
+            state.delete(old_rank)
+    else:
+        add_count(state, VALIDATOR_COUNT, 1)
+    state.set(key, v.encode())
     state.set(operator_key(v.operator), v.cons_address)
+    state.set(new_rank, b"")
+
+
+def get_count(state: KVReader, key: bytes) -> int:
+    """A list count (state/keys.py ``COUNT``): 0 when absent."""
+    raw = state.get(key)
+    return 0 if raw is None else decode_u64(raw)
+
+
+def add_count(state: Overlay, key: bytes, delta: int) -> None:
+    """Change a list count by ``delta`` (0 deletes the key)."""
+    n = get_count(state, key) + delta
+    if n < 0:  # pragma: no cover - the writers only remove what exists
+        raise RuntimeError(f"count {key!r} would go negative")
+    if n == 0:
+        state.delete(key)
+    else:
+        state.set(key, encode_u64(n))
+
+
+def rebuild_validator_index(state: Overlay) -> int:
+    """Make the rank index equal the records (a migration from a state without it, or with a
+    stale one): every entry removed, one per record written. O(records), once. Returns the
+    number of validators indexed."""
+    for k, _ in list(state.iter_prefix(VALIDATOR_RANK)):
+        state.delete(k)
+    validators = all_validators(state)
+    for v in validators:
+        state.set(rank_key(v), b"")
+    return len(validators)
+
+
+def _counts_from_records(state: KVReader) -> dict[bytes, int]:
+    """{count key: value} as the records give them (O(records): migrations, invariants)."""
+    want = {VALIDATOR_COUNT: len(list(state.iter_prefix(VALIDATOR)))}
+    for delegator, _, _ in all_delegations(state):
+        key = delegation_count_key(delegator)
+        want[key] = want.get(key, 0) + 1
+    for e in all_unbondings(state):
+        key = unbonding_count_key(e.delegator)
+        want[key] = want.get(key, 0) + 1
+    return {k: n for k, n in want.items() if n}
+
+
+def rebuild_counts(state: Overlay) -> int:
+    """Make the list counts equal the records (a migration): returns how many were written."""
+    for k, _ in list(state.iter_prefix(COUNT)):
+        state.delete(k)
+    want = _counts_from_records(state)
+    for key in sorted(want):
+        state.set(key, encode_u64(want[key]))
+    return len(want)
+
+
+def index_problems(state: KVReader) -> list[str]:
+    """Differences between the rank index and the validator records (invariant): each record
+    has its entry, and there is no other entry; and between the list counts and the records.
+    O(records)."""
+    want = {rank_key(v) for v in all_validators(state)}
+    have = {k for k, _ in state.iter_prefix(VALIDATOR_RANK)}
+    problems = []
+    if want - have:
+        problems.append(f"{len(want - have)} validator(s) missing from the rank index")
+    if have - want:
+        problems.append(f"{len(have - want)} stale rank index entr(ies)")
+    counts = {k: decode_u64(v) for k, v in state.iter_prefix(COUNT)}
+    if counts != _counts_from_records(state):
+        problems.append("the list counts differ from the records")
+    return problems
 
 
 def get_validator(state: KVReader, cons_address: bytes) -> Validator | None:
@@ -208,7 +317,8 @@ def all_validators(state: KVReader) -> list[Validator]:
 
 def active_set(validators: list[Validator], params: StakingParams) -> list[tuple[Validator, int]]:
     """Top ``max_validators`` unjailed validators by tokens (ties: lower consensus address)
-    with power = tokens // power_reduction >= 1."""
+    with power = tokens // power_reduction >= 1, from a list of records: the rule, for genesis
+    and the invariants. Blocks read the same set from the index (:func:`indexed_active_set`)."""
     ranked = sorted(
         (v for v in validators if not v.jailed), key=lambda v: (-v.tokens, v.cons_address)
     )
@@ -220,6 +330,24 @@ def active_set(validators: list[Validator], params: StakingParams) -> list[tuple
     return out
 
 
+def indexed_active_set(state: KVReader, params: StakingParams) -> list[tuple[Validator, int]]:
+    """:func:`active_set` read from the power index: its first ``max_validators`` entries
+    (stopping at the first with power 0; the index already orders by tokens descending then
+    consensus address and holds only unjailed validators with tokens). Reads at most
+    ``max_validators`` validator records, however many exist (Cosmos
+    ``ApplyAndReturnValidatorSetUpdates`` over ``ValidatorsPowerStoreIterator``)."""
+    out = []
+    for key, _ in islice(state.iter_from(POWER_INDEX, POWER_INDEX), params.max_validators):
+        power = rank_key_tokens(key) // params.power_reduction
+        if power <= 0:
+            break
+        v = get_validator(state, rank_key_cons_address(key))
+        if v is None:  # pragma: no cover - the invariants hold the index equal to the records
+            raise RuntimeError(f"rank index names a missing validator {key.hex()}")
+        out.append((v, power))
+    return out
+
+
 # --- delegations -----------------------------------------------------------------------------
 def get_shares(state: KVReader, delegator: bytes, cons_address: bytes) -> int:
     """``delegator``'s shares of the validator (u128; 0 when none)."""
@@ -228,11 +356,16 @@ def get_shares(state: KVReader, delegator: bytes, cons_address: bytes) -> int:
 
 
 def set_shares(state: Overlay, delegator: bytes, cons_address: bytes, shares: int) -> None:
-    """Write ``delegator``'s shares of the validator (0 deletes the delegation)."""
+    """Write ``delegator``'s shares of the validator (0 deletes the delegation), keeping the
+    delegator's delegation count."""
+    key = delegation_key(delegator, cons_address)
+    existed = state.get(key) is not None
     if shares == 0:
-        state.delete(delegation_key(delegator, cons_address))
+        state.delete(key)
     else:
-        state.set(delegation_key(delegator, cons_address), shares.to_bytes(16, "big"))
+        state.set(key, shares.to_bytes(16, "big"))
+    if existed != (shares != 0):
+        add_count(state, delegation_count_key(delegator), 1 if shares else -1)
 
 
 def self_bond_of(state: KVReader, v: Validator) -> int:
@@ -260,6 +393,9 @@ def _write_unbonding(state: Overlay, entry: UnbondingEntry, amount: int) -> None
     """The entry under its three keys: by completion height (end-block's scan), by delegator
     (queries) and by validator (a slash finds what left the offender)."""
     h, who, cons = entry.completion_height, entry.delegator, entry.cons_address
+    existed = state.get(unbonding_key(h, who, cons)) is not None
+    if existed != (amount != 0):
+        add_count(state, unbonding_count_key(who), 1 if amount else -1)
     keys = (
         unbonding_key(h, who, cons),
         unbonding_by_delegator_key(who, h, cons),
@@ -464,6 +600,12 @@ def last_powers(state: KVReader) -> dict[bytes, int]:
     """The validator set CometBFT currently has, as {consensus address: power}."""
     n = len(LAST_POWER)
     return {k[n:]: decode_u64(v) for k, v in state.iter_prefix(LAST_POWER)}
+
+
+def last_power_of(state: KVReader, cons_address: bytes) -> int:
+    """The power CometBFT has for one validator (0: not in the set)."""
+    raw = state.get(last_power_key(cons_address))
+    return 0 if raw is None else decode_u64(raw)
 
 
 def set_last_power(state: Overlay, cons_address: bytes, power: int) -> None:

@@ -40,6 +40,7 @@ from .state import (
     Subnet,
     WeightsCommit,
     get_params,
+    rebuild_position_counts,
     set_params,
     unpack_row,
 )
@@ -157,10 +158,12 @@ def check_pools(g: SubnetsGenesis, balances: dict[bytes, int]) -> None:
 
 
 def init_genesis(state: Overlay, g: SubnetsGenesis) -> None:
-    """Write the chain-wide params and every record byte for byte."""
+    """Write the chain-wide params and every record byte for byte, then the coldkeys' position
+    counts those records give (derived data: never exported, always rebuilt)."""
     set_params(state, g.params)
     for key, value in g.records:
         state.set(key, value)
+    rebuild_position_counts(state)
 
 
 def export_genesis(state: KVReader) -> SubnetsGenesis:

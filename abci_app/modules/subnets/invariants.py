@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from ...address import to_bech32
+from ...codec import decode_u64
 from ...errors import InvalidHyperparams
+from ...state.keys import STAKE_COUNT
 from ...state.overlay import KVReader
 from ..bank.module_accounts import MODULE_ACCOUNTS
 from ..bank.state import Account, get_account
@@ -18,6 +20,7 @@ from .state import (
     get_hyperparams,
     get_params,
     neurons,
+    position_counts_from_records,
     uid_of,
 )
 
@@ -27,6 +30,7 @@ def invariants(state: KVReader) -> list[str]:
       per subnet (``total_stake``);
     * the emission pool = the subnets' pending emission;
     * each subnet's uids are 0..n-1 and the hotkey index points at them;
+    * each coldkey's position count equals its positions (the paginated query's total);
     * a stake floor belongs to a registered hotkey and is at most its stake;
     * no owner's change of hyperparameters is still waiting (end-block applied it);
     * every subnet's hyperparameters lie within the chain's bounds (``SubnetParams``; issue
@@ -41,6 +45,9 @@ def invariants(state: KVReader) -> list[str]:
         parts[(n, h)] = parts.get((n, h), 0) + a
     if parts != hotkeys:
         problems.append("subnet hotkey stakes differ from the sum of their stakers' parts")
+    counts = {k[len(STAKE_COUNT) :]: decode_u64(v) for k, v in state.iter_prefix(STAKE_COUNT)}
+    if counts != position_counts_from_records(state):
+        problems.append("the coldkeys' position counts differ from their stake positions")
     pool = (get_account(state, SUBNET_STAKE_POOL) or Account()).balance
     if pool != sum(hotkeys.values()):
         problems.append(f"subnet stake pool {pool} != subnet stakes {sum(hotkeys.values())}")

@@ -9,7 +9,14 @@ from ...codec import canonical_json
 from ...state.keys import COMMIT, SUBNET
 from ...state.overlay import Overlay
 from ...types import Event
-from .state import Subnet, all_hotkey_stakes, set_stake_floor, stake_floor, uid_of
+from .state import (
+    Subnet,
+    all_hotkey_stakes,
+    rebuild_position_counts,
+    set_stake_floor,
+    stake_floor,
+    uid_of,
+)
 
 _V1_COMMIT_BYTES = 40
 
@@ -47,3 +54,10 @@ def migrate_to_2(state: Overlay) -> list[Event]:
             state.delete(key)
             dropped += 1
     return [Event.of("migrate_subnets", stake_floors=floors, commits_dropped=dropped)]
+
+
+def migrate_to_3(state: Overlay) -> list[Event]:
+    """App version 2 -> 3: each coldkey's count of stake positions (state/keys.py
+    ``STAKE_COUNT``: the total of the paginated ``/subnet_stake`` answer), from the records.
+    Pure over ``state``; O(positions), once."""
+    return [Event.of("migrate_subnets_counts", coldkeys=rebuild_position_counts(state))]

@@ -5,7 +5,8 @@
 /subnet/<netuid>/metagraph      every neuron with stake (and epoch_stake, what the next epoch
                                 weighs it by) and its last epoch's outputs
 /subnet/<netuid>/weights/<uid>  the uid's weight row, bonds row and pending commit
-/subnet_stake/<address>         the address's stake positions
+/subnet_stake/<address>         the address's stake positions, by netuid then hotkey, paginated
+                                (?limit=N&next_key=HEX: modules/pagination.py)
 /params/subnets                 chain-wide params and the current subnet lock cost
 """
 
@@ -14,8 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...address import from_bech32, to_bech32
+from ...codec import decode_u64
 from ...errors import InvalidQuery, UnknownSubnet
+from ...state.keys import STAKE_BY
 from ...state.overlay import KVReader
+from ..pagination import page, page_json, split_path
 from .pricing import lock_cost
 from .schedule import next_epoch_height
 from .state import (
@@ -29,8 +33,8 @@ from .state import (
     get_weights,
     hotkey_stake,
     neurons,
+    positions,
     stake_floor,
-    stakes_by,
 )
 
 U16_MAX = 0xFFFF
@@ -70,11 +74,18 @@ def subnets_query(state: KVReader, path: str, height: int) -> Any | None:
         params = get_params(state)
         return {**params.to_dict(), "lock_cost": str(lock_cost(state, params, height + 1))}
     if path.startswith("/subnet_stake/"):
-        coldkey = from_bech32(path[len("/subnet_stake/") :])
-        return [
-            {"netuid": n, "hotkey": to_bech32(h), "amount": str(a)}
-            for n, h, a in stakes_by(state, coldkey)
+        route, req = split_path(path)
+        coldkey = from_bech32(route[len("/subnet_stake/") :])
+        entries, next_key = page(state, STAKE_BY + coldkey, req)
+        rows = [
+            {
+                "netuid": int.from_bytes(k[:2], "big"),
+                "hotkey": to_bech32(k[2:]),
+                "amount": str(decode_u64(v)),
+            }
+            for k, v in entries
         ]
+        return {"stake": rows, "pagination": page_json(next_key, positions(state, coldkey))}
     if not path.startswith("/subnet/"):
         return None
     parts = path[len("/subnet/") :].split("/")

@@ -32,6 +32,7 @@ from ...state.keys import (
     NEURON,
     NEXT_HYPERPARAMS,
     STAKE_BY,
+    STAKE_COUNT,
     STAKE_FLOOR,
     SUBNET,
     SUBNET_PARAMS,
@@ -452,7 +453,8 @@ def change_stake(
     (unless the caller batches it, ``update_subnet=False``) the subnet's totals in step, and
     lowers the hotkey's stake floor when the stake falls below it (a rise leaves the floor
     alone until the next epoch). Callers move the tokens and check amounts first."""
-    mine = stake_of(state, coldkey, netuid, hotkey) + delta
+    before = stake_of(state, coldkey, netuid, hotkey)
+    mine = before + delta
     total = hotkey_stake(state, netuid, hotkey) + delta
     if mine < 0 or total < 0:
         raise ValueError("subnet stake would go negative")  # handlers check first: a bug
@@ -462,6 +464,8 @@ def change_stake(
         state.set(key, encode_u64(mine))
     else:
         state.delete(key)
+    if (before > 0) != (mine > 0):  # a position opened or closed: the coldkey's count
+        _set_position_count(state, coldkey, positions(state, coldkey) + (1 if mine else -1))
     if total:
         state.set(hk, encode_u64(total))
     else:
@@ -502,6 +506,40 @@ def all_stake_floors(state: KVReader) -> list[tuple[int, bytes, int]]:
         rest = k[len(STAKE_FLOOR) :]
         out.append((int.from_bytes(rest[:2], "big"), rest[2:], decode_u64(v)))
     return out
+
+
+def positions(state: KVReader, coldkey: bytes) -> int:
+    """How many stake positions ``coldkey`` holds (kept by :func:`change_stake`): the total
+    of the paginated ``/subnet_stake`` answer."""
+    raw = state.get(STAKE_COUNT + coldkey)
+    return 0 if raw is None else decode_u64(raw)
+
+
+def _set_position_count(state: Overlay, coldkey: bytes, n: int) -> None:
+    if n < 0:  # pragma: no cover - change_stake only closes what is open
+        raise ValueError("a position count would go negative")
+    if n:
+        state.set(STAKE_COUNT + coldkey, encode_u64(n))
+    else:
+        state.delete(STAKE_COUNT + coldkey)
+
+
+def position_counts_from_records(state: KVReader) -> dict[bytes, int]:
+    """{coldkey: positions} from the STAKE_BY records (O(positions): migration, invariant)."""
+    counts: dict[bytes, int] = {}
+    for coldkey, _, _, _ in all_stake_entries(state):
+        counts[coldkey] = counts.get(coldkey, 0) + 1
+    return counts
+
+
+def rebuild_position_counts(state: Overlay) -> int:
+    """Make the position counts equal the records (a migration); returns how many coldkeys."""
+    for k, _ in list(state.iter_prefix(STAKE_COUNT)):
+        state.delete(k)
+    counts = position_counts_from_records(state)
+    for coldkey in sorted(counts):
+        _set_position_count(state, coldkey, counts[coldkey])
+    return len(counts)
 
 
 def stakes_by(state: KVReader, coldkey: bytes) -> list[tuple[int, bytes, int]]:
