@@ -62,7 +62,7 @@ MODULE = Module(
             "delegate", MsgDelegate, tx_pb2.MsgDelegate, apply_delegate, weight=delegate_weight
         ),
         MsgSpec(
-            "undelegate", MsgUndelegate, tx_pb2.MsgUndelegate, apply_undelegate, weight=flat(60)
+            "undelegate", MsgUndelegate, tx_pb2.MsgUndelegate, apply_undelegate, weight=flat(100)
         ),
         MsgSpec(
             "redelegate",
