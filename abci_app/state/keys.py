@@ -105,6 +105,8 @@ UNBONDING_BY_DELEGATOR = b"staking/ubdd/"  # staking/ubdd/<delegator><height u64
 UNBONDING_BY_VALIDATOR = b"staking/ubdv/"  # staking/ubdv/<cons><height u64><delegator> -> u64
 REDELEGATION_BY_SRC = b"staking/reds/"  # staking/reds/<src><completion><delegator><dst> -> b""
 REDELEGATION_TO = b"staking/redt/"  # staking/redt/<delegator><dst><completion><src> -> b""
+UNBONDING_BY_PAIR = b"staking/ubdp/"  # staking/ubdp/<delegator><cons><height u64> -> u64
+REDELEGATION_BY_PAIR = b"staking/redp/"  # staking/redp/<delegator><src><dst><completion> -> b""
 
 
 def delegation_key(delegator: bytes, cons_address: bytes) -> bytes:
@@ -121,6 +123,10 @@ def unbonding_by_delegator_key(delegator: bytes, height: int, cons_address: byte
 
 def unbonding_by_validator_key(cons_address: bytes, height: int, delegator: bytes) -> bytes:
     return UNBONDING_BY_VALIDATOR + cons_address + height.to_bytes(8, "big") + delegator
+
+
+def unbonding_by_pair_key(delegator: bytes, cons_address: bytes, height: int) -> bytes:
+    return UNBONDING_BY_PAIR + delegator + cons_address + height.to_bytes(8, "big")
 
 
 DIST_PARAMS = b"dist/params"  # canonical JSON of DistributionParams

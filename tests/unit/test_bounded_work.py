@@ -10,6 +10,7 @@ addresses) alternating with 1-message txs whose handler runs a prefix scan (with
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from chain_driver import Driver, Sender, genesis_app_state, signed
 from harness import addr_of, seeded_key
 
+from abci_app.address import to_bech32
 from abci_app.modules.bank.messages import MsgTransfer
 from abci_app.modules.distribution.messages import MsgWithdrawRewards
 from abci_app.state.overlay import Overlay
@@ -318,3 +320,65 @@ def test_a_lazy_scan_merges_every_level_and_reads_only_what_is_taken(tmp_path: P
     assert rows[0] <= 10 + 800  # the 10 taken, plus at most every deletion above them
     assert rows[0] < 100  # in fact a few: the store holds 3,000 rows under the prefix
     db.close()
+
+
+def test_undelegating_reads_only_that_pairs_unbonding_entries(tmp_path: Path) -> None:
+    """undelegate checks ``max_entries`` for one (delegator, validator) pair. It listed every
+    unbonding entry of the sender and kept that pair's: a delegator leaving many validators (a
+    validator costs 1 MDT of self-bond, returned) held 3,584 entries with 512 of them and each
+    undelegate then cost ~12 ms for 123 weight units (~80x under-weighted; a slash of a
+    redelegation walked the same list). It now reads the pair's own index. Counted: the same
+    undelegate costs the same whether the sender holds 3 or 123 entries elsewhere."""
+    from abci_app.modules.staking.messages import MsgCreateValidator, MsgDelegate, MsgUndelegate
+
+    d = Driver.open(tmp_path / "undelegate.sqlite")
+    d.app.check_invariants = False
+    d.init_chain(genesis_app_state(50))
+    d.block([])
+    s = Sender()
+    operators = range(10, 50)
+    creates = [
+        s.tx(
+            i,
+            MsgCreateValidator(
+                bytes(seeded_key(5_000 + i).verify_key), 10**9, "v", "", 0, 10**8, 10**7
+            ),
+        )
+        for i in operators
+    ]
+    wide = [
+        s.tx(0, *[MsgDelegate(addr_of(seeded_key(v)), 10**10) for v in operators[k : k + 20]])
+        for k in (0, 20)
+    ]
+    narrow = [s.tx(1, *[MsgDelegate(addr_of(seeded_key(v)), 10**10) for v in operators[:2]])]
+    assert not any(d.block(creates)[1]) and not any(d.block(wide + narrow)[1])
+    for _ in range(3):  # three blocks: entries at three completion heights per validator
+        leave_wide = [
+            s.tx(0, *[MsgUndelegate(addr_of(seeded_key(v)), 10**6) for v in operators[k : k + 20]])
+            for k in (0, 20)
+        ]
+        leave_narrow = s.tx(1, MsgUndelegate(addr_of(seeded_key(operators[1])), 10**6))
+        assert not any(d.block([*leave_wide, leave_narrow])[1])
+    held = {
+        who: json.loads(d.query(f"/unbonding/{addr_of_bech32(who)}?limit=1000").value)[
+            "pagination"
+        ]["total"]
+        for who in (0, 1)
+    }
+    assert held == {0: 120, 1: 3}, held
+
+    def cost(i: int) -> int:
+        raw = s.tx(i, MsgUndelegate(addr_of(seeded_key(operators[0])), 10**6))
+        spent = count_calls(lambda: d.check(raw))
+        assert d.check(raw).code != 0  # admitted by the counted call: a replay fails
+        return spent
+
+    d.block([])
+    d.check(s.tx(3, MsgTransfer(to=addr_of(seeded_key(4)), amount=1)))  # loads the check context
+    wide_cost, narrow_cost = cost(0), cost(1)
+    assert wide_cost <= narrow_cost * 1.1, (wide_cost, narrow_cost)
+    d.close()
+
+
+def addr_of_bech32(i: int) -> str:
+    return to_bech32(addr_of(seeded_key(i)))

@@ -53,7 +53,7 @@ from .state import (
     redelegation_entries,
     set_shares,
     set_validator,
-    unbondings_of,
+    unbondings_of_pair,
     validator_by_operator,
 )
 
@@ -311,11 +311,7 @@ def apply_undelegate(state: Overlay, sender: bytes, msg: MsgUndelegate, ctx: Cha
     params = ctx.params_of(StakingParams)
     v = _validator(state, msg.validator)
     done = ctx.height + params.unbonding_blocks
-    heights = {
-        e.completion_height
-        for e in unbondings_of(state, sender)
-        if e.cons_address == v.cons_address
-    }
+    heights = {e.completion_height for e in unbondings_of_pair(state, sender, v.cons_address)}
     _, out = unbond_tokens(
         state, sender, v, msg.amount, params, ctx.hooks, ctx.events, everything=msg.all
     )

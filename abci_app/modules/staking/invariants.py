@@ -18,6 +18,7 @@ from .state import (
     index_problems,
     indexed_active_set,
     last_powers,
+    pair_index_problems,
 )
 
 
@@ -32,7 +33,8 @@ def invariants(state: KVReader) -> list[str]:
       (unless no candidate is left, when the old set is kept): at most max_validators, no
       jailed validator, power = tokens // power_reduction;
     * the rank index holds exactly one entry per validator record, at the place its record
-      gives, so the active set read from the power index is the one the records give.
+      gives, so the active set read from the power index is the one the records give;
+    * the (delegator, validator) indexes hold exactly the unbonding and redelegation entries.
     """
     problems = []
     validators = all_validators(state)
@@ -67,6 +69,7 @@ def invariants(state: KVReader) -> list[str]:
     ranked = active_set(validators, params)
     expected = {v.cons_address: p for v, p in ranked}
     problems += index_problems(state)
+    problems += pair_index_problems(state)
     if [(v.cons_address, p) for v, p in indexed_active_set(state, params)] != [
         (v.cons_address, p) for v, p in ranked
     ]:

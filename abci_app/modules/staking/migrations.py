@@ -12,6 +12,7 @@ from .state import (
     add_redelegation,
     get_validator,
     rebuild_counts,
+    rebuild_pair_indexes,
     rebuild_validator_index,
 )
 
@@ -74,8 +75,11 @@ def migrate_to_3(state: Overlay) -> list[Event]:
     """App version 2 -> 3: build the validator rank index (state/keys.py ``VALIDATOR_RANK``,
     whose first part is the power index end-block reads the active set from) from the
     validator records, and the list counts (``COUNT``: paginated queries' totals). Versions 1
-    and 2 had neither and ranked every record each block a validator record changed. Pure
+    and 2 had neither and ranked every record each block a validator record changed. Also the
+    (delegator, validator) indexes of unbonding and redelegation entries (undelegate and
+    redelegate read a pair's entries from them; before, every entry of the delegator). Pure
     over ``state``; O(records), once."""
     validators = rebuild_validator_index(state)
     counts = rebuild_counts(state)
-    return [Event.of("migrate_staking_index", validators=validators, counts=counts)]
+    pairs = rebuild_pair_indexes(state)
+    return [Event.of("migrate_staking_index", validators=validators, counts=counts, pairs=pairs)]

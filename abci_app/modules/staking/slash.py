@@ -42,7 +42,7 @@ from .state import (
     set_unbonding_amount,
     set_validator,
     unbondings_from,
-    unbondings_of,
+    unbondings_of_pair,
 )
 
 VALIDATOR_UPDATE_DELAY = 1
@@ -128,11 +128,11 @@ def _slash_redelegation(
                 hooks.after_delegation_removed(state, r.delegator, cut_dst)
             burn(state, BONDED_POOL, tokens, "slash")
             taken += tokens
-    for entry in unbondings_of(state, r.delegator):
+    for entry in unbondings_of_pair(state, r.delegator, r.dst):
         if taken >= owed:
             break
         created = entry.completion_height - params.unbonding_blocks
-        if entry.cons_address != r.dst or created < r.creation_height:
+        if created < r.creation_height:
             continue
         cut = min(owed - taken, entry.amount)
         set_unbonding_amount(state, entry, entry.amount - cut)

@@ -35,11 +35,13 @@ from ...state.keys import (
     RANK_EMPTY,
     RANK_JAILED,
     REDELEGATION,
+    REDELEGATION_BY_PAIR,
     REDELEGATION_BY_SRC,
     REDELEGATION_TO,
     STAKING_PARAMS,
     UNBONDING,
     UNBONDING_BY_DELEGATOR,
+    UNBONDING_BY_PAIR,
     UNBONDING_BY_VALIDATOR,
     VALIDATOR,
     VALIDATOR_COUNT,
@@ -51,6 +53,7 @@ from ...state.keys import (
     rank_key_cons_address,
     rank_key_tokens,
     unbonding_by_delegator_key,
+    unbonding_by_pair_key,
     unbonding_by_validator_key,
     unbonding_count_key,
     unbonding_key,
@@ -390,8 +393,11 @@ def all_delegations(state: KVReader) -> list[tuple[bytes, bytes, int]]:
 
 # --- unbonding -------------------------------------------------------------------------------
 def _write_unbonding(state: Overlay, entry: UnbondingEntry, amount: int) -> None:
-    """The entry under its three keys: by completion height (end-block's scan), by delegator
-    (queries) and by validator (a slash finds what left the offender)."""
+    """The entry under its four keys: by completion height (end-block's scan), by delegator
+    (queries), by validator (a slash finds what left the offender) and by (delegator,
+    validator) (undelegate's max_entries check and a redelegation slash read only that pair's
+    entries, at most ``max_entries``: not every entry the delegator holds, which grows with the
+    validators it has left)."""
     h, who, cons = entry.completion_height, entry.delegator, entry.cons_address
     existed = state.get(unbonding_key(h, who, cons)) is not None
     if existed != (amount != 0):
@@ -400,6 +406,7 @@ def _write_unbonding(state: Overlay, entry: UnbondingEntry, amount: int) -> None
         unbonding_key(h, who, cons),
         unbonding_by_delegator_key(who, h, cons),
         unbonding_by_validator_key(cons, h, who),
+        unbonding_by_pair_key(who, cons, h),
     )
     for key in keys:
         if amount:
@@ -442,6 +449,60 @@ def unbondings_of(state: KVReader, delegator: bytes) -> list[UnbondingEntry]:
         UnbondingEntry(delegator, k[n + 8 :], int.from_bytes(k[n : n + 8], "big"), decode_u64(v))
         for k, v in state.iter_prefix(prefix)
     ]
+
+
+def unbondings_of_pair(
+    state: KVReader, delegator: bytes, cons_address: bytes
+) -> list[UnbondingEntry]:
+    """One delegator's entries leaving one validator, by completion height (at most
+    ``max_entries`` of them, undelegate's rule; Cosmos ``GetUnbondingDelegation``). Reads only
+    that pair's keys."""
+    prefix = UNBONDING_BY_PAIR + delegator + cons_address
+    n = len(prefix)
+    return [
+        UnbondingEntry(delegator, cons_address, int.from_bytes(k[n : n + 8], "big"), decode_u64(v))
+        for k, v in state.iter_prefix(prefix)
+    ]
+
+
+def pair_index_problems(state: KVReader) -> list[str]:
+    """The (delegator, validator) indexes hold exactly the unbonding and redelegation entries
+    (an invariant: undelegate and redelegate read their max_entries from them)."""
+    problems = []
+    entries = all_unbondings(state)
+    pairs = {k: v for k, v in state.iter_prefix(UNBONDING_BY_PAIR)}
+    want = {
+        unbonding_by_pair_key(e.delegator, e.cons_address, e.completion_height): encode_u64(
+            e.amount
+        )
+        for e in entries
+    }
+    if pairs != want:
+        problems.append(f"unbonding pair index: {len(pairs)} keys for {len(want)} entries")
+    red_pairs = {k for k, _ in state.iter_prefix(REDELEGATION_BY_PAIR)}
+    red_want = {r.index_keys()[2] for r in all_redelegations(state)}
+    if red_pairs != red_want:
+        problems.append(
+            f"redelegation pair index: {len(red_pairs)} keys for {len(red_want)} entries"
+        )
+    return problems
+
+
+def rebuild_pair_indexes(state: Overlay) -> int:
+    """Write the (delegator, validator) index of every unbonding and redelegation entry
+    (a migration: versions before 3 had none). Idempotent; returns the entries indexed."""
+    n = 0
+    for e in all_unbondings(state):
+        state.set(
+            unbonding_by_pair_key(e.delegator, e.cons_address, e.completion_height),
+            encode_u64(e.amount),
+        )
+        n += 1
+    for r in all_redelegations(state):
+        for key in r.index_keys():
+            state.set(key, b"")
+        n += 1
+    return n
 
 
 def unbondings_from(state: KVReader, cons_address: bytes) -> list[UnbondingEntry]:
@@ -491,13 +552,15 @@ class Redelegation:
             + self.dst
         )
 
-    def index_keys(self) -> tuple[bytes, bytes]:
-        """By source validator (a slash finds them) and by (delegator, destination) (the
-        transitive-redelegation check)."""
+    def index_keys(self) -> tuple[bytes, bytes, bytes]:
+        """By source validator (a slash finds them), by (delegator, destination) (the
+        transitive-redelegation check) and by (delegator, source, destination) (redelegate's
+        max_entries check reads only that pair's entries)."""
         h = self.completion_height.to_bytes(8, "big")
         return (
             REDELEGATION_BY_SRC + self.src + h + self.delegator + self.dst,
             REDELEGATION_TO + self.delegator + self.dst + h + self.src,
+            REDELEGATION_BY_PAIR + self.delegator + self.src + self.dst + h,
         )
 
     def encode(self) -> bytes:
@@ -566,20 +629,16 @@ def redelegations_from(state: KVReader, src: bytes) -> list[Redelegation]:
 
 def redelegation_entries(state: KVReader, delegator: bytes, src: bytes, dst: bytes) -> list[int]:
     """Completion heights of the live redelegations of ``delegator`` from ``src`` to ``dst``."""
-    prefix = REDELEGATION_TO + delegator + dst
+    prefix = REDELEGATION_BY_PAIR + delegator + src + dst
     n = len(prefix)
-    return [
-        int.from_bytes(k[n : n + 8], "big")
-        for k, _ in state.iter_prefix(prefix)
-        if k[n + 8 :] == src
-    ]
+    return [int.from_bytes(k[n : n + 8], "big") for k, _ in state.iter_prefix(prefix)]
 
 
 def receiving_redelegation(state: KVReader, delegator: bytes, dst: bytes) -> int | None:
     """The completion height of the first live redelegation of ``delegator`` into ``dst``, or
     None (Cosmos ``HasReceivingRedelegation``)."""
     prefix = REDELEGATION_TO + delegator + dst
-    for k, _ in state.iter_prefix(prefix):
+    for k, _ in state.iter_from(prefix, prefix):  # lazy: the first entry only
         return int.from_bytes(k[len(prefix) : len(prefix) + 8], "big")
     return None
 
