@@ -23,9 +23,10 @@ from .modules.staking.migrations import migrate_to_2 as staking_to_2
 from .modules.staking.migrations import migrate_to_3 as staking_to_3
 from .modules.subnets.migrations import migrate_to_2 as subnets_to_2
 from .modules.subnets.migrations import migrate_to_3 as subnets_to_3
-from .state.keys import APP_VERSION_KEY
+from .state.keys import APP_VERSION_KEY, MAX_GAS
 from .state.overlay import KVReader, Overlay
 from .types import Event
+from .weights import DEFAULT_BLOCK_MAX_GAS
 
 APP_VERSION = 3
 """The version this code runs. 1: the pinned previous commit (e2e/previous_version.toml): no
@@ -62,8 +63,15 @@ def _to_2(state: Overlay) -> list[Event]:
 def _to_3(state: Overlay) -> list[Event]:
     """2 -> 3: staking's validator rank index and list counts (modules/staking/migrations.py)
     and subnets' stake position counts (modules/subnets/migrations.py): what the power index
-    and the paginated list queries read."""
-    return staking_to_3(state) + subnets_to_3(state)
+    and the paginated list queries read. A chain created before block weights (its genesis
+    block.max_gas was CometBFT's -1: no bound) gets the default bound
+    (weights.DEFAULT_BLOCK_MAX_GAS) in state, which CheckTx, PrepareProposal and
+    ProcessProposal enforce."""
+    events = staking_to_3(state) + subnets_to_3(state)
+    if state.get(MAX_GAS) is None:
+        state.set(MAX_GAS, encode_u64(DEFAULT_BLOCK_MAX_GAS))
+        events.append(Event.of("migrate_block_max_gas", max_gas=DEFAULT_BLOCK_MAX_GAS))
+    return events
 
 
 MIGRATIONS: dict[int, Migration] = {2: _to_2, 3: _to_3}

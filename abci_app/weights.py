@@ -38,6 +38,8 @@ MAX_BLOCK_GAS = 10_000_000
 """Highest ``block.max_gas`` a genesis may set: ~10 s of execution on the reference machine (the
 default, 1,000,000, is ~1 s). A block's weight is what bounds its execution time, so a chain
 must have the bound and it must mean something."""
+DEFAULT_BLOCK_MAX_GAS = 1_000_000
+"""block.max_gas of the default genesis (and of a chain migrated from before block weights)."""
 
 __all__ = [
     "MAX_BLOCK_GAS",
@@ -65,7 +67,7 @@ def check_max_gas(max_gas: int, params: AppParams) -> None:
     if not 1 <= max_gas <= MAX_BLOCK_GAS:
         raise InvalidGenesis(
             f"consensus_params.block.max_gas must be in [1, {MAX_BLOCK_GAS}] (the block weight "
-            f"bound, weights.py; 1000000 is the default), got {max_gas}"
+            f"bound, weights.py; {DEFAULT_BLOCK_MAX_GAS} is the default), got {max_gas}"
         )
     if required_fee(max_gas, params) > U64_MAX:
         raise InvalidGenesis(

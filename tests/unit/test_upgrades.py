@@ -18,6 +18,7 @@ from harness import addr_of
 
 from abci_app._proto.tendermint.abci import types_pb2 as abci
 from abci_app.address import to_bech32
+from abci_app.codec import encode_u64
 from abci_app.e2e import versions
 from abci_app.e2e.versions import ARCHIVED_PATHS, archive_path, git_tree, pinned, previous_version
 from abci_app.errors import InvalidGenesis
@@ -29,12 +30,15 @@ from abci_app.modules.staking.state import (
     get_params,
     index_problems,
     indexed_active_set,
+    pair_index_problems,
 )
 from abci_app.node import genesis_file
 from abci_app.state.db import StateDB
+from abci_app.state.keys import MAX_GAS
 from abci_app.state.overlay import Overlay
 from abci_app.types import Event
 from abci_app.upgrades import APP_VERSION, VersionTooNew, migrate, set_version, state_version
+from abci_app.weights import DEFAULT_BLOCK_MAX_GAS
 
 
 class Mem:
@@ -175,6 +179,12 @@ def test_previous_version_state_migrates_once_and_deterministically(
             assert indexed_active_set(a.app.db, params) == active_set(
                 all_validators(a.app.db), params
             )
+            assert pair_index_problems(a.app.db) == []  # unbonding/redelegation pairs indexed
+            # version 1's genesis had CometBFT's block.max_gas -1 (no bound): the migration
+            # gives the chain the default block weight bound, enforced by the app from now on
+            (gas,) = [e for e in resp.events if e.type == "migrate_block_max_gas"]
+            assert {x.key: x.value for x in gas.attributes} == {"max_gas": "1000000"}
+            assert a.app.db.get(MAX_GAS) == encode_u64(DEFAULT_BLOCK_MAX_GAS)
         else:
             assert not upgrades and not resp.HasField("consensus_param_updates")
     assert state_version(a.app.db) == APP_VERSION
