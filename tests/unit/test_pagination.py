@@ -137,18 +137,55 @@ def test_the_sdk_walk_ends_even_against_a_lying_node() -> None:
     keep a client asking for ever) is an error after the repeat, not an endless loop."""
     from abci_app.client.paging import PAGE, PagingError, Walk
 
+    full = list(range(PAGE))
     walk = Walk("/validators", "validators")
     assert walk.next_path() == f"/validators?limit={PAGE}"
-    walk.add({"validators": [1, 2], "pagination": {"next_key": "aa", "total": 3}})
+    walk.add({"validators": full, "pagination": {"next_key": "aa", "total": PAGE + 1}})
     assert walk.next_path() == f"/validators?limit={PAGE}&next_key=aa"
-    walk.add({"validators": [3], "pagination": {"next_key": None, "total": 3}})
-    assert walk.next_path() is None and walk.items == [1, 2, 3]
+    walk.add({"validators": [PAGE], "pagination": {"next_key": None, "total": PAGE + 1}})
+    assert walk.next_path() is None and walk.items == [*full, PAGE]
 
     liar = Walk("/validators", "validators")
-    liar.add({"validators": [1], "pagination": {"next_key": "aa", "total": 9}})
-    liar.add({"validators": [1], "pagination": {"next_key": "bb", "total": 9}})
+    liar.add({"validators": full, "pagination": {"next_key": "aa", "total": 9}})
+    liar.add({"validators": full, "pagination": {"next_key": "bb", "total": 9}})
     with pytest.raises(PagingError, match="does not end"):
-        liar.add({"validators": [1], "pagination": {"next_key": "aa", "total": 9}})
+        liar.add({"validators": full, "pagination": {"next_key": "aa", "total": 9}})
+    backwards = Walk("/validators", "validators")  # a key below the last one: no progress
+    backwards.add({"validators": full, "pagination": {"next_key": "bb00", "total": 9}})
+    with pytest.raises(PagingError, match="does not end"):
+        backwards.add({"validators": full, "pagination": {"next_key": "bb", "total": 9}})
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        None,
+        [1, 2],
+        {"validators": [1]},  # no pagination
+        {"validators": None, "pagination": {"next_key": None, "total": 0}},
+        {"validators": "abc", "pagination": {"next_key": None, "total": 3}},  # not a list
+        {"validators": [0] * 1_001, "pagination": {"next_key": None, "total": 1}},  # > PAGE
+        {"validators": [1], "pagination": {"next_key": "aa", "total": 9}},  # short, yet more
+        {"validators": [0] * 1_000, "pagination": {"next_key": ["aa"], "total": 9}},
+        {"validators": [0] * 1_000, "pagination": {"next_key": 170, "total": 9}},
+        {"validators": [0] * 1_000, "pagination": {"next_key": "aa&limit=1", "total": 9}},
+        {"validators": [0] * 1_000, "pagination": {"next_key": "AA", "total": 9}},
+        {"validators": [0] * 1_000, "pagination": {"next_key": "a", "total": 9}},
+        {"validators": [0] * 1_000, "pagination": {"next_key": "", "total": 9}},
+        {"validators": [0] * 1_000, "pagination": {"next_key": "ab" * 65, "total": 9}},
+    ],
+)
+def test_the_sdk_walk_refuses_an_answer_that_is_not_a_page(answer: Any) -> None:
+    """A lying node's answer is one PagingError (not a TypeError or KeyError from inside the
+    walk), and nothing of it is kept: no page larger than asked, no text slipped into the next
+    request's path, no page of 1 entry with a next_key (10,000 of them would be 10,000 round
+    trips for nothing: the node gives a next_key only after a full page)."""
+    from abci_app.client.paging import PagingError, Walk
+
+    walk = Walk("/validators", "validators")
+    with pytest.raises(PagingError, match="the node's"):
+        walk.add(answer)
+    assert walk.items == [] and walk.next_path() == "/validators?limit=1000"
 
 
 def test_subnet_stake_pages_with_the_position_count() -> None:
