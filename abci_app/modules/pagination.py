@@ -14,6 +14,7 @@ too long, an unknown or repeated parameter) raise :class:`InvalidQuery` (code 20
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -28,6 +29,8 @@ MAX_LIMIT = 1_000
 """Largest ``limit`` answered: bounds what one query reads and returns."""
 MAX_NEXT_KEY_BYTES = 64
 """Longest ``next_key`` (bytes below the list's prefix): longer than any key of a list."""
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
+"""A ``next_key``'s text: pairs of hex digits and nothing else (ASCII; no whitespace)."""
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,9 @@ def split_path(path: str) -> tuple[str, PageRequest]:
         raw = seen["next_key"]
         if len(raw) > 2 * MAX_NEXT_KEY_BYTES:
             raise InvalidQuery(f"next_key longer than {MAX_NEXT_KEY_BYTES} bytes")
-        try:
-            key = bytes.fromhex(raw)
-        except ValueError:
-            raise InvalidQuery("next_key must be hex (the next_key of the previous page)") from None
+        if not _HEX.fullmatch(raw):  # bytes.fromhex alone would take " 00" or "00\n"
+            raise InvalidQuery("next_key must be hex (the next_key of the previous page)")
+        key = bytes.fromhex(raw)
         if not key:
             raise InvalidQuery("next_key must not be empty (omit it for the first page)")
     return route, PageRequest(limit, key)

@@ -77,6 +77,12 @@ def test_validators_query_pages_read_only_their_page(
         ("limit=%C2%B2", "limit must be a number from 1 to 1000"),
         ("limit=²", "limit must be a number from 1 to 1000"),
         ("next_key=zz", "next_key must be hex"),
+        ("next_key= 00", "next_key must be hex"),  # bytes.fromhex skips whitespace
+        ("next_key=00 ", "next_key must be hex"),
+        ("next_key=00%0A", "next_key must be hex"),
+        ("next_key=00\n", "next_key must be hex"),
+        ("next_key=0", "next_key must be hex"),
+        ("next_key=\u0660\u0660", "next_key must be hex"),
         ("next_key=", "next_key must not be empty"),
         ("next_key=" + "ab" * 65, "next_key longer than 64 bytes"),
         ("limit=5&limit=6", "limit is given twice"),
