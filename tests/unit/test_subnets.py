@@ -434,3 +434,57 @@ def test_genesis_rejects_bad_subnet_records(tmp_path: Path) -> None:
     state["subnets"] = {"params": {"max_subnets": 0}}
     with pytest.raises(InvalidGenesis, match="max_subnets"):
         parse_app_state(state)
+
+
+@pytest.mark.parametrize(
+    ("tail", "amount", "message"),
+    [
+        (42, 0, "an amount of 0 is no record"),
+        (42, 7, None),
+        (27, 7, "a subnet/stk/ key is its prefix and 42 bytes, got 27"),
+        (43, 7, "a subnet/stk/ key is its prefix and 42 bytes, got 43"),
+    ],
+)
+def test_genesis_rejects_a_stake_record_the_chain_never_writes(
+    tail: int, amount: int, message: str | None
+) -> None:
+    """A stake position of 0 in genesis records passed every check (the chain deletes a
+    position that falls to 0, so none exists in an export) and was counted as an open position:
+    stake added to it later opened it "again", and the coldkey's count (the /subnet_stake
+    total) went one above its positions, which the invariants report. A key of the wrong length
+    was parsed into the wrong coldkey, netuid and hotkey. Both are refused by name now; the
+    chain's own records (20-byte addresses, an amount > 0) still pass."""
+    from abci_app.address import to_bech32
+    from abci_app.codec import encode_u64
+    from abci_app.errors import InvalidGenesis
+    from abci_app.genesis import parse_app_state
+    from abci_app.modules.subnets.genesis import SubnetsGenesis, init_genesis
+    from abci_app.modules.subnets.state import (
+        SUBNET_STAKE_POOL,
+        change_stake,
+        position_counts_from_records,
+    )
+    from abci_app.modules.subnets.state import positions as position_count
+    from abci_app.state.keys import HOTKEY_STAKE, STAKE_BY
+    from abci_app.state.overlay import EmptyReader, Overlay
+
+    coldkey, hotkey, netuid = b"\x01" * 20, b"\x02" * 20, (1).to_bytes(2, "big")
+    stake_by = STAKE_BY + (coldkey + netuid + hotkey + b"\x03")[:tail]
+    records = [
+        (stake_by, encode_u64(amount)),
+        (HOTKEY_STAKE + netuid + hotkey, encode_u64(amount)),
+    ]
+    state = genesis_app_state(2)
+    state["subnets"] = {"records": [[k.hex(), v.hex()] for k, v in records]}
+    pool = {"address": to_bech32(SUBNET_STAKE_POOL), "balance": str(amount)}
+    state["accounts"] = [*state["accounts"], pool]  # type: ignore[list-item]
+    if message is None:
+        parse_app_state(state)  # no InvalidGenesis: what an export holds passes
+        return
+    with pytest.raises(InvalidGenesis, match=r"subnets.records\[0\]: " + message):
+        parse_app_state(state)
+    if amount == 0:  # why: the zero position, written as is, breaks the count at the next stake
+        s = Overlay(EmptyReader())
+        init_genesis(s, SubnetsGenesis(records=tuple(sorted(records))))
+        change_stake(s, coldkey, 1, hotkey, 5, update_subnet=False)
+        assert position_count(s, coldkey) == 2 != position_counts_from_records(s)[coldkey] == 1

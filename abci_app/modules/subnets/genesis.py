@@ -79,6 +79,26 @@ def _check_numbers(record: Subnet | Neuron, where: str) -> None:
 _HEIGHTS = {"registered_at", "last_adjustment", "last_epoch", "last_update", "last_weights_tx"}
 
 
+_AMOUNT_KEY_TAILS = {HOTKEY_STAKE: 22, STAKE_BY: 42, STAKE_FLOOR: 22}
+"""Bytes after the prefix of a stake record's key: netuid u16 and hotkey (STAKE_BY: coldkey,
+netuid, hotkey), addresses of 20 bytes (state/keys.py)."""
+
+
+def _check_amount_record(key: bytes, value: bytes) -> None:
+    """A stake, stake position or stake floor record as the chain writes it: its key's exact
+    length and an amount above 0 (change_stake and set_stake_floor delete a record that falls
+    to 0; a position of 0 from a genesis would be counted as open, and its count go wrong
+    when stake is added to it). Raises ValueError."""
+    prefix = next(p for p in _AMOUNT_KEY_TAILS if key.startswith(p))
+    if len(key) != len(prefix) + _AMOUNT_KEY_TAILS[prefix]:
+        raise ValueError(
+            f"a {prefix.decode()} key is its prefix and {_AMOUNT_KEY_TAILS[prefix]} bytes, "
+            f"got {len(key) - len(prefix)}"
+        )
+    if decode_u64(value) == 0:
+        raise ValueError("an amount of 0 is no record (the chain deletes it): leave it out")
+
+
 def _check_record(key: bytes, value: bytes, params: SubnetParams) -> None:
     """Decode the record as its kind; raises ValueError/KeyError/TypeError when malformed,
     InvalidHyperparams when a subnet's hyperparameters break their ranges or the chain's
@@ -99,7 +119,9 @@ def _check_record(key: bytes, value: bytes, params: SubnetParams) -> None:
         unpack_row(value)
     elif key.startswith(COMMIT):
         WeightsCommit.decode(value)
-    elif key.startswith((HOTKEY_STAKE, STAKE_BY, STAKE_FLOOR, EPOCH_DUE)):
+    elif key.startswith((HOTKEY_STAKE, STAKE_BY, STAKE_FLOOR)):
+        _check_amount_record(key, value)
+    elif key.startswith(EPOCH_DUE):
         decode_u64(value)
     elif key.startswith(HOTKEY_UID):
         if len(value) != 2:
