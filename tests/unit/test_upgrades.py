@@ -352,3 +352,100 @@ def test_a_state_newer_than_this_app_is_not_exported(tmp_path: Path) -> None:
     with pytest.raises(InvalidGenesis, match="newer version of moderntensor"):
         genesis_file.export(d.app.db, {})
     d.close()
+
+
+def test_the_2_to_3_migration_rebuilds_what_the_writers_keep(tmp_path: Path) -> None:
+    """A version-2-shaped state (a chain with merged unbonding entries, redelegations, stake
+    positions, with everything version 3 added taken out: rank index, counts, pair indexes,
+    position counts, block.max_gas) migrates to exactly the state this version's writers kept,
+    plus the default block.max_gas; a second run of the step writes the same bytes
+    (idempotent), and two runs over the same state write the same (deterministic)."""
+    from chain_driver import Sender
+
+    from abci_app.modules.staking.messages import (
+        MsgCreateValidator,
+        MsgDelegate,
+        MsgRedelegate,
+    )
+    from abci_app.modules.subnets.messages import (
+        MsgAddSubnetStake,
+        MsgRegisterNeuron,
+        MsgRegisterSubnet,
+    )
+    from abci_app.state.keys import (
+        COUNT,
+        REDELEGATION,
+        REDELEGATION_BY_PAIR,
+        STAKE_BY,
+        STAKE_COUNT,
+        UNBONDING,
+        UNBONDING_BY_PAIR,
+        VALIDATOR_RANK,
+    )
+    from abci_app.upgrades import MIGRATIONS
+
+    d = Driver.open(tmp_path / "v.sqlite")
+    d.init_chain(genesis_app_state(8, staking_params={"unbonding_blocks": 1_000}))
+    s = Sender()
+    mdt = 10**9
+    ops = [addr_of_seeded(i) for i in range(3)]
+    creates = [
+        s.tx(i, MsgCreateValidator(consensus_key(i), (2 + i) * mdt, f"v{i}", "", 0, 0, 0))
+        for i in range(3)
+    ]
+    assert d.block(creates)[1] == [0, 0, 0]
+    delegate = [s.tx(i, MsgDelegate(op, 5 * mdt)) for i in (4, 5) for op in ops]
+    assert set(d.block(delegate)[1]) == {0}
+    moves = [  # the same pair twice in a block: one entry, amounts added
+        s.tx(4, MsgUndelegate(ops[0], mdt)),
+        s.tx(4, MsgUndelegate(ops[0], mdt)),
+        s.tx(5, MsgUndelegate(ops[1], mdt), MsgUndelegate(ops[2], 2 * mdt)),
+        s.tx(4, MsgRedelegate(ops[1], ops[2], mdt)),
+        s.tx(4, MsgRedelegate(ops[1], ops[2], mdt)),
+        s.tx(5, MsgRedelegate(ops[0], ops[1], mdt)),
+    ]
+    assert set(d.block(moves)[1]) == {0}
+    assert set(d.block([s.tx(5, MsgUndelegate(ops[0], mdt))])[1]) == {0}
+    assert d.block([s.tx(6, MsgRegisterSubnet(10**15))])[1] == [0]
+    assert d.block([s.tx(6, MsgRegisterNeuron(1, 10**15))])[1] == [0]
+    assert d.block([s.tx(4, MsgAddSubnetStake(1, addr_of_seeded(6), mdt))])[1] == [0]
+    full = dict(d.app.db.store.iter_prefix(b""))
+    assert sum(k.startswith(UNBONDING) for k in full) == 4  # 3 in one block, 1 after
+    assert sum(k.startswith(REDELEGATION) for k in full) == 2  # the two 1 -> 2 merged
+    assert MAX_GAS not in full  # the driver's InitChain gives no block.max_gas
+
+    def as_version_2() -> Overlay:
+        v2 = Overlay(d.app.db)
+        for prefix in (VALIDATOR_RANK, COUNT, UNBONDING_BY_PAIR, REDELEGATION_BY_PAIR):
+            for k, _ in list(v2.iter_prefix(prefix)):
+                v2.delete(k)
+        for k, _ in list(v2.iter_prefix(STAKE_COUNT)):
+            v2.delete(k)
+        set_version(v2, 2)
+        return v2
+
+    a, b = as_version_2(), as_version_2()
+    assert [e.type for e in migrate(a)][-1] == "upgrade"
+    migrate(b)
+    assert sorted(a.writes.items()) == sorted(b.writes.items())  # deterministic
+    after = dict(a.iter_prefix(b""))
+    changed = {k for k in full.keys() | after.keys() if full.get(k) != after.get(k)}
+    assert changed == {MAX_GAS} and after[MAX_GAS] == encode_u64(DEFAULT_BLOCK_MAX_GAS)
+    assert any(k.startswith(STAKE_BY) for k in after) and index_problems(a) == []
+    assert pair_index_problems(a) == []
+    once = dict(a.writes)
+    MIGRATIONS[3](a)  # again: nothing changes
+    assert a.writes == once
+    d.close()
+
+
+def addr_of_seeded(i: int) -> bytes:
+    from harness import seeded_key
+
+    return addr_of(seeded_key(i))
+
+
+def consensus_key(i: int) -> bytes:
+    from harness import seeded_key
+
+    return bytes(seeded_key(80_000 + i).verify_key)
