@@ -26,7 +26,7 @@ from .modules.subnets.migrations import migrate_to_3 as subnets_to_3
 from .state.keys import APP_VERSION_KEY, MAX_GAS
 from .state.overlay import KVReader, Overlay
 from .types import Event
-from .weights import DEFAULT_BLOCK_MAX_GAS
+from .weights import DEFAULT_BLOCK_MAX_GAS, MAX_BLOCK_GAS
 
 APP_VERSION = 3
 """The version this code runs. 1: the pinned previous commit (e2e/previous_version.toml): no
@@ -66,11 +66,16 @@ def _to_3(state: Overlay) -> list[Event]:
     and the paginated list queries read. A chain created before block weights (its genesis
     block.max_gas was CometBFT's -1: no bound) gets the default bound
     (weights.DEFAULT_BLOCK_MAX_GAS) in state, which CheckTx, PrepareProposal and
-    ProcessProposal enforce."""
+    ProcessProposal enforce; one whose genesis set a bound above weights.MAX_BLOCK_GAS (version 2
+    stored any value above 0; InitChain now refuses it) gets MAX_BLOCK_GAS."""
     events = staking_to_3(state) + subnets_to_3(state)
-    if state.get(MAX_GAS) is None:
-        state.set(MAX_GAS, encode_u64(DEFAULT_BLOCK_MAX_GAS))
-        events.append(Event.of("migrate_block_max_gas", max_gas=DEFAULT_BLOCK_MAX_GAS))
+    raw = state.get(MAX_GAS)
+    # version 2 kept any block.max_gas > 0: one past MAX_BLOCK_GAS bounds nothing real
+    stored = None if raw is None else decode_u64(raw)
+    max_gas = DEFAULT_BLOCK_MAX_GAS if stored is None else min(stored, MAX_BLOCK_GAS)
+    if max_gas != stored:
+        state.set(MAX_GAS, encode_u64(max_gas))
+        events.append(Event.of("migrate_block_max_gas", max_gas=max_gas))
     return events
 
 

@@ -449,3 +449,34 @@ def consensus_key(i: int) -> bytes:
     from harness import seeded_key
 
     return bytes(seeded_key(80_000 + i).verify_key)
+
+
+@pytest.mark.parametrize(
+    ("stored", "migrated"),
+    [
+        (None, 1_000_000),  # before block weights: CometBFT's -1, nothing stored
+        (2_000_000, 2_000_000),  # a bound in range stays
+        (10_000_000, 10_000_000),
+        (10_000_001, 10_000_000),  # version 2 stored any value above 0: cut to the maximum
+        (2**63, 10_000_000),
+    ],
+)
+def test_the_2_to_3_migration_bounds_block_max_gas(stored: int | None, migrated: int) -> None:
+    """Version 2's InitChain kept any block.max_gas above 0 (no range check before
+    weights.check_max_gas): a chain with 2^63 had no block weight bound after the migration,
+    while a new chain may not set more than MAX_BLOCK_GAS (10,000,000, ~10 s of execution).
+    The step gives it MAX_BLOCK_GAS and says so in an event; a bound in range is kept, with no
+    event."""
+    from abci_app.upgrades import MIGRATIONS
+
+    state = Overlay(Mem())
+    if stored is not None:
+        state.set(MAX_GAS, encode_u64(stored))
+    set_version(state, 2)
+    events = MIGRATIONS[3](state)
+    assert state.get(MAX_GAS) == encode_u64(migrated)
+    gas = [e for e in events if e.type == "migrate_block_max_gas"]
+    if stored == migrated:
+        assert gas == []
+    else:
+        assert [{x.key: x.value for x in e.attributes} for e in gas] == [{"max_gas": str(migrated)}]
