@@ -149,14 +149,13 @@ def test_prefix_scan_touches_only_matching_keys() -> None:
     assert calls < 200, calls  # not one per write of the block (5,000)
 
 
-def test_withdrawing_from_one_validator_does_not_scan_every_delegation(tmp_path: Path) -> None:
-    """withdraw_rewards naming a validator settles one delegation and weighs that: on main it
-    listed every delegation of the sender first (up to max_delegations, 64) and kept one,
-    2.2 us per weight unit with 63 delegations (the calibration's fastest type: 0.88). Counted:
-    the same withdrawal costs the same with 2 or 40 delegations."""
+def _wide_and_narrow(tmp_path: Path, name: str, amount: int) -> tuple[Driver, Sender, range]:
+    """A chain with 40 more validators (operators 10..49): account 0 delegates ``amount`` to
+    each of them, account 1 to the first two only. Returns the driver, the sender and the
+    operators' account indexes."""
     from abci_app.modules.staking.messages import MsgCreateValidator, MsgDelegate
 
-    d = Driver.open(tmp_path / "withdraw.sqlite")
+    d = Driver.open(tmp_path / f"{name}.sqlite")
     d.app.check_invariants = False
     d.init_chain(genesis_app_state(50))
     d.block([])
@@ -172,11 +171,20 @@ def test_withdrawing_from_one_validator_does_not_scan_every_delegation(tmp_path:
         for i in operators
     ]
     wide = [
-        s.tx(0, *[MsgDelegate(addr_of(seeded_key(v)), 10**9) for v in operators[k : k + 20]])
+        s.tx(0, *[MsgDelegate(addr_of(seeded_key(v)), amount) for v in operators[k : k + 20]])
         for k in (0, 20)
     ]
-    narrow = [s.tx(1, *[MsgDelegate(addr_of(seeded_key(v)), 10**9) for v in operators[:2]])]
+    narrow = [s.tx(1, *[MsgDelegate(addr_of(seeded_key(v)), amount) for v in operators[:2]])]
     assert not any(d.block(creates)[1]) and not any(d.block(wide + narrow)[1])
+    return d, s, operators
+
+
+def test_withdrawing_from_one_validator_does_not_scan_every_delegation(tmp_path: Path) -> None:
+    """withdraw_rewards naming a validator settles one delegation and weighs that: on main it
+    listed every delegation of the sender first (up to max_delegations, 64) and kept one,
+    2.2 us per weight unit with 63 delegations (the calibration's fastest type: 0.88). Counted:
+    the same withdrawal costs the same with 2 or 40 delegations."""
+    d, s, operators = _wide_and_narrow(tmp_path, "withdraw", 10**9)
     d.block([])
 
     def cost(i: int) -> int:
@@ -329,29 +337,9 @@ def test_undelegating_reads_only_that_pairs_unbonding_entries(tmp_path: Path) ->
     undelegate then cost ~12 ms for 123 weight units (~80x under-weighted; a slash of a
     redelegation walked the same list). It now reads the pair's own index. Counted: the same
     undelegate costs the same whether the sender holds 3 or 123 entries elsewhere."""
-    from abci_app.modules.staking.messages import MsgCreateValidator, MsgDelegate, MsgUndelegate
+    from abci_app.modules.staking.messages import MsgUndelegate
 
-    d = Driver.open(tmp_path / "undelegate.sqlite")
-    d.app.check_invariants = False
-    d.init_chain(genesis_app_state(50))
-    d.block([])
-    s = Sender()
-    operators = range(10, 50)
-    creates = [
-        s.tx(
-            i,
-            MsgCreateValidator(
-                bytes(seeded_key(5_000 + i).verify_key), 10**9, "v", "", 0, 10**8, 10**7
-            ),
-        )
-        for i in operators
-    ]
-    wide = [
-        s.tx(0, *[MsgDelegate(addr_of(seeded_key(v)), 10**10) for v in operators[k : k + 20]])
-        for k in (0, 20)
-    ]
-    narrow = [s.tx(1, *[MsgDelegate(addr_of(seeded_key(v)), 10**10) for v in operators[:2]])]
-    assert not any(d.block(creates)[1]) and not any(d.block(wide + narrow)[1])
+    d, s, operators = _wide_and_narrow(tmp_path, "undelegate", 10**10)
     for _ in range(3):  # three blocks: entries at three completion heights per validator
         leave_wide = [
             s.tx(0, *[MsgUndelegate(addr_of(seeded_key(v)), 10**6) for v in operators[k : k + 20]])
