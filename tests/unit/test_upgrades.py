@@ -126,13 +126,11 @@ def previous_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return previous_version(tmp_path_factory.mktemp("previous"))
 
 
-def test_previous_version_state_migrates_once_and_deterministically(
-    previous_tree: Path, tmp_path: Path
-) -> None:
-    commit, old_version = pinned()
-    assert (previous_tree / ".ready").read_text().strip() == commit
+def write_previous_state(previous_tree: Path, script: str, path: Path) -> None:
+    """Run ``script`` (a chain written by the previous version's real code) in that version's
+    tree, writing its state database at ``path``."""
     made = subprocess.run(
-        [sys.executable, "-c", PREVIOUS_CHAIN, str(tmp_path / "old.sqlite")],
+        [sys.executable, "-c", script, str(path)],
         cwd=previous_tree,
         env={"PYTHONPATH": str(previous_tree)},
         capture_output=True,
@@ -140,6 +138,14 @@ def test_previous_version_state_migrates_once_and_deterministically(
         timeout=120,
     )
     assert made.returncode == 0, made.stderr
+
+
+def test_previous_version_state_migrates_once_and_deterministically(
+    previous_tree: Path, tmp_path: Path
+) -> None:
+    commit, old_version = pinned()
+    assert (previous_tree / ".ready").read_text().strip() == commit
+    write_previous_state(previous_tree, PREVIOUS_CHAIN, tmp_path / "old.sqlite")
     for name in ("a", "b"):
         shutil.copy(tmp_path / "old.sqlite", tmp_path / f"{name}.sqlite")
     a, b = Driver.open(tmp_path / "a.sqlite"), Driver.open(tmp_path / "b.sqlite")
@@ -199,15 +205,7 @@ def test_a_crash_in_the_migration_block_migrates_once(previous_tree: Path, tmp_p
     migrates again to the same app hash; after the write (commit:after_write) the state is
     version 2 and CometBFT's handshake replays that block from its saved responses without the
     app, whose next block must not migrate a second time."""
-    made = subprocess.run(
-        [sys.executable, "-c", PREVIOUS_CHAIN, str(tmp_path / "old.sqlite")],
-        cwd=previous_tree,
-        env={"PYTHONPATH": str(previous_tree)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert made.returncode == 0, made.stderr
+    write_previous_state(previous_tree, PREVIOUS_CHAIN, tmp_path / "old.sqlite")
     path = tmp_path / "old.sqlite"
     txs = [transfer(0, 2, 7, 2)]
     first = Driver.open(path)
@@ -236,15 +234,7 @@ def test_previous_version_subnet_state_migrates_and_runs_epochs(
 ) -> None:
     """Subnets, stakes, weights and pending commits written by the previous version: after
     the migration the epochs keep running with every invariant checked each block."""
-    made = subprocess.run(
-        [sys.executable, "-c", PREVIOUS_SUBNET_CHAIN, str(tmp_path / "old.sqlite")],
-        cwd=previous_tree,
-        env={"PYTHONPATH": str(previous_tree)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert made.returncode == 0, made.stderr
+    write_previous_state(previous_tree, PREVIOUS_SUBNET_CHAIN, tmp_path / "old.sqlite")
     d = Driver.open(tmp_path / "old.sqlite")
     assert state_version(d.app.db) == 1
     epochs = 0
@@ -305,15 +295,7 @@ def test_a_halted_previous_version_state_exports_as_this_version_reads_it(
     holds ... but the validators owe ...". The state root differs from the in-place migration's
     only by encoding: that migration leaves version 1's JSON params and validator records as
     they are, which this version reads with its defaults.)"""
-    made = subprocess.run(
-        [sys.executable, "-c", PREVIOUS_CHAIN, str(tmp_path / "old.sqlite")],
-        cwd=previous_tree,
-        env={"PYTHONPATH": str(previous_tree)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert made.returncode == 0, made.stderr
+    write_previous_state(previous_tree, PREVIOUS_CHAIN, tmp_path / "old.sqlite")
     db = StateDB(tmp_path / "old.sqlite")
     assert state_version(db) == 1
     halted = (db.height, db.app_hash)
