@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nacl.signing import SigningKey
 
@@ -291,3 +292,24 @@ def on_a_terminal(
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def run_manifest(tmp_path: Path, name: str, timeout: float) -> dict[str, Any]:
+    """``moderntensor -o json e2e run e2e/manifests/<name>.toml`` in ``tmp_path``; asserts the
+    run held every invariant (naming the failed checks) and returns its JSON report."""
+    res = run_cli(
+        tmp_path,
+        "-o",
+        "json",
+        "e2e",
+        "run",
+        str(REPO / "e2e" / "manifests" / f"{name}.toml"),
+        "--workdir",
+        str(tmp_path / "runs"),
+        timeout=timeout,
+    )
+    assert res.stdout, res.stderr
+    (report,) = json.loads(res.stdout)
+    failed = [c for c in report["checks"] if not c["held"]]
+    assert res.returncode == 0 and report["held"], (failed, res.stderr[-3000:])
+    return dict(report)

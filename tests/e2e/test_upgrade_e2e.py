@@ -5,11 +5,10 @@ migration block."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from harness import REPO, run_cli
+from harness import run_manifest
 
 from abci_app.upgrades import APP_VERSION
 
@@ -20,21 +19,7 @@ pytestmark = pytest.mark.e2e
 def test_previous_version_halts_and_the_current_one_continues(
     tmp_path: Path, cometbft_bin: Path
 ) -> None:
-    res = run_cli(
-        tmp_path,
-        "-o",
-        "json",
-        "e2e",
-        "run",
-        str(REPO / "e2e" / "manifests" / "upgrade.toml"),
-        "--workdir",
-        str(tmp_path / "runs"),
-        timeout=360,
-    )
-    assert res.stdout, res.stderr
-    (report,) = json.loads(res.stdout)
-    failed = [c for c in report["checks"] if not c["held"]]
-    assert res.returncode == 0 and report["held"], (failed, res.stderr[-3000:])
+    report = run_manifest(tmp_path, "upgrade", timeout=360)
     (done,) = report["perturbations"]
     assert "halted all 4 nodes at 14 on the previous version" in done
     version = next(c for c in report["checks"] if c["name"].startswith("app version"))
