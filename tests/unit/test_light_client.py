@@ -44,6 +44,24 @@ def ts(height: int) -> str:
     return f"2027-01-15T08:{height:02d}:00.5Z"
 
 
+def validators_answer(vals: list[Any], total: str) -> dict[str, Any]:
+    """CometBFT's ``/validators`` result for ``vals`` (``total`` as the node states it)."""
+    return {
+        "validators": [
+            {
+                "address": v.address.hex().upper(),
+                "pub_key": {
+                    "type": "tendermint/PubKeyEd25519",
+                    "value": base64.b64encode(v.pub_key).decode(),
+                },
+                "voting_power": str(v.power),
+            }
+            for v in vals
+        ],
+        "total": total,
+    }
+
+
 class FakeChain:
     """Serves ``commit`` and ``validators`` like CometBFT's RPC for heights 1..8."""
 
@@ -74,20 +92,7 @@ class FakeChain:
         height = int(params["height"])
         self.calls.append((method, height))
         if method == "validators":
-            return {
-                "validators": [
-                    {
-                        "address": v.address.hex().upper(),
-                        "pub_key": {
-                            "type": "tendermint/PubKeyEd25519",
-                            "value": base64.b64encode(v.pub_key).decode(),
-                        },
-                        "voting_power": str(v.power),
-                    }
-                    for v in vset(height)
-                ],
-                "total": "4",
-            }
+            return validators_answer(vset(height), "4")
         header = self.header(height)
         block_id = {
             "hash": header_hash(header).hex().upper(),
@@ -223,20 +228,7 @@ class LyingChain(FakeChain):
     def _outsiders(self, method: str) -> Any:
         vals = sort_validators([validator_from_pubkey(bytes(k.verify_key), 10) for k in OUTSIDERS])
         if method == "validators":
-            return {
-                "validators": [
-                    {
-                        "address": v.address.hex().upper(),
-                        "pub_key": {
-                            "type": "tendermint/PubKeyEd25519",
-                            "value": base64.b64encode(v.pub_key).decode(),
-                        },
-                        "voting_power": str(v.power),
-                    }
-                    for v in vals
-                ],
-                "total": str(len(vals)),
-            }
+            return validators_answer(vals, str(len(vals)))
         header = FakeChain.header(self, 8)
         header["app_hash"] = b"evil".hex()
         header["validators_hash"] = validators_hash(vals).hex().upper()
