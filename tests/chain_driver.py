@@ -6,9 +6,11 @@ Used by determinism, property and vector tests: the same blocks go to several ap
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from harness import CHAIN_ID, addr_of, seeded_key
 from nacl.signing import SigningKey
 
@@ -23,6 +25,7 @@ from abci_app.modules.staking.state import last_powers
 from abci_app.modules.subnets.params import SubnetParams
 from abci_app.params import AppParams
 from abci_app.state.db import StateDB
+from abci_app.state.store import Store
 from abci_app.tx import Message, build_tx
 from abci_app.weights import WeightBounds, exact_fee, required_fee, tx_weight
 
@@ -181,3 +184,20 @@ class Sender:
         nonce = self.nonces.get(i, 0)
         self.nonces[i] = nonce + 1
         return signed(i, list(msgs), nonce, fee)
+
+
+def count_store_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the rows the store's lazy scans (``Store.iter_from``) yield from now on (undone
+    with ``monkeypatch``); returns the counter, a one-element list a test may reset."""
+    rows = [0]
+    original = Store.iter_from
+
+    def counting(
+        self: Store, prefix: bytes, start: bytes, chunk: int = 64
+    ) -> Iterator[tuple[bytes, bytes]]:
+        for kv in original(self, prefix, start, chunk):
+            rows[0] += 1
+            yield kv
+
+    monkeypatch.setattr(Store, "iter_from", counting)
+    return rows

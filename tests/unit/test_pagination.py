@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chain_driver import Driver, genesis_app_state
+from chain_driver import Driver, count_store_rows, genesis_app_state
 from harness import addr_of, seeded_key
 from test_power_index import MDT, _chain, _count_decodes, acct
 
@@ -18,7 +18,6 @@ from abci_app.address import to_bech32
 from abci_app.errors import InvalidQuery
 from abci_app.modules.staking.messages import MsgDelegate, MsgUndelegate
 from abci_app.modules.staking.state import index_problems
-from abci_app.state.store import Store
 
 
 def test_validators_query_pages_read_only_their_page(
@@ -29,15 +28,7 @@ def test_validators_query_pages_read_only_their_page(
     whatever the number of validators."""
     d, _ = _chain(tmp_path, "q", 250)
 
-    rows = [0]
-    original = Store.iter_from
-
-    def counting(self: Store, prefix: bytes, start: bytes, chunk: int = 64) -> Any:
-        for kv in original(self, prefix, start, chunk):
-            rows[0] += 1
-            yield kv
-
-    monkeypatch.setattr(Store, "iter_from", counting)
+    rows = count_store_rows(monkeypatch)
     seen: list[str] = []
     next_key: str | None = None
     pages = 0
