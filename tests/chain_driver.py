@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from harness import CHAIN_ID, addr_of, seeded_key
@@ -201,3 +202,16 @@ def count_store_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(Store, "iter_from", counting)
     return rows
+
+
+def genesis_document(app_state: dict[str, Any], consensus_params: dict[str, Any]) -> dict[str, Any]:
+    """A complete genesis.json (chain CHAIN_ID from height 1, no CometBFT validators: the app's
+    genesis validators become the set) around ``app_state`` and ``consensus_params``."""
+    return {
+        "genesis_time": "2026-01-01T00:00:00Z",
+        "chain_id": CHAIN_ID,
+        "initial_height": "1",
+        "consensus_params": consensus_params,
+        "validators": [],
+        "app_state": app_state,
+    }

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chain_driver import Driver, genesis_app_state
+from chain_driver import Driver, genesis_app_state, genesis_document
 from click.testing import CliRunner
 from harness import CHAIN_ID
 
@@ -43,14 +43,8 @@ def genesis_doc(unbonding: int, evidence: dict[str, str] | None = None) -> dict[
     evidence params as written (default: CometBFT's, as ``cometbft init`` writes them)."""
     consensus = copy.deepcopy(genesis_file.DEFAULT_CONSENSUS_PARAMS)
     consensus["evidence"].update(evidence or {})
-    return {
-        "genesis_time": "2026-01-01T00:00:00Z",
-        "chain_id": CHAIN_ID,
-        "initial_height": "1",
-        "consensus_params": consensus,
-        "validators": [],
-        "app_state": genesis_app_state(2, staking_params={"unbonding_blocks": unbonding}),
-    }
+    state = genesis_app_state(2, staking_params={"unbonding_blocks": unbonding})
+    return genesis_document(state, consensus)
 
 
 def test_new_genesis_keeps_the_window_below_the_unbonding_period() -> None:

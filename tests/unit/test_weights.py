@@ -8,7 +8,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chain_driver import Driver, Sender, exact_tx, fee_of, genesis_app_state, signed, transfer
+from chain_driver import (
+    Driver,
+    Sender,
+    exact_tx,
+    fee_of,
+    genesis_app_state,
+    genesis_document,
+    signed,
+    transfer,
+)
 from harness import CHAIN_ID, addr_of, seeded_key
 
 from abci_app._proto.tendermint.abci import types_pb2 as abci
@@ -130,14 +139,7 @@ def test_a_genesis_without_a_block_weight_bound_is_refused(tmp_path: Path) -> No
             del consensus["block"]["max_gas"]
         else:
             consensus["block"]["max_gas"] = max_gas
-        return {
-            "genesis_time": "2026-01-01T00:00:00Z",
-            "chain_id": CHAIN_ID,
-            "initial_height": "1",
-            "consensus_params": consensus,
-            "validators": [],
-            "app_state": genesis_app_state(2),
-        }
+        return genesis_document(genesis_app_state(2), consensus)
 
     genesis_file.validate(doc("1000000"))
     genesis_file.validate(doc(str(MAX_BLOCK_GAS)))
